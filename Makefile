@@ -1,0 +1,32 @@
+# The two commands: `make run` and `make test`. Needs only Python 3.11 and make.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+INSTALLED := $(VENV)/.installed
+
+.PHONY: run test install db clean-db
+
+$(INSTALLED): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(INSTALLED)
+
+install: $(INSTALLED)
+
+db: $(INSTALLED)
+	$(FLASK) db upgrade
+	$(FLASK) demo --if-empty
+
+run: db
+	@echo ""
+	@echo "  Staff briefings is running on http://127.0.0.1:5000  (Ctrl+C stops it)"
+	@echo ""
+	$(FLASK) run --host 127.0.0.1 --port 5000
+
+test: $(INSTALLED)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+clean-db:
+	rm -f instance/briefings.sqlite instance/briefings.sqlite-wal instance/briefings.sqlite-shm

@@ -1,0 +1,151 @@
+"""Fixtures: a real database per test (an SQLite file, or PostgreSQL when
+TEST_DATABASE_URL is set), the app, its test client and CLI runner, and small factories."""
+from __future__ import annotations
+
+import os
+import re
+
+import pytest
+import sqlalchemy as sa
+
+from config import TestConfig
+from webapp import create_app
+from webapp.auth.models import Role, User
+from webapp.extensions import db
+
+SERVER_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+PASSWORD = "correct horse battery staple"
+
+
+def make_config(database_url: str, **overrides) -> type[TestConfig]:
+    return type("PerTestConfig", (TestConfig,), {"SQLALCHEMY_DATABASE_URI": database_url, **overrides})
+
+
+@pytest.fixture(scope="session")
+def _server_schema():
+    """On PostgreSQL the schema is built once; each test empties the tables after itself,
+    and the tables are dropped when the run ends."""
+    if not SERVER_DATABASE_URL:
+        yield None
+        return
+    app = create_app(make_config(SERVER_DATABASE_URL))
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+    yield app
+    with app.app_context():
+        db.drop_all()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def database_url(tmp_path, _server_schema) -> str:
+    return SERVER_DATABASE_URL or f"sqlite:///{tmp_path / 'test.sqlite'}"
+
+
+@pytest.fixture
+def app_config(database_url) -> dict:
+    """Override in a test module to change settings (e.g. rate limits)."""
+    return {}
+
+
+@pytest.fixture
+def app(database_url, app_config):
+    app = create_app(make_config(database_url, **app_config))
+    with app.app_context():
+        if not SERVER_DATABASE_URL:
+            db.create_all()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        if SERVER_DATABASE_URL:
+            tables = ", ".join(f'"{table.name}"' for table in db.metadata.sorted_tables)
+            with db.engine.begin() as connection:
+                connection.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        db.engine.dispose()
+
+
+@pytest.fixture
+def app_ctx(app):
+    with app.app_context():
+        yield
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def make_user(app):
+    def make(role: str = Role.ORGANISER, email: str | None = None, password: str = PASSWORD) -> User:
+        with app.app_context():
+            user = User(email=email or f"{role}-{os.urandom(3).hex()}@example.org", role=role)
+            user.set_password(password)
+            db.session.add(user)
+            db.session.commit()
+            db.session.refresh(user)
+            db.session.expunge(user)
+            return user
+
+    return make
+
+
+def csrf_token(client, url: str = "/login") -> str:
+    """The CSRF token of the client's session, read from a page the way a browser would."""
+    response = client.get(url)
+    if response.status_code == 302:  # signed in: any organiser page has the sign-out form
+        response = client.get("/organiser/programmes")
+    match = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', response.get_data(as_text=True))
+    assert match, f"no CSRF token on {url}"
+    return match.group(1)
+
+
+def post_form(client, url: str, data: dict | None = None, token_url: str = "/login", **kwargs):
+    """POST like a browser: with the session's CSRF token."""
+    payload = {"csrf_token": csrf_token(client, token_url), **(data or {})}
+    return client.post(url, data=payload, **kwargs)
+
+
+class AuthActions:
+    def __init__(self, client):
+        self.client = client
+
+    def login(self, email: str, password: str = PASSWORD):
+        return post_form(self.client, "/login", {"email": email, "password": password})
+
+    def logout(self):
+        return post_form(self.client, "/logout")
+
+
+@pytest.fixture
+def auth(client):
+    return AuthActions(client)
+
+
+@pytest.fixture
+def login_as(client, auth, make_user):
+    """Sign the test client in with a new account of the given role; returns the user."""
+
+    def login(role: str = Role.ORGANISER) -> User:
+        user = make_user(role)
+        response = auth.login(user.email)
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        return user
+
+    return login
+
+
+@pytest.fixture
+def demo(app):
+    """The demo programme, loaded into this test's database; returns its id."""
+    from webapp.demo.services import load_demo_programme
+
+    with app.app_context():
+        programme, _ = load_demo_programme()
+        return programme.id

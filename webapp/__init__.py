@@ -1,0 +1,104 @@
+"""The application factory."""
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from config import CONFIGS, Config
+from webapp.extensions import csrf, db, limiter, login_manager, migrate
+
+
+def create_app(config_name_or_class: str | type[Config] | None = None) -> Flask:
+    app = Flask(__name__, template_folder="../templates", static_folder="static")
+    config_class = _resolve_config(config_name_or_class)
+    app.config.from_object(config_class)
+    os.makedirs(app.instance_path, exist_ok=True)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = (
+            f"sqlite:///{Path(app.instance_path) / 'briefings.sqlite'}"
+        )
+    if not app.config.get("SECRET_KEY") and config_class.__name__ != "ProductionConfig":
+        app.config["SECRET_KEY"] = _instance_secret_key(app)
+    config_class.validate(app)
+    if app.config["PROXY_FIX_HOPS"]:
+        hops = app.config["PROXY_FIX_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_template_helpers(app)
+    _register_cli(app)
+    if not app.debug and not app.testing:
+        logging.basicConfig(level=logging.INFO)
+    return app
+
+
+def _resolve_config(config_name_or_class: str | type[Config] | None) -> type[Config]:
+    if config_name_or_class is None:
+        config_name_or_class = os.environ.get("APP_CONFIG", "development")
+    if isinstance(config_name_or_class, str):
+        try:
+            return CONFIGS[config_name_or_class]
+        except KeyError:
+            raise ValueError(
+                f"Unknown config {config_name_or_class!r}: use one of {', '.join(CONFIGS)}"
+            ) from None
+    return config_name_or_class
+
+
+def _instance_secret_key(app: Flask) -> str:
+    """Development only: a random key kept in the instance folder, never 'dev'."""
+    key_file = Path(app.instance_path) / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_urlsafe(48))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+def _init_extensions(app: Flask) -> None:
+    from webapp import assets
+    from webapp import models  # noqa: F401  (registers every table on the metadata)
+    from webapp.db_types import render_migration_item
+
+    db.init_app(app)
+    migrate.init_app(
+        app,
+        db,
+        directory=str(Path(__file__).parent.parent / "migrations"),
+        render_item=render_migration_item,
+    )
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    limiter.init_app(app)
+    assets.init_app(app)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from webapp.auth.views import bp as auth_bp
+    from webapp.errors.handlers import bp as errors_bp
+    from webapp.main.views import bp as main_bp
+    from webapp.programmes.views import bp as programmes_bp
+
+    for blueprint in (main_bp, auth_bp, errors_bp, programmes_bp):
+        app.register_blueprint(blueprint)
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from webapp import timezones
+
+    app.jinja_env.filters["local_date"] = timezones.format_date
+    app.jinja_env.filters["local_time"] = timezones.format_time
+    app.jinja_env.filters["local_datetime"] = timezones.format_datetime
+
+
+def _register_cli(app: Flask) -> None:
+    from webapp.auth.cli import users_cli
+    from webapp.demo.cli import demo_command
+
+    app.cli.add_command(users_cli)
+    app.cli.add_command(demo_command)

@@ -1,0 +1,77 @@
+"""Templates and static assets.
+
+Why this module exists:
+
+* Templates: our pages use the GOV.UK Frontend component macros ported to Jinja by
+  govuk-frontend-jinja. Its README wires them in with a ``PrefixLoader``, so that
+  ``{% from "govuk_frontend_jinja/components/button/macro.html" import govukButton %}``
+  works next to our own top-level ``templates/`` folder.
+* Static files: CSS and JS change rarely, and staff open the booking and feedback forms
+  on phones with weak mobile data. ``asset_url('css/app.css')`` gives a URL with a
+  content hash in the name (``/static/css/app.3f2a9c1b.css``) that browsers may cache
+  for a year, because a new build gets a new name. Plain ``/static/...`` URLs keep
+  working with Flask's normal (revalidated) caching.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import posixpath
+import re
+from pathlib import Path
+
+from flask import Flask, url_for
+from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
+from werkzeug.security import safe_join
+
+CACHE_FOREVER = "public, max-age=31536000, immutable"
+
+# "css/app.3f2a9c1b.css" -> ("css/app", "3f2a9c1b", ".css")
+_FINGERPRINTED = re.compile(r"^(?P<stem>.+)\.(?P<digest>[0-9a-f]{8})(?P<ext>\.[A-Za-z0-9]+)?$")
+
+
+def init_app(app: Flask) -> None:
+    """Add govuk-frontend-jinja's templates, ``asset_url()`` and immutable caching."""
+    app.jinja_loader = ChoiceLoader(
+        [
+            app.jinja_loader,  # our templates/ folder (template_folder="../templates")
+            PrefixLoader({"govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja")}),
+        ]
+    )
+
+    static_folder = Path(app.static_folder)
+    digests: dict[str, str] = {}  # filename -> content hash, computed once per process
+
+    def digest(filename: str) -> str:
+        if filename not in digests:
+            path = safe_join(str(static_folder), filename)
+            if path is None:
+                raise FileNotFoundError(filename)
+            digests[filename] = hashlib.sha256(Path(path).read_bytes()).hexdigest()[:8]
+        return digests[filename]
+
+    def asset_url(filename: str) -> str:
+        """URL of a file under webapp/static with its content hash in the name."""
+        stem, ext = posixpath.splitext(filename)
+        return url_for("static", filename=f"{stem}.{digest(filename)}{ext}")
+
+    app.jinja_env.globals["asset_url"] = asset_url
+
+    # The fingerprinted name shares the URL space of the normal static route, so we
+    # wrap that route's view rather than add a second, competing rule.
+    serve_static = app.view_functions["static"]
+
+    def static(filename: str):
+        match = _FINGERPRINTED.match(filename)
+        literal = safe_join(str(static_folder), filename)
+        if match is None or literal is None or Path(literal).is_file():
+            return serve_static(filename=filename)  # a plain name: Flask's normal behaviour
+        original = match["stem"] + (match["ext"] or "")
+        response = serve_static(filename=original)  # 404s if there is no such file
+        if match["digest"] == digest(original):
+            response.headers["Cache-Control"] = CACHE_FOREVER
+        # An old digest (a page cached from before a deploy) still gets the current
+        # file, but with normal caching so the stale name is never pinned for a year.
+        return response
+
+    app.view_functions["static"] = static

@@ -1,0 +1,93 @@
+"""Organiser accounts and the audit log."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from webapp.db_types import UTCDateTime, utcnow
+from webapp.extensions import db
+
+
+class Role(enum.StrEnum):
+    ADMIN = "admin"
+    ORGANISER = "organiser"
+    VIEWER = "viewer"
+
+
+MIN_PASSWORD_LENGTH = 8
+MAX_PASSWORD_LENGTH = 256
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "user_account"
+    __table_args__ = (
+        sa.CheckConstraint("role IN ('admin', 'organiser', 'viewer')", name="role_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    display_name: Mapped[str] = mapped_column(sa.String(120), default="")
+    password_hash: Mapped[str | None] = mapped_column(sa.String(256))
+    role: Mapped[str] = mapped_column(sa.String(16), default=Role.ORGANISER.value)
+    active: Mapped[bool] = mapped_column(default=True)
+    # Bumped on logout, password change and deactivation: every cookie that carries
+    # the old number stops working, on every device.
+    session_version: Mapped[int] = mapped_column(default=1)
+    # One-time link to set a first password (stored hashed, like a password).
+    invite_token_hash: Mapped[str | None] = mapped_column(sa.String(128))
+    invite_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    def __repr__(self) -> str:
+        return f"<User {self.email} {self.role}>"
+
+    # Flask-Login
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def name(self) -> str:
+        return self.display_name or self.email
+
+    def set_password(self, password: str) -> None:
+        method = current_app.config["PASSWORD_HASH_METHOD"]
+        self.password_hash = generate_password_hash(password, method=method)
+
+    def check_password(self, password: str) -> bool:
+        return bool(self.password_hash) and check_password_hash(self.password_hash, password)
+
+    def end_all_sessions(self) -> None:
+        self.session_version += 1
+
+    @property
+    def can_manage(self) -> bool:
+        """Organisers and admins change things and see personal data; viewers do not."""
+        return self.role in (Role.ADMIN, Role.ORGANISER)
+
+
+class AuditEntry(db.Model):
+    """Who changed or exported what, and when."""
+
+    __tablename__ = "audit_entry"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="SET NULL"), index=True
+    )
+    action: Mapped[str] = mapped_column(sa.String(64))
+    target: Mapped[str] = mapped_column(sa.String(255), default="")
+    detail: Mapped[str] = mapped_column(sa.Text, default="")
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+
+    user: Mapped[User | None] = db.relationship()

@@ -1,0 +1,95 @@
+"""One person's place at a session."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from webapp.db_types import UTCDateTime, utcnow
+from webapp.extensions import db
+from webapp.tokens import new_url_token
+
+if TYPE_CHECKING:
+    from webapp.sessions.models import EventSession
+
+
+class RegistrationStatus(enum.StrEnum):
+    CONFIRMED = "confirmed"
+    WAITING = "waiting"
+    CANCELLED = "cancelled"
+
+
+STATUS_LABELS = {
+    RegistrationStatus.CONFIRMED: "Confirmed",
+    RegistrationStatus.WAITING: "Waiting list",
+    RegistrationStatus.CANCELLED: "Cancelled",
+}
+
+# Field caps, shared by the model, the forms and the retention purge.
+NAME_MAX = 120
+EMAIL_MAX = 254
+SHORT_TEXT_MAX = 120
+ACCESS_MAX = 1000
+
+
+class Registration(db.Model):
+    __tablename__ = "registration"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "status IN ('confirmed', 'waiting', 'cancelled')", name="status_known"
+        ),
+        # Personal fields may only be empty once the retention purge has removed them.
+        sa.CheckConstraint(
+            "purged_at IS NOT NULL OR (name IS NOT NULL AND email IS NOT NULL)",
+            name="personal_data_present",
+        ),
+        # One active booking per email per session; a cancelled one may be booked again.
+        sa.Index(
+            "uq_registration_active_email",
+            "session_id",
+            "email",
+            unique=True,
+            sqlite_where=sa.text("status <> 'cancelled'"),
+            postgresql_where=sa.text("status <> 'cancelled'"),
+        ),
+        sa.Index("ix_registration_session_status", "session_id", "status", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("event_session.id", ondelete="CASCADE")
+    )
+    name: Mapped[str | None] = mapped_column(sa.String(NAME_MAX))
+    # Stored lower-cased so that the unique index compares like with like.
+    email: Mapped[str | None] = mapped_column(sa.String(EMAIL_MAX))
+    job_role: Mapped[str] = mapped_column(sa.String(SHORT_TEXT_MAX), default="")
+    team: Mapped[str] = mapped_column(sa.String(SHORT_TEXT_MAX), default="")
+    locality: Mapped[str] = mapped_column(sa.String(SHORT_TEXT_MAX), default="")
+    organisation: Mapped[str] = mapped_column(sa.String(SHORT_TEXT_MAX), default="")
+    access_requirements: Mapped[str] = mapped_column(sa.String(ACCESS_MAX), default="")
+    status: Mapped[str] = mapped_column(sa.String(16))
+    is_walk_in: Mapped[bool] = mapped_column(default=False)
+    # Secrets in URLs: the manage-my-booking link and the QR ticket.
+    booking_token: Mapped[str] = mapped_column(sa.String(64), unique=True, default=new_url_token)
+    checkin_token: Mapped[str] = mapped_column(sa.String(64), unique=True, default=new_url_token)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    promoted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    session: Mapped[EventSession] = relationship(back_populates="registrations")
+
+    def __repr__(self) -> str:
+        return f"<Registration {self.id} {self.status}>"
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS[RegistrationStatus(self.status)]
+
+    @property
+    def is_active(self) -> bool:
+        return self.status != RegistrationStatus.CANCELLED

@@ -1,0 +1,222 @@
+"""Feedback forms, their questions, and the anonymous responses to them.
+
+A Response holds the session, the time and the answers: never an address, a user
+agent, a cookie or a link to a booking.
+"""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from webapp.db_types import UTCDateTime, utcnow
+from webapp.extensions import db
+
+if TYPE_CHECKING:
+    from webapp.programmes.models import Finding, Programme
+    from webapp.sessions.models import EventSession
+
+
+class QuestionKind(enum.StrEnum):
+    AGREEMENT = "agreement"
+    RATING = "rating"
+    SINGLE_CHOICE = "single_choice"
+    MULTI_CHOICE = "multi_choice"
+    SHORT_TEXT = "short_text"
+    LONG_TEXT = "long_text"
+
+
+QUESTION_KIND_LABELS = {
+    QuestionKind.AGREEMENT: "Agreement scale (5 points and Don't know)",
+    QuestionKind.RATING: "Rating 1 to 5",
+    QuestionKind.SINGLE_CHOICE: "Single choice",
+    QuestionKind.MULTI_CHOICE: "Multiple choice",
+    QuestionKind.SHORT_TEXT: "Short text",
+    QuestionKind.LONG_TEXT: "Long text",
+}
+CHOICE_KINDS = {
+    QuestionKind.AGREEMENT,
+    QuestionKind.RATING,
+    QuestionKind.SINGLE_CHOICE,
+    QuestionKind.MULTI_CHOICE,
+}
+TEXT_KINDS = {QuestionKind.SHORT_TEXT, QuestionKind.LONG_TEXT}
+
+# (label, score): "Don't know" has no score so it never moves a mean.
+AGREEMENT_SCALE = (
+    ("Strongly disagree", 1),
+    ("Disagree", 2),
+    ("Neither agree nor disagree", 3),
+    ("Agree", 4),
+    ("Strongly agree", 5),
+    ("Don't know", None),
+)
+RATING_SCALE = (
+    ("1 - Not useful", 1),
+    ("2", 2),
+    ("3", 3),
+    ("4", 4),
+    ("5 - Very useful", 5),
+)
+
+
+class Breakdown(enum.StrEnum):
+    """The optional 'about you' questions that results can be broken down by."""
+
+    ROLE_GROUP = "role_group"
+    LOCALITY = "locality"
+    ORGANISATION = "organisation"
+
+
+SHORT_TEXT_MAX = 200
+LONG_TEXT_MAX = 2000
+
+
+class FeedbackForm(db.Model):
+    __tablename__ = "feedback_form"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    programme_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("programme.id", ondelete="CASCADE"), unique=True
+    )
+    title: Mapped[str] = mapped_column(sa.String(200))
+    intro: Mapped[str] = mapped_column(sa.Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    programme: Mapped[Programme] = relationship(back_populates="feedback_form")
+    questions: Mapped[list[Question]] = relationship(
+        back_populates="form",
+        order_by="(Question.position, Question.id)",
+        cascade="all, delete-orphan",
+    )
+
+    @property
+    def visible_questions(self) -> list[Question]:
+        return [question for question in self.questions if not question.hidden]
+
+
+class Question(db.Model):
+    __tablename__ = "question"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "kind IN ('agreement', 'rating', 'single_choice', 'multi_choice', "
+            "'short_text', 'long_text')",
+            name="kind_known",
+        ),
+        sa.CheckConstraint("max_choices IS NULL OR max_choices >= 1", name="max_choices_positive"),
+        sa.CheckConstraint(
+            "breakdown IS NULL OR breakdown IN ('role_group', 'locality', 'organisation')",
+            name="breakdown_known",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    form_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("feedback_form.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(default=0)
+    kind: Mapped[str] = mapped_column(sa.String(20))
+    text: Mapped[str] = mapped_column(sa.String(500))
+    hint: Mapped[str] = mapped_column(sa.String(500), default="")
+    required: Mapped[bool] = mapped_column(default=False)
+    hidden: Mapped[bool] = mapped_column(default=False)
+    max_choices: Mapped[int | None]
+    # The finding an agreement question asks about (shown beside it on the form).
+    finding_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("finding.id", ondelete="SET NULL"), index=True
+    )
+    # Set on the optional "about you" questions that results are broken down by.
+    breakdown: Mapped[str | None] = mapped_column(sa.String(20))
+    # A short heading that groups questions on the form ("About you").
+    section: Mapped[str] = mapped_column(sa.String(120), default="")
+
+    form: Mapped[FeedbackForm] = relationship(back_populates="questions")
+    finding: Mapped[Finding | None] = relationship()
+    options: Mapped[list[QuestionOption]] = relationship(
+        back_populates="question",
+        order_by="(QuestionOption.position, QuestionOption.id)",
+        cascade="all, delete-orphan",
+    )
+
+    def __repr__(self) -> str:
+        return f"<Question {self.id} {self.kind}>"
+
+    @property
+    def kind_label(self) -> str:
+        return QUESTION_KIND_LABELS[QuestionKind(self.kind)]
+
+    @property
+    def is_choice(self) -> bool:
+        return self.kind in CHOICE_KINDS
+
+    @property
+    def visible_options(self) -> list[QuestionOption]:
+        return [option for option in self.options if not option.hidden]
+
+    @property
+    def text_max_length(self) -> int:
+        return SHORT_TEXT_MAX if self.kind == QuestionKind.SHORT_TEXT else LONG_TEXT_MAX
+
+
+class QuestionOption(db.Model):
+    """One answer that can be chosen. Answers point at the option, so rewording a
+    label never reinterprets past answers, and an option with answers is hidden,
+    not deleted."""
+
+    __tablename__ = "question_option"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    question_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("question.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(default=0)
+    label: Mapped[str] = mapped_column(sa.String(200))
+    # Numeric value for means (agreement 1-5, rating 1-5); None for "Don't know" and choices.
+    score: Mapped[int | None]
+    hidden: Mapped[bool] = mapped_column(default=False)
+
+    question: Mapped[Question] = relationship(back_populates="options")
+
+
+class Response(db.Model):
+    __tablename__ = "response"
+    __table_args__ = (sa.Index("ix_response_session_submitted", "session_id", "submitted_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(sa.ForeignKey("event_session.id", ondelete="CASCADE"))
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # The form's one-time key: a double tap or a resent POST finds it taken and
+    # stores nothing more. Random, and never linked to a person.
+    submission_key: Mapped[str] = mapped_column(sa.String(64), unique=True)
+
+    session: Mapped[EventSession] = relationship()
+    answers: Mapped[list[Answer]] = relationship(
+        back_populates="response", cascade="all, delete-orphan"
+    )
+
+
+class Answer(db.Model):
+    __tablename__ = "answer"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "(option_id IS NOT NULL AND text IS NULL) OR (option_id IS NULL AND text IS NOT NULL)",
+            name="option_or_text",
+        ),
+        sa.Index("ix_answer_question_option", "question_id", "option_id"),
+        sa.UniqueConstraint("response_id", "question_id", "option_id", name="uq_answer_once"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[int] = mapped_column(sa.ForeignKey("response.id", ondelete="CASCADE"))
+    question_id: Mapped[int] = mapped_column(sa.ForeignKey("question.id", ondelete="RESTRICT"))
+    option_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("question_option.id", ondelete="RESTRICT")
+    )
+    text: Mapped[str | None] = mapped_column(sa.Text)
+
+    response: Mapped[Response] = relationship(back_populates="answers")
+    question: Mapped[Question] = relationship()
+    option: Mapped[QuestionOption | None] = relationship()

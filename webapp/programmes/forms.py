@@ -1,0 +1,71 @@
+from flask_wtf import FlaskForm
+from wtforms import RadioField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
+
+from webapp.programmes.models import FINDING_KIND_LABELS, GRADES, FindingKind
+
+
+class ProgrammeForm(FlaskForm):
+    title = StringField(
+        "Title",
+        description="For example, Joint inspection of children's services: staff briefings",
+        validators=[DataRequired("Enter a title"), Length(max=200, message="Title must be 200 characters or fewer")],
+    )
+    summary = TextAreaField(
+        "Findings headline",
+        description="One or two sentences that staff and the workbook's summary will show.",
+        validators=[Optional(), Length(max=2000, message="Findings headline must be 2000 characters or fewer")],
+    )
+
+
+class FindingForm(FlaskForm):
+    kind = RadioField(
+        "Kind of finding",
+        choices=[(kind.value, label) for kind, label in FINDING_KIND_LABELS.items()],
+        validators=[DataRequired("Select the kind of finding")],
+    )
+    title = StringField(
+        "Finding",
+        description="The indicator, the area for improvement, or the improvement area's name.",
+        validators=[DataRequired("Enter the finding"), Length(max=300, message="Finding must be 300 characters or fewer")],
+    )
+    headline_question = StringField(
+        "Headline question (quality indicators only)",
+        description="For example, How well are the lives of children and young people improving?",
+        validators=[Optional(), Length(max=300, message="Headline question must be 300 characters or fewer")],
+    )
+    grade = SelectField(
+        "Inspection grade (quality indicators only)",
+        choices=[("", "Select a grade")] + [(grade, grade) for grade in GRADES],
+        validators=[Optional()],
+    )
+    detail = TextAreaField(
+        "Actions or description",
+        validators=[Optional(), Length(max=4000, message="Actions must be 4000 characters or fewer")],
+    )
+    progress = TextAreaField(
+        "Progress (action-plan items only)",
+        validators=[Optional(), Length(max=4000, message="Progress must be 4000 characters or fewer")],
+    )
+
+    def validate_headline_question(self, field):
+        if self.kind.data == FindingKind.INDICATOR and not (field.data or "").strip():
+            raise ValidationError("Enter the headline question this indicator sits under")
+
+    def validate_grade(self, field):
+        if self.kind.data == FindingKind.INDICATOR and field.data not in GRADES:
+            raise ValidationError("Select the grade the inspectors gave this indicator")
+
+    def finding_fields(self) -> dict:
+        return {
+            "kind": self.kind.data,
+            "title": self.title.data,
+            "headline_question": self.headline_question.data or None,
+            "grade": self.grade.data or None,
+            "detail": self.detail.data or "",
+            "progress": self.progress.data or "",
+        }
+
+
+class ConfirmForm(FlaskForm):
+    """A button-only POST (delete, open, close, move): the form is just its CSRF token."""

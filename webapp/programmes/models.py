@@ -1,0 +1,97 @@
+"""A programme and the findings it briefs staff on."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from webapp.db_types import UTCDateTime, utcnow
+from webapp.extensions import db
+
+if TYPE_CHECKING:
+    from webapp.feedback.models import FeedbackForm
+    from webapp.sessions.models import EventSession
+
+
+class FindingKind(enum.StrEnum):
+    INDICATOR = "indicator"
+    IMPROVEMENT_AREA = "improvement_area"
+    ACTION = "action"
+
+
+FINDING_KIND_LABELS = {
+    FindingKind.INDICATOR: "Quality indicator",
+    FindingKind.IMPROVEMENT_AREA: "Area for improvement",
+    FindingKind.ACTION: "Action-plan improvement area",
+}
+
+# The Care Inspectorate's six-point scale.
+GRADES = ("Excellent", "Very Good", "Good", "Adequate", "Weak", "Unsatisfactory")
+
+
+class Programme(db.Model):
+    __tablename__ = "programme"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(sa.String(80), unique=True)
+    title: Mapped[str] = mapped_column(sa.String(200))
+    # The findings in one or two sentences: shown to staff and on the workbook's Summary.
+    summary: Mapped[str] = mapped_column(sa.Text, default="")
+    is_open: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    findings: Mapped[list[Finding]] = relationship(
+        back_populates="programme",
+        order_by="(Finding.position, Finding.id)",
+        cascade="all, delete-orphan",
+    )
+    sessions: Mapped[list[EventSession]] = relationship(
+        back_populates="programme", order_by="EventSession.starts_at"
+    )
+    feedback_form: Mapped[FeedbackForm | None] = relationship(back_populates="programme")
+
+    def __repr__(self) -> str:
+        return f"<Programme {self.slug}>"
+
+    def findings_of(self, kind: FindingKind) -> list[Finding]:
+        return [finding for finding in self.findings if finding.kind == kind]
+
+
+class Finding(db.Model):
+    __tablename__ = "finding"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "kind IN ('indicator', 'improvement_area', 'action')", name="kind_known"
+        ),
+        # A quality indicator always carries its headline question and its grade.
+        sa.CheckConstraint(
+            "kind <> 'indicator' OR (headline_question IS NOT NULL AND grade IS NOT NULL)",
+            name="indicator_graded",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    programme_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("programme.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(sa.String(20))
+    position: Mapped[int] = mapped_column(default=0)
+    title: Mapped[str] = mapped_column(sa.String(300))
+    headline_question: Mapped[str | None] = mapped_column(sa.String(300))
+    grade: Mapped[str | None] = mapped_column(sa.String(20))
+    # Action-plan items: the actions, and progress against them.
+    detail: Mapped[str] = mapped_column(sa.Text, default="")
+    progress: Mapped[str] = mapped_column(sa.Text, default="")
+
+    programme: Mapped[Programme] = relationship(back_populates="findings")
+
+    def __repr__(self) -> str:
+        return f"<Finding {self.kind} {self.title!r}>"
+
+    @property
+    def kind_label(self) -> str:
+        return FINDING_KIND_LABELS[FindingKind(self.kind)]

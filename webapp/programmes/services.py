@@ -1,0 +1,111 @@
+"""Programmes and their findings: create, edit, reorder, remove, open and close."""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import sqlalchemy as sa
+from flask import abort
+
+from webapp.extensions import db
+from webapp.programmes.models import Finding, FindingKind, Programme
+
+
+def slugify(text: str, max_length: int = 60) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    return slug[:max_length].rstrip("-") or "programme"
+
+
+def unique_slug(title: str) -> str:
+    base = slugify(title)
+    slug, number = base, 2
+    while db.session.scalar(sa.select(Programme.id).where(Programme.slug == slug)):
+        slug, number = f"{base}-{number}", number + 1
+    return slug
+
+
+def list_programmes() -> list[Programme]:
+    return list(
+        db.session.scalars(sa.select(Programme).order_by(Programme.is_open.desc(), Programme.title))
+    )
+
+
+def get_programme_or_404(programme_id: int) -> Programme:
+    return db.get_or_404(Programme, programme_id)
+
+
+def get_finding_or_404(programme: Programme, finding_id: int) -> Finding:
+    """A finding of this programme; another programme's finding id is a 404."""
+    finding = db.session.get(Finding, finding_id)
+    if finding is None or finding.programme_id != programme.id:
+        abort(404)
+    return finding
+
+
+def create_programme(title: str, summary: str = "") -> Programme:
+    programme = Programme(title=title.strip(), summary=summary.strip(), slug=unique_slug(title))
+    db.session.add(programme)
+    db.session.commit()
+    return programme
+
+
+def update_programme(programme: Programme, title: str, summary: str) -> None:
+    programme.title = title.strip()
+    programme.summary = summary.strip()
+    db.session.commit()
+
+
+def set_open(programme: Programme, is_open: bool) -> None:
+    programme.is_open = is_open
+    db.session.commit()
+
+
+def _siblings(programme: Programme, kind: str) -> list[Finding]:
+    return [finding for finding in programme.findings if finding.kind == kind]
+
+
+def add_finding(programme: Programme, **fields) -> Finding:
+    siblings = _siblings(programme, fields["kind"])
+    position = max((finding.position for finding in siblings), default=0) + 1
+    finding = Finding(programme=programme, position=position, **_clean(fields))
+    db.session.add(finding)
+    db.session.commit()
+    return finding
+
+
+def update_finding(finding: Finding, **fields) -> None:
+    old_kind = finding.kind
+    for name, value in _clean(fields).items():
+        setattr(finding, name, value)
+    if finding.kind != old_kind:
+        others = _siblings(finding.programme, finding.kind)
+        finding.position = max((other.position for other in others if other is not finding), default=0) + 1
+    db.session.commit()
+
+
+def _clean(fields: dict) -> dict:
+    cleaned = {name: (value.strip() if isinstance(value, str) else value) for name, value in fields.items()}
+    if cleaned.get("kind") != FindingKind.INDICATOR:
+        # Only indicators have a headline question and a grade.
+        cleaned["headline_question"] = None
+        cleaned["grade"] = None
+    return cleaned
+
+
+def move_finding(finding: Finding, direction: str) -> None:
+    """Swap a finding with its neighbour of the same kind; positions are renumbered 1..n."""
+    siblings = _siblings(finding.programme, finding.kind)
+    index = siblings.index(finding)
+    target = index - 1 if direction == "up" else index + 1
+    if 0 <= target < len(siblings):
+        siblings[index], siblings[target] = siblings[target], siblings[index]
+    for position, sibling in enumerate(siblings, start=1):
+        sibling.position = position
+    db.session.commit()
+
+
+def remove_finding(finding: Finding) -> None:
+    """Questions that asked about it keep their wording and their answers."""
+    db.session.delete(finding)
+    db.session.commit()

@@ -1,0 +1,123 @@
+"""Organisers set up programmes and their findings."""
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from webapp.auth.access import managers_only, readers
+from webapp.programmes import services
+from webapp.programmes.forms import ConfirmForm, FindingForm, ProgrammeForm
+from webapp.programmes.models import FINDING_KIND_LABELS, FindingKind
+
+bp = Blueprint("programmes", __name__, url_prefix="/organiser")
+
+
+@bp.route("/")
+@readers
+def home():
+    return redirect(url_for("programmes.index"))
+
+
+@bp.route("/programmes")
+@readers
+def index():
+    return render_template(
+        "programmes/index.html", programmes=services.list_programmes(), can_manage=current_user.can_manage
+    )
+
+
+@bp.route("/programmes/new", methods=["GET", "POST"])
+@managers_only
+def create():
+    form = ProgrammeForm()
+    if form.validate_on_submit():
+        programme = services.create_programme(form.title.data, form.summary.data or "")
+        flash(f"Programme “{programme.title}” created. Add its findings next.", "success")
+        return redirect(url_for("programmes.show", programme_id=programme.id))
+    return render_template("programmes/form.html", form=form, programme=None)
+
+
+@bp.route("/programmes/<int:programme_id>")
+@managers_only
+def show(programme_id: int):
+    programme = services.get_programme_or_404(programme_id)
+    return render_template(
+        "programmes/show.html",
+        programme=programme,
+        kinds=FINDING_KIND_LABELS,
+        FindingKind=FindingKind,
+        confirm=ConfirmForm(),
+    )
+
+
+@bp.route("/programmes/<int:programme_id>/edit", methods=["GET", "POST"])
+@managers_only
+def edit(programme_id: int):
+    programme = services.get_programme_or_404(programme_id)
+    form = ProgrammeForm(obj=programme)
+    if form.validate_on_submit():
+        services.update_programme(programme, form.title.data, form.summary.data or "")
+        flash("Programme saved.", "success")
+        return redirect(url_for("programmes.show", programme_id=programme.id))
+    return render_template("programmes/form.html", form=form, programme=programme)
+
+
+@bp.route("/programmes/<int:programme_id>/status", methods=["POST"])
+@managers_only
+def set_status(programme_id: int):
+    programme = services.get_programme_or_404(programme_id)
+    if ConfirmForm().validate_on_submit():
+        is_open = request.form.get("open") == "1"
+        services.set_open(programme, is_open)
+        flash("Programme opened: its sessions are on the front page." if is_open
+              else "Programme closed: its sessions are no longer listed or bookable.", "success")
+    return redirect(url_for("programmes.show", programme_id=programme.id))
+
+
+@bp.route("/programmes/<int:programme_id>/findings/new", methods=["GET", "POST"])
+@managers_only
+def add_finding(programme_id: int):
+    programme = services.get_programme_or_404(programme_id)
+    form = FindingForm()
+    if request.method == "GET" and request.args.get("kind") in set(FindingKind):
+        form.kind.data = request.args["kind"]
+    if form.validate_on_submit():
+        services.add_finding(programme, **form.finding_fields())
+        flash("Finding added.", "success")
+        return redirect(url_for("programmes.show", programme_id=programme.id, _anchor=f"kind-{form.kind.data}"))
+    return render_template("programmes/finding_form.html", form=form, programme=programme, finding=None)
+
+
+@bp.route("/programmes/<int:programme_id>/findings/<int:finding_id>/edit", methods=["GET", "POST"])
+@managers_only
+def edit_finding(programme_id: int, finding_id: int):
+    programme = services.get_programme_or_404(programme_id)
+    finding = services.get_finding_or_404(programme, finding_id)
+    form = FindingForm(obj=finding)
+    if form.validate_on_submit():
+        services.update_finding(finding, **form.finding_fields())
+        flash("Finding saved.", "success")
+        return redirect(url_for("programmes.show", programme_id=programme.id, _anchor=f"kind-{finding.kind}"))
+    return render_template("programmes/finding_form.html", form=form, programme=programme, finding=finding)
+
+
+@bp.route("/programmes/<int:programme_id>/findings/<int:finding_id>/move", methods=["POST"])
+@managers_only
+def move_finding(programme_id: int, finding_id: int):
+    programme = services.get_programme_or_404(programme_id)
+    finding = services.get_finding_or_404(programme, finding_id)
+    direction = request.form.get("direction")
+    if ConfirmForm().validate_on_submit() and direction in {"up", "down"}:
+        services.move_finding(finding, direction)
+    return redirect(url_for("programmes.show", programme_id=programme.id, _anchor=f"finding-{finding.id}"))
+
+
+@bp.route("/programmes/<int:programme_id>/findings/<int:finding_id>/delete", methods=["GET", "POST"])
+@managers_only
+def delete_finding(programme_id: int, finding_id: int):
+    programme = services.get_programme_or_404(programme_id)
+    finding = services.get_finding_or_404(programme, finding_id)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        services.remove_finding(finding)
+        flash("Finding removed.", "success")
+        return redirect(url_for("programmes.show", programme_id=programme.id))
+    return render_template("programmes/delete_finding.html", form=form, programme=programme, finding=finding)

@@ -1,0 +1,97 @@
+"""One briefing at a time and place."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from webapp.db_types import UTCDateTime, utcnow
+from webapp.extensions import db
+from webapp.tokens import new_feedback_code
+
+if TYPE_CHECKING:
+    from webapp.bookings.models import Registration
+    from webapp.programmes.models import Programme
+
+FEEDBACK_WINDOW_AFTER_SESSION = timedelta(days=7)
+
+
+class SessionStatus(enum.StrEnum):
+    SCHEDULED = "scheduled"
+    CANCELLED = "cancelled"
+
+
+class EventSession(db.Model):
+    # Not "Session": that name belongs to SQLAlchemy.
+    __tablename__ = "event_session"
+    __table_args__ = (
+        sa.CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+        sa.CheckConstraint("capacity >= 1", name="capacity_positive"),
+        # The booking counter can never pass the capacity, whatever the application does.
+        sa.CheckConstraint(
+            "confirmed_count >= 0 AND confirmed_count <= capacity", name="not_overbooked"
+        ),
+        sa.CheckConstraint("status IN ('scheduled', 'cancelled')", name="status_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    programme_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("programme.id", ondelete="CASCADE"), index=True
+    )
+    title: Mapped[str] = mapped_column(sa.String(200))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    venue: Mapped[str] = mapped_column(sa.String(200))
+    address: Mapped[str] = mapped_column(sa.String(400), default="")
+    locality: Mapped[str] = mapped_column(sa.String(100), default="")
+    capacity: Mapped[int]
+    # Confirmed places taken; changed only by a conditional UPDATE (see bookings.services).
+    confirmed_count: Mapped[int] = mapped_column(default=0)
+    facilitators: Mapped[str] = mapped_column(sa.String(400), default="")
+    notes: Mapped[str] = mapped_column(sa.Text, default="")
+    booking_opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    booking_closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Empty means the default: from the start to seven days after the end.
+    feedback_opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    feedback_closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    feedback_code: Mapped[str] = mapped_column(
+        sa.String(8), unique=True, default=new_feedback_code
+    )
+    status: Mapped[str] = mapped_column(sa.String(16), default=SessionStatus.SCHEDULED.value)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    programme: Mapped[Programme] = relationship(back_populates="sessions")
+    registrations: Mapped[list[Registration]] = relationship(
+        back_populates="session", order_by="Registration.created_at"
+    )
+
+    def __repr__(self) -> str:
+        return f"<EventSession {self.id} {self.title!r}>"
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.status == SessionStatus.CANCELLED
+
+    @property
+    def places_left(self) -> int:
+        return max(self.capacity - self.confirmed_count, 0)
+
+    @property
+    def feedback_window(self) -> tuple[datetime, datetime]:
+        opens = self.feedback_opens_at or self.starts_at
+        closes = self.feedback_closes_at or self.ends_at + FEEDBACK_WINDOW_AFTER_SESSION
+        return opens, closes
+
+    def is_bookable(self, now: datetime | None = None) -> bool:
+        now = now or utcnow()
+        return (
+            not self.is_cancelled
+            and self.programme.is_open
+            and self.starts_at > now
+            and (self.booking_opens_at is None or self.booking_opens_at <= now)
+            and (self.booking_closes_at is None or now < self.booking_closes_at)
+        )

@@ -1,0 +1,32 @@
+"""Sessions happen in Europe/London; the database keeps UTC. Convert only at the edges."""
+from datetime import date, datetime, time, timezone
+from zoneinfo import ZoneInfo
+
+LONDON = ZoneInfo("Europe/London")
+
+
+def to_local(moment: datetime | None) -> datetime | None:
+    return moment.astimezone(LONDON) if moment else None
+
+
+def london_to_utc(day: date, clock: time) -> datetime:
+    """A London wall-clock time on a given day, as an aware UTC datetime."""
+    return datetime.combine(day, clock, tzinfo=LONDON).astimezone(timezone.utc)
+
+
+def format_date(moment: datetime | None) -> str:
+    local = to_local(moment)
+    return f"{local:%A} {local.day} {local:%B %Y}" if local else ""
+
+
+def format_time(moment: datetime | None) -> str:
+    local = to_local(moment)
+    if not local:
+        return ""
+    hour = local.hour % 12 or 12
+    suffix = "am" if local.hour < 12 else "pm"
+    return f"{hour}{suffix}" if local.minute == 0 else f"{hour}:{local.minute:02d}{suffix}"
+
+
+def format_datetime(moment: datetime | None) -> str:
+    return f"{format_date(moment)}, {format_time(moment)}" if moment else ""
