@@ -21,7 +21,7 @@ import re
 from pathlib import Path
 
 from flask import Flask, url_for
-from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
+from jinja2 import BytecodeCache, ChoiceLoader, PackageLoader, PrefixLoader
 from werkzeug.security import safe_join
 
 CACHE_FOREVER = "public, max-age=31536000, immutable"
@@ -30,8 +30,24 @@ CACHE_FOREVER = "public, max-age=31536000, immutable"
 _FINGERPRINTED = re.compile(r"^(?P<stem>.+)\.(?P<digest>[0-9a-f]{8})(?P<ext>\.[A-Za-z0-9]+)?$")
 
 
+class ProcessBytecodeCache(BytecodeCache):
+    """Compiled templates shared by every app in the process. The GOV.UK macros are
+    large; without this each new app (one per test) compiles them all again."""
+
+    _store: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket) -> None:
+        code = self._store.get(bucket.key)
+        if code is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket) -> None:
+        self._store[bucket.key] = bucket.bytecode_to_string()
+
+
 def init_app(app: Flask) -> None:
     """Add govuk-frontend-jinja's templates, ``asset_url()`` and immutable caching."""
+    app.jinja_env.bytecode_cache = ProcessBytecodeCache()
     app.jinja_loader = ChoiceLoader(
         [
             app.jinja_loader,  # our templates/ folder (template_folder="../templates")
