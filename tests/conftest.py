@@ -59,9 +59,10 @@ def app(database_url, app_config):
     with app.app_context():
         db.session.remove()
         if SERVER_DATABASE_URL:
-            tables = ", ".join(f'"{table.name}"' for table in db.metadata.sorted_tables)
+            # DELETE is much quicker than TRUNCATE on tables this small.
             with db.engine.begin() as connection:
-                connection.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+                for table in reversed(db.metadata.sorted_tables):
+                    connection.execute(table.delete())
         db.engine.dispose()
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from config import CONFIGS, Config
+from config import CONFIGS, Config, ProductionConfig
 from webapp.extensions import csrf, db, limiter, login_manager, migrate
 
 
@@ -22,7 +22,7 @@ def create_app(config_name_or_class: str | type[Config] | None = None) -> Flask:
         app.config["SQLALCHEMY_DATABASE_URI"] = (
             f"sqlite:///{Path(app.instance_path) / 'briefings.sqlite'}"
         )
-    if not app.config.get("SECRET_KEY") and config_class.__name__ != "ProductionConfig":
+    if not app.config.get("SECRET_KEY") and not issubclass(config_class, ProductionConfig):
         app.config["SECRET_KEY"] = _instance_secret_key(app)
     config_class.validate(app)
     if app.config["PROXY_FIX_HOPS"]:

@@ -32,12 +32,13 @@ class FindingForm(FlaskForm):
     headline_question = StringField(
         "Headline question (quality indicators only)",
         description="For example, How well are the lives of children and young people improving?",
-        validators=[Optional(), Length(max=300, message="Headline question must be 300 characters or fewer")],
+        # No Optional(): it would stop the indicator check below from running.
+        validators=[Length(max=300, message="Headline question must be 300 characters or fewer")],
     )
     grade = SelectField(
         "Inspection grade (quality indicators only)",
         choices=[("", "Select a grade")] + [(grade, grade) for grade in GRADES],
-        validators=[Optional()],
+        validate_choice=False,  # checked in validate_grade, which knows the kind
     )
     detail = TextAreaField(
         "Actions or description",
@@ -55,6 +56,8 @@ class FindingForm(FlaskForm):
     def validate_grade(self, field):
         if self.kind.data == FindingKind.INDICATOR and field.data not in GRADES:
             raise ValidationError("Select the grade the inspectors gave this indicator")
+        if field.data and field.data not in GRADES:
+            raise ValidationError("Select a grade from the list")
 
     def finding_fields(self) -> dict:
         return {

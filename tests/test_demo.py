@@ -1,0 +1,108 @@
+"""The demo programme, from the seed report."""
+from collections import Counter
+from datetime import date, datetime, timedelta
+
+import sqlalchemy as sa
+
+from webapp.demo.services import add_synthetic_responses, first_weekday_run, load_demo_programme
+from webapp.extensions import db
+from webapp.models import (Answer, EventSession, FeedbackForm, Finding, Programme, Question,
+                           QuestionKind, Response)
+from webapp.timezones import LONDON
+
+
+def _count(model):
+    return db.session.scalar(sa.select(sa.func.count()).select_from(model))
+
+
+def test_demo_has_the_findings_of_the_report(app_ctx):
+    programme, created = load_demo_programme(today=date(2026, 11, 26))
+    assert created
+    indicators = [f for f in programme.findings if f.kind == "indicator"]
+    assert len(indicators) == 9
+    assert Counter(f.grade for f in indicators) == {"Very Good": 3, "Good": 4, "Adequate": 2}
+    assert len({f.headline_question for f in indicators}) == 3
+    grade_of = {f.title: f.grade for f in indicators}
+    assert grade_of["Assessment and responding to risks and needs"] == "Adequate"
+    assert grade_of["Leadership of improvement and change"] == "Very Good"
+    assert len([f for f in programme.findings if f.kind == "improvement_area"]) == 4
+    actions = [f for f in programme.findings if f.kind == "action"]
+    assert [a.title for a in actions][0] == "Management of Risk" and len(actions) == 4
+    assert all(a.detail for a in actions)
+
+
+def test_demo_sessions(app_ctx):
+    today = date(2026, 11, 26)  # a Thursday
+    programme, _ = load_demo_programme(today=today)
+    sessions = sorted(programme.sessions, key=lambda s: s.starts_at)
+    assert len(sessions) == 7
+    six, mop_up = sessions[:6], sessions[6]
+    days = sorted({s.starts_at.astimezone(LONDON).date() for s in six})
+    assert len(days) == 3 and days[0] >= today + timedelta(days=14)
+    assert days[1] - days[0] == timedelta(days=1) and days[2] - days[1] == timedelta(days=1)
+    assert all(day.weekday() < 5 for day in days)
+    assert {s.locality for s in six} == {"North East", "North West", "South"}
+    assert all(170 <= s.capacity <= 190 for s in sessions)
+    assert 60 <= (mop_up.starts_at.astimezone(LONDON).date() - days[0]).days <= 80
+    assert len({s.feedback_code for s in sessions}) == 7
+    assert sessions[0].starts_at.astimezone(LONDON).hour == 9
+
+
+def test_default_form_built_from_the_findings(app_ctx):
+    programme, _ = load_demo_programme()
+    form = programme.feedback_form
+    kinds = [q.kind for q in form.questions]
+    assert kinds[:9] == [QuestionKind.AGREEMENT] * 9
+    assert "Inspectors rated “Impact on families” as Good. How far do you agree?" in [q.text for q in form.questions]
+    agreement = form.questions[0]
+    assert [o.label for o in agreement.options][-1] == "Don't know"
+    assert agreement.options[-1].score is None and [o.score for o in agreement.options[:5]] == [1, 2, 3, 4, 5]
+    multi = next(q for q in form.questions if q.kind == QuestionKind.MULTI_CHOICE)
+    assert multi.max_choices == 2 and len(multi.options) == 4
+    assert any(q.kind == QuestionKind.RATING and q.text == "How useful was this session?" for q in form.questions)
+    assert sum(q.kind == QuestionKind.LONG_TEXT for q in form.questions) == 2
+    assert {q.breakdown for q in form.questions if q.breakdown} == {"role_group", "locality", "organisation"}
+    assert [q.position for q in form.questions] == list(range(1, len(form.questions) + 1))
+
+
+def test_demo_is_idempotent(app_ctx):
+    load_demo_programme()
+    before = [_count(m) for m in (Programme, Finding, EventSession, FeedbackForm, Question)]
+    programme, created = load_demo_programme()
+    assert not created
+    assert [_count(m) for m in (Programme, Finding, EventSession, FeedbackForm, Question)] == before
+
+
+def test_synthetic_responses(app_ctx):
+    programme, _ = load_demo_programme()
+    assert add_synthetic_responses(programme, 250, seed=1, batch_size=100) == 250
+    assert _count(Response) == 250
+    per_response = db.session.execute(
+        sa.select(Answer.response_id, sa.func.count()).group_by(Answer.response_id)).all()
+    assert len(per_response) == 250 and all(count >= 10 for _, count in per_response)
+    assert db.session.scalar(sa.select(sa.func.count()).where(Answer.text.is_not(None))) > 0
+    # agreement leans with the grade: Very Good indicators score higher than Adequate ones
+    from webapp.models import QuestionOption
+    means = dict(db.session.execute(
+        sa.select(Finding.grade, sa.func.avg(QuestionOption.score))
+        .join(Question, Question.finding_id == Finding.id)
+        .join(Answer, Answer.question_id == Question.id)
+        .join(QuestionOption, QuestionOption.id == Answer.option_id)
+        .group_by(Finding.grade)).all())
+    assert means["Very Good"] > means["Adequate"]
+
+
+def test_first_weekday_run():
+    assert first_weekday_run(date(2026, 12, 10)) == date(2026, 12, 14)  # Thu -> Mon
+    assert first_weekday_run(date(2026, 12, 14)) == date(2026, 12, 14)
+
+
+def test_demo_cli(runner, app):
+    result = runner.invoke(args=["demo"])
+    assert "Loaded the demo programme" in result.output
+    result = runner.invoke(args=["demo", "--responses", "20", "--seed", "3"])
+    assert "already loaded" in result.output and "Added 20 synthetic responses" in result.output
+    result = runner.invoke(args=["demo", "--if-empty"])
+    assert "already has programmes" in result.output
+    with app.app_context():
+        assert _count(Programme) == 1 and _count(Response) == 20
