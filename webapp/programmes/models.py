@@ -28,6 +28,12 @@ FINDING_KIND_LABELS = {
     FindingKind.ACTION: "Action-plan improvement area",
 }
 
+FINDING_KIND_PLURALS = {
+    FindingKind.INDICATOR: "Quality indicators",
+    FindingKind.IMPROVEMENT_AREA: "Areas for improvement",
+    FindingKind.ACTION: "Action-plan improvement areas",
+}
+
 # The Care Inspectorate's six-point scale.
 GRADES = ("Excellent", "Very Good", "Good", "Adequate", "Weak", "Unsatisfactory")
 

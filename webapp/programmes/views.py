@@ -5,7 +5,7 @@ from flask_login import current_user
 from webapp.auth.access import managers_only, readers
 from webapp.programmes import services
 from webapp.programmes.forms import ConfirmForm, FindingForm, ProgrammeForm
-from webapp.programmes.models import FINDING_KIND_LABELS, FindingKind
+from webapp.programmes.models import FINDING_KIND_LABELS, FINDING_KIND_PLURALS, FindingKind
 
 bp = Blueprint("programmes", __name__, url_prefix="/organiser")
 
@@ -43,6 +43,7 @@ def show(programme_id: int):
         "programmes/show.html",
         programme=programme,
         kinds=FINDING_KIND_LABELS,
+        plurals=FINDING_KIND_PLURALS,
         FindingKind=FindingKind,
         confirm=ConfirmForm(),
     )
