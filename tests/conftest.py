@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 
 import pytest
 import sqlalchemy as sa
@@ -152,3 +153,19 @@ def demo(app):
     with app.app_context():
         programme, _ = load_demo_programme()
         return programme.id
+
+
+@pytest.fixture
+def live_server(app):
+    """The app on a real threaded HTTP server on loopback; yields its base URL.
+    PUBLIC_BASE_URL points at it so that links in emails and QR codes work."""
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    base_url = f"http://127.0.0.1:{server.server_port}"
+    app.config["PUBLIC_BASE_URL"] = base_url
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield base_url
+    server.shutdown()
+    thread.join(timeout=10)

@@ -1,0 +1,98 @@
+"""Browser tests: Debian's Chromium driven by Playwright against a live server.
+
+They run when Chromium is installed (`.ci/run` installs it) and are skipped, with a
+reason that says so in the test summary, when it is not."""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+AXE_SOURCE = (Path(__file__).parent / "vendor" / "axe-4.14.1.min.js").read_text()
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
+PHONE = {"viewport": {"width": 360, "height": 740}, "is_mobile": True, "has_touch": True,
+         "device_scale_factor": 2}
+DESKTOP = {"viewport": {"width": 1280, "height": 900}}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "tests/browser/" in str(item.fspath).replace(os.sep, "/"):
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"Chromium not found at {CHROMIUM}: browser tests SKIPPED (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+        )
+        yield browser
+        browser.close()
+
+
+def _context(browser, **options):
+    context = browser.new_context(**options)
+    # Injected by the browser itself, so the page's strict CSP still applies to the app's own code.
+    context.add_init_script(script=AXE_SOURCE)
+    context.set_default_timeout(10_000)
+    return context
+
+
+@pytest.fixture
+def phone(browser):
+    context = _context(browser, **PHONE)
+    yield context.new_page()
+    context.close()
+
+
+@pytest.fixture
+def desktop(browser):
+    context = _context(browser, **DESKTOP)
+    yield context.new_page()
+    context.close()
+
+
+@pytest.fixture
+def csp_violations(phone, desktop):
+    """CSP violations reported on either page's console."""
+    messages: list[str] = []
+
+    def record(message):
+        if "Content Security Policy" in message.text or "Refused to" in message.text:
+            messages.append(message.text)
+
+    for page in (phone, desktop):
+        page.on("console", record)
+    return messages
+
+
+def assert_accessible(page, context: str = "") -> None:
+    """axe-core on the current page: no violations at the WCAG 2.2 A and AA tags."""
+    result = page.evaluate(
+        "async tags => await axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_TAGS
+    )
+    problems = [
+        f"{violation['id']} ({violation['impact']}): {violation['help']} -> "
+        + "; ".join(node["target"][0] if isinstance(node["target"][0], str) else str(node["target"])
+                    for node in violation["nodes"][:5])
+        for violation in result["violations"]
+    ]
+    assert not problems, f"accessibility violations on {context or page.url}:\n" + "\n".join(problems)
+
+
+def sign_in(page, base_url: str, email: str, password: str) -> None:
+    page.goto(f"{base_url}/login")
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/organiser/**")
