@@ -8,6 +8,7 @@ from pathlib import Path
 
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from config import CONFIGS, Config, ProductionConfig
 from webapp.extensions import csrf, db, limiter, login_manager, migrate
@@ -15,6 +16,7 @@ from webapp.extensions import csrf, db, limiter, login_manager, migrate
 
 def create_app(config_name_or_class: str | type[Config] | None = None) -> Flask:
     app = Flask(__name__, template_folder="../templates", static_folder="static")
+    app.url_map.converters["int"] = DatabaseIdConverter
     config_class = _resolve_config(config_name_or_class)
     app.config.from_object(config_class)
     os.makedirs(app.instance_path, exist_ok=True)
@@ -36,6 +38,15 @@ def create_app(config_name_or_class: str | type[Config] | None = None) -> Flask:
     if not app.debug and not app.testing:
         logging.basicConfig(level=logging.INFO)
     return app
+
+
+class DatabaseIdConverter(IntegerConverter):
+    """`<int:...>` in URLs only matches numbers that fit an integer column, so a huge
+    tampered id is a plain 404 instead of a database overflow."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def _resolve_config(config_name_or_class: str | type[Config] | None) -> type[Config]:

@@ -1,11 +1,11 @@
-from flask_wtf import FlaskForm
+from webapp.forms import AppForm
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from webapp.auth.models import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 
 
-class LoginForm(FlaskForm):
+class LoginForm(AppForm):
     email = EmailField(
         "Email address",
         validators=[DataRequired("Enter your email address"), Length(max=254)],
@@ -18,7 +18,7 @@ class LoginForm(FlaskForm):
     )
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(AppForm):
     current_password = PasswordField(
         "Current password",
         validators=[DataRequired("Enter your current password")],

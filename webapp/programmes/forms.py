@@ -1,11 +1,11 @@
-from flask_wtf import FlaskForm
+from webapp.forms import AppForm
 from wtforms import RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from webapp.programmes.models import FINDING_KIND_LABELS, GRADES, FindingKind
 
 
-class ProgrammeForm(FlaskForm):
+class ProgrammeForm(AppForm):
     title = StringField(
         "Title",
         description="For example, Joint inspection of children's services: staff briefings",
@@ -18,7 +18,7 @@ class ProgrammeForm(FlaskForm):
     )
 
 
-class FindingForm(FlaskForm):
+class FindingForm(AppForm):
     kind = RadioField(
         "Kind of finding",
         choices=[(kind.value, label) for kind, label in FINDING_KIND_LABELS.items()],
@@ -70,5 +70,5 @@ class FindingForm(FlaskForm):
         }
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(AppForm):
     """A button-only POST (delete, open, close, move): the form is just its CSRF token."""
