@@ -25,6 +25,7 @@ def create_app(config_name_or_class: str | type[Config] | None = None) -> Flask:
     if not app.config.get("SECRET_KEY") and config_class.__name__ != "ProductionConfig":
         app.config["SECRET_KEY"] = _instance_secret_key(app)
     config_class.validate(app)
+    _set_connect_timeout(app)
     if app.config["PROXY_FIX_HOPS"]:
         hops = app.config["PROXY_FIX_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
@@ -36,6 +37,15 @@ def create_app(config_name_or_class: str | type[Config] | None = None) -> Flask:
     if not app.debug and not app.testing:
         logging.basicConfig(level=logging.INFO)
     return app
+
+
+def _set_connect_timeout(app: Flask) -> None:
+    """PostgreSQL only: how long to wait for a new connection before giving up."""
+    timeout = app.config.get("DB_CONNECT_TIMEOUT")
+    if timeout and app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+        options["connect_args"] = {"connect_timeout": timeout, **options.get("connect_args", {})}
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 
 def _resolve_config(config_name_or_class: str | type[Config] | None) -> type[Config]:
@@ -61,7 +71,7 @@ def _instance_secret_key(app: Flask) -> str:
 
 
 def _init_extensions(app: Flask) -> None:
-    from webapp import assets
+    from webapp import assets, security
     from webapp import models  # noqa: F401  (registers every table on the metadata)
     from webapp.db_types import render_migration_item
 
@@ -76,6 +86,7 @@ def _init_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     limiter.init_app(app)
     assets.init_app(app)
+    security.init_app(app)
 
 
 def _register_blueprints(app: Flask) -> None:
