@@ -9,7 +9,8 @@ import multiprocessing
 import os
 
 # Where the reverse proxy (nginx, Apache, a load balancer) sends requests.
-bind = os.environ.get("GUNICORN_BIND") or f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
+# (Not $HOST: zsh sets it to the machine's name.)
+bind = os.environ.get("GUNICORN_BIND") or f"127.0.0.1:{os.environ.get('PORT', '8000')}"
 
 # Sync workers: one request at a time each. The reverse proxy in front buffers slow
 # phone connections, so a worker is never held by a slow client. WEB_CONCURRENCY is the

@@ -291,7 +291,7 @@ def test_audit_log_page_is_paginated_newest_first(app, client, login_as):
     first = client.get("/organiser/audit").get_data(as_text=True)
     assert "Page 1 of 3" in first
     assert "entry number 119" in first and "entry number 70<" in first and "entry number 69<" not in first
-    assert "Deleted old booking details" in first and "The system" in first
+    assert "Deleted old booking details" in first and "the system" in first
     third = client.get("/organiser/audit?page=3").get_data(as_text=True)
     assert "entry number 0<" in third and "Signed in" in third
     assert "Page 3 of 3" in third
