@@ -65,6 +65,15 @@ class Config:
     MAX_CONTENT_LENGTH = 1024 * 1024
     ALLOW_SQLITE_IN_PRODUCTION = _env_bool("ALLOW_SQLITE_IN_PRODUCTION")
     PROXY_FIX_HOPS = int(os.environ.get("PROXY_FIX_HOPS", "0"))
+    # Strict-Transport-Security max-age; 0 sends no header (ProductionConfig sends it).
+    HSTS_SECONDS = 0
+    # Organisers are signed out after this long without a request.
+    SESSION_IDLE_MINUTES = int(os.environ.get("SESSION_IDLE_MINUTES", "60"))
+    # A one-time link to set a first password works for this long.
+    INVITE_HOURS = int(os.environ.get("INVITE_HOURS", "72"))
+    # Booking details are deleted this many days after the session ended (see the
+    # privacy notice); run `flask --app wsgi retention purge` daily from cron.
+    RETENTION_DAYS = int(os.environ.get("RETENTION_DAYS", "90"))
 
     @classmethod
     def validate(cls, app) -> None:
@@ -92,15 +101,23 @@ class ProductionConfig(Config):
     SESSION_COOKIE_NAME = "__Host-session"
     REMEMBER_COOKIE_SECURE = True
     PREFERRED_URL_SCHEME = "https"
+    HSTS_SECONDS = int(os.environ.get("HSTS_SECONDS", str(365 * 24 * 3600)))
+    # One pool per gunicorn worker process. A sync worker (gunicorn.conf.py's default)
+    # uses one connection at a time, so 2 kept open plus 3 for bursts is plenty even with
+    # GUNICORN_THREADS=4, and keeps hosts x workers x (pool_size + max_overflow) under
+    # PostgreSQL's max_connections (100 by default): 2 hosts x 9 workers x 5 = 90.
     SQLALCHEMY_ENGINE_OPTIONS = {
-        "pool_pre_ping": True,
-        # Per worker process: gunicorn workers x (pool_size + max_overflow) must stay
-        # below the database's max_connections.
-        "pool_size": int(os.environ.get("DB_POOL_SIZE", "5")),
-        "max_overflow": int(os.environ.get("DB_MAX_OVERFLOW", "5")),
+        "pool_pre_ping": True,  # a connection dropped by a restart or firewall is replaced, not used
+        "pool_size": int(os.environ.get("DB_POOL_SIZE", "2")),
+        "max_overflow": int(os.environ.get("DB_MAX_OVERFLOW", "3")),
+        # Wait at most this long for a free connection, well inside gunicorn's 30 s timeout,
+        # so an exhausted pool gives a clean 500 instead of a killed worker.
         "pool_timeout": int(os.environ.get("DB_POOL_TIMEOUT", "10")),
-        "pool_recycle": 1800,
+        # Reconnect every 30 minutes: below typical firewall / load-balancer idle cut-offs.
+        "pool_recycle": int(os.environ.get("DB_POOL_RECYCLE", "1800")),
     }
+    # Seconds to wait for PostgreSQL to accept a new connection (applied to PostgreSQL only).
+    DB_CONNECT_TIMEOUT = int(os.environ.get("DB_CONNECT_TIMEOUT", "5"))
 
     @classmethod
     def validate(cls, app) -> None:

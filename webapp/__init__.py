@@ -27,6 +27,7 @@ def create_app(config_name_or_class: str | type[Config] | None = None) -> Flask:
     if not app.config.get("SECRET_KEY") and not issubclass(config_class, ProductionConfig):
         app.config["SECRET_KEY"] = _instance_secret_key(app)
     config_class.validate(app)
+    _set_connect_timeout(app)
     if app.config["PROXY_FIX_HOPS"]:
         hops = app.config["PROXY_FIX_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
@@ -47,6 +48,15 @@ class DatabaseIdConverter(IntegerConverter):
     def __init__(self, url_map, *args, **kwargs):
         kwargs.setdefault("max", 2**31 - 1)
         super().__init__(url_map, *args, **kwargs)
+
+
+def _set_connect_timeout(app: Flask) -> None:
+    """PostgreSQL only: how long to wait for a new connection before giving up."""
+    timeout = app.config.get("DB_CONNECT_TIMEOUT")
+    if timeout and app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+        options["connect_args"] = {"connect_timeout": timeout, **options.get("connect_args", {})}
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 
 def _resolve_config(config_name_or_class: str | type[Config] | None) -> type[Config]:
@@ -72,7 +82,7 @@ def _instance_secret_key(app: Flask) -> str:
 
 
 def _init_extensions(app: Flask) -> None:
-    from webapp import assets
+    from webapp import assets, security
     from webapp import models  # noqa: F401  (registers every table on the metadata)
     from webapp.db_types import render_migration_item
 
@@ -87,6 +97,7 @@ def _init_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     limiter.init_app(app)
     assets.init_app(app)
+    security.init_app(app)
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -110,6 +121,8 @@ def _register_template_helpers(app: Flask) -> None:
 def _register_cli(app: Flask) -> None:
     from webapp.auth.cli import users_cli
     from webapp.demo.cli import demo_command
+    from webapp.retention.cli import retention_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_command)
+    app.cli.add_command(retention_cli)

@@ -1,8 +1,9 @@
-from webapp.forms import AppForm
-from wtforms import EmailField, PasswordField
-from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms import EmailField, PasswordField, RadioField, StringField
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
-from webapp.auth.models import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
+from webapp.forms import AppForm
+
+from webapp.auth.models import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, Role
 
 
 class LoginForm(AppForm):
@@ -42,6 +43,66 @@ class ChangePasswordForm(AppForm):
         validators=[
             DataRequired("Enter the new password again"),
             EqualTo("new_password", "The two new passwords do not match"),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+ROLE_CHOICES = [
+    (Role.ADMIN.value, "Admin: everything, including accounts and the audit log"),
+    (Role.ORGANISER.value, "Organiser: programmes, sessions, bookings with personal data, check-in, exports"),
+    (Role.VIEWER.value, "Viewer: results and the feedback workbook only, no personal data"),
+]
+
+
+class InviteForm(AppForm):
+    email = EmailField(
+        "Email address",
+        description="Their work email address. They sign in with it.",
+        validators=[
+            DataRequired("Enter their email address"),
+            Length(max=254, message="Email address must be 254 characters or fewer"),
+            Email("Enter an email address in the correct format, like name@example.org",
+                  check_deliverability=False),
+        ],
+        render_kw={"autocomplete": "off", "spellcheck": "false"},
+    )
+    display_name = StringField(
+        "Name (optional)",
+        validators=[Optional(), Length(max=120, message="Name must be 120 characters or fewer")],
+        render_kw={"autocomplete": "off"},
+    )
+    role = RadioField("Role", choices=ROLE_CHOICES, default=Role.ORGANISER.value,
+                      validators=[DataRequired("Select a role")])
+
+
+class RoleForm(AppForm):
+    role = RadioField("Role", choices=ROLE_CHOICES, validators=[DataRequired("Select a role")])
+
+
+class ActionForm(AppForm):
+    """A button-only form: the CSRF token is all it carries."""
+
+
+class SetupPasswordForm(AppForm):
+    new_password = PasswordField(
+        "Create a password",
+        description=f"At least {MIN_PASSWORD_LENGTH} characters. A few unrelated words make a strong one.",
+        validators=[
+            DataRequired("Enter a password"),
+            Length(
+                min=MIN_PASSWORD_LENGTH,
+                max=MAX_PASSWORD_LENGTH,
+                message=f"Password must be between {MIN_PASSWORD_LENGTH} and {MAX_PASSWORD_LENGTH} characters",
+            ),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm_password = PasswordField(
+        "Confirm password",
+        validators=[
+            DataRequired("Enter the password again"),
+            EqualTo("new_password", "The two passwords do not match"),
         ],
         render_kw={"autocomplete": "new-password"},
     )

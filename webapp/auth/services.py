@@ -1,10 +1,15 @@
 """Accounts: creating, authenticating, ending sessions, and the audit log."""
 from __future__ import annotations
 
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.orm import selectinload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from webapp.auth.models import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, AuditEntry, Role, User
@@ -35,8 +40,7 @@ def password_problem(password: str) -> str | None:
 
 def create_user(email: str, password: str, role: str, display_name: str = "") -> User:
     email = normalise_email(email)
-    if role not in {r.value for r in Role}:
-        raise AccountError(f"Role must be one of: {', '.join(r.value for r in Role)}")
+    _check_role(role)
     if "@" not in email or len(email) > 254:
         raise AccountError("Enter an email address in the correct format, like name@example.org")
     if find_user_by_email(email):
@@ -47,20 +51,30 @@ def create_user(email: str, password: str, role: str, display_name: str = "") ->
     user = User(email=email, role=role, display_name=display_name)
     user.set_password(password)
     db.session.add(user)
+    db.session.flush()
+    record(None, "user.created", f"user:{user.id}", f"{email} as {role}")
     db.session.commit()
     return user
 
 
 def authenticate(email: str, password: str) -> User | None:
-    """The user if the email and password match an active account, else None."""
+    """The user if the email and password match an active account, else None.
+    Sign-ins and failed attempts on real accounts go in the audit log."""
     user = find_user_by_email(email)
     if user is None:
         # Spend the same time as a real check, so response times don't reveal who has an account.
         check_password_hash(_dummy_hash(), password)
         return None
-    if not user.check_password(password) or not user.active:
+    if not user.check_password(password):
+        record(user, "sign_in.failed", f"user:{user.id}", "wrong password")
+        db.session.commit()
+        return None
+    if not user.active:
+        record(user, "sign_in.failed", f"user:{user.id}", "account deactivated")
+        db.session.commit()
         return None
     user.last_login_at = utcnow()
+    record(user, "sign_in", f"user:{user.id}")
     db.session.commit()
     return user
 
@@ -94,6 +108,152 @@ def load_user_from_session(session_id: str) -> User | None:
     if user is None or not user.active or user.session_version != int(version):
         return None
     return user
+
+
+# --- accounts managed by admins ----------------------------------------------------------
+
+def _check_role(role: str) -> None:
+    if role not in {r.value for r in Role}:
+        raise AccountError(f"Role must be one of: {', '.join(r.value for r in Role)}")
+
+
+def _hash_token(token: str) -> str:
+    # The token is 256 random bits, so a fast hash is enough: nothing to brute-force.
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def invite_user(email: str, role: str, by: User, display_name: str = "") -> tuple[User, str]:
+    """An account with no password yet, and the one-time link token to set one."""
+    email = normalise_email(email)
+    _check_role(role)
+    if "@" not in email or len(email) > 254:
+        raise AccountError("Enter an email address in the correct format, like name@example.org")
+    if find_user_by_email(email):
+        raise AccountError(f"An account for {email} already exists")
+    user = User(email=email, role=role, display_name=display_name.strip(), password_hash=None)
+    db.session.add(user)
+    db.session.flush()
+    token = _new_setup_token(user)
+    record(by, "user.invited", f"user:{user.id}", f"{email} as {role}")
+    db.session.commit()
+    return user, token
+
+
+def new_setup_link(user: User, by: User) -> str:
+    """A fresh one-time link for an account (a lost invite, or a forgotten password);
+    any earlier link stops working."""
+    if not user.active:
+        raise AccountError("Reactivate the account before creating a link for it")
+    token = _new_setup_token(user)
+    record(by, "user.setup_link", f"user:{user.id}", user.email)
+    db.session.commit()
+    return token
+
+
+def _new_setup_token(user: User) -> str:
+    token = secrets.token_urlsafe(32)
+    user.invite_token_hash = _hash_token(token)
+    user.invite_expires_at = utcnow() + timedelta(hours=current_app.config["INVITE_HOURS"])
+    return token
+
+
+def user_for_setup_token(token: str, now: datetime | None = None) -> User | None:
+    """The active account this unexpired, unused link belongs to, else None."""
+    if not token or len(token) > 100:
+        return None
+    user = db.session.scalar(sa.select(User).where(User.invite_token_hash == _hash_token(token)))
+    if user is None or not user.active or user.invite_expires_at is None:
+        return None
+    if user.invite_expires_at <= (now or utcnow()):
+        return None
+    return user
+
+
+def set_first_password(user: User, password: str) -> None:
+    """Use the one-time link: set the password, spend the link, end any other session."""
+    problem = password_problem(password)
+    if problem:
+        raise AccountError(problem)
+    user.set_password(password)
+    user.invite_token_hash = None
+    user.invite_expires_at = None
+    user.end_all_sessions()
+    record(user, "password.set", f"user:{user.id}", "with a one-time link")
+    db.session.commit()
+
+
+def deactivate_user(user: User, by: User) -> None:
+    if user.id == by.id:
+        raise AccountError("You cannot deactivate your own account. Ask another admin to do it.")
+    if not user.active:
+        return
+    user.active = False
+    user.end_all_sessions()  # signed out everywhere, straight away
+    user.invite_token_hash = None
+    user.invite_expires_at = None
+    record(by, "user.deactivated", f"user:{user.id}", user.email)
+    db.session.commit()
+
+
+def reactivate_user(user: User, by: User) -> None:
+    if user.active:
+        return
+    user.active = True
+    record(by, "user.reactivated", f"user:{user.id}", user.email)
+    db.session.commit()
+
+
+def change_role(user: User, role: str, by: User) -> None:
+    _check_role(role)
+    if user.id == by.id and role != user.role:
+        raise AccountError("You cannot change your own role. Ask another admin to do it.")
+    if role == user.role:
+        return
+    record(by, "user.role_changed", f"user:{user.id}", f"{user.email}: {user.role} to {role}")
+    user.role = role
+    db.session.commit()
+
+
+# --- the audit log -------------------------------------------------------------------------
+
+AUDIT_ACTION_LABELS = {
+    "sign_in": "Signed in",
+    "sign_in.failed": "Sign-in refused",
+    "sign_out": "Signed out",
+    "session.idle_timeout": "Signed out after inactivity",
+    "password.changed": "Changed their password",
+    "password.set": "Set a password",
+    "user.created": "Account created",
+    "user.invited": "Invited a user",
+    "user.setup_link": "Created a password link",
+    "user.deactivated": "Deactivated an account",
+    "user.reactivated": "Reactivated an account",
+    "user.role_changed": "Changed a role",
+    "retention.purged": "Deleted old booking details",
+}
+
+
+@dataclass
+class AuditPage:
+    entries: list[AuditEntry]
+    page: int
+    pages: int
+    total: int
+
+
+def audit_page(page: int = 1, per_page: int = 50) -> AuditPage:
+    """The newest entries first, with who did it loaded alongside."""
+    total = db.session.scalar(sa.select(sa.func.count(AuditEntry.id))) or 0
+    pages = max(1, -(-total // per_page))
+    page = min(max(page, 1), pages)
+    entries = db.session.scalars(
+        sa.select(AuditEntry)
+        .options(selectinload(AuditEntry.user))
+        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    return AuditPage(entries=list(entries), page=page, pages=pages, total=total)
 
 
 def record(user: User | None, action: str, target: str = "", detail: str = "") -> AuditEntry:

@@ -1,15 +1,23 @@
-"""Sign in, sign out, change password, and the admins' list of accounts."""
+"""Sign in, sign out, change password, idle sessions, accounts managed by admins
+(invite, deactivate, change role), the one-time link to set a password, and the audit log."""
+import time
+
 import sqlalchemy as sa
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
+                   session, url_for)
+from flask_login import current_user, login_required, login_user, logout_user, user_logged_in
 
 from webapp.auth import services
 from webapp.auth.access import admins_only, readers
-from webapp.auth.forms import ChangePasswordForm, LoginForm
+from webapp.auth.forms import (ActionForm, ChangePasswordForm, InviteForm, LoginForm, RoleForm,
+                               SetupPasswordForm)
 from webapp.auth.models import User
 from webapp.extensions import db, limiter, login_manager
+from webapp.security import mark_personal_data
 
 bp = Blueprint("auth", __name__)
+
+LAST_ACTIVE = "last_active"
 
 login_manager.login_view = "auth.login"
 login_manager.login_message = "Sign in to see that page."
@@ -20,6 +28,35 @@ login_manager.session_protection = "basic"
 @login_manager.user_loader
 def load_user(session_id: str) -> User | None:
     return services.load_user_from_session(session_id)
+
+
+@user_logged_in.connect
+def _start_idle_clock(_app, **_extra) -> None:
+    session[LAST_ACTIVE] = int(time.time())
+
+
+@bp.before_app_request
+def end_idle_sessions():
+    """Sign out a session left unused for SESSION_IDLE_MINUTES. The time of the last request
+    is in the signed session cookie, so an old copy of the cookie is just as expired."""
+    if request.endpoint == "static" or "_user_id" not in session:
+        return None
+    now = int(time.time())
+    idle_minutes = current_app.config["SESSION_IDLE_MINUTES"]
+    last_active = session.get(LAST_ACTIVE)
+    if isinstance(last_active, int) and now - last_active <= idle_minutes * 60:
+        if now - last_active >= 60:  # rewrite the cookie at most once a minute
+            session[LAST_ACTIVE] = now
+        return None
+    logout_user()
+    session.pop(LAST_ACTIVE, None)
+    flash(f"You were signed out because you had not used the service for {idle_minutes} minutes. "
+          "Sign in again to carry on.", "info")
+    view = current_app.view_functions.get(request.endpoint)
+    if hasattr(view, "allowed_roles") or request.endpoint == "auth.logout":
+        next_url = request.full_path if request.method == "GET" and request.query_string else request.path
+        return redirect(url_for("auth.login", next=next_url if request.method == "GET" else None))
+    return None  # a public page: show it, signed out
 
 
 def _failed_login(response) -> bool:
@@ -51,6 +88,7 @@ def login():
 def logout():
     # Ends this account's sessions everywhere, not just this cookie.
     current_user.end_all_sessions()
+    services.record(current_user, "sign_out", f"user:{current_user.id}")
     db.session.commit()
     logout_user()
     flash("You have signed out.", "success")
@@ -72,8 +110,130 @@ def change_password():
     return render_template("auth/change_password.html", form=form)
 
 
+# --- accounts, for admins ------------------------------------------------------------------
+
 @bp.route("/organiser/users")
 @admins_only
 def users():
     accounts = db.session.scalars(sa.select(User).order_by(User.role, User.email)).all()
     return render_template("auth/users.html", users=accounts)
+
+
+def _get_user_or_404(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    return user
+
+
+def _show_setup_link(user: User, token: str, invited: bool):
+    mark_personal_data()  # the link is as good as a password until it is used
+    link = f"{current_app.config['PUBLIC_BASE_URL']}{url_for('auth.setup_account', token=token)}"
+    return render_template("auth/setup_link.html", account=user, link=link, invited=invited)
+
+
+@bp.route("/organiser/users/invite", methods=["GET", "POST"])
+@admins_only
+def invite():
+    form = InviteForm()
+    if form.validate_on_submit():
+        try:
+            user, token = services.invite_user(
+                form.email.data, form.role.data, by=current_user, display_name=form.display_name.data or ""
+            )
+        except services.AccountError as error:
+            form.email.errors.append(str(error))
+        else:
+            return _show_setup_link(user, token, invited=True)
+    return render_template("auth/invite.html", form=form)
+
+
+@bp.route("/organiser/users/<int:user_id>")
+@admins_only
+def user(user_id: int):
+    account = _get_user_or_404(user_id)
+    role_form = RoleForm(role=account.role)
+    return render_template("auth/user.html", account=account, role_form=role_form, action_form=ActionForm())
+
+
+@bp.route("/organiser/users/<int:user_id>/role", methods=["POST"])
+@admins_only
+def change_role(user_id: int):
+    account = _get_user_or_404(user_id)
+    form = RoleForm()
+    if form.validate_on_submit():
+        try:
+            services.change_role(account, form.role.data, by=current_user)
+        except services.AccountError as error:
+            form.role.errors.append(str(error))
+        else:
+            flash(f"{account.email} is now {account.role}.", "success")
+            return redirect(url_for("auth.user", user_id=account.id))
+    return render_template("auth/user.html", account=account, role_form=form, action_form=ActionForm()), 400
+
+
+def _account_action(user_id: int, action, done_message: str):
+    account = _get_user_or_404(user_id)
+    if ActionForm().validate_on_submit():
+        try:
+            action(account, by=current_user)
+        except services.AccountError as error:
+            flash(str(error), "error")
+        else:
+            flash(done_message.format(email=account.email), "success")
+    return redirect(url_for("auth.user", user_id=account.id))
+
+
+@bp.route("/organiser/users/<int:user_id>/deactivate", methods=["POST"])
+@admins_only
+def deactivate(user_id: int):
+    return _account_action(user_id, services.deactivate_user,
+                           "{email} is deactivated and has been signed out everywhere.")
+
+
+@bp.route("/organiser/users/<int:user_id>/reactivate", methods=["POST"])
+@admins_only
+def reactivate(user_id: int):
+    return _account_action(user_id, services.reactivate_user, "{email} can sign in again.")
+
+
+@bp.route("/organiser/users/<int:user_id>/setup-link", methods=["POST"])
+@admins_only
+def setup_link(user_id: int):
+    account = _get_user_or_404(user_id)
+    if ActionForm().validate_on_submit():
+        try:
+            token = services.new_setup_link(account, by=current_user)
+        except services.AccountError as error:
+            flash(str(error), "error")
+        else:
+            return _show_setup_link(account, token, invited=False)
+    return redirect(url_for("auth.user", user_id=account.id))
+
+
+@bp.route("/organiser/audit")
+@admins_only
+def audit():
+    page = request.args.get("page", 1, type=int)
+    return render_template("auth/audit.html", audit=services.audit_page(page),
+                           labels=services.AUDIT_ACTION_LABELS)
+
+
+# --- the one-time link ------------------------------------------------------------------------
+
+@bp.route("/account/setup/<token>", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"],
+               deduct_when=lambda response: response.status_code == 404)
+def setup_account(token: str):
+    mark_personal_data()
+    account = services.user_for_setup_token(token)
+    if account is None:
+        return render_template("auth/setup_invalid.html"), 404
+    form = SetupPasswordForm()
+    if form.validate_on_submit():
+        services.set_first_password(account, form.new_password.data)
+        logout_user()  # whoever was signed in on this browser, it is this person now
+        login_user(account)
+        flash("Your password is set and you are signed in.", "success")
+        return redirect(url_for("programmes.index"))
+    return render_template("auth/setup.html", form=form, account=account)

@@ -1,0 +1,48 @@
+"""gunicorn settings: `gunicorn -c gunicorn.conf.py wsgi:app`.
+
+Everything can be changed from the environment, so the same file serves a laptop and a
+health board's hosts. The app keeps no state of its own (sessions are signed cookies,
+rate-limit counters live in Redis when RATELIMIT_STORAGE_URI says so), so any number of
+workers and hosts can run side by side behind a load balancer.
+"""
+import multiprocessing
+import os
+
+# Where the reverse proxy (nginx, Apache, a load balancer) sends requests.
+# (Not $HOST: zsh sets it to the machine's name.)
+bind = os.environ.get("GUNICORN_BIND") or f"127.0.0.1:{os.environ.get('PORT', '8000')}"
+
+# Sync workers: one request at a time each. The reverse proxy in front buffers slow
+# phone connections, so a worker is never held by a slow client. WEB_CONCURRENCY is the
+# usual name (Heroku, Render, gunicorn itself); the default is gunicorn's 2 x cores + 1.
+workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
+threads = int(os.environ.get("GUNICORN_THREADS", "1"))
+
+# A request that takes longer than this is killed and its worker replaced
+# (DB_POOL_TIMEOUT, 10 s, gives up on a busy pool well before that).
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
+# Keep-alive with the proxy in front (it, not gunicorn, talks to the browsers).
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
+
+# Recycle workers now and then so slow leaks cannot build up; the jitter stops them all
+# restarting at once.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "2000"))
+max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", "200"))
+
+# Which addresses may set X-Forwarded-Proto/-For for gunicorn itself. The app reads the
+# client address and scheme through werkzeug's ProxyFix (PROXY_FIX_HOPS), which trusts
+# exactly that many proxies; keep this to the proxy's address (default: same host).
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+
+# Logs to standard output/error, for systemd's journal or the container runtime.
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+# No client address and no query string: feedback is anonymous, and an address logged
+# next to "POST /f/<code>" at a given second would link a person to a response.
+# (%(U)s is the path alone; %(M)s the duration in milliseconds.)
+access_log_format = '"%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms'
+
+# Tokens in request lines are long; anything much longer is not ours.
+limit_request_line = 4094

@@ -1,0 +1,231 @@
+"""Running for a whole health board: the health check, gunicorn's settings, ProxyFix, the
+database pool, and rate-limit counters shared between app servers through Redis."""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+
+import pytest
+
+from config import ProductionConfig
+from tests.conftest import PASSWORD, make_config, post_form
+from webapp import create_app
+from webapp.extensions import db, limiter
+
+ROOT = Path(__file__).resolve().parent.parent
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379")
+
+
+# --- /healthz ----------------------------------------------------------------------------
+
+def test_healthz_says_ok_when_the_database_answers(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_data(as_text=True) == "ok"
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_healthz_is_503_when_the_database_is_unreachable(tmp_path):
+    # A database file in a folder that does not exist cannot be opened.
+    broken = create_app(make_config(f"sqlite:///{tmp_path / 'missing' / 'db.sqlite'}"))
+    response = broken.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert "ok" not in response.get_data(as_text=True)
+    with broken.app_context():
+        db.engine.dispose()
+
+
+# --- ProxyFix ----------------------------------------------------------------------------
+
+def _echo_client(database_url: str, hops: int):
+    app = create_app(make_config(database_url, PROXY_FIX_HOPS=hops))
+
+    @app.route("/test/echo")
+    def echo():
+        from flask import request
+
+        return {"addr": request.remote_addr, "scheme": request.scheme, "host": request.host}
+
+    return app.test_client()
+
+
+def test_proxy_fix_trusts_exactly_the_configured_proxies(database_url):
+    forwarded = {
+        "X-Forwarded-For": "198.51.100.7, 203.0.113.9",
+        "X-Forwarded-Proto": "https",
+        "X-Forwarded-Host": "briefings.example.org",
+    }
+    behind_one = _echo_client(database_url, hops=1).get("/test/echo", headers=forwarded).json
+    # Only the last hop (added by our own proxy) is believed: a client cannot fake its address.
+    assert behind_one == {"addr": "203.0.113.9", "scheme": "https", "host": "briefings.example.org"}
+
+    direct = _echo_client(database_url, hops=0).get("/test/echo", headers=forwarded).json
+    assert direct == {"addr": "127.0.0.1", "scheme": "http", "host": "localhost"}
+
+
+# --- the database pool ---------------------------------------------------------------------
+
+def test_production_pool_fits_postgresql_max_connections(tmp_path, monkeypatch):
+    options = ProductionConfig.SQLALCHEMY_ENGINE_OPTIONS
+    per_worker = options["pool_size"] + options["max_overflow"]
+    # Two hosts of nine workers (2 x 4 cores + 1) stay under PostgreSQL's default 100.
+    assert 2 * 9 * per_worker < 100
+    assert options["pool_pre_ping"] is True
+    assert 0 < options["pool_timeout"] < 30  # gives up before gunicorn kills the worker
+    assert 0 < options["pool_recycle"] <= 3600
+
+    class Production(ProductionConfig):
+        SECRET_KEY = "x" * 48
+        SQLALCHEMY_DATABASE_URI = "postgresql+psycopg://nobody@127.0.0.1:1/none"
+
+    app = create_app(Production)
+    assert app.config["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"] == {"connect_timeout": 5}
+    assert "connect_args" not in ProductionConfig.SQLALCHEMY_ENGINE_OPTIONS  # class left alone
+
+    class SmallHost(Production):
+        SQLALCHEMY_DATABASE_URI = f"sqlite:///{tmp_path / 'small.sqlite'}"
+        ALLOW_SQLITE_IN_PRODUCTION = True
+
+    # sqlite3.connect() has no connect_timeout argument.
+    small = create_app(SmallHost)
+    assert "connect_args" not in small.config["SQLALCHEMY_ENGINE_OPTIONS"]
+    assert small.test_client().get("/healthz").status_code == 200
+    with small.app_context():
+        db.engine.dispose()
+
+
+# --- gunicorn ----------------------------------------------------------------------------
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_gunicorn_serves_the_app_with_the_settings_file(database_url, tmp_path):
+    psutil = pytest.importorskip("psutil")
+    port = _free_port()
+    env = {
+        **os.environ,
+        "APP_CONFIG": "production",
+        "SECRET_KEY": "s" * 48,
+        "DATABASE_URL": database_url,
+        "ALLOW_SQLITE_IN_PRODUCTION": "1",
+        "WEB_CONCURRENCY": "2",
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+        "PROXY_FIX_HOPS": "1",
+        "RATELIMIT_STORAGE_URI": "memory://",
+    }
+    log = tmp_path / "gunicorn.log"
+    with log.open("w") as out:
+        server = subprocess.Popen(
+            [str(Path(sys.executable).with_name("gunicorn")), "-c", "gunicorn.conf.py", "wsgi:app"],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+        )
+    try:
+        body = None
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and body is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz?x=secret", timeout=2) as r:
+                    body, headers = r.read().decode(), r.headers
+            except OSError:
+                assert server.poll() is None, log.read_text()
+                time.sleep(0.2)
+        assert body == "ok", log.read_text()
+        assert headers["Strict-Transport-Security"].startswith("max-age=")
+        assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+        workers = psutil.Process(server.pid).children()
+        assert len(workers) == 2
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    output = log.read_text()
+    access = [line for line in output.splitlines() if "/healthz" in line]
+    assert access and '"GET /healthz HTTP/1.1" 200' in access[0], output
+    # No client address and no query string in the access log.
+    assert "127.0.0.1" not in access[0] and "secret" not in access[0]
+
+
+# --- rate limits shared through Redis -----------------------------------------------------
+
+def _redis():
+    redis = pytest.importorskip("redis")
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1, socket_timeout=2)
+    try:
+        client.ping()
+    except redis.exceptions.ConnectionError:
+        pytest.skip(f"Redis is not reachable at {REDIS_URL}")
+    return client
+
+
+@pytest.fixture
+def redis_prefix():
+    client = _redis()
+    prefix = f"test-{uuid.uuid4().hex}"
+    yield prefix
+    for key in client.scan_iter(match=f"*{prefix}*"):
+        client.delete(key)
+    # Flask-Limiter keeps the first non-empty prefix it is given on its (process-wide)
+    # extension object; later apps in this test run must not inherit ours.
+    limiter._key_prefix = ""
+    client.close()
+
+
+SECOND_APP = """
+import json, sys
+from tests.conftest import make_config, post_form
+from webapp import create_app
+settings = json.loads(sys.argv[1])
+app = create_app(make_config(settings.pop("database_url"), **settings.pop("config")))
+client = app.test_client()
+response = post_form(client, "/login", {"email": settings["email"], "password": "wrong password"})
+print(response.status_code)
+"""
+
+
+def _failed_login_on_another_app_server(database_url: str, config: dict, email: str) -> int:
+    """A failed sign-in on a second app server: its own process, its own app and limiter."""
+    settings = json.dumps({"database_url": database_url, "config": config, "email": email})
+    result = subprocess.run(
+        [sys.executable, "-c", SECOND_APP, settings], cwd=ROOT, capture_output=True, text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return int(result.stdout.strip().splitlines()[-1])
+
+
+def test_login_failures_count_across_app_servers_sharing_redis(database_url, redis_prefix, make_user):
+    shared = {
+        "RATELIMIT_STORAGE_URI": REDIS_URL,
+        "RATELIMIT_KEY_PREFIX": redis_prefix,
+        "LOGIN_RATE_LIMIT": "3 per minute",
+    }
+    first = create_app(make_config(database_url, **shared))
+    user = make_user("organiser")
+    client = first.test_client()
+    for _ in range(3):
+        response = post_form(client, "/login", {"email": user.email, "password": "wrong password"})
+        assert response.status_code == 200  # refused, but not yet limited
+
+    # The counters are in Redis, under this run's prefix.
+    keys = list(_redis().scan_iter(match=f"*{redis_prefix}*"))
+    assert keys
+
+    # The second server has seen no attempt itself, yet refuses the fourth.
+    assert _failed_login_on_another_app_server(database_url, shared, user.email) == 429
+    # Control: a server keeping its own counters would still let it through.
+    alone = {**shared, "RATELIMIT_KEY_PREFIX": f"{redis_prefix}-other"}
+    assert _failed_login_on_another_app_server(database_url, alone, user.email) == 200
+    # And the right password is still refused on the first server once limited.
+    response = post_form(client, "/login", {"email": user.email, "password": PASSWORD})
+    assert response.status_code == 429
+    with first.app_context():
+        db.engine.dispose()
