@@ -57,11 +57,11 @@ def _utc_to_local_naive(moment: datetime | None) -> datetime | None:
 class SessionForm(FlaskForm):
     title = StringField("Title", description="For example, North East: morning briefing",
                         validators=[DataRequired("Enter a title"), _cap("Title", 200)])
-    day = DayField("Date", validators=[DataRequired("Enter the date of the session")])
+    day = DayField("Date", validators=[InputRequired("Enter the date of the session")])
     start_time = ClockField("Starts at", description="UK time, 24-hour clock, like 09:30",
-                            validators=[DataRequired("Enter the start time")])
+                            validators=[InputRequired("Enter the start time")])
     end_time = ClockField("Ends at", description="UK time, 24-hour clock, like 12:00",
-                          validators=[DataRequired("Enter the end time")])
+                          validators=[InputRequired("Enter the end time")])
     venue = StringField("Venue", validators=[DataRequired("Enter the venue"), _cap("Venue", 200)])
     address = TextAreaField("Address", validators=[Optional(), _cap("Address", 400)])
     locality = StringField("Locality", description="For example, North East",
