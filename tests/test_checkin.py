@@ -112,7 +112,7 @@ def test_attendee_csv_is_safe_and_rfc4180(app, client, login_as):
         session = db.session.get(EventSession, session_id)
         services.book(session, **person(1, name="=HYPERLINK(\"http://evil\")", team="+44 team",
                                          organisation="-1, \"quoted\"", access_requirements="line one\r\nline two"))
-        services.book(session, **person(2, name="@SUM(A1)", job_role="\tTabbed"))
+        services.book(session, **person(2, name="@SUM(A1)", job_role="-team lead"))
         programme_id = session.programme_id
     login_as("organiser")
     for url in (f"/organiser/programmes/{programme_id}/sessions/{session_id}/attendees.csv",
@@ -128,7 +128,7 @@ def test_attendee_csv_is_safe_and_rfc4180(app, client, login_as):
         assert by_email["person1@example.org"][5] == "'+44 team"
         assert by_email["person1@example.org"][8] == "line one\r\nline two"
         assert by_email["person2@example.org"][2] == "'@SUM(A1)"
-        assert by_email["person2@example.org"][4] == "'\tTabbed"
+        assert by_email["person2@example.org"][4] == "'-team lead"
         for row in rows:
             for cell in row:
                 assert not cell.startswith(("=", "+", "-", "@", "\t", "\r"))
@@ -155,3 +155,10 @@ def test_organiser_cancels_a_booking_and_the_next_is_promoted(app, client, login
     response = client.post(url, data={"csrf_token": csrf_from(client.get(url).get_data(as_text=True))},
                            follow_redirects=True)
     assert "Promoted from the waiting list: Person 2." in response.get_data(as_text=True)
+
+
+def test_safe_cell_neutralises_every_formula_trigger():
+    for trigger in ("=", "+", "-", "@", "\t", "\r"):
+        assert services.safe_cell(f"{trigger}1+1") == f"'{trigger}1+1"
+    assert services.safe_cell("Plain text, with = inside") == "Plain text, with = inside"
+    assert services.safe_cell(None) == ""
