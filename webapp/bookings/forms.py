@@ -35,7 +35,7 @@ class BookingForm(FlaskForm):
                            validators=[DataRequired("Enter your job role"), _cap("Job role", SHORT_TEXT_MAX)])
     team = StringField("Team or service",
                        validators=[DataRequired("Enter your team or service"), _cap("Team or service", SHORT_TEXT_MAX)])
-    locality = StringField("Locality", description="For example, North East, North West, South or city-wide",
+    locality = StringField("Locality (optional)", description="For example, North East, North West, South or city-wide",
                            validators=[Optional(), _cap("Locality", SHORT_TEXT_MAX)])
     organisation = StringField("Organisation", description="For example, Glasgow City Council, NHS Greater Glasgow and Clyde",
                                validators=[DataRequired("Enter your organisation"), _cap("Organisation", SHORT_TEXT_MAX)])
