@@ -36,6 +36,8 @@ class Config:
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
     MAIL_SENDER = os.environ.get("MAIL_SENDER", "Staff briefings <no-reply@localhost>")
     MAIL_TIMEOUT = int(os.environ.get("MAIL_TIMEOUT", "10"))
+    # Where .eml files go when there is no MAIL_SERVER (default: instance/outbox/).
+    MAIL_OUTBOX = os.environ.get("MAIL_OUTBOX")
 
     # Booking may be limited to work addresses, e.g. "glasgow.gov.uk,ggc.scot.nhs.uk".
     ALLOWED_EMAIL_DOMAINS = _env_list("ALLOWED_EMAIL_DOMAINS")

@@ -51,8 +51,9 @@ def app_config(database_url) -> dict:
 
 
 @pytest.fixture
-def app(database_url, app_config):
-    app = create_app(make_config(database_url, **app_config))
+def app(database_url, app_config, tmp_path):
+    # Emails without a MAIL_SERVER land in this test's own outbox, not instance/outbox/.
+    app = create_app(make_config(database_url, **{"MAIL_OUTBOX": str(tmp_path / "outbox"), **app_config}))
     with app.app_context():
         if not SERVER_DATABASE_URL:
             db.create_all()

@@ -102,11 +102,14 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from webapp.auth.views import bp as auth_bp
+    from webapp.bookings.views import bp as bookings_bp
+    from webapp.checkin.views import bp as checkin_bp
     from webapp.errors.handlers import bp as errors_bp
     from webapp.main.views import bp as main_bp
     from webapp.programmes.views import bp as programmes_bp
+    from webapp.sessions.views import bp as sessions_bp
 
-    for blueprint in (main_bp, auth_bp, errors_bp, programmes_bp):
+    for blueprint in (main_bp, auth_bp, errors_bp, programmes_bp, sessions_bp, bookings_bp, checkin_bp):
         app.register_blueprint(blueprint)
 
 

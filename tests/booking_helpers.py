@@ -1,0 +1,91 @@
+"""Small factories and a loopback SMTP server for the booking tests."""
+from __future__ import annotations
+
+import email
+import email.policy
+import re
+import socket
+from datetime import timedelta
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from webapp.db_types import utcnow
+from webapp.extensions import db
+from webapp.programmes.models import Programme
+from webapp.sessions.models import EventSession
+
+
+def make_session(app, capacity: int = 10, is_open: bool = True, days_ahead: int = 14, programme_id=None,
+                 **fields) -> int:
+    """An open programme (or the given one) with one session; returns the session id."""
+    with app.app_context():
+        if programme_id is None:
+            programme = Programme(slug=f"p-{utcnow().timestamp()}-{id(fields)}", title="Inspection briefings",
+                                  is_open=is_open)
+            db.session.add(programme)
+            db.session.flush()
+            programme_id = programme.id
+        start = utcnow().replace(microsecond=0, second=0) + timedelta(days=days_ahead)
+        values = dict(title="North East: morning briefing", starts_at=start, ends_at=start + timedelta(hours=2),
+                      venue="Easterhouse Hub", address="1 Main Street, Glasgow", locality="North East",
+                      capacity=capacity)
+        values.update(fields)
+        session = EventSession(programme_id=programme_id, **values)
+        db.session.add(session)
+        db.session.commit()
+        return session.id
+
+
+def person(n: int | str = 1, **overrides) -> dict:
+    data = {
+        "name": f"Person {n}",
+        "email": f"person{n}@example.org",
+        "job_role": "Social worker",
+        "team": "Children and families",
+        "locality": "North East",
+        "organisation": "Glasgow City Council",
+        "access_requirements": "",
+    }
+    data.update(overrides)
+    return data
+
+
+def csrf_from(html: str) -> str:
+    match = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html)
+    assert match, "no CSRF token on the page"
+    return match.group(1)
+
+
+def book_via_http(client, session_id: int, data: dict):
+    url = f"/sessions/{session_id}/register"
+    token = csrf_from(client.get(url).get_data(as_text=True))
+    return client.post(url, data={"csrf_token": token, **data})
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Inbox:
+    def __init__(self):
+        self.messages: list[email.message.EmailMessage] = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
+        return "250 Message accepted"
+
+    def to(self, address: str) -> list:
+        return [m for m in self.messages if address in m["To"]]
+
+
+@pytest.fixture
+def smtp_server():
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    inbox.port = controller.port
+    yield inbox
+    controller.stop()

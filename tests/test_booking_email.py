@@ -1,0 +1,214 @@
+"""Booking emails through a real SMTP server on loopback, and their calendar files
+read back with a real iCalendar parser."""
+from __future__ import annotations
+
+import io
+import logging
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+import zxingcpp
+from icalendar import Calendar
+from PIL import Image
+
+from tests.booking_helpers import book_via_http, csrf_from, free_port, make_session, person, smtp_server  # noqa: F401
+from webapp.bookings import services
+from webapp.bookings.models import Registration
+from webapp.extensions import db
+from webapp.sessions.models import EventSession
+from webapp.timezones import to_local
+
+
+@pytest.fixture
+def app_config(smtp_server):
+    return {"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": smtp_server.port, "MAIL_USE_STARTTLS": False,
+            "MAIL_SENDER": "Staff briefings <briefings@example.org>", "PUBLIC_BASE_URL": "https://briefings.example.org"}
+
+
+def _calendar(message) -> Calendar:
+    parts = [p for p in message.iter_attachments() if p.get_content_type() == "text/calendar"]
+    assert len(parts) == 1
+    return Calendar.from_ical(parts[0].get_payload(decode=True))
+
+
+def _event(calendar):
+    events = calendar.walk("VEVENT")
+    assert len(events) == 1
+    return events[0]
+
+
+def _registration(app, email):
+    with app.app_context():
+        registration = db.session.scalar(sa.select(Registration).where(Registration.email == email))
+        db.session.expunge(registration)
+        return registration
+
+
+def test_confirmation_email_with_calendar_manage_link_and_qr(app, client, smtp_server):
+    session_id = make_session(app, capacity=5, notes="Tea and coffee from 9:15.")
+    assert book_via_http(client, session_id, person(1)).status_code == 302
+    [message] = smtp_server.to("person1@example.org")
+    assert message["Subject"] == "Booking confirmed: North East: morning briefing"
+    assert message["From"] == "Staff briefings <briefings@example.org>"
+    registration = _registration(app, "person1@example.org")
+    manage = f"https://briefings.example.org/booking/{registration.booking_token}"
+    text = message.get_body(("plain",)).get_content()
+    assert manage in text and "Easterhouse Hub" in text and "Tea and coffee from 9:15." in text
+
+    html = message.get_body(("html",))
+    assert f'href="{manage}"' in html.get_content()
+    [qr] = [part for part in message.walk() if part.get_content_type() == "image/png"]
+    assert f'cid:{qr["Content-ID"].strip("<>")}' in html.get_content()
+    decoded = zxingcpp.read_barcodes(Image.open(io.BytesIO(qr.get_payload(decode=True))))
+    assert [code.text for code in decoded] == [
+        f"https://briefings.example.org/checkin/{registration.checkin_token}"]
+
+    calendar = _calendar(message)
+    assert str(calendar["METHOD"]) == "PUBLISH" and str(calendar["VERSION"]) == "2.0"
+    assert [str(tz["TZID"]) for tz in calendar.walk("VTIMEZONE")] == ["Europe/London"]
+    event = _event(calendar)
+    with app.app_context():
+        session = db.session.get(EventSession, session_id)
+        assert event.decoded("DTSTART") == to_local(session.starts_at)
+        assert event.decoded("DTEND") == to_local(session.ends_at)
+    assert event["DTSTART"].params["TZID"] == "Europe/London"
+    assert str(event["LOCATION"]) == "Easterhouse Hub, 1 Main Street, Glasgow"
+    assert manage in str(event["DESCRIPTION"])
+    assert registration.booking_token not in str(event["UID"])
+    assert str(event["UID"]).endswith("@briefings.example.org")
+    # The download on the manage page is the same event.
+    download = Calendar.from_ical(client.get(f"/booking/{registration.booking_token}/calendar.ics").data)
+    assert str(_event(download)["UID"]) == str(event["UID"])
+
+
+def test_waiting_promotion_and_cancellation_emails(app, client, smtp_server):
+    session_id = make_session(app, capacity=1)
+    book_via_http(client, session_id, person(1))
+    book_via_http(client, session_id, person(2))
+    [waiting] = smtp_server.to("person2@example.org")
+    assert waiting["Subject"].startswith("You are on the waiting list")
+    assert not [p for p in waiting.iter_attachments() if p.get_content_type() == "text/calendar"]
+
+    first = _registration(app, "person1@example.org")
+    [confirmation] = smtp_server.to("person1@example.org")
+    uid = str(_event(_calendar(confirmation))["UID"])
+    csrf = csrf_from(client.get(f"/booking/{first.booking_token}").get_data(as_text=True))
+    client.post(f"/booking/{first.booking_token}/cancel", data={"csrf_token": csrf})
+
+    cancellation = smtp_server.to("person1@example.org")[-1]
+    assert cancellation["Subject"].startswith("Cancelled:")
+    calendar = _calendar(cancellation)
+    assert str(calendar["METHOD"]) == "CANCEL"
+    event = _event(calendar)
+    assert str(event["UID"]) == uid and str(event["STATUS"]) == "CANCELLED"
+    assert int(event["SEQUENCE"]) >= int(_event(_calendar(confirmation))["SEQUENCE"])
+
+    promotion = smtp_server.to("person2@example.org")[-1]
+    assert promotion["Subject"] == "A place is yours: North East: morning briefing"
+    assert "now yours" in promotion.get_body(("plain",)).get_content()
+    assert str(_calendar(promotion)["METHOD"]) == "PUBLISH"
+
+
+def test_change_notice_when_organiser_changes_time_or_venue(app, client, smtp_server, login_as):
+    session_id = make_session(app, capacity=1)
+    book_via_http(client, session_id, person(1))
+    book_via_http(client, session_id, person(2))
+    login_as("organiser")
+    with app.app_context():
+        session = db.session.get(EventSession, session_id)
+        programme_id, old_start = session.programme_id, session.starts_at
+        from webapp.sessions.forms import SessionForm
+        data = SessionForm.initial_data(session)
+    url = f"/organiser/programmes/{programme_id}/sessions/{session_id}/edit"
+    form = {k: ("" if v is None else v) for k, v in data.items()}
+    form.update(csrf_token=csrf_from(client.get(url).get_data(as_text=True)), day=data["day"].isoformat(),
+                start_time="13:30", end_time="15:00", venue="Eastbank Academy")
+    assert client.post(url, data=form).status_code == 302
+    for address in ("person1@example.org", "person2@example.org"):
+        notice = smtp_server.to(address)[-1]
+        assert notice["Subject"] == "Changed: North East: morning briefing"
+        text = notice.get_body(("plain",)).get_content()
+        assert "changed the time and the venue" in text and "Eastbank Academy" in text and "1:30pm" in text
+    event = _event(_calendar(smtp_server.to("person1@example.org")[-1]))
+    assert event.decoded("DTSTART").strftime("%H:%M") == "13:30"
+    assert str(event["LOCATION"]).startswith("Eastbank Academy")
+
+    # Saving again without changes tells nobody.
+    before = len(smtp_server.messages)
+    form["csrf_token"] = csrf_from(client.get(url).get_data(as_text=True))
+    assert client.post(url, data=form).status_code == 302
+    assert len(smtp_server.messages) == before
+
+
+def test_moved_booking_keeps_its_calendar_uid(app, client, smtp_server):
+    first = make_session(app, capacity=2)
+    with app.app_context():
+        programme_id = db.session.get(EventSession, first).programme_id
+    second = make_session(app, capacity=2, programme_id=programme_id, days_ahead=20, venue="Castlemilk Hub")
+    book_via_http(client, first, person(1))
+    registration = _registration(app, "person1@example.org")
+    uid = str(_event(_calendar(smtp_server.to("person1@example.org")[0]))["UID"])
+    csrf = csrf_from(client.get(f"/booking/{registration.booking_token}").get_data(as_text=True))
+    client.post(f"/booking/{registration.booking_token}/move", data={"csrf_token": csrf, "session_id": second})
+    moved = smtp_server.to("person1@example.org")[-1]
+    assert moved["Subject"].startswith("Booking moved")
+    event = _event(_calendar(moved))
+    assert str(event["UID"]) == uid and str(event["LOCATION"]).startswith("Castlemilk Hub")
+
+
+def test_already_booked_resends_the_link(app, client, smtp_server):
+    session_id = make_session(app)
+    book_via_http(client, session_id, person(1))
+    book_via_http(client, session_id, person(1))
+    again = smtp_server.to("person1@example.org")[-1]
+    registration = _registration(app, "person1@example.org")
+    assert again["Subject"].startswith("Your booking:")
+    assert f"/booking/{registration.booking_token}" in again.get_body(("plain",)).get_content()
+
+
+def test_organiser_cancelling_a_session_tells_everyone(app, client, smtp_server, login_as):
+    session_id = make_session(app, capacity=1)
+    book_via_http(client, session_id, person(1))
+    book_via_http(client, session_id, person(2))
+    login_as("organiser")
+    with app.app_context():
+        programme_id = db.session.get(EventSession, session_id).programme_id
+    url = f"/organiser/programmes/{programme_id}/sessions/{session_id}/cancel"
+    assert "This cancels 2 bookings" in client.get(url).get_data(as_text=True)
+    response = client.post(url, data={"csrf_token": csrf_from(client.get(url).get_data(as_text=True))})
+    assert response.status_code == 302
+    for address in ("person1@example.org", "person2@example.org"):
+        message = smtp_server.to(address)[-1]
+        assert "cancelled by the organisers" in message.get_body(("plain",)).get_content()
+        assert str(_calendar(message)["METHOD"]) == "CANCEL"
+    with app.app_context():
+        session = db.session.get(EventSession, session_id)
+        assert session.is_cancelled and session.confirmed_count == 0
+        assert {r.status for r in session.registrations} == {"cancelled"}
+    assert "This session has been cancelled" in client.get(f"/sessions/{session_id}/register").get_data(as_text=True)
+
+
+def test_mail_failure_never_loses_the_booking(app, client, caplog):
+    app.config["MAIL_SERVER"] = "127.0.0.1"
+    app.config["MAIL_PORT"] = free_port()  # nothing listens there
+    session_id = make_session(app)
+    with caplog.at_level(logging.ERROR, logger="webapp.mail"):
+        response = book_via_http(client, session_id, person(1))
+    assert response.status_code == 302
+    assert "You’re booked" in client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Could not send email" in caplog.text and "person1@example.org" not in caplog.text
+    assert _registration(app, "person1@example.org").status == "confirmed"
+
+
+def test_without_mail_server_messages_go_to_the_outbox(app, client, tmp_path):
+    app.config["MAIL_SERVER"] = None
+    session_id = make_session(app)
+    book_via_http(client, session_id, person(1))
+    files = list((tmp_path / "outbox").glob("*.eml"))
+    assert len(files) == 1
+    import email
+    import email.policy
+    message = email.message_from_bytes(files[0].read_bytes(), policy=email.policy.default)
+    assert message["To"] == "person1@example.org"
+    assert str(_calendar(message)["METHOD"]) == "PUBLISH"

@@ -1,0 +1,164 @@
+"""Check-in by the ticket's QR link and at the door; walk-ins; sign-in sheet; attendee CSV."""
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+import sqlalchemy as sa
+
+from tests.booking_helpers import csrf_from, make_session, person
+from webapp.bookings import services
+from webapp.bookings.models import Registration
+from webapp.extensions import db
+from webapp.sessions.models import EventSession
+from webapp.timezones import format_time
+
+
+def _booked(app, capacity=5, people=1):
+    session_id = make_session(app, capacity=capacity)
+    with app.app_context():
+        session = db.session.get(EventSession, session_id)
+        tokens = [services.book(session, **person(n)).registration.checkin_token for n in range(1, people + 1)]
+        return session_id, session.programme_id, tokens
+
+
+def test_checkin_link_needs_an_organiser(app, client, login_as):
+    _, _, [token] = _booked(app)
+    response = client.get(f"/checkin/{token}")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login?next=")
+    login_as("viewer")
+    assert client.get(f"/checkin/{token}").status_code == 403
+
+
+def test_checkin_by_qr_link_once_then_already(app, client, login_as):
+    _, _, [token] = _booked(app)
+    login_as("organiser")
+    page = client.get(f"/checkin/{token}").get_data(as_text=True)
+    assert "Person 1" in page and "North East: morning briefing" in page and "Confirm arrival" in page
+    first = client.post(f"/checkin/{token}", data={"csrf_token": csrf_from(page)}).get_data(as_text=True)
+    assert "Checked in" in first
+    with app.app_context():
+        arrived = db.session.scalar(sa.select(Registration.checked_in_at))
+    second = client.post(f"/checkin/{token}", data={"csrf_token": csrf_from(page)}).get_data(as_text=True)
+    assert f"Already checked in at {format_time(arrived)}." in second
+    assert "Confirm arrival" not in client.get(f"/checkin/{token}").get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(sa.select(Registration.checked_in_at)) == arrived  # the first time is kept
+
+
+def test_checkin_wrong_token_is_404(app, client, login_as):
+    _booked(app)
+    login_as("organiser")
+    assert client.get("/checkin/" + "x" * 43).status_code == 404
+
+
+def test_waiting_person_is_not_checked_in(app, client, login_as):
+    _, _, tokens = _booked(app, capacity=1, people=2)
+    login_as("organiser")
+    page = client.get(f"/checkin/{tokens[1]}").get_data(as_text=True)
+    assert "not booked on this session (waiting list)" in page
+    response = client.post(f"/checkin/{tokens[1]}", data={"csrf_token": csrf_from(page)})
+    assert "Not checked in" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(Registration.checked_in_at))) == 0
+
+
+def test_door_page_search_and_one_tap_arrived(app, client, login_as):
+    session_id, programme_id, _ = _booked(app, people=3)
+    login_as("organiser")
+    door = f"/organiser/programmes/{programme_id}/sessions/{session_id}/door"
+    page = client.get(door, query_string={"q": "person 2"}).get_data(as_text=True)
+    assert "Person 2" in page and "Person 1" not in page and "0 arrived of 3 booked" in page
+    action = re.search(r'action="([^"]+/arrived)"', page).group(1)
+    response = client.post(action, data={"csrf_token": csrf_from(page), "q": "person 2"})
+    assert response.status_code == 302 and "q=person+2" in response.headers["Location"]
+    page = client.get(door).get_data(as_text=True)
+    assert "1 arrived of 3 booked" in page and "Person 2 checked in." in page
+    again = client.post(action, data={"csrf_token": csrf_from(page)}, follow_redirects=True)
+    assert "Person 2 was already checked in at" in again.get_data(as_text=True)
+
+
+def test_walk_in_is_added_and_checked_in_even_when_full(app, client, login_as):
+    session_id, programme_id, _ = _booked(app, capacity=1, people=1)
+    login_as("organiser")
+    url = f"/organiser/programmes/{programme_id}/sessions/{session_id}/door/walk-in"
+    empty = client.post(url, data={"csrf_token": csrf_from(client.get(url).get_data(as_text=True)), "name": ""})
+    assert empty.status_code == 400 and "Enter the person&#39;s full name" in empty.get_data(as_text=True)
+    response = client.post(url, data={"csrf_token": csrf_from(client.get(url).get_data(as_text=True)),
+                                      "name": "Walk In", "job_role": "Teacher"}, follow_redirects=True)
+    page = response.get_data(as_text=True)
+    assert "Walk In added and checked in. The session was full, so its capacity is now 2." in page
+    with app.app_context():
+        session = db.session.get(EventSession, session_id)
+        assert (session.capacity, session.confirmed_count) == (2, 2)
+        walk_in = db.session.scalar(sa.select(Registration).where(Registration.is_walk_in.is_(True)))
+        assert walk_in.checked_in_at is not None and walk_in.status == "confirmed"
+
+
+def test_sign_in_sheet_lists_confirmed_people_with_print_styles(app, client, login_as):
+    session_id, programme_id, _ = _booked(app, capacity=2, people=3)
+    login_as("organiser")
+    page = client.get(f"/organiser/programmes/{programme_id}/sessions/{session_id}/sign-in-sheet").get_data(as_text=True)
+    assert "Person 1" in page and "Person 2" in page and "Person 3" not in page  # 3 is waiting
+    assert "app-sign-in-sheet" in page and "Signature" in page
+    css = open(app.static_folder + "/css/app.css").read()
+    assert ".app-sign-in-sheet" in css and "@media print" in css
+
+
+def test_attendee_csv_is_safe_and_rfc4180(app, client, login_as):
+    session_id = make_session(app, capacity=5)
+    with app.app_context():
+        session = db.session.get(EventSession, session_id)
+        services.book(session, **person(1, name="=HYPERLINK(\"http://evil\")", team="+44 team",
+                                         organisation="-1, \"quoted\"", access_requirements="line one\r\nline two"))
+        services.book(session, **person(2, name="@SUM(A1)", job_role="-team lead"))
+        programme_id = session.programme_id
+    login_as("organiser")
+    for url in (f"/organiser/programmes/{programme_id}/sessions/{session_id}/attendees.csv",
+                f"/organiser/programmes/{programme_id}/attendees.csv"):
+        response = client.get(url)
+        assert response.status_code == 200 and response.mimetype == "text/csv"
+        text = response.get_data(as_text=True)
+        assert text.endswith("\r\n") and text.split("\r\n", 1)[0].startswith("Session,Session starts,Name")
+        assert '"\'-1, ""quoted"""' in text  # quoted, quotes doubled, formula trigger neutralised
+        rows = list(csv.reader(io.StringIO(text, newline="")))
+        by_email = {row[3]: row for row in rows[1:]}
+        assert by_email["person1@example.org"][2] == "'=HYPERLINK(\"http://evil\")"
+        assert by_email["person1@example.org"][5] == "'+44 team"
+        assert by_email["person1@example.org"][8] == "line one\r\nline two"
+        assert by_email["person2@example.org"][2] == "'@SUM(A1)"
+        assert by_email["person2@example.org"][4] == "'-team lead"
+        for row in rows:
+            for cell in row:
+                assert not cell.startswith(("=", "+", "-", "@", "\t", "\r"))
+
+
+def test_attendee_list_filters_by_status(app, client, login_as):
+    session_id, programme_id, _ = _booked(app, capacity=1, people=2)
+    login_as("organiser")
+    base = f"/organiser/programmes/{programme_id}"
+    waiting = client.get(f"{base}/sessions/{session_id}", query_string={"status": "waiting"}).get_data(as_text=True)
+    assert "Person 2" in waiting and "Person 1" not in waiting
+    everyone = client.get(f"{base}/attendees").get_data(as_text=True)
+    assert "1 booked, 1 waiting, 0 attended, 0 cancelled" in everyone
+    csv_text = client.get(f"{base}/attendees.csv", query_string={"status": "confirmed"}).get_data(as_text=True)
+    assert "person1@example.org" in csv_text and "person2@example.org" not in csv_text
+
+
+def test_organiser_cancels_a_booking_and_the_next_is_promoted(app, client, login_as):
+    session_id, programme_id, _ = _booked(app, capacity=1, people=2)
+    with app.app_context():
+        first = db.session.scalar(sa.select(Registration.id).where(Registration.status == "confirmed"))
+    login_as("organiser")
+    url = f"/organiser/programmes/{programme_id}/sessions/{session_id}/registrations/{first}/cancel"
+    response = client.post(url, data={"csrf_token": csrf_from(client.get(url).get_data(as_text=True))},
+                           follow_redirects=True)
+    assert "Promoted from the waiting list: Person 2." in response.get_data(as_text=True)
+
+
+def test_safe_cell_neutralises_every_formula_trigger():
+    for trigger in ("=", "+", "-", "@", "\t", "\r"):
+        assert services.safe_cell(f"{trigger}1+1") == f"'{trigger}1+1"
+    assert services.safe_cell("Plain text, with = inside") == "Plain text, with = inside"
+    assert services.safe_cell(None) == ""

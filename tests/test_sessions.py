@@ -1,0 +1,156 @@
+"""Organisers schedule sessions: create, edit, duplicate, cancel, validation, the programme table."""
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from tests.booking_helpers import csrf_from, make_session, person
+from webapp.bookings import services as bookings
+from webapp.extensions import db
+from webapp.programmes.models import Programme
+from webapp.sessions.models import EventSession
+from webapp.timezones import to_local
+
+VALID = {
+    "title": "South: evening briefing", "day": "2030-07-01", "start_time": "18:00", "end_time": "20:00",
+    "venue": "Castlemilk Hub", "address": "", "locality": "South", "capacity": "120", "facilitators": "",
+    "booking_opens_at": "", "booking_closes_at": "", "feedback_opens_at": "", "feedback_closes_at": "", "notes": "",
+}
+
+
+@pytest.fixture
+def programme_id(app):
+    with app.app_context():
+        programme = Programme(slug="inspection", title="Inspection briefings", is_open=True)
+        db.session.add(programme)
+        db.session.commit()
+        return programme.id
+
+
+def _post(client, url, data):
+    return client.post(url, data={"csrf_token": csrf_from(client.get(url).get_data(as_text=True)), **data})
+
+
+def test_create_session_stores_london_time_as_utc(app, client, login_as, programme_id):
+    login_as("organiser")
+    response = _post(client, f"/organiser/programmes/{programme_id}/sessions/new", VALID)
+    assert response.status_code == 302
+    with app.app_context():
+        session = db.session.scalar(sa.select(EventSession))
+        # 1 July is British Summer Time: 18:00 in London is 17:00 UTC.
+        assert session.starts_at.hour == 17 and to_local(session.starts_at).hour == 18
+        assert session.capacity == 120 and session.confirmed_count == 0
+        opens, closes = session.feedback_window
+        assert opens == session.starts_at and (closes - session.ends_at).days == 7
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Monday 1 July 2030, 6pm to 8pm" in page
+
+
+@pytest.mark.parametrize(("changes", "message"), [
+    ({"title": ""}, "Enter a title"),
+    ({"title": "T" * 201}, "Title must be 200 characters or fewer"),
+    ({"day": ""}, "Enter the date of the session"),
+    ({"day": "31/02/2030"}, "Enter the date in the format the box shows, like 2026-03-27"),
+    ({"start_time": ""}, "Enter the start time"),
+    ({"start_time": "25:00"}, "Enter the time like 09:30 or 14:00"),
+    ({"end_time": ""}, "Enter the end time"),
+    ({"end_time": "17:00"}, "End time must be after the start time"),
+    ({"end_time": "18:00"}, "End time must be after the start time"),
+    ({"venue": ""}, "Enter the venue"),
+    ({"venue": "V" * 201}, "Venue must be 200 characters or fewer"),
+    ({"address": "A" * 401}, "Address must be 400 characters or fewer"),
+    ({"locality": "L" * 101}, "Locality must be 100 characters or fewer"),
+    ({"capacity": ""}, "Enter the capacity"),
+    ({"capacity": "lots"}, "Enter the capacity as a whole number, like 180"),
+    ({"capacity": "0"}, "Capacity must be between 1 and 5000"),
+    ({"capacity": "-3"}, "Capacity must be between 1 and 5000"),
+    ({"facilitators": "F" * 401}, "Facilitators must be 400 characters or fewer"),
+    ({"booking_opens_at": "soon"}, "Enter the date and time like 2026-03-27 09:30"),
+    ({"booking_opens_at": "2030-06-10T09:00", "booking_closes_at": "2030-06-01T09:00"}, "Booking must close after it opens"),
+    ({"feedback_opens_at": "2030-07-02T09:00", "feedback_closes_at": "2030-07-01T09:00"}, "Feedback must close after it opens"),
+    ({"notes": "N" * 4001}, "Notes for attendees must be 4000 characters or fewer"),
+])
+def test_session_validation_messages(app, client, login_as, programme_id, changes, message):
+    login_as("organiser")
+    response = _post(client, f"/organiser/programmes/{programme_id}/sessions/new", {**VALID, **changes})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and message in page and "<title>Error: " in page
+    assert 'value="Castlemilk Hub"' in page or changes.get("venue") is not None  # what was typed is kept
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(EventSession.id))) == 0
+
+
+def test_capacity_cannot_go_below_places_booked(app, client, login_as):
+    session_id = make_session(app, capacity=3)
+    with app.app_context():
+        session = db.session.get(EventSession, session_id)
+        for n in range(2):
+            bookings.book(session, **person(n))
+        programme_id = session.programme_id
+    login_as("organiser")
+    url = f"/organiser/programmes/{programme_id}/sessions/{session_id}/edit"
+    page = client.get(url).get_data(as_text=True)
+    data = {name: value for name, value in VALID.items()}
+    with app.app_context():
+        local = to_local(db.session.get(EventSession, session_id).starts_at)
+    data.update(day=local.date().isoformat(), start_time=local.strftime("%H:%M"),
+                end_time=(local.replace(hour=(local.hour + 1) % 24)).strftime("%H:%M") if local.hour < 23 else "23:59",
+                capacity="1")
+    response = client.post(url, data={"csrf_token": csrf_from(page), **data})
+    assert "Capacity cannot be below the 2 places already booked" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(EventSession, session_id).capacity == 3
+
+
+def test_set_capacity_refuses_atomically(app):
+    session_id = make_session(app, capacity=2)
+    with app.app_context():
+        session = db.session.get(EventSession, session_id)
+        bookings.book(session, **person(1))
+        bookings.book(session, **person(2))
+        with pytest.raises(bookings.BookingError):
+            bookings.set_capacity(session_id, 1)
+        db.session.rollback()
+        assert db.session.get(EventSession, session_id).capacity == 2
+
+
+def test_duplicate_prefills_the_form_and_saves_a_new_session(app, client, login_as):
+    session_id = make_session(app, capacity=25)
+    with app.app_context():
+        programme_id = db.session.get(EventSession, session_id).programme_id
+    login_as("organiser")
+    url = f"/organiser/programmes/{programme_id}/sessions/{session_id}/duplicate"
+    page = client.get(url).get_data(as_text=True)
+    assert 'value="North East: morning briefing (copy)"' in page and 'value="25"' in page
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(EventSession.id))) == 1
+    assert _post(client, url, VALID).status_code == 302
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(EventSession.id))) == 2
+
+
+def test_programme_page_lists_sessions_with_counts(app, client, login_as):
+    session_id = make_session(app, capacity=2)
+    with app.app_context():
+        session = db.session.get(EventSession, session_id)
+        for n in range(3):
+            bookings.book(session, **person(n))
+        bookings.check_in(db.session.scalar(sa.select(bookings.Registration).where(
+            bookings.Registration.status == "confirmed").limit(1)))
+        programme_id = session.programme_id
+    login_as("organiser")
+    page = client.get(f"/organiser/programmes/{programme_id}").get_data(as_text=True)
+    assert "North East: morning briefing" in page and "Full" in page
+    row = page.split("North East: morning briefing", 1)[1].split("</tr>", 1)[0]
+    cells = [c.split(">", 1)[1].split("<", 1)[0].strip() for c in row.split('govuk-table__cell--numeric')[1:]]
+    assert cells == ["2 / 2", "1", "1"]
+
+
+def test_another_programmes_session_is_404(app, client, login_as):
+    session_id = make_session(app)
+    other = make_session(app)
+    with app.app_context():
+        other_programme = db.session.get(EventSession, other).programme_id
+    login_as("organiser")
+    for suffix in ("", "/edit", "/duplicate", "/cancel", "/door", "/sign-in-sheet", "/attendees.csv"):
+        assert client.get(f"/organiser/programmes/{other_programme}/sessions/{session_id}{suffix}").status_code == 404

@@ -1,0 +1,75 @@
+from flask import current_app
+from flask_wtf import FlaskForm
+from wtforms import EmailField, RadioField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
+
+from webapp.bookings.models import ACCESS_MAX, EMAIL_MAX, NAME_MAX, SHORT_TEXT_MAX
+
+
+def _cap(label: str, limit: int) -> Length:
+    return Length(max=limit, message=f"{label} must be {limit} characters or fewer")
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+class BookingForm(FlaskForm):
+    class Meta:
+        # Strip surrounding spaces before the checks, as people paste addresses.
+        def bind_field(self, form, unbound_field, options):
+            filters = [*unbound_field.kwargs.get("filters", ()), _strip]
+            return unbound_field.bind(form=form, filters=filters, **options)
+
+    name = StringField("Full name", validators=[DataRequired("Enter your full name"), _cap("Full name", NAME_MAX)])
+    email = EmailField(
+        "Work email address",
+        description="We send your booking confirmation and calendar file here.",
+        validators=[
+            DataRequired("Enter your work email address"),
+            _cap("Email address", EMAIL_MAX),
+            Email("Enter an email address in the correct format, like name@example.org", check_deliverability=False),
+        ],
+    )
+    job_role = StringField("Job role", description="For example, social worker, health visitor, teacher",
+                           validators=[DataRequired("Enter your job role"), _cap("Job role", SHORT_TEXT_MAX)])
+    team = StringField("Team or service",
+                       validators=[DataRequired("Enter your team or service"), _cap("Team or service", SHORT_TEXT_MAX)])
+    locality = StringField("Locality (optional)", description="For example, North East, North West, South or city-wide",
+                           validators=[Optional(), _cap("Locality", SHORT_TEXT_MAX)])
+    organisation = StringField("Organisation", description="For example, Glasgow City Council, NHS Greater Glasgow and Clyde",
+                               validators=[DataRequired("Enter your organisation"), _cap("Organisation", SHORT_TEXT_MAX)])
+    access_requirements = TextAreaField(
+        "Access requirements (optional)",
+        description="Anything we should arrange so that you can take part, such as step-free access or a hearing loop.",
+        validators=[Optional(), _cap("Access requirements", ACCESS_MAX)],
+    )
+
+    def validate_email(self, field):
+        allowed = current_app.config.get("ALLOWED_EMAIL_DOMAINS") or []
+        if not allowed or not field.data or "@" not in field.data:
+            return
+        domain = field.data.rsplit("@", 1)[1].lower()
+        if not any(domain == d or domain.endswith("." + d) for d in allowed):
+            names = " or ".join(f"@{d}" for d in allowed)
+            raise ValidationError(f"Enter your work email address: it must end in {names}")
+
+    def person(self) -> dict:
+        return {name: getattr(self, name).data or "" for name in
+                ("name", "email", "job_role", "team", "locality", "organisation", "access_requirements")}
+
+
+class MoveForm(FlaskForm):
+    session_id = RadioField("Which session would you like instead?", coerce=int,
+                            validators=[DataRequired("Select the session you would like to move to")],
+                            validate_choice=False)
+
+
+class WalkInForm(FlaskForm):
+    name = StringField("Full name", validators=[DataRequired("Enter the person's full name"), _cap("Full name", NAME_MAX)])
+    email = EmailField("Email address (optional)", validators=[
+        Optional(), _cap("Email address", EMAIL_MAX),
+        Email("Enter an email address in the correct format, like name@example.org", check_deliverability=False)])
+    job_role = StringField("Job role (optional)", validators=[Optional(), _cap("Job role", SHORT_TEXT_MAX)])
+    team = StringField("Team or service (optional)", validators=[Optional(), _cap("Team or service", SHORT_TEXT_MAX)])
+    organisation = StringField("Organisation (optional)", validators=[Optional(), _cap("Organisation", SHORT_TEXT_MAX)])

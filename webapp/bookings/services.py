@@ -1,0 +1,538 @@
+"""Bookings: take a place, join the waiting list, cancel, move, promote, check in.
+
+Never overbooked: a place is taken only by a conditional UPDATE
+(`confirmed_count = confirmed_count + 1 WHERE confirmed_count < capacity`) checked by
+its row count, in the same transaction as the write that depends on it. That holds on
+SQLite (pysqlite starts no transaction before a SELECT, so read-then-insert would race;
+an UPDATE takes the write lock and waits its turn thanks to the busy timeout) and on
+PostgreSQL (the UPDATE locks the session's row and re-checks its condition after any
+concurrent writer commits). A place freed in a transaction is given to the first person
+waiting in that same transaction, so nobody can jump the queue.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask import abort
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+
+from webapp.bookings.models import Registration, RegistrationStatus
+from webapp.db_types import utcnow
+from webapp.extensions import db
+from webapp.sessions.models import EventSession, SessionStatus
+from webapp.timezones import format_datetime
+
+CONFIRMED = RegistrationStatus.CONFIRMED.value
+WAITING = RegistrationStatus.WAITING.value
+CANCELLED = RegistrationStatus.CANCELLED.value
+# Walk-ins may come without an email; the column is required and unique per session.
+WALK_IN_EMAIL_DOMAIN = "walk-in.invalid"
+
+
+class BookingError(ValueError):
+    """A booking request that cannot be carried out; the message says why, plainly."""
+
+
+@dataclass
+class BookingResult:
+    registration: Registration
+    outcome: str  # "confirmed", "waiting" or "already_booked"
+
+
+# ---------------------------------------------------------------------------
+# The counter: every change of confirmed_count goes through these.
+# ---------------------------------------------------------------------------
+
+def _take_place(session_id: int) -> bool:
+    result = db.session.execute(
+        sa.update(EventSession)
+        .where(
+            EventSession.id == session_id,
+            EventSession.confirmed_count < EventSession.capacity,
+            EventSession.status == SessionStatus.SCHEDULED.value,
+        )
+        .values(confirmed_count=EventSession.confirmed_count + 1)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def _release_place(session_id: int) -> None:
+    db.session.execute(
+        sa.update(EventSession)
+        .where(EventSession.id == session_id, EventSession.confirmed_count > 0)
+        .values(confirmed_count=EventSession.confirmed_count - 1)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _set_status(registration_id: int, from_status: str, **values) -> bool:
+    """Change a registration only if it is still in `from_status`; True if it was."""
+    result = db.session.execute(
+        sa.update(Registration)
+        .where(Registration.id == registration_id, Registration.status == from_status)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def promote_waiting(session_id: int) -> list[Registration]:
+    """Give free places to the people waiting longest. Call inside the transaction that
+    freed the places; the caller commits and then sends the emails."""
+    promoted: list[Registration] = []
+    skipped: set[int] = set()
+    while True:
+        candidate = db.session.scalar(
+            sa.select(Registration)
+            .where(
+                Registration.session_id == session_id,
+                Registration.status == WAITING,
+                Registration.id.not_in(skipped) if skipped else sa.true(),
+            )
+            .order_by(Registration.created_at, Registration.id)
+            .limit(1)
+        )
+        if candidate is None or not _take_place(session_id):
+            break
+        if _set_status(candidate.id, WAITING, status=CONFIRMED, promoted_at=utcnow()):
+            promoted.append(candidate)
+        else:  # they cancelled meanwhile: hand the place back and try the next person
+            _release_place(session_id)
+            skipped.add(candidate.id)
+    return promoted
+
+
+def _refresh(registrations: list[Registration]) -> None:
+    for registration in registrations:
+        db.session.refresh(registration)
+
+
+# ---------------------------------------------------------------------------
+# Looking things up
+# ---------------------------------------------------------------------------
+
+def normalise_email(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+def get_by_booking_token_or_404(token: str) -> Registration:
+    """Unknown, malformed or purged tokens are all the same plain 404."""
+    if not token or len(token) > 64:
+        abort(404)
+    registration = db.session.scalar(
+        sa.select(Registration)
+        .options(joinedload(Registration.session).joinedload(EventSession.programme))
+        .where(Registration.booking_token == token, Registration.purged_at.is_(None))
+    )
+    if registration is None:
+        abort(404)
+    return registration
+
+
+def get_by_checkin_token_or_404(token: str) -> Registration:
+    if not token or len(token) > 64:
+        abort(404)
+    registration = db.session.scalar(
+        sa.select(Registration).where(Registration.checkin_token == token, Registration.purged_at.is_(None))
+    )
+    if registration is None:
+        abort(404)
+    return registration
+
+
+def get_registration_or_404(session: EventSession, registration_id: int) -> Registration:
+    registration = db.session.get(Registration, registration_id)
+    if registration is None or registration.session_id != session.id or registration.purged_at:
+        abort(404)
+    return registration
+
+
+def active_booking(session_id: int, email: str) -> Registration | None:
+    return db.session.scalar(
+        sa.select(Registration).where(
+            Registration.session_id == session_id,
+            Registration.email == normalise_email(email),
+            Registration.status != CANCELLED,
+        )
+    )
+
+
+def waiting_position(registration: Registration) -> int | None:
+    if registration.status != WAITING:
+        return None
+    ahead = db.session.scalar(
+        sa.select(sa.func.count(Registration.id)).where(
+            Registration.session_id == registration.session_id,
+            Registration.status == WAITING,
+            sa.or_(
+                Registration.created_at < registration.created_at,
+                sa.and_(Registration.created_at == registration.created_at, Registration.id < registration.id),
+            ),
+        )
+    )
+    return (ahead or 0) + 1
+
+
+def unavailable_reason(session: EventSession, now: datetime | None = None) -> str | None:
+    """Why this session cannot be booked now, in plain words; None if it can."""
+    now = now or utcnow()
+    if session.is_cancelled:
+        return "This session has been cancelled. Choose another session."
+    if not session.programme.is_open:
+        return "Booking is closed: this programme is not taking bookings."
+    if session.starts_at <= now:
+        return "This session has already taken place. Choose another session."
+    if session.booking_opens_at and now < session.booking_opens_at:
+        return f"Booking for this session opens on {format_datetime(session.booking_opens_at)}."
+    if session.booking_closes_at and now >= session.booking_closes_at:
+        return f"Booking for this session closed on {format_datetime(session.booking_closes_at)}."
+    return None
+
+
+# ---------------------------------------------------------------------------
+# Booking, cancelling, moving
+# ---------------------------------------------------------------------------
+
+PERSON_FIELDS = ("name", "email", "job_role", "team", "locality", "organisation", "access_requirements")
+
+
+def _clean_person(fields: dict) -> dict:
+    cleaned = {name: (fields.get(name) or "").strip() for name in PERSON_FIELDS}
+    cleaned["email"] = normalise_email(cleaned["email"])
+    return cleaned
+
+
+def book(session: EventSession, **fields) -> BookingResult:
+    """A place if there is one, otherwise the waiting list. Raises BookingError when the
+    session cannot be booked; an existing active booking is returned, not duplicated."""
+    person = _clean_person(fields)
+    existing = active_booking(session.id, person["email"])
+    if existing is not None:
+        return BookingResult(existing, "already_booked")
+    reason = unavailable_reason(session)
+    if reason:
+        raise BookingError(reason)
+
+    took_place = _take_place(session.id)
+    if not took_place:
+        # Full, or cancelled a moment ago: ask again now that we hold the write lock.
+        status = db.session.scalar(sa.select(EventSession.status).where(EventSession.id == session.id))
+        if status != SessionStatus.SCHEDULED:
+            db.session.rollback()
+            raise BookingError("This session has been cancelled. Choose another session.")
+    registration = Registration(session_id=session.id, status=CONFIRMED if took_place else WAITING, **person)
+    db.session.add(registration)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # The same person pressed twice at once: the unique index kept one booking.
+        db.session.rollback()
+        existing = active_booking(session.id, person["email"])
+        if existing is None:
+            raise
+        return BookingResult(existing, "already_booked")
+    return BookingResult(registration, registration.status)
+
+
+def cancel(registration: Registration) -> tuple[bool, list[Registration]]:
+    """Cancel a booking or a place on the waiting list. Returns (cancelled now, promoted)."""
+    values = {"status": CANCELLED, "cancelled_at": utcnow()}
+    promoted: list[Registration] = []
+    if _set_status(registration.id, CONFIRMED, **values):
+        _release_place(registration.session_id)
+        promoted = promote_waiting(registration.session_id)
+    elif not _set_status(registration.id, WAITING, **values):
+        db.session.rollback()
+        return False, []
+    db.session.commit()
+    db.session.refresh(registration)
+    _refresh(promoted)
+    return True, promoted
+
+
+def move_targets(registration: Registration) -> list[EventSession]:
+    """Other sessions of the same programme that can be booked and have room."""
+    sessions = db.session.scalars(
+        sa.select(EventSession)
+        .where(
+            EventSession.programme_id == registration.session.programme_id,
+            EventSession.id != registration.session_id,
+            EventSession.status == SessionStatus.SCHEDULED.value,
+            EventSession.starts_at > utcnow(),
+        )
+        .order_by(EventSession.starts_at)
+    ).all()
+    return [s for s in sessions if s.places_left > 0 and unavailable_reason(s) is None]
+
+
+def move(registration: Registration, target: EventSession) -> list[Registration]:
+    """Move a booking (or a place on the waiting list) to a confirmed place at another
+    session of the same programme. Same row, same links, same calendar UID.
+    Returns the people promoted at the old session."""
+    old_session_id = registration.session_id
+    if target.programme_id != registration.session.programme_id or target.id == old_session_id:
+        raise BookingError("Choose another session of the same programme.")
+    if registration.status == CANCELLED:
+        raise BookingError("This booking has been cancelled. Book a new place instead.")
+    reason = unavailable_reason(target)
+    if reason:
+        raise BookingError(reason)
+    if active_booking(target.id, registration.email) is not None:
+        raise BookingError("You already have a booking for that session.")
+
+    # Lock both sessions in id order (PostgreSQL) so two moves in opposite directions
+    # cannot deadlock; on SQLite the first UPDATE below takes the database's write lock.
+    db.session.execute(
+        sa.select(EventSession.id)
+        .where(EventSession.id.in_([old_session_id, target.id]))
+        .order_by(EventSession.id)
+        .with_for_update()
+    )
+    if not _take_place(target.id):
+        db.session.rollback()
+        raise BookingError("That session has just filled up. Choose another session.")
+    promoted: list[Registration] = []
+    moved = {"session_id": target.id, "checked_in_at": None}
+    if _set_status(registration.id, CONFIRMED, **moved):
+        _release_place(old_session_id)
+        promoted = promote_waiting(old_session_id)
+    elif not _set_status(registration.id, WAITING, status=CONFIRMED, **moved):
+        db.session.rollback()
+        raise BookingError("This booking has been cancelled. Book a new place instead.")
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise BookingError("You already have a booking for that session.") from None
+    db.session.refresh(registration)
+    _refresh(promoted)
+    return promoted
+
+
+# ---------------------------------------------------------------------------
+# Organisers: capacity, session cancellation, check-in, walk-ins
+# ---------------------------------------------------------------------------
+
+def set_capacity(session_id: int, capacity: int) -> list[Registration]:
+    """Inside the caller's transaction: refuses (BookingError) to go below the places
+    already confirmed; a raise fills the new places from the waiting list."""
+    result = db.session.execute(
+        sa.update(EventSession)
+        .where(EventSession.id == session_id, EventSession.confirmed_count <= capacity)
+        .values(capacity=capacity)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise BookingError("Capacity cannot be below the places already booked")
+    return promote_waiting(session_id)
+
+
+def cancel_session_bookings(session_id: int) -> list[Registration]:
+    """Inside the caller's transaction: mark the session cancelled and cancel every
+    active booking. Returns the people to tell."""
+    db.session.execute(
+        sa.update(EventSession)
+        .where(EventSession.id == session_id)
+        .values(status=SessionStatus.CANCELLED.value, confirmed_count=0)
+        .execution_options(synchronize_session=False)
+    )
+    affected = db.session.scalars(
+        sa.select(Registration).where(Registration.session_id == session_id, Registration.status != CANCELLED)
+    ).all()
+    db.session.execute(
+        sa.update(Registration)
+        .where(Registration.session_id == session_id, Registration.status != CANCELLED)
+        .values(status=CANCELLED, cancelled_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return list(affected)
+
+
+def check_in(registration: Registration) -> bool:
+    """Record arrival once. True if it was recorded now, False if it already was.
+    Raises BookingError for a booking that is not confirmed."""
+    result = db.session.execute(
+        sa.update(Registration)
+        .where(
+            Registration.id == registration.id,
+            Registration.status == CONFIRMED,
+            Registration.checked_in_at.is_(None),
+        )
+        .values(checked_in_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    db.session.refresh(registration)
+    if result.rowcount == 1:
+        return True
+    if registration.status != CONFIRMED:
+        raise BookingError(
+            f"{registration.name} is not booked on this session ({registration.status_label.lower()})."
+            " Add them as a walk-in if they are here."
+        )
+    return False
+
+
+def add_walk_in(session: EventSession, name: str, email: str = "", job_role: str = "", team: str = "",
+                organisation: str = "") -> tuple[Registration, bool]:
+    """Someone who turned up without a booking, checked in at once. When the session is
+    full the capacity grows by one: they are in the room. Returns (registration, grew)."""
+    email = normalise_email(email)
+    if email:
+        existing = active_booking(session.id, email)
+        if existing is not None:
+            if existing.status == WAITING:
+                cancel(existing)  # they are here: replace the waiting-list entry
+            else:
+                check_in(existing)
+                return existing, False
+    grew = False
+    if not _take_place(session.id):
+        db.session.execute(
+            sa.update(EventSession)
+            .where(EventSession.id == session.id)
+            .values(capacity=EventSession.capacity + 1, confirmed_count=EventSession.confirmed_count + 1)
+            .execution_options(synchronize_session=False)
+        )
+        grew = True
+    registration = Registration(
+        session_id=session.id,
+        name=name.strip(),
+        email=email or f"walk-in-{secrets.token_hex(8)}@{WALK_IN_EMAIL_DOMAIN}",
+        job_role=job_role.strip(),
+        team=team.strip(),
+        organisation=organisation.strip(),
+        status=CONFIRMED,
+        is_walk_in=True,
+        checked_in_at=utcnow(),
+    )
+    db.session.add(registration)
+    db.session.commit()
+    db.session.refresh(session)
+    return registration, grew
+
+
+def has_real_email(registration: Registration) -> bool:
+    return bool(registration.email) and not registration.email.endswith("@" + WALK_IN_EMAIL_DOMAIN)
+
+
+# ---------------------------------------------------------------------------
+# Lists, counts and CSV for organisers
+# ---------------------------------------------------------------------------
+
+STATUS_FILTERS = {
+    "all": "All",
+    "confirmed": "Confirmed",
+    "waiting": "Waiting list",
+    "cancelled": "Cancelled",
+    "attended": "Attended",
+    "not_arrived": "Confirmed, not arrived",
+}
+
+
+def attendees(session_ids: list[int], status: str = "all", search: str = "") -> list[Registration]:
+    query = (
+        sa.select(Registration)
+        .options(joinedload(Registration.session))
+        .where(Registration.session_id.in_(session_ids), Registration.purged_at.is_(None))
+    )
+    if status in (CONFIRMED, WAITING, CANCELLED):
+        query = query.where(Registration.status == status)
+    elif status == "attended":
+        query = query.where(Registration.checked_in_at.is_not(None))
+    elif status == "not_arrived":
+        query = query.where(Registration.status == CONFIRMED, Registration.checked_in_at.is_(None))
+    search = (search or "").strip()[:100]
+    if search:
+        pattern = f"%{search.lower()}%"
+        query = query.where(
+            sa.or_(
+                sa.func.lower(Registration.name).like(pattern),
+                Registration.email.like(pattern),
+                sa.func.lower(Registration.team).like(pattern),
+                sa.func.lower(Registration.organisation).like(pattern),
+            )
+        )
+    order = [Registration.session_id] if len(session_ids) > 1 else []
+    return list(db.session.scalars(query.order_by(*order, sa.func.lower(Registration.name), Registration.id)).unique())
+
+
+@dataclass
+class SessionCounts:
+    booked: int = 0
+    waiting: int = 0
+    cancelled: int = 0
+    attended: int = 0
+
+
+def counts_by_session(session_ids: list[int]) -> dict[int, SessionCounts]:
+    counts = {session_id: SessionCounts() for session_id in session_ids}
+    if not session_ids:
+        return counts
+    rows = db.session.execute(
+        sa.select(
+            Registration.session_id,
+            Registration.status,
+            sa.func.count(Registration.id),
+            sa.func.count(Registration.checked_in_at),
+        )
+        .where(Registration.session_id.in_(session_ids))
+        .group_by(Registration.session_id, Registration.status)
+    )
+    for session_id, status, number, arrived in rows:
+        entry = counts[session_id]
+        if status == CONFIRMED:
+            entry.booked = number
+        elif status == WAITING:
+            entry.waiting = number
+        else:
+            entry.cancelled = number
+        entry.attended += arrived
+    return counts
+
+
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+CSV_HEADER = [
+    "Session", "Session starts", "Name", "Email", "Job role", "Team or service", "Locality",
+    "Organisation", "Access requirements", "Status", "Walk-in", "Booked at", "Checked in at",
+]
+
+
+def safe_cell(value) -> str:
+    """Text a person typed never becomes a spreadsheet formula."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
+
+
+def attendees_csv(registrations: list[Registration]) -> str:
+    """RFC 4180: CRLF line ends, fields with commas, quotes or line breaks quoted."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+    writer.writerow(CSV_HEADER)
+    for r in registrations:
+        writer.writerow([
+            safe_cell(value)
+            for value in (
+                r.session.title,
+                format_datetime(r.session.starts_at),
+                r.name,
+                r.email if has_real_email(r) else "",
+                r.job_role,
+                r.team,
+                r.locality,
+                r.organisation,
+                r.access_requirements,
+                r.status_label,
+                "Yes" if r.is_walk_in else "No",
+                format_datetime(r.created_at),
+                format_datetime(r.checked_in_at),
+            )
+        ])
+    return buffer.getvalue()

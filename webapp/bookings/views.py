@@ -1,0 +1,202 @@
+"""Public booking (/sessions/<id>/register), manage-my-booking (/booking/<token>), and
+the organisers' attendee lists."""
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+
+from webapp.auth.access import managers_only
+from webapp.bookings import emails, services
+from webapp.bookings.forms import BookingForm, MoveForm
+from webapp.extensions import db, limiter
+from webapp.programmes.forms import ConfirmForm
+from webapp.programmes.services import get_programme_or_404
+from webapp.qr import qr_png, qr_svg
+from webapp.sessions.models import EventSession
+from webapp.sessions.services import get_session_or_404
+
+bp = Blueprint("bookings", __name__)
+
+
+def _booking_rate_limit() -> str:
+    return current_app.config["BOOKING_RATE_LIMIT"]
+
+
+def _public_session_or_404(session_id: int) -> EventSession:
+    return db.get_or_404(EventSession, session_id)
+
+
+@bp.route("/sessions/<int:session_id>/register", methods=["GET", "POST"])
+@limiter.limit(_booking_rate_limit, methods=["POST"])
+def register(session_id: int):
+    session = _public_session_or_404(session_id)
+    reason = services.unavailable_reason(session)
+    form = BookingForm()
+    if reason is None and form.validate_on_submit():
+        try:
+            result = services.book(session, **form.person())
+        except services.BookingError as error:
+            reason = str(error)
+        else:
+            emails.send_for(result.outcome, result.registration)
+            if result.outcome == "already_booked":
+                return render_template("bookings/already_booked.html", session=session,
+                                       email=result.registration.email)
+            return redirect(url_for("bookings.manage", token=result.registration.booking_token, new=1))
+    status = 200
+    if reason and request.method == "POST":
+        status = 409
+    return render_template("bookings/register.html", session=session, form=form, reason=reason), status
+
+
+def _manage_context(registration):
+    return dict(
+        registration=registration,
+        session=registration.session,
+        position=services.waiting_position(registration),
+        targets=services.move_targets(registration) if registration.is_active else [],
+        checkin_url=emails.checkin_url(registration),
+    )
+
+
+@bp.route("/booking/<token>")
+def manage(token: str):
+    registration = services.get_by_booking_token_or_404(token)
+    move_form = MoveForm()
+    return _render_manage(registration, move_form, just_booked=request.args.get("new") == "1")
+
+
+def _render_manage(registration, move_form, just_booked=False, status=200):
+    context = _manage_context(registration)
+    move_form.session_id.choices = [(s.id, s.title) for s in context["targets"]]
+    response = render_template("bookings/manage.html", move_form=move_form, confirm=ConfirmForm(),
+                               just_booked=just_booked, **context)
+    # strict-origin-when-cross-origin (set for every page) never sends this path to another site;
+    # no-referrer would break the CSRF referrer check on HTTPS.
+    return response, status, {"Cache-Control": "no-store"}
+
+
+@bp.route("/booking/<token>/cancel", methods=["POST"])
+def cancel(token: str):
+    registration = services.get_by_booking_token_or_404(token)
+    if ConfirmForm().validate_on_submit():
+        was_cancelled, promoted = services.cancel(registration)
+        if was_cancelled:
+            emails.send_cancellation(registration)
+            for person in promoted:
+                emails.send_promotion(person)
+            flash("Your booking has been cancelled. We have emailed you to confirm.", "success")
+    return redirect(url_for("bookings.manage", token=registration.booking_token))
+
+
+@bp.route("/booking/<token>/move", methods=["POST"])
+def move(token: str):
+    registration = services.get_by_booking_token_or_404(token)
+    form = MoveForm()
+    targets = services.move_targets(registration) if registration.is_active else []
+    form.session_id.choices = [(s.id, s.title) for s in targets]
+    if form.validate_on_submit():
+        target = db.session.get(EventSession, form.session_id.data)
+        if target is None or target.programme_id != registration.session.programme_id:
+            form.session_id.errors.append("Select one of the sessions listed")
+        else:
+            try:
+                promoted = services.move(registration, target)
+            except services.BookingError as error:
+                form.session_id.errors.append(str(error))
+            else:
+                emails.send_moved(registration)
+                for person in promoted:
+                    emails.send_promotion(person)
+                flash("Your booking has moved. We have emailed you a new calendar file.", "success")
+                return redirect(url_for("bookings.manage", token=registration.booking_token))
+    return _render_manage(registration, form, status=400)
+
+
+@bp.route("/booking/<token>/calendar.ics")
+def calendar(token: str):
+    from webapp.calendar import booking_calendar
+
+    registration = services.get_by_booking_token_or_404(token)
+    data = booking_calendar(registration, emails.manage_url(registration),
+                            cancelled=not registration.is_active or registration.session.is_cancelled)
+    return Response(data, mimetype="text/calendar", headers={
+        "Content-Disposition": 'attachment; filename="briefing.ics"', "Cache-Control": "no-store"})
+
+
+@bp.route("/booking/<token>/ticket.<any(png, svg):kind>")
+def ticket(token: str, kind: str):
+    registration = services.get_by_booking_token_or_404(token)
+    if registration.status != "confirmed":
+        abort(404)
+    url = emails.checkin_url(registration)
+    headers = {"Cache-Control": "private, no-store"}
+    if kind == "png":
+        return Response(qr_png(url, "M"), mimetype="image/png", headers=headers)
+    return Response(qr_svg(url, "M"), mimetype="image/svg+xml", headers=headers)
+
+
+# ---------------------------------------------------------------------------
+# Organisers: attendee lists and CSV
+# ---------------------------------------------------------------------------
+
+def _csv_response(registrations, filename: str) -> Response:
+    return Response(services.attendees_csv(registrations), mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"})
+
+
+def _status_filter() -> str:
+    status = request.args.get("status", "all")
+    return status if status in services.STATUS_FILTERS else "all"
+
+
+@bp.route("/organiser/programmes/<int:programme_id>/attendees")
+@managers_only
+def programme_attendees(programme_id: int):
+    programme = get_programme_or_404(programme_id)
+    session_ids = [s.id for s in programme.sessions]
+    status = _status_filter()
+    registrations = services.attendees(session_ids, status, request.args.get("q", ""))
+    counts = services.counts_by_session(session_ids)
+    return render_template("bookings/programme_attendees.html", programme=programme, registrations=registrations,
+                           status=status, filters=services.STATUS_FILTERS, counts=counts,
+                           q=request.args.get("q", "")[:100], has_real_email=services.has_real_email)
+
+
+@bp.route("/organiser/programmes/<int:programme_id>/attendees.csv")
+@managers_only
+def programme_attendees_csv(programme_id: int):
+    programme = get_programme_or_404(programme_id)
+    registrations = services.attendees([s.id for s in programme.sessions], _status_filter())
+    return _csv_response(registrations, f"{programme.slug}-attendees.csv")
+
+
+@bp.route("/organiser/programmes/<int:programme_id>/sessions/<int:session_id>/attendees.csv")
+@managers_only
+def session_attendees_csv(programme_id: int, session_id: int):
+    programme = get_programme_or_404(programme_id)
+    session = get_session_or_404(programme, session_id)
+    registrations = services.attendees([session.id], _status_filter())
+    return _csv_response(registrations, f"{programme.slug}-session-{session.id}-attendees.csv")
+
+
+@bp.route("/organiser/programmes/<int:programme_id>/sessions/<int:session_id>/registrations/<int:registration_id>/cancel",
+          methods=["GET", "POST"])
+@managers_only
+def organiser_cancel(programme_id: int, session_id: int, registration_id: int):
+    programme = get_programme_or_404(programme_id)
+    session = get_session_or_404(programme, session_id)
+    registration = services.get_registration_or_404(session, registration_id)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        was_cancelled, promoted = services.cancel(registration)
+        if was_cancelled:
+            emails.send_cancellation(registration)
+            for person in promoted:
+                emails.send_promotion(person)
+            message = f"Booking for {registration.name} cancelled."
+            if promoted:
+                message += " Promoted from the waiting list: " + ", ".join(p.name for p in promoted) + "."
+            flash(message, "success")
+        return redirect(url_for("sessions.show", programme_id=programme.id, session_id=session.id))
+    return render_template("bookings/organiser_cancel.html", programme=programme, session=session,
+                           registration=registration, form=form)

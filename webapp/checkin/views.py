@@ -1,0 +1,96 @@
+"""Check-in: the ticket's QR link, the door page and the printable sign-in sheet."""
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+
+from webapp.auth.access import managers_only
+from webapp.bookings import services as bookings
+from webapp.bookings.forms import WalkInForm
+from webapp.extensions import db
+from webapp.programmes.forms import ConfirmForm
+from webapp.programmes.services import get_programme_or_404
+from webapp.sessions.models import EventSession
+from webapp.sessions.services import get_session_or_404
+from webapp.timezones import format_time
+
+bp = Blueprint("checkin", __name__)
+
+DOOR = "/organiser/programmes/<int:programme_id>/sessions/<int:session_id>"
+
+
+@bp.route("/checkin/<token>", methods=["GET", "POST"])
+@managers_only
+def confirm(token: str):
+    """What a ticket's QR code opens on an organiser's phone: confirm arrival in one tap."""
+    registration = bookings.get_by_checkin_token_or_404(token)
+    session = db.session.get(EventSession, registration.session_id)
+    error = None
+    just_checked_in = False
+    if request.method == "POST" and ConfirmForm().validate_on_submit():
+        try:
+            just_checked_in = bookings.check_in(registration)
+        except bookings.BookingError as problem:
+            error = str(problem)
+    return render_template("checkin/confirm.html", registration=registration, session=session, error=error,
+                           just_checked_in=just_checked_in, door_url=url_for(
+                               "checkin.door", programme_id=session.programme_id, session_id=session.id))
+
+
+@bp.route(DOOR + "/door")
+@managers_only
+def door(programme_id: int, session_id: int):
+    programme = get_programme_or_404(programme_id)
+    session = get_session_or_404(programme, session_id)
+    q = request.args.get("q", "")[:100]
+    people = [r for r in bookings.attendees([session.id], "all", q) if r.status != "cancelled"]
+    people.sort(key=lambda r: (r.status != "confirmed", (r.name or "").lower()))
+    return render_template("checkin/door.html", programme=programme, session=session, people=people, q=q,
+                           counts=bookings.counts_by_session([session.id])[session.id], walk_in=WalkInForm())
+
+
+@bp.route(DOOR + "/door/<int:registration_id>/arrived", methods=["POST"])
+@managers_only
+def arrived(programme_id: int, session_id: int, registration_id: int):
+    programme = get_programme_or_404(programme_id)
+    session = get_session_or_404(programme, session_id)
+    registration = bookings.get_registration_or_404(session, registration_id)
+    if ConfirmForm().validate_on_submit():
+        try:
+            if bookings.check_in(registration):
+                flash(f"{registration.name} checked in.", "success")
+            else:
+                flash(f"{registration.name} was already checked in at {format_time(registration.checked_in_at)}.",
+                      "info")
+        except bookings.BookingError as problem:
+            flash(str(problem), "info")
+    return redirect(url_for("checkin.door", programme_id=programme.id, session_id=session.id,
+                            q=request.form.get("q", "")[:100] or None, _anchor=f"person-{registration.id}"))
+
+
+@bp.route(DOOR + "/door/walk-in", methods=["GET", "POST"])
+@managers_only
+def walk_in(programme_id: int, session_id: int):
+    programme = get_programme_or_404(programme_id)
+    session = get_session_or_404(programme, session_id)
+    form = WalkInForm()
+    if form.validate_on_submit():
+        registration, grew = bookings.add_walk_in(
+            session, name=form.name.data, email=form.email.data or "", job_role=form.job_role.data or "",
+            team=form.team.data or "", organisation=form.organisation.data or "")
+        message = f"{registration.name} added and checked in."
+        if grew:
+            message += f" The session was full, so its capacity is now {session.capacity}."
+        flash(message, "success")
+        return redirect(url_for("checkin.door", programme_id=programme.id, session_id=session.id))
+    return render_template("checkin/walk_in.html", programme=programme, session=session, form=form), (
+        400 if request.method == "POST" else 200)
+
+
+@bp.route(DOOR + "/sign-in-sheet")
+@managers_only
+def sign_in_sheet(programme_id: int, session_id: int):
+    programme = get_programme_or_404(programme_id)
+    session = get_session_or_404(programme, session_id)
+    people = bookings.attendees([session.id], "confirmed")
+    return render_template("checkin/sign_in_sheet.html", programme=programme, session=session, people=people,
+                           blank_rows=max(10, min(40, session.capacity - len(people))))
