@@ -81,10 +81,11 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from webapp.auth.views import bp as auth_bp
     from webapp.errors.handlers import bp as errors_bp
+    from webapp.feedback.views import bp as feedback_bp
     from webapp.main.views import bp as main_bp
     from webapp.programmes.views import bp as programmes_bp
 
-    for blueprint in (main_bp, auth_bp, errors_bp, programmes_bp):
+    for blueprint in (main_bp, auth_bp, errors_bp, programmes_bp, feedback_bp):
         app.register_blueprint(blueprint)
 
 

@@ -157,6 +157,19 @@ class Question(db.Model):
         return [option for option in self.options if not option.hidden]
 
     @property
+    def scale_meaning(self) -> str:
+        """What a rating's numbers mean, for the legend: screen readers then hear it
+        once for the question, not only beside 1 and 5."""
+        if self.kind != QuestionKind.RATING:
+            return ""
+        options = self.visible_options
+        ends = [option.label.partition(" - ") for option in (options[0], options[-1])] if options else []
+        if len(ends) < 2 or not ends[0][2] or not ends[1][2]:
+            return ""
+        (low, _, low_meaning), (high, _, high_meaning) = ends
+        return f"{low} means {low_meaning.lower()}, {high} means {high_meaning.lower()}"
+
+    @property
     def text_max_length(self) -> int:
         return SHORT_TEXT_MAX if self.kind == QuestionKind.SHORT_TEXT else LONG_TEXT_MAX
 

@@ -1,0 +1,34 @@
+"""QR codes as PNG bytes or SVG text, made with the `qrcode` package.
+
+Default error correction is M (15% of the symbol can be lost): enough for glare on a
+projector screen or a crease in a poster, while keeping the symbol at the smallest
+version for a short URL. Higher levels (Q, H) add modules, which makes each module
+smaller at the same printed size, and module size is what limits scanning from the
+back of a room.
+"""
+from __future__ import annotations
+
+import io
+
+import qrcode
+import qrcode.image.svg
+from qrcode.constants import ERROR_CORRECT_M
+
+
+def _make(url: str, error_correction: int) -> qrcode.QRCode:
+    # border=4 is the quiet zone the standard asks for.
+    code = qrcode.QRCode(error_correction=error_correction, box_size=10, border=4)
+    code.add_data(url)
+    code.make(fit=True)
+    return code
+
+
+def qr_png(url: str, error_correction: int = ERROR_CORRECT_M) -> bytes:
+    buffer = io.BytesIO()
+    _make(url, error_correction).make_image().save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def qr_svg(url: str, error_correction: int = ERROR_CORRECT_M) -> str:
+    image = _make(url, error_correction).make_image(image_factory=qrcode.image.svg.SvgPathFillImage)  # white background
+    return image.to_string(encoding="unicode")
