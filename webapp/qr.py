@@ -30,5 +30,7 @@ def qr_png(url: str, error_correction: int = ERROR_CORRECT_M) -> bytes:
 
 
 def qr_svg(url: str, error_correction: int = ERROR_CORRECT_M) -> str:
-    image = _make(url, error_correction).make_image(image_factory=qrcode.image.svg.SvgPathFillImage)  # white background
+    # The Fill variant paints a white background: the code must scan on a dark slide too.
+    factory = qrcode.image.svg.SvgPathFillImage
+    image = _make(url, error_correction).make_image(image_factory=factory)
     return image.to_string(encoding="unicode")
