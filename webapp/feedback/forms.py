@@ -33,7 +33,7 @@ class QuestionForm(FlaskForm):
         validators=[Optional(), Length(max=120, message="Section heading must be 120 characters or fewer")],
     )
     required = BooleanField("Staff must answer this question")
-    options = TextAreaField(
+    answer_options = TextAreaField(
         "Answers to choose from (single and multiple choice only)",
         description="One answer per line. Answers that people have already chosen are hidden, not deleted, "
         "when you remove them.",
@@ -60,9 +60,9 @@ class QuestionForm(FlaskForm):
         ]
 
     def option_labels(self) -> list[str]:
-        return parse_option_lines(self.options.data)
+        return parse_option_lines(self.answer_options.data)
 
-    def validate_options(self, field):
+    def validate_answer_options(self, field):
         if self.kind.data not in CHOICES_TYPED:
             return
         labels = self.option_labels()

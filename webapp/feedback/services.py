@@ -69,6 +69,8 @@ def build_default_form(programme: Programme) -> FeedbackForm:
         intro="Tell the senior management team what you think of the findings. "
         "It takes about two minutes and is anonymous.",
     )
+    # In the session before the findings are loaded, so that their autoflush includes it.
+    db.session.add(form)
     questions: list[Question] = []
 
     for indicator in programme.findings_of(FindingKind.INDICATOR):

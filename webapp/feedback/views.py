@@ -79,7 +79,7 @@ def edit_question(programme_id: int, question_id: int):
     has_answers = services.question_has_answers(question)
     form = QuestionForm(findings=programme.findings, kind_locked=has_answers, obj=question)
     if request.method == "GET":
-        form.options.data = "\n".join(option.label for option in question.visible_options)
+        form.answer_options.data = "\n".join(option.label for option in question.visible_options)
         form.finding_id.data = question.finding_id or 0
     if has_answers:
         # The type of a question with answers is fixed: its answers keep their meaning.
