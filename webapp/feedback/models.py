@@ -63,6 +63,17 @@ RATING_SCALE = (
 )
 
 
+def rating_scale_meaning(labels: list[str]) -> str:
+    """What a rating's numbers mean ("1 means not useful, 5 means very useful"), for the
+    legend: screen readers then hear it with the question, not only beside 1 and 5."""
+    if len(labels) < 2:
+        return ""
+    (low, _, low_meaning), (high, _, high_meaning) = labels[0].partition(" - "), labels[-1].partition(" - ")
+    if not (low_meaning and high_meaning):
+        return ""
+    return f"{low} means {low_meaning.lower()}, {high} means {high_meaning.lower()}"
+
+
 class Breakdown(enum.StrEnum):
     """The optional 'about you' questions that results can be broken down by."""
 
@@ -158,16 +169,9 @@ class Question(db.Model):
 
     @property
     def scale_meaning(self) -> str:
-        """What a rating's numbers mean, for the legend: screen readers then hear it
-        once for the question, not only beside 1 and 5."""
         if self.kind != QuestionKind.RATING:
             return ""
-        options = self.visible_options
-        ends = [option.label.partition(" - ") for option in (options[0], options[-1])] if options else []
-        if len(ends) < 2 or not ends[0][2] or not ends[1][2]:
-            return ""
-        (low, _, low_meaning), (high, _, high_meaning) = ends
-        return f"{low} means {low_meaning.lower()}, {high} means {high_meaning.lower()}"
+        return rating_scale_meaning([option.label for option in self.visible_options])
 
     @property
     def text_max_length(self) -> int:

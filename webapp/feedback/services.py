@@ -15,7 +15,10 @@ from webapp.db_types import utcnow
 from webapp.extensions import db
 from webapp.feedback.models import (
     AGREEMENT_SCALE,
+    CHOICE_KINDS,
+    LONG_TEXT_MAX,
     RATING_SCALE,
+    SHORT_TEXT_MAX,
     Answer,
     Breakdown,
     FeedbackForm,
@@ -23,8 +26,9 @@ from webapp.feedback.models import (
     QuestionKind,
     QuestionOption,
     Response,
+    rating_scale_meaning,
 )
-from webapp.programmes.models import FindingKind, Programme
+from webapp.programmes.models import FINDING_KIND_LABELS, Finding, FindingKind, Programme
 from webapp.sessions.models import EventSession
 from webapp.tokens import new_feedback_code, new_url_token
 
@@ -373,14 +377,106 @@ def window_state(session: EventSession, now: datetime | None = None) -> str:
 
 
 def load_form_for(programme_id: int) -> FeedbackForm | None:
-    """The programme's form with its questions, options and findings: four queries,
-    however many questions (no query per question while the page renders)."""
+    """The programme's form with its questions, options and findings (ORM objects)."""
     questions = selectinload(FeedbackForm.questions)
     return db.session.scalar(
         sa.select(FeedbackForm)
         .where(FeedbackForm.programme_id == programme_id)
         .options(questions.selectinload(Question.options), questions.selectinload(Question.finding))
     )
+
+
+@dataclass(frozen=True)
+class PhoneOption:
+    id: int
+    label: str
+
+
+@dataclass(frozen=True)
+class PhoneFinding:
+    kind_label: str
+    title: str
+    grade: str | None
+
+
+@dataclass(frozen=True)
+class PhoneQuestion:
+    """A visible question as the phone form needs it: plain data, read with two
+    Core queries. The whole room loads this form within a minute, and building ORM
+    objects for ~100 rows per request cost more than everything else together."""
+
+    id: int
+    kind: str
+    text: str
+    hint: str
+    section: str
+    required: bool
+    max_choices: int | None
+    finding: PhoneFinding | None
+    visible_options: tuple[PhoneOption, ...]
+    scale_meaning: str
+
+    @property
+    def is_choice(self) -> bool:
+        return self.kind in CHOICE_KINDS
+
+    @property
+    def text_max_length(self) -> int:
+        return SHORT_TEXT_MAX if self.kind == QuestionKind.SHORT_TEXT else LONG_TEXT_MAX
+
+
+@dataclass(frozen=True)
+class PhoneForm:
+    id: int
+    title: str
+    intro: str
+    visible_questions: tuple[PhoneQuestion, ...]
+
+
+# Built once: composing a statement costs more than SQLite takes to run it.
+_PHONE_QUESTIONS = (
+    sa.select(FeedbackForm.id.label("form_id"), FeedbackForm.title.label("form_title"),
+              FeedbackForm.intro.label("form_intro"), Question.id, Question.kind, Question.text,
+              Question.hint, Question.section, Question.required, Question.max_choices,
+              Finding.kind.label("finding_kind"), Finding.title.label("finding_title"),
+              Finding.grade.label("finding_grade"))
+    .select_from(FeedbackForm)
+    .outerjoin(Question, sa.and_(Question.form_id == FeedbackForm.id, Question.hidden.is_(False)))
+    .outerjoin(Finding, Finding.id == Question.finding_id)
+    .where(FeedbackForm.programme_id == sa.bindparam("programme_id"))
+    .order_by(Question.position, Question.id)
+)
+_PHONE_OPTIONS = (
+    sa.select(QuestionOption.id, QuestionOption.question_id, QuestionOption.label)
+    .join(Question, Question.id == QuestionOption.question_id)
+    .where(Question.form_id == sa.bindparam("form_id"), Question.hidden.is_(False),
+           QuestionOption.hidden.is_(False))
+    .order_by(QuestionOption.question_id, QuestionOption.position, QuestionOption.id)
+)
+
+
+def load_phone_form(programme_id: int) -> PhoneForm | None:
+    """The programme's form with its visible questions and options, in two queries."""
+    question_rows = db.session.execute(_PHONE_QUESTIONS, {"programme_id": programme_id}).all()
+    if not question_rows:
+        return None
+    first = question_rows[0]
+    question_rows = [row for row in question_rows if row.id is not None]
+    options: dict[int, list[PhoneOption]] = {row.id: [] for row in question_rows}
+    for option_id, question_id, label in db.session.execute(_PHONE_OPTIONS, {"form_id": first.form_id}):
+        options[question_id].append(PhoneOption(option_id, label))
+    questions = []
+    for row in question_rows:
+        questions.append(PhoneQuestion(
+            id=row.id, kind=row.kind, text=row.text, hint=row.hint, section=row.section,
+            required=row.required, max_choices=row.max_choices,
+            finding=PhoneFinding(FINDING_KIND_LABELS[FindingKind(row.finding_kind)], row.finding_title,
+                                 row.finding_grade) if row.finding_kind else None,
+            visible_options=tuple(options[row.id]),
+            scale_meaning=rating_scale_meaning([option.label for option in options[row.id]])
+            if row.kind == QuestionKind.RATING else "",
+        ))
+    return PhoneForm(first.form_id, first.form_title, first.form_intro, tuple(questions))
 
 
 def new_submission_key() -> str:
@@ -402,8 +498,9 @@ class Submission:
     errors: dict[int, str] = field(default_factory=dict)
     # Rows for the answer table (without response_id).
     rows: list[dict] = field(default_factory=list)
-    # (question, [answer labels or text]) for the thank-you page.
-    summary: list[tuple[Question, list[str]]] = field(default_factory=list)
+    # (question text, [answer labels or text]) for the thank-you page: plain strings,
+    # read before the commit expires the questions.
+    summary: list[tuple[str, list[str]]] = field(default_factory=list)
 
 
 REQUIRED_MESSAGES = {
@@ -416,7 +513,7 @@ REQUIRED_MESSAGES = {
 }
 
 
-def read_answers(questions: list[Question], formdata) -> Submission:
+def read_answers(questions, formdata) -> Submission:
     """Check the answers to `questions` in `formdata` (a MultiDict, field `q<id>`)."""
     submission = Submission()
     for question in questions:
@@ -428,7 +525,7 @@ def read_answers(questions: list[Question], formdata) -> Submission:
     return submission
 
 
-def _read_text(submission: Submission, question: Question, raw: str) -> None:
+def _read_text(submission: Submission, question, raw: str) -> None:
     text = raw.replace("\r\n", "\n").strip()
     submission.typed[question.id] = text
     limit = question.text_max_length
@@ -441,10 +538,10 @@ def _read_text(submission: Submission, question: Question, raw: str) -> None:
             submission.errors[question.id] = REQUIRED_MESSAGES[QuestionKind(question.kind)]
     else:
         submission.rows.append({"question_id": question.id, "option_id": None, "text": text})
-        submission.summary.append((question, [text]))
+        submission.summary.append((question.text, [text]))
 
 
-def _read_choice(submission: Submission, question: Question, values: list[str]) -> None:
+def _read_choice(submission: Submission, question, values: list[str]) -> None:
     options = {str(option.id): option for option in question.visible_options}
     picked = list(dict.fromkeys(value for value in values if value))  # once each, in order
     submission.chosen[question.id] = set(picked)
@@ -467,7 +564,7 @@ def _read_choice(submission: Submission, question: Question, values: list[str]) 
     submission.rows.extend(
         {"question_id": question.id, "option_id": option.id, "text": None} for option in ordered
     )
-    submission.summary.append((question, [option.label for option in ordered]))
+    submission.summary.append((question.text, [option.label for option in ordered]))
 
 
 def store_response(session_id: int, submission_key: str, rows: list[dict]) -> bool:

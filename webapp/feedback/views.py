@@ -1,7 +1,17 @@
 """The feedback form builder and QR posters (organisers), and the phone form (public)."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    get_template_attribute,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_wtf.csrf import ValidationError, validate_csrf
 
 from webapp import qr
@@ -225,8 +235,8 @@ def respond(code: str):
         return redirect(url_for("feedback.respond", code=canonical))
 
     state = services.window_state(session)
-    form = services.load_form_for(session.programme_id)
-    questions = form.visible_questions if form else []
+    form = services.load_phone_form(session.programme_id)
+    questions = form.visible_questions if form else ()
     if state != services.WindowState.OPEN or not questions:
         return _no_store(render_template("feedback/unavailable.html", session=session, state=state,
                                          window=session.feedback_window, has_form=bool(questions)))
@@ -246,21 +256,41 @@ def respond(code: str):
     if send_again or submission.errors:
         return _phone_form(session, form, questions, key, submission, send_again)
 
-    services.store_response(session.id, key, submission.rows)
-    return _no_store(render_template("feedback/thanks.html", session=session, submission=submission))
+    session_id, session_title = session.id, session.title  # the commit expires `session`
+    services.store_response(session_id, key, submission.rows)
+    return _no_store(render_template("feedback/thanks.html", session_title=session_title, submission=submission))
 
 
 def _phone_form(session, form, questions, key, submission=None, send_again=False):
-    submission = submission or services.Submission()
+    if submission is None:
+        fields = _blank_questions_html(form)
+        submission = services.Submission()
+    else:
+        fields = get_template_attribute("feedback/_questions.html", "question_fields")(questions, submission)
     return _no_store(render_template(
         "feedback/respond.html",
         session=session,
         form=form,
         questions=questions,
+        question_fields_html=fields,
         submission_key=key,
         submission=submission,
         send_again=send_again,
     ))
+
+
+def _blank_questions_html(form: services.PhoneForm):
+    """The unanswered questions' HTML, the same for the whole room: rendered once per
+    content of the form. The form is read fresh on every request and is its own key
+    (a frozen dataclass), so an organiser's edit shows at once; nothing goes stale."""
+    cache = current_app.extensions.setdefault("feedback_questions_html", {})
+    html = cache.get(form)
+    if html is None:
+        if len(cache) >= 32:
+            cache.clear()
+        macro = get_template_attribute("feedback/_questions.html", "question_fields")
+        html = cache[form] = macro(form.visible_questions, services.Submission())
+    return html
 
 
 def _no_store(body: str) -> Response:
