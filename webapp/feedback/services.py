@@ -573,16 +573,19 @@ def store_response(session_id: int, submission_key: str, rows: list[dict]) -> bo
     Returns False, storing nothing, when the key was already used (a double tap or a
     resent POST). The unique constraint decides, so two POSTs racing each other on
     different workers still store one response."""
-    response = Response(session_id=session_id, submission_key=submission_key)
-    db.session.add(response)
     try:
-        db.session.flush()
+        response_id = db.session.execute(
+            _INSERT_RESPONSE, {"session_id": session_id, "submitted_at": utcnow(), "submission_key": submission_key}
+        ).scalar_one()
     except IntegrityError:
         db.session.rollback()
         if db.session.scalar(sa.select(sa.exists().where(Response.submission_key == submission_key))):
             return False
         raise
     if rows:
-        db.session.execute(sa.insert(Answer), [dict(row, response_id=response.id) for row in rows])
+        db.session.execute(sa.insert(Answer), [dict(row, response_id=response_id) for row in rows])
     db.session.commit()
     return True
+
+
+_INSERT_RESPONSE = sa.insert(Response).returning(Response.id)
