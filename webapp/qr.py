@@ -1,21 +1,29 @@
-"""QR codes as PNG bytes or SVG text. Generic: the caller chooses the error correction."""
+"""QR codes as PNG bytes or SVG text, made with the `qrcode` package.
+
+Default error correction is M (15% of the symbol can be lost): enough for glare on a
+projector screen or a crease in a poster, while keeping the symbol at the smallest
+version for a short URL. Higher levels (Q, H) add modules, which makes each module
+smaller at the same printed size, and module size is what limits scanning from the
+back of a room.
+"""
 from __future__ import annotations
 
 import io
 
 import qrcode
-import qrcode.constants
-from qrcode.image.svg import SvgPathImage
+import qrcode.image.svg
+from qrcode import constants
 
 LEVELS = {
-    "L": qrcode.constants.ERROR_CORRECT_L,
-    "M": qrcode.constants.ERROR_CORRECT_M,
-    "Q": qrcode.constants.ERROR_CORRECT_Q,
-    "H": qrcode.constants.ERROR_CORRECT_H,
+    "L": constants.ERROR_CORRECT_L,
+    "M": constants.ERROR_CORRECT_M,
+    "Q": constants.ERROR_CORRECT_Q,
+    "H": constants.ERROR_CORRECT_H,
 }
 
 
-def _qr(url: str, error_correction: str, box_size: int) -> qrcode.QRCode:
+def _make(url: str, error_correction: str, box_size: int) -> qrcode.QRCode:
+    # border=4 is the quiet zone the standard asks for.
     code = qrcode.QRCode(error_correction=LEVELS[error_correction], box_size=box_size, border=4)
     code.add_data(url)
     code.make(fit=True)
@@ -24,10 +32,12 @@ def _qr(url: str, error_correction: str, box_size: int) -> qrcode.QRCode:
 
 def qr_png(url: str, error_correction: str = "M", box_size: int = 10) -> bytes:
     buffer = io.BytesIO()
-    _qr(url, error_correction, box_size).make_image().save(buffer, format="PNG")
+    _make(url, error_correction, box_size).make_image().save(buffer, format="PNG")
     return buffer.getvalue()
 
 
 def qr_svg(url: str, error_correction: str = "M", box_size: int = 10) -> str:
-    image = _qr(url, error_correction, box_size).make_image(image_factory=SvgPathImage)
+    # The Fill variant paints a white background: the code must scan on a dark slide too.
+    factory = qrcode.image.svg.SvgPathFillImage
+    image = _make(url, error_correction, box_size).make_image(image_factory=factory)
     return image.to_string(encoding="unicode")

@@ -63,6 +63,17 @@ RATING_SCALE = (
 )
 
 
+def rating_scale_meaning(labels: list[str]) -> str:
+    """What a rating's numbers mean ("1 means not useful, 5 means very useful"), for the
+    legend: screen readers then hear it with the question, not only beside 1 and 5."""
+    if len(labels) < 2:
+        return ""
+    (low, _, low_meaning), (high, _, high_meaning) = labels[0].partition(" - "), labels[-1].partition(" - ")
+    if not (low_meaning and high_meaning):
+        return ""
+    return f"{low} means {low_meaning.lower()}, {high} means {high_meaning.lower()}"
+
+
 class Breakdown(enum.StrEnum):
     """The optional 'about you' questions that results can be broken down by."""
 
@@ -155,6 +166,12 @@ class Question(db.Model):
     @property
     def visible_options(self) -> list[QuestionOption]:
         return [option for option in self.options if not option.hidden]
+
+    @property
+    def scale_meaning(self) -> str:
+        if self.kind != QuestionKind.RATING:
+            return ""
+        return rating_scale_meaning([option.label for option in self.visible_options])
 
     @property
     def text_max_length(self) -> int:

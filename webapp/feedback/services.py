@@ -1,17 +1,36 @@
-"""Feedback forms: the default form built from a programme's findings."""
+"""Feedback forms: the default form built from a programme's findings, the form
+builder, feedback codes, and the anonymous phone form's answers."""
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask import abort, current_app
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from webapp.db_types import utcnow
 from webapp.extensions import db
 from webapp.feedback.models import (
     AGREEMENT_SCALE,
+    CHOICE_KINDS,
+    LONG_TEXT_MAX,
     RATING_SCALE,
+    SHORT_TEXT_MAX,
+    Answer,
     Breakdown,
     FeedbackForm,
     Question,
     QuestionKind,
     QuestionOption,
+    Response,
+    rating_scale_meaning,
 )
-from webapp.programmes.models import FindingKind, Programme
+from webapp.programmes.models import FINDING_KIND_LABELS, Finding, FindingKind, Programme
+from webapp.sessions.models import EventSession
+from webapp.tokens import new_feedback_code, new_url_token
 
 ROLE_GROUPS = (
     "Social work",
@@ -54,6 +73,8 @@ def build_default_form(programme: Programme) -> FeedbackForm:
         intro="Tell the senior management team what you think of the findings. "
         "It takes about two minutes and is anonymous.",
     )
+    # In the session before the findings are loaded, so that their autoflush includes it.
+    db.session.add(form)
     questions: list[Question] = []
 
     for indicator in programme.findings_of(FindingKind.INDICATOR):
@@ -121,3 +142,450 @@ def build_default_form(programme: Programme) -> FeedbackForm:
     form.questions = questions
     db.session.add(form)
     return form
+
+
+# ---------------------------------------------------------------------------
+# The form builder. Past answers are never destroyed or reinterpreted: a question
+# or an option with answers can be hidden or reworded, never deleted, and a
+# question's kind is fixed once it has answers.
+# ---------------------------------------------------------------------------
+
+
+def get_form_or_404(programme: Programme) -> FeedbackForm:
+    if programme.feedback_form is None:
+        abort(404)
+    return programme.feedback_form
+
+
+def get_question_or_404(form: FeedbackForm, question_id: int) -> Question:
+    """A question of this form; another form's question id is a 404."""
+    question = db.session.get(Question, question_id)
+    if question is None or question.form_id != form.id:
+        abort(404)
+    return question
+
+
+def create_default_form(programme: Programme) -> FeedbackForm:
+    """The default form, if the programme has none yet."""
+    if programme.feedback_form is not None:
+        return programme.feedback_form
+    form = build_default_form(programme)
+    db.session.commit()
+    return form
+
+
+def answer_counts(form: FeedbackForm) -> dict[int, int]:
+    """Responses that answered each question of the form (one grouped query)."""
+    rows = db.session.execute(
+        sa.select(Answer.question_id, sa.func.count(sa.distinct(Answer.response_id)))
+        .join(Question, Question.id == Answer.question_id)
+        .where(Question.form_id == form.id)
+        .group_by(Answer.question_id)
+    )
+    return {question_id: count for question_id, count in rows}
+
+
+def question_has_answers(question: Question) -> bool:
+    return db.session.scalar(
+        sa.select(sa.exists().where(Answer.question_id == question.id))
+    )
+
+
+def answered_option_ids(question: Question) -> set[int]:
+    return set(
+        db.session.scalars(
+            sa.select(Answer.option_id)
+            .where(Answer.question_id == question.id, Answer.option_id.is_not(None))
+            .distinct()
+        )
+    )
+
+
+def parse_option_lines(text: str) -> list[str]:
+    """Options typed one per line: blank lines dropped, spaces trimmed."""
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+def add_question(form: FeedbackForm, *, kind: str, text: str, hint: str = "", section: str = "",
+                 required: bool = False, max_choices: int | None = None,
+                 option_labels: list[str] | None = None, finding_id: int | None = None) -> Question:
+    question = Question(
+        form=form,
+        kind=kind,
+        text=text.strip(),
+        hint=hint.strip(),
+        section=section.strip(),
+        required=required,
+        max_choices=max_choices if kind == QuestionKind.MULTI_CHOICE else None,
+        finding_id=finding_id,
+        position=max((q.position for q in form.questions), default=0) + 1,
+    )
+    question.options = _fresh_options(kind, option_labels or [])
+    db.session.add(question)
+    db.session.commit()
+    return question
+
+
+def _fresh_options(kind: str, labels: list[str]) -> list[QuestionOption]:
+    if kind in (QuestionKind.AGREEMENT, QuestionKind.RATING):
+        return scale_options(kind)
+    if kind in (QuestionKind.SINGLE_CHOICE, QuestionKind.MULTI_CHOICE):
+        return choice_options(labels)
+    return []
+
+
+def update_question(question: Question, *, kind: str, text: str, hint: str = "", section: str = "",
+                    required: bool = False, max_choices: int | None = None,
+                    option_labels: list[str] | None = None, finding_id: int | None = None) -> None:
+    """Reword and reconfigure a question. Its kind changes only while it has no answers
+    (callers check; this refuses too); options with answers are hidden, never deleted."""
+    if kind != question.kind:
+        if question_has_answers(question):
+            raise ValueError("A question with answers keeps its kind")
+        question.kind = kind
+        question.options = _fresh_options(kind, option_labels or [])
+    elif kind in (QuestionKind.SINGLE_CHOICE, QuestionKind.MULTI_CHOICE):
+        _sync_choice_options(question, option_labels or [])
+    question.text = text.strip()
+    question.hint = hint.strip()
+    question.section = section.strip()
+    question.required = required
+    question.max_choices = max_choices if kind == QuestionKind.MULTI_CHOICE else None
+    question.finding_id = finding_id
+    db.session.commit()
+
+
+def _sync_choice_options(question: Question, labels: list[str]) -> None:
+    """Make the visible options exactly `labels`, in that order.
+
+    An option is matched by its label, so a line that is kept keeps its id and its
+    answers. A removed option with answers is hidden (its answers still mean what they
+    meant); one without answers is deleted. A hidden option typed again comes back."""
+    answered = answered_option_ids(question)
+    by_label = {option.label: option for option in question.options}
+    kept: list[QuestionOption] = []
+    for label in labels:
+        option = by_label.pop(label, None) or QuestionOption(label=label)
+        option.hidden = False
+        kept.append(option)
+    leftover = list(by_label.values())
+    for option in leftover:
+        option.hidden = True
+    # Positions: the visible options in the order typed, then the hidden ones.
+    kept_hidden = [option for option in leftover if option.id in answered]
+    for position, option in enumerate(kept + kept_hidden, start=1):
+        option.position = position
+    question.options = kept + kept_hidden  # delete-orphan removes the unanswered leftovers
+
+
+def move_question(question: Question, direction: str) -> None:
+    """Swap a question with its neighbour; positions are renumbered 1..n."""
+    questions = list(question.form.questions)
+    index = questions.index(question)
+    target = index - 1 if direction == "up" else index + 1
+    if 0 <= target < len(questions):
+        questions[index], questions[target] = questions[target], questions[index]
+    for position, each in enumerate(questions, start=1):
+        each.position = position
+    db.session.commit()
+
+
+def set_question_hidden(question: Question, hidden: bool) -> None:
+    question.hidden = hidden
+    db.session.commit()
+
+
+def delete_question(question: Question) -> bool:
+    """Delete a question that nobody has answered. Returns False (and keeps it) otherwise."""
+    if question_has_answers(question):
+        return False
+    db.session.delete(question)
+    db.session.commit()
+    return True
+
+
+# ---------------------------------------------------------------------------
+# Feedback codes
+# ---------------------------------------------------------------------------
+
+
+def feedback_code_taken(code: str) -> bool:
+    return db.session.scalar(sa.select(sa.exists().where(EventSession.feedback_code == code)))
+
+
+def unique_feedback_code(attempts: int = 20) -> str:
+    """A code no session uses yet. 31^6 (~887 million) codes make a clash rare; the
+    unique constraint still guards the race between this check and the INSERT."""
+    for _ in range(attempts):
+        code = new_feedback_code()
+        if not feedback_code_taken(code):
+            return code
+    raise RuntimeError("Could not find an unused feedback code")
+
+
+def assign_feedback_code(session: EventSession) -> str:
+    """Give a new session (before it is committed) a code that no other session has."""
+    session.feedback_code = unique_feedback_code()
+    return session.feedback_code
+
+
+def session_by_code(code: str) -> EventSession | None:
+    return db.session.scalar(sa.select(EventSession).where(EventSession.feedback_code == code))
+
+
+def feedback_url(session: EventSession) -> str:
+    return f"{current_app.config['PUBLIC_BASE_URL']}/f/{session.feedback_code}"
+
+
+def short_address(session: EventSession) -> str:
+    """The address as typed from a poster: without the scheme."""
+    return feedback_url(session).split("://", 1)[-1]
+
+
+def get_session_or_404(programme: Programme, session_id: int) -> EventSession:
+    """A session of this programme; another programme's session id is a 404."""
+    session = db.session.get(EventSession, session_id)
+    if session is None or session.programme_id != programme.id:
+        abort(404)
+    return session
+
+
+# ---------------------------------------------------------------------------
+# The phone form: window, loading, reading answers, storing them once
+# ---------------------------------------------------------------------------
+
+SUBMISSION_KEY_PATTERN = re.compile(r"[A-Za-z0-9_-]{20,64}")
+
+
+class WindowState:
+    NOT_YET_OPEN = "not_yet_open"
+    OPEN = "open"
+    CLOSED = "closed"
+    CANCELLED = "cancelled"
+
+
+def window_state(session: EventSession, now: datetime | None = None) -> str:
+    if session.is_cancelled:
+        return WindowState.CANCELLED
+    opens, closes = session.feedback_window
+    now = now or utcnow()
+    if now < opens:
+        return WindowState.NOT_YET_OPEN
+    if now >= closes:
+        return WindowState.CLOSED
+    return WindowState.OPEN
+
+
+def load_form_for(programme_id: int) -> FeedbackForm | None:
+    """The programme's form with its questions, options and findings (ORM objects)."""
+    questions = selectinload(FeedbackForm.questions)
+    return db.session.scalar(
+        sa.select(FeedbackForm)
+        .where(FeedbackForm.programme_id == programme_id)
+        .options(questions.selectinload(Question.options), questions.selectinload(Question.finding))
+    )
+
+
+@dataclass(frozen=True)
+class PhoneOption:
+    id: int
+    label: str
+
+
+@dataclass(frozen=True)
+class PhoneFinding:
+    kind_label: str
+    title: str
+    grade: str | None
+
+
+@dataclass(frozen=True)
+class PhoneQuestion:
+    """A visible question as the phone form needs it: plain data, read with two
+    Core queries. The whole room loads this form within a minute, and building ORM
+    objects for ~100 rows per request cost more than everything else together."""
+
+    id: int
+    kind: str
+    text: str
+    hint: str
+    section: str
+    required: bool
+    max_choices: int | None
+    finding: PhoneFinding | None
+    visible_options: tuple[PhoneOption, ...]
+    scale_meaning: str
+
+    @property
+    def is_choice(self) -> bool:
+        return self.kind in CHOICE_KINDS
+
+    @property
+    def text_max_length(self) -> int:
+        return SHORT_TEXT_MAX if self.kind == QuestionKind.SHORT_TEXT else LONG_TEXT_MAX
+
+
+@dataclass(frozen=True)
+class PhoneForm:
+    id: int
+    title: str
+    intro: str
+    visible_questions: tuple[PhoneQuestion, ...]
+
+
+# Built once: composing a statement costs more than SQLite takes to run it.
+_PHONE_QUESTIONS = (
+    sa.select(FeedbackForm.id.label("form_id"), FeedbackForm.title.label("form_title"),
+              FeedbackForm.intro.label("form_intro"), Question.id, Question.kind, Question.text,
+              Question.hint, Question.section, Question.required, Question.max_choices,
+              Finding.kind.label("finding_kind"), Finding.title.label("finding_title"),
+              Finding.grade.label("finding_grade"))
+    .select_from(FeedbackForm)
+    .outerjoin(Question, sa.and_(Question.form_id == FeedbackForm.id, Question.hidden.is_(False)))
+    .outerjoin(Finding, Finding.id == Question.finding_id)
+    .where(FeedbackForm.programme_id == sa.bindparam("programme_id"))
+    .order_by(Question.position, Question.id)
+)
+_PHONE_OPTIONS = (
+    sa.select(QuestionOption.id, QuestionOption.question_id, QuestionOption.label)
+    .join(Question, Question.id == QuestionOption.question_id)
+    .where(Question.form_id == sa.bindparam("form_id"), Question.hidden.is_(False),
+           QuestionOption.hidden.is_(False))
+    .order_by(QuestionOption.question_id, QuestionOption.position, QuestionOption.id)
+)
+
+
+def load_phone_form(programme_id: int) -> PhoneForm | None:
+    """The programme's form with its visible questions and options, in two queries."""
+    question_rows = db.session.execute(_PHONE_QUESTIONS, {"programme_id": programme_id}).all()
+    if not question_rows:
+        return None
+    first = question_rows[0]
+    question_rows = [row for row in question_rows if row.id is not None]
+    options: dict[int, list[PhoneOption]] = {row.id: [] for row in question_rows}
+    for option_id, question_id, label in db.session.execute(_PHONE_OPTIONS, {"form_id": first.form_id}):
+        options[question_id].append(PhoneOption(option_id, label))
+    questions = []
+    for row in question_rows:
+        questions.append(PhoneQuestion(
+            id=row.id, kind=row.kind, text=row.text, hint=row.hint, section=row.section,
+            required=row.required, max_choices=row.max_choices,
+            finding=PhoneFinding(FINDING_KIND_LABELS[FindingKind(row.finding_kind)], row.finding_title,
+                                 row.finding_grade) if row.finding_kind else None,
+            visible_options=tuple(options[row.id]),
+            scale_meaning=rating_scale_meaning([option.label for option in options[row.id]])
+            if row.kind == QuestionKind.RATING else "",
+        ))
+    return PhoneForm(first.form_id, first.form_title, first.form_intro, tuple(questions))
+
+
+def new_submission_key() -> str:
+    return new_url_token()
+
+
+def is_submission_key(value: str | None) -> bool:
+    return bool(value) and SUBMISSION_KEY_PATTERN.fullmatch(value) is not None
+
+
+@dataclass
+class Submission:
+    """What a phone sent, read against the form's visible questions."""
+
+    # What was chosen or typed, by question id, to put back on the page.
+    chosen: dict[int, set[str]] = field(default_factory=dict)
+    typed: dict[int, str] = field(default_factory=dict)
+    # Error message by question id.
+    errors: dict[int, str] = field(default_factory=dict)
+    # Rows for the answer table (without response_id).
+    rows: list[dict] = field(default_factory=list)
+    # (question text, [answer labels or text]) for the thank-you page: plain strings,
+    # read before the commit expires the questions.
+    summary: list[tuple[str, list[str]]] = field(default_factory=list)
+
+
+REQUIRED_MESSAGES = {
+    QuestionKind.AGREEMENT: "Select how far you agree, or Don't know",
+    QuestionKind.RATING: "Select a rating from 1 to 5",
+    QuestionKind.SINGLE_CHOICE: "Select an answer",
+    QuestionKind.MULTI_CHOICE: "Select at least one answer",
+    QuestionKind.SHORT_TEXT: "Enter your answer",
+    QuestionKind.LONG_TEXT: "Enter your answer",
+}
+
+
+def read_answers(questions, formdata) -> Submission:
+    """Check the answers to `questions` in `formdata` (a MultiDict, field `q<id>`)."""
+    submission = Submission()
+    for question in questions:
+        name = f"q{question.id}"
+        if question.kind in (QuestionKind.SHORT_TEXT, QuestionKind.LONG_TEXT):
+            _read_text(submission, question, formdata.get(name, ""))
+        else:
+            _read_choice(submission, question, formdata.getlist(name))
+    return submission
+
+
+def _read_text(submission: Submission, question, raw: str) -> None:
+    text = raw.replace("\r\n", "\n").strip()
+    submission.typed[question.id] = text
+    limit = question.text_max_length
+    if len(text) > limit:
+        submission.errors[question.id] = (
+            f"Your answer must be {limit:,} characters or fewer: it has {len(text):,}. Shorten it and press Send again"
+        )
+    elif not text:
+        if question.required:
+            submission.errors[question.id] = REQUIRED_MESSAGES[QuestionKind(question.kind)]
+    else:
+        submission.rows.append({"question_id": question.id, "option_id": None, "text": text})
+        submission.summary.append((question.text, [text]))
+
+
+def _read_choice(submission: Submission, question, values: list[str]) -> None:
+    options = {str(option.id): option for option in question.visible_options}
+    picked = list(dict.fromkeys(value for value in values if value))  # once each, in order
+    submission.chosen[question.id] = set(picked)
+    if any(value not in options for value in picked):
+        submission.errors[question.id] = "Select one of the answers shown"
+        return
+    if not picked:
+        if question.required:
+            submission.errors[question.id] = REQUIRED_MESSAGES[QuestionKind(question.kind)]
+        return
+    if question.kind != QuestionKind.MULTI_CHOICE and len(picked) > 1:
+        submission.errors[question.id] = "Select only one answer"
+        return
+    if question.kind == QuestionKind.MULTI_CHOICE and question.max_choices and len(picked) > question.max_choices:
+        submission.errors[question.id] = (
+            f"Select no more than {question.max_choices}: you selected {len(picked)}"
+        )
+        return
+    ordered = [option for option in question.visible_options if str(option.id) in picked]
+    submission.rows.extend(
+        {"question_id": question.id, "option_id": option.id, "text": None} for option in ordered
+    )
+    submission.summary.append((question.text, [option.label for option in ordered]))
+
+
+def store_response(session_id: int, submission_key: str, rows: list[dict]) -> bool:
+    """Store one anonymous response: the session, the time and the answers, nothing else.
+
+    Returns False, storing nothing, when the key was already used (a double tap or a
+    resent POST). The unique constraint decides, so two POSTs racing each other on
+    different workers still store one response."""
+    try:
+        response_id = db.session.execute(
+            _INSERT_RESPONSE, {"session_id": session_id, "submitted_at": utcnow(), "submission_key": submission_key}
+        ).scalar_one()
+    except IntegrityError:
+        db.session.rollback()
+        if db.session.scalar(sa.select(sa.exists().where(Response.submission_key == submission_key))):
+            return False
+        raise
+    if rows:
+        db.session.execute(sa.insert(Answer), [dict(row, response_id=response_id) for row in rows])
+    db.session.commit()
+    return True
+
+
+_INSERT_RESPONSE = sa.insert(Response).returning(Response.id)

@@ -1,0 +1,263 @@
+"""The default form from the findings, the form builder, and past answers kept safe."""
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from tests.conftest import post_form
+from tests.feedback_helpers import first_session
+from webapp.extensions import db
+from webapp.feedback import services
+from webapp.feedback.models import Answer, FeedbackForm, Question, QuestionKind, QuestionOption, Response
+from webapp.programmes.models import Finding, FindingKind, Programme
+
+FORM = "/organiser/programmes/{}/form"
+
+
+def answer(session_id: int, question: Question, option: QuestionOption | None = None, text: str | None = None):
+    """Store one response that answers `question` (through the service the phone form uses)."""
+    row = {"question_id": question.id, "option_id": option.id if option else None, "text": text}
+    assert services.store_response(session_id, services.new_submission_key(), [row])
+
+
+# --- the default form ---------------------------------------------------------------
+
+
+def test_default_form_is_built_from_the_findings(app, demo):
+    with app.app_context():
+        programme = db.session.get(Programme, demo)
+        form = programme.feedback_form
+        indicators = programme.findings_of(FindingKind.INDICATOR)
+        agreement = [q for q in form.questions if q.kind == QuestionKind.AGREEMENT]
+        assert len(indicators) == 9 and [q.finding for q in agreement] == indicators
+        first = agreement[0]
+        assert first.text == f"Inspectors rated “{indicators[0].title}” as {indicators[0].grade}. How far do you agree?"
+        assert first.section == indicators[0].headline_question
+        assert [o.label for o in first.options][-1] == "Don't know" and first.options[-1].score is None
+        multi = next(q for q in form.questions if q.kind == QuestionKind.MULTI_CHOICE)
+        assert multi.max_choices == 2
+        assert [o.label for o in multi.options] == [f.title for f in programme.findings_of(FindingKind.ACTION)]
+        kinds = [q.kind for q in form.questions]
+        assert kinds.count(QuestionKind.RATING) == 1 and kinds.count(QuestionKind.LONG_TEXT) == 2
+        assert {q.breakdown for q in form.questions if q.breakdown} == {"role_group", "locality", "organisation"}
+        assert [q.position for q in form.questions] == list(range(1, len(form.questions) + 1))
+
+
+def test_create_default_form_button(app, client, login_as):
+    login_as("organiser")
+    with app.app_context():
+        programme = Programme(slug="p", title="P", findings=[
+            Finding(kind=FindingKind.INDICATOR, title="Leadership", headline_question="How good is leadership?",
+                    grade="Good"),
+            Finding(kind=FindingKind.IMPROVEMENT_AREA, title="Chronologies"),
+        ])
+        db.session.add(programme)
+        db.session.commit()
+        programme_id = programme.id
+    page = client.get(FORM.format(programme_id)).get_data(as_text=True)
+    assert "Create the form from the findings" in page
+    response = post_form(client, FORM.format(programme_id) + "/create", token_url=FORM.format(programme_id))
+    assert response.status_code == 302
+    post_form(client, FORM.format(programme_id) + "/create", token_url=FORM.format(programme_id))  # twice: still one
+    with app.app_context():
+        forms = db.session.scalars(sa.select(FeedbackForm).where(FeedbackForm.programme_id == programme_id)).all()
+        assert len(forms) == 1
+        texts = [q.text for q in forms[0].questions]
+        assert "Inspectors rated “Leadership” as Good. How far do you agree?" in texts
+        multi = next(q for q in forms[0].questions if q.kind == QuestionKind.MULTI_CHOICE)
+        assert [o.label for o in multi.options] == ["Chronologies"]
+    page = client.get(FORM.format(programme_id)).get_data(as_text=True)
+    assert "Leadership" in page and "Create the form" not in page
+
+
+# --- builder operations through HTTP ------------------------------------------------
+
+
+@pytest.fixture
+def organiser(login_as):
+    return login_as("organiser")
+
+
+def question_count(app, programme_id):
+    with app.app_context():
+        return len(db.session.get(Programme, programme_id).feedback_form.questions)
+
+
+@pytest.mark.parametrize(
+    ("kind", "extra", "options"),
+    [
+        ("agreement", {}, ["Strongly disagree", "Disagree", "Neither agree nor disagree", "Agree",
+                           "Strongly agree", "Don't know"]),
+        ("rating", {}, ["1 - Not useful", "2", "3", "4", "5 - Very useful"]),
+        ("single_choice", {"answer_options": "Yes\r\nNo\r\n\r\n  Not sure  "}, ["Yes", "No", "Not sure"]),
+        ("multi_choice", {"answer_options": "A\nB\nC", "max_choices": "2"}, ["A", "B", "C"]),
+        ("short_text", {}, []),
+        ("long_text", {}, []),
+    ],
+)
+def test_add_a_question_of_every_type(app, client, demo, organiser, kind, extra, options):
+    before = question_count(app, demo)
+    response = post_form(client, FORM.format(demo) + "/questions/new",
+                         {"kind": kind, "text": f"A {kind} question?", "required": "y", **extra},
+                         token_url=FORM.format(demo))
+    assert response.status_code == 302, response.get_data(as_text=True)
+    with app.app_context():
+        form = db.session.get(Programme, demo).feedback_form
+        assert len(form.questions) == before + 1
+        question = form.questions[-1]
+        assert (question.kind, question.text, question.required) == (kind, f"A {kind} question?", True)
+        assert [o.label for o in question.options] == options
+        assert question.max_choices == (2 if kind == "multi_choice" else None)
+        assert question.position == max(q.position for q in form.questions)
+
+
+def test_question_errors_come_back_with_what_was_typed(app, client, demo, organiser):
+    response = post_form(client, FORM.format(demo) + "/questions/new",
+                         {"kind": "multi_choice", "text": "Pick <b>some</b>", "answer_options": "Only one", "max_choices": "5"},
+                         token_url=FORM.format(demo))
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and "<title>Error:" in html
+    assert "Enter at least 2 answers to choose from, one per line" in html
+    assert "Pick &lt;b&gt;some&lt;/b&gt;" in html
+    post = post_form(client, FORM.format(demo) + "/questions/new",
+                     {"kind": "single_choice", "text": "Q", "answer_options": "Same\nSame"}, token_url=FORM.format(demo))
+    assert "Each answer must be different" in post.get_data(as_text=True)
+    post = post_form(client, FORM.format(demo) + "/questions/new",
+                     {"kind": "multi_choice", "text": "Q", "answer_options": "A\nB", "max_choices": "3"},
+                     token_url=FORM.format(demo))
+    assert "no bigger than the number of answers (2)" in post.get_data(as_text=True)
+
+
+def test_edit_move_hide_show_and_delete(app, client, demo, organiser):
+    with app.app_context():
+        questions = db.session.get(Programme, demo).feedback_form.questions
+        first_id, second_id = questions[0].id, questions[1].id
+    url = FORM.format(demo) + f"/questions/{second_id}"
+    edit_page = client.get(url + "/edit").get_data(as_text=True)
+    assert "Strongly agree" in edit_page
+    response = post_form(client, url + "/edit", {"kind": "agreement", "text": "Reworded?", "section": "S"},
+                         token_url=FORM.format(demo))
+    assert response.status_code == 302
+    post_form(client, url + "/move", {"direction": "up"}, token_url=FORM.format(demo))
+    post_form(client, url + "/visibility", {"hidden": "1"}, token_url=FORM.format(demo))
+    with app.app_context():
+        form = db.session.get(Programme, demo).feedback_form
+        assert [q.id for q in form.questions[:2]] == [second_id, first_id]
+        moved = db.session.get(Question, second_id)
+        assert (moved.text, moved.section, moved.hidden) == ("Reworded?", "S", True)
+        assert moved not in form.visible_questions
+    post_form(client, url + "/visibility", {"hidden": "0"}, token_url=FORM.format(demo))
+    assert client.get(url + "/delete").status_code == 200
+    response = post_form(client, url + "/delete", token_url=FORM.format(demo))
+    assert response.status_code == 302
+    with app.app_context():
+        assert db.session.get(Question, second_id) is None
+        assert db.session.get(Question, first_id).hidden is False
+
+
+def test_preview_shows_visible_questions_at_phone_width(app, client, demo, organiser):
+    with app.app_context():
+        hidden = db.session.get(Programme, demo).feedback_form.questions[0]
+        hidden.text = "This one is hidden"
+        hidden.hidden = True
+        db.session.commit()
+    html = client.get(FORM.format(demo) + "/preview").get_data(as_text=True)
+    assert "app-phone-preview" in html and "How useful was this session?" in html
+    assert "This one is hidden" not in html
+
+
+def test_a_question_of_another_programme_is_a_404(app, client, demo, organiser):
+    with app.app_context():
+        other = Programme(slug="other", title="Other")
+        db.session.add(other)
+        db.session.flush()
+        services.build_default_form(other)
+        db.session.commit()
+        other_id = other.id
+        question_id = db.session.get(Programme, demo).feedback_form.questions[0].id
+    assert client.get(FORM.format(other_id) + f"/questions/{question_id}/edit").status_code == 404
+
+
+# --- past answers are never destroyed or reinterpreted ------------------------------
+
+
+def test_a_question_with_answers_cannot_be_deleted(app, client, demo, organiser):
+    with app.app_context():
+        question = db.session.get(Programme, demo).feedback_form.questions[0]
+        answer(first_session(demo).id, question, question.options[3])
+        question_id = question.id
+        assert services.delete_question(question) is False
+    url = FORM.format(demo) + f"/questions/{question_id}/delete"
+    page = client.get(url).get_data(as_text=True)
+    assert "cannot be deleted" in page and "Hide the question" in page
+    post_form(client, url, token_url=FORM.format(demo))
+    with app.app_context():
+        assert db.session.get(Question, question_id) is not None
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Answer)) == 1
+    builder = client.get(FORM.format(demo)).get_data(as_text=True)
+    assert f"/questions/{question_id}/delete" not in builder
+
+
+def test_rewording_keeps_answers_pointing_at_the_same_options(app, client, demo, organiser):
+    with app.app_context():
+        question = next(q for q in db.session.get(Programme, demo).feedback_form.questions
+                        if q.breakdown == "locality")
+        chosen = question.options[1]  # "North West"
+        answer(first_session(demo).id, question, chosen)
+        question_id, chosen_id = question.id, chosen.id
+        labels = [o.label for o in question.options]
+    # Reword the question, drop the answered option and one unanswered one, add a new one.
+    kept = [label for label in labels if label not in ("North West", "City-wide")] + ["Glasgow-wide"]
+    response = post_form(client, FORM.format(demo) + f"/questions/{question_id}/edit",
+                         {"kind": "single_choice", "text": "Where do you work?", "answer_options": "\n".join(kept)},
+                         token_url=FORM.format(demo))
+    assert response.status_code == 302
+    with app.app_context():
+        question = db.session.get(Question, question_id)
+        assert question.text == "Where do you work?"
+        assert [o.label for o in question.visible_options] == kept
+        old = db.session.get(QuestionOption, chosen_id)
+        assert old is not None and old.hidden and old.label == "North West"  # hidden, not deleted
+        assert "City-wide" not in [o.label for o in question.options]  # never answered: deleted
+        stored = db.session.scalars(sa.select(Answer)).one()
+        assert stored.option_id == chosen_id and stored.option.label == "North West"
+    # Typing the hidden option again brings the same option (and its answers) back.
+    post_form(client, FORM.format(demo) + f"/questions/{question_id}/edit",
+              {"kind": "single_choice", "text": "Where do you work?", "answer_options": "\n".join(kept + ["North West"])},
+              token_url=FORM.format(demo))
+    with app.app_context():
+        assert db.session.get(QuestionOption, chosen_id).hidden is False
+
+
+def test_the_type_of_an_answered_question_is_fixed(app, client, demo, organiser):
+    with app.app_context():
+        question = next(q for q in db.session.get(Programme, demo).feedback_form.questions
+                        if q.kind == QuestionKind.RATING)
+        answer(first_session(demo).id, question, question.options[4])
+        question_id = question.id
+        with pytest.raises(ValueError):
+            services.update_question(question, kind="long_text", text="Changed")
+        db.session.rollback()
+    page = client.get(FORM.format(demo) + f"/questions/{question_id}/edit").get_data(as_text=True)
+    assert "People have answered this question" in page and 'name="kind" type="radio"' not in page
+    post_form(client, FORM.format(demo) + f"/questions/{question_id}/edit",
+              {"kind": "long_text", "text": "Was it useful?"}, token_url=FORM.format(demo))
+    with app.app_context():
+        question = db.session.get(Question, question_id)
+        assert question.kind == "rating" and question.text == "Was it useful?"
+        assert len(question.options) == 5 and db.session.scalar(sa.select(sa.func.count()).select_from(Response)) == 1
+
+
+def test_hidden_questions_leave_the_phone_form_but_keep_their_answers(app, client, demo, organiser):
+    with app.app_context():
+        question = db.session.get(Programme, demo).feedback_form.questions[0]
+        answer(first_session(demo).id, question, question.options[0])
+        services.set_question_hidden(question, True)
+        form = services.load_form_for(demo)
+        assert question.id not in [q.id for q in form.visible_questions]
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Answer)) == 1
+
+
+def test_viewers_cannot_change_the_form(app, client, demo, login_as):
+    login_as("viewer")
+    assert client.get(FORM.format(demo)).status_code == 403

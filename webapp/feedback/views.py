@@ -1,0 +1,305 @@
+"""The feedback form builder and QR posters (organisers), and the phone form (public)."""
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    get_template_attribute,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_wtf.csrf import ValidationError, validate_csrf
+
+from webapp import qr
+from webapp.auth.access import managers_only
+from webapp.extensions import csrf, limiter
+from webapp.feedback import services
+from webapp.feedback.forms import ConfirmForm, QuestionForm
+from webapp.feedback.models import AGREEMENT_SCALE, RATING_SCALE, QuestionKind
+from webapp.programmes.services import get_programme_or_404
+from webapp.tokens import normalise_feedback_code
+
+bp = Blueprint("feedback", __name__)
+
+ORGANISER = "/organiser/programmes/<int:programme_id>"
+
+
+# ---------------------------------------------------------------------------
+# Form builder
+# ---------------------------------------------------------------------------
+
+
+@bp.route(f"{ORGANISER}/form")
+@managers_only
+def builder(programme_id: int):
+    programme = get_programme_or_404(programme_id)
+    form = programme.feedback_form
+    return render_template(
+        "feedback/builder.html",
+        programme=programme,
+        form=form,
+        counts=services.answer_counts(form) if form else {},
+    )
+
+
+@bp.route(f"{ORGANISER}/form/create", methods=["POST"])
+@managers_only
+def create_default(programme_id: int):
+    programme = get_programme_or_404(programme_id)
+    if ConfirmForm().validate_on_submit():
+        existed = programme.feedback_form is not None
+        services.create_default_form(programme)
+        flash("This programme already has a feedback form." if existed
+              else "Feedback form created from the findings. Check it, then preview it.", "success")
+    return redirect(url_for("feedback.builder", programme_id=programme.id))
+
+
+@bp.route(f"{ORGANISER}/form/preview")
+@managers_only
+def preview(programme_id: int):
+    programme = get_programme_or_404(programme_id)
+    form = services.get_form_or_404(programme)
+    return render_template("feedback/preview.html", programme=programme, form=form,
+                           questions=form.visible_questions, empty_submission=services.Submission())
+
+
+@bp.route(f"{ORGANISER}/form/questions/new", methods=["GET", "POST"])
+@managers_only
+def add_question(programme_id: int):
+    programme = get_programme_or_404(programme_id)
+    feedback_form = services.get_form_or_404(programme)
+    form = QuestionForm(findings=programme.findings)
+    if form.validate_on_submit():
+        question = services.add_question(feedback_form, **form.question_fields())
+        flash("Question added at the end of the form.", "success")
+        return redirect(url_for("feedback.builder", programme_id=programme.id, _anchor=f"question-{question.id}"))
+    return render_template("feedback/question_form.html", programme=programme, form=form, question=None,
+                           scales=_scales())
+
+
+@bp.route(f"{ORGANISER}/form/questions/<int:question_id>/edit", methods=["GET", "POST"])
+@managers_only
+def edit_question(programme_id: int, question_id: int):
+    programme = get_programme_or_404(programme_id)
+    question = services.get_question_or_404(services.get_form_or_404(programme), question_id)
+    has_answers = services.question_has_answers(question)
+    form = QuestionForm(findings=programme.findings, kind_locked=has_answers, obj=question)
+    if request.method == "GET":
+        form.answer_options.data = "\n".join(option.label for option in question.visible_options)
+        form.finding_id.data = question.finding_id or 0
+    if has_answers:
+        # The type of a question with answers is fixed: its answers keep their meaning.
+        form.kind.data = question.kind
+    if form.validate_on_submit():
+        services.update_question(question, **form.question_fields())
+        flash("Question saved.", "success")
+        return redirect(url_for("feedback.builder", programme_id=programme.id, _anchor=f"question-{question.id}"))
+    return render_template("feedback/question_form.html", programme=programme, form=form, question=question,
+                           has_answers=has_answers,
+                           hidden_options=[option for option in question.options if option.hidden],
+                           scales=_scales())
+
+
+@bp.route(f"{ORGANISER}/form/questions/<int:question_id>/move", methods=["POST"])
+@managers_only
+def move_question(programme_id: int, question_id: int):
+    programme = get_programme_or_404(programme_id)
+    question = services.get_question_or_404(services.get_form_or_404(programme), question_id)
+    direction = request.form.get("direction")
+    if ConfirmForm().validate_on_submit() and direction in {"up", "down"}:
+        services.move_question(question, direction)
+    return redirect(url_for("feedback.builder", programme_id=programme.id, _anchor=f"question-{question.id}"))
+
+
+@bp.route(f"{ORGANISER}/form/questions/<int:question_id>/visibility", methods=["POST"])
+@managers_only
+def set_visibility(programme_id: int, question_id: int):
+    programme = get_programme_or_404(programme_id)
+    question = services.get_question_or_404(services.get_form_or_404(programme), question_id)
+    if ConfirmForm().validate_on_submit():
+        hide = request.form.get("hidden") == "1"
+        services.set_question_hidden(question, hide)
+        flash("Question hidden: staff no longer see it; its answers are kept." if hide
+              else "Question shown on the form again.", "success")
+    return redirect(url_for("feedback.builder", programme_id=programme.id, _anchor=f"question-{question.id}"))
+
+
+@bp.route(f"{ORGANISER}/form/questions/<int:question_id>/delete", methods=["GET", "POST"])
+@managers_only
+def delete_question(programme_id: int, question_id: int):
+    programme = get_programme_or_404(programme_id)
+    question = services.get_question_or_404(services.get_form_or_404(programme), question_id)
+    has_answers = services.question_has_answers(question)
+    form = ConfirmForm()
+    if not has_answers and form.validate_on_submit():
+        services.delete_question(question)
+        flash("Question deleted.", "success")
+        return redirect(url_for("feedback.builder", programme_id=programme.id))
+    return render_template("feedback/delete_question.html", programme=programme, question=question,
+                           has_answers=has_answers, form=form)
+
+
+def _scales() -> dict:
+    return {
+        QuestionKind.AGREEMENT: [label for label, _score in AGREEMENT_SCALE],
+        QuestionKind.RATING: [label for label, _score in RATING_SCALE],
+    }
+
+
+# ---------------------------------------------------------------------------
+# QR codes and posters
+# ---------------------------------------------------------------------------
+
+SESSION = f"{ORGANISER}/sessions/<int:session_id>/feedback"
+
+
+@bp.route(f"{SESSION}/qr.png")
+@managers_only
+def qr_png(programme_id: int, session_id: int):
+    session = services.get_session_or_404(get_programme_or_404(programme_id), session_id)
+    return _download(qr.qr_png(services.feedback_url(session)), "image/png",
+                     f"feedback-{session.feedback_code}.png")
+
+
+@bp.route(f"{SESSION}/qr.svg")
+@managers_only
+def qr_svg(programme_id: int, session_id: int):
+    session = services.get_session_or_404(get_programme_or_404(programme_id), session_id)
+    return _download(qr.qr_svg(services.feedback_url(session)), "image/svg+xml",
+                     f"feedback-{session.feedback_code}.svg")
+
+
+def _download(body, mimetype: str, filename: str) -> Response:
+    response = Response(body, mimetype=mimetype)
+    # Inline so that the poster page can show it; the name is used when saved.
+    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    response.headers["Cache-Control"] = "private, max-age=300"
+    return response
+
+
+@bp.route(f"{SESSION}/poster")
+@managers_only
+def poster(programme_id: int, session_id: int):
+    return _poster_page("feedback/poster.html", programme_id, session_id)
+
+
+@bp.route(f"{SESSION}/slide")
+@managers_only
+def slide(programme_id: int, session_id: int):
+    return _poster_page("feedback/slide.html", programme_id, session_id)
+
+
+def _poster_page(template: str, programme_id: int, session_id: int):
+    programme = get_programme_or_404(programme_id)
+    session = services.get_session_or_404(programme, session_id)
+    return render_template(template, programme=programme, session=session,
+                           url=services.feedback_url(session), short_address=services.short_address(session))
+
+
+# ---------------------------------------------------------------------------
+# The phone form (public, anonymous)
+# ---------------------------------------------------------------------------
+
+
+def _feedback_rate_limit() -> str:
+    return current_app.config["FEEDBACK_RATE_LIMIT"]
+
+
+@bp.route("/f", methods=["GET"])
+def enter_code():
+    typed = request.args.get("code", "")
+    error = None
+    if typed:
+        code = normalise_feedback_code(typed)
+        if services.session_by_code(code):
+            return redirect(url_for("feedback.respond", code=code))
+        error = "No session has that code. Check the code on the poster or the screen and try again"
+    return render_template("feedback/enter_code.html", typed=typed, error=error), 200 if not error else 404
+
+
+@bp.route("/f/<code>", methods=["GET", "POST"])
+@csrf.exempt  # checked in the view, so that an expired token keeps the answers
+@limiter.limit(_feedback_rate_limit, methods=["POST"])
+def respond(code: str):
+    canonical = normalise_feedback_code(code)
+    session = services.session_by_code(canonical)
+    if session is None:
+        return render_template("feedback/enter_code.html", typed=code,
+                               error="No session has that code. Check the code on the poster or the "
+                                     "screen and try again"), 404
+    if canonical != code and request.method == "GET":
+        return redirect(url_for("feedback.respond", code=canonical))
+
+    state = services.window_state(session)
+    form = services.load_phone_form(session.programme_id)
+    questions = form.visible_questions if form else ()
+    if state != services.WindowState.OPEN or not questions:
+        return _no_store(render_template("feedback/unavailable.html", session=session, state=state,
+                                         window=session.feedback_window, has_form=bool(questions)))
+
+    if request.method == "GET":
+        return _phone_form(session, form, questions, services.new_submission_key())
+
+    submission = services.read_answers(questions, request.form)
+    key = request.form.get("submission_key")
+    send_again = False
+    try:
+        validate_csrf(request.form.get("csrf_token"))
+    except ValidationError:
+        send_again = True  # e.g. the phone sat in a pocket for hours: keep every answer
+    if not services.is_submission_key(key):
+        key, send_again = services.new_submission_key(), True
+    if send_again or submission.errors:
+        return _phone_form(session, form, questions, key, submission, send_again)
+
+    session_id, session_title = session.id, session.title  # the commit expires `session`
+    services.store_response(session_id, key, submission.rows)
+    return _no_store(render_template("feedback/thanks.html", session_title=session_title, submission=submission))
+
+
+def _phone_form(session, form, questions, key, submission=None, send_again=False):
+    if submission is None:
+        fields = _blank_questions_html(form)
+        submission = services.Submission()
+    else:
+        fields = get_template_attribute("feedback/_questions.html", "question_fields")(questions, submission)
+    return _no_store(render_template(
+        "feedback/respond.html",
+        session=session,
+        form=form,
+        questions=questions,
+        question_fields_html=fields,
+        submission_key=key,
+        submission=submission,
+        send_again=send_again,
+    ))
+
+
+def _blank_questions_html(form: services.PhoneForm):
+    """The unanswered questions' HTML, the same for the whole room: rendered once per
+    content of the form. The form is read fresh on every request and is its own key
+    (a frozen dataclass), so an organiser's edit shows at once; nothing goes stale."""
+    cache = current_app.extensions.setdefault("feedback_questions_html", {})
+    html = cache.get(form)
+    if html is None:
+        if len(cache) >= 32:
+            cache.clear()
+        macro = get_template_attribute("feedback/_questions.html", "question_fields")
+        html = cache[form] = macro(form.visible_questions, services.Submission())
+    return html
+
+
+def _no_store(body: str) -> Response:
+    # The page carries a CSRF token and perhaps someone's answers: never cache it.
+    response = Response(body)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.errorhandler(429)
+def too_many(error):
+    return render_template("feedback/too_many.html"), 429
