@@ -43,7 +43,7 @@ def filled(app, demo):
                       submitted_at=f.minutes_ago(60 - number))
         for number, text in enumerate(INJECTIONS):
             f.respond(first, {comment_q: text}, submitted_at=f.minutes_ago(30 - number))
-        f.respond(second, {comment_q: "bell\x07 and nul\x00 and vertical\x0btab"}, submitted_at=f.minutes_ago(5))
+        f.respond(second, {comment_q: "bell\x07 and soh\x01 and vertical\x0btab"}, submitted_at=f.minutes_ago(5))
         db.session.commit()
         return {"programme": demo, "first": first.id, "second": second.id}
 
@@ -196,7 +196,7 @@ def test_carriage_return_and_tab_round_trip(app, filled):
 def test_illegal_characters_are_stripped(app, filled):
     workbook = _load(_build(app, filled["programme"]))
     values = [row[3] for row in _rows(workbook["Comments"])[1:]]
-    assert "bell and nul and verticaltab" in values
+    assert "bell and soh and verticaltab" in values
 
 
 def test_viewer_workbook_has_no_attendance_and_no_personal_data(app, filled):
