@@ -1,0 +1,155 @@
+"""How fast and how lean is the workbook export? (issue 5)
+
+    .venv/bin/python bench/export_scale.py                  # 100,000 responses
+    .venv/bin/python bench/export_scale.py --responses 5000 # a quick run
+
+Fills a fresh SQLite database (a file in a temporary folder) with the demo programme
+and N synthetic responses to its default form, then, each in a SEPARATE process so
+that peak memory is that job's alone:
+
+1. export: builds the whole workbook (every sheet, Attendance included) with
+   webapp.exports.workbook.build_workbook, streaming from the database;
+2. baseline: loads the same Responses rows into a pandas DataFrame (not timed), then
+   times DataFrame.to_excel(engine="openpyxl") writing that one sheet.
+
+Prints both times, their ratio and both peak RSS figures. Targets: export time under
+0.6 x the baseline's, and the export process's peak memory under 150 MB.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+TIME_RATIO_TARGET = 0.6
+PEAK_MB_TARGET = 150
+
+
+def _app(database_url: str):
+    from config import TestConfig
+    from webapp import create_app
+
+    config = type("BenchConfig", (TestConfig,), {"SQLALCHEMY_DATABASE_URI": database_url})
+    return create_app(config)
+
+
+def _peak_mb() -> float:
+    # ru_maxrss is in kilobytes on Linux.
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def fill(database_url: str, responses: int) -> dict:
+    from webapp.demo.services import add_synthetic_responses, load_demo_programme
+    from webapp.extensions import db
+
+    app = _app(database_url)
+    with app.app_context():
+        db.create_all()
+        programme, _ = load_demo_programme()
+        started = time.perf_counter()
+        add_synthetic_responses(programme, responses, seed=20170601, batch_size=5000)
+        answers = db.session.execute(db.text("SELECT count(*) FROM answer")).scalar()
+        return {"programme_id": programme.id, "seconds": time.perf_counter() - started, "answers": answers}
+
+
+def worker_export(database_url: str, programme_id: int, out: str) -> dict:
+    from webapp.exports.workbook import build_workbook
+    from webapp.extensions import db
+    from webapp.programmes.models import Programme
+
+    app = _app(database_url)
+    with app.app_context():
+        programme = db.session.get(Programme, programme_id)
+        started = time.perf_counter()
+        info = build_workbook(programme, out, include_attendance=True)
+        seconds = time.perf_counter() - started
+    return {"seconds": seconds, "peak_mb": _peak_mb(), "responses": info.responses,
+            "bytes": os.path.getsize(out)}
+
+
+def worker_baseline(database_url: str, programme_id: int, out: str) -> dict:
+    import pandas as pd
+
+    from webapp.exports import rows as table_rows
+    from webapp.extensions import db
+    from webapp.programmes.models import Programme
+    from webapp.results import services as results
+
+    app = _app(database_url)
+    with app.app_context():
+        programme = db.session.get(Programme, programme_id)
+        sessions = results.select_sessions(programme)
+        questions = [r.question for r in results.question_results(programme.feedback_form,
+                                                                   [s.id for s in sessions])]
+        frame = pd.DataFrame(list(table_rows.response_rows(sessions, questions)),
+                             columns=table_rows.response_headers(questions))
+    loaded_mb = _peak_mb()
+    started = time.perf_counter()
+    frame.to_excel(out, sheet_name="Responses", index=False, engine="openpyxl")
+    seconds = time.perf_counter() - started
+    return {"seconds": seconds, "peak_mb": _peak_mb(), "loaded_mb": loaded_mb, "rows": len(frame),
+            "bytes": os.path.getsize(out)}
+
+
+def _run_worker(kind: str, database_url: str, programme_id: int, out: str) -> dict:
+    result = subprocess.run(
+        [sys.executable, __file__, "--worker", kind, "--database-url", database_url,
+         "--programme-id", str(programme_id), "--out", out],
+        check=True, capture_output=True, text=True, cwd=ROOT,
+    )
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--responses", type=int, default=100_000)
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folder (database and files)")
+    parser.add_argument("--worker", choices=("export", "baseline"), help=argparse.SUPPRESS)
+    parser.add_argument("--database-url", help=argparse.SUPPRESS)
+    parser.add_argument("--programme-id", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--out", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    if args.worker:
+        work = worker_export if args.worker == "export" else worker_baseline
+        print(json.dumps(work(args.database_url, args.programme_id, args.out)))
+        return 0
+
+    folder = tempfile.mkdtemp(prefix="export-scale-")
+    database_url = f"sqlite:///{folder}/bench.sqlite"
+    print(f"Filling {database_url} with {args.responses:,} responses...", flush=True)
+    filled = fill(database_url, args.responses)
+    print(f"  {args.responses:,} responses, {filled['answers']:,} answers in {filled['seconds']:.1f} s", flush=True)
+
+    export = _run_worker("export", database_url, filled["programme_id"], f"{folder}/workbook.xlsx")
+    print(f"Workbook (all 7 sheets, streamed):   {export['seconds']:7.2f} s   peak RSS {export['peak_mb']:6.1f} MB"
+          f"   {export['bytes'] / 1e6:.1f} MB file", flush=True)
+    baseline = _run_worker("baseline", database_url, filled["programme_id"], f"{folder}/baseline.xlsx")
+    print(f"Baseline DataFrame.to_excel (1 sheet): {baseline['seconds']:5.2f} s   peak RSS "
+          f"{baseline['peak_mb']:6.1f} MB (DataFrame loaded: {baseline['loaded_mb']:.1f} MB)"
+          f"   {baseline['bytes'] / 1e6:.1f} MB file", flush=True)
+    ratio = export["seconds"] / baseline["seconds"]
+    print(f"Ratio workbook / baseline: {ratio:.2f} (target < {TIME_RATIO_TARGET})")
+    print(f"Export peak memory: {export['peak_mb']:.1f} MB (target < {PEAK_MB_TARGET} MB)")
+    ok = ratio < TIME_RATIO_TARGET and export["peak_mb"] < PEAK_MB_TARGET
+    print("Targets met." if ok else "Targets NOT met.")
+    if args.keep:
+        print(f"Kept {folder}")
+    else:
+        for name in os.listdir(folder):
+            os.remove(os.path.join(folder, name))
+        os.rmdir(folder)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

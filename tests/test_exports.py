@@ -1,0 +1,349 @@
+"""The workbook and CSV downloads: sheets, headers, figures, dates, safety, roles, filters."""
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zipfile
+from datetime import date, datetime
+
+import pytest
+import sqlalchemy as sa
+from openpyxl import load_workbook
+
+from tests import results_factories as f
+from webapp.auth.models import AuditEntry, Role
+from webapp.exports import rows as table_rows
+from webapp.exports.workbook import SHEETS, build_workbook, indicators_headers
+from webapp.extensions import db
+from webapp.feedback.models import Answer, QuestionKind, QuestionOption, Response
+from webapp.programmes.services import create_programme
+from webapp.results import services
+from webapp.timezones import to_local
+
+INJECTIONS = ["=1+1", "=HYPERLINK(\"http://evil.example\",\"x\")", "+SUM(A1:A2)", "-2+3", "@SUM(A1)",
+              "\tcmd", "\rcmd"]
+
+
+@pytest.fixture
+def filled(app, demo):
+    with app.app_context():
+        first, second = f.sessions(demo)[:2]
+        indicators = [q for q in f.programme(demo).feedback_form.questions if q.kind == QuestionKind.AGREEMENT]
+        multi = f.question(demo, kind=QuestionKind.MULTI_CHOICE)
+        comment_q = f.question(demo, kind=QuestionKind.LONG_TEXT)
+        f.register(first, checked_in=True, job_role="Senior practitioner", organisation="HSCP")
+        f.register(first, name="Other Person", email="other@example.org", checked_in=True)
+        f.register(second, name="Waiting Person", email="waiting@example.org", status="waiting")
+        labels = ["Strongly agree", "Agree", "Agree", "Disagree", "Don't know", "Neither agree nor disagree"]
+        for number, label in enumerate(labels):
+            session = first if number < 4 else second
+            f.respond(session, {indicators[0]: label, indicators[1]: labels[-1 - number],
+                                multi: [o.label for o in multi.options[:2]]},
+                      submitted_at=f.minutes_ago(60 - number))
+        for number, text in enumerate(INJECTIONS):
+            f.respond(first, {comment_q: text}, submitted_at=f.minutes_ago(30 - number))
+        f.respond(second, {comment_q: "bell\x07 and soh\x01 and vertical\x0btab"}, submitted_at=f.minutes_ago(5))
+        db.session.commit()
+        return {"programme": demo, "first": first.id, "second": second.id}
+
+
+def _build(app, programme_id, *, include_attendance=True, filters=None):
+    with app.app_context():
+        out = io.BytesIO()
+        build_workbook(f.programme(programme_id), out, include_attendance=include_attendance, filters=filters)
+        return out.getvalue()
+
+
+def _load(data: bytes):
+    return load_workbook(io.BytesIO(data))
+
+
+def _rows(ws):
+    return list(ws.iter_rows(values_only=True))
+
+
+def _header(ws):
+    return list(next(ws.iter_rows(min_row=1, max_row=1, values_only=True)))
+
+
+def _summary(ws) -> dict:
+    return {row[0]: row[1] for row in ws.iter_rows(values_only=True) if row and row[0]}
+
+
+def test_sheet_names_order_and_headers(app, filled):
+    workbook = _load(_build(app, filled["programme"]))
+    assert workbook.sheetnames == list(SHEETS)
+    assert _header(workbook["Sessions"]) == ["Date", "Start", "End", "Venue", "Locality", "Capacity", "Booked",
+                                             "Waiting", "Attended", "Responses", "Response rate"]
+    assert _header(workbook["Indicators"]) == indicators_headers()
+    assert indicators_headers()[:5] == ["Headline question", "Indicator", "Inspection grade",
+                                        "Strongly disagree", "Strongly disagree %"]
+    assert indicators_headers()[-4:] == ["Don't know", "Responses", "Mean", "% agree"]
+    assert _header(workbook["Questions"]) == ["Number", "Question", "Type", "Answer", "Count", "Percentage",
+                                              "Answered", "Mean"]
+    with app.app_context():
+        questions = [q.text for q in f.programme(filled["programme"]).feedback_form.visible_questions]
+    assert _header(workbook["Responses"]) == ["Response number", "Session", "Locality", "Submitted at",
+                                              *questions]
+    assert _header(workbook["Comments"]) == ["Session", "Question", "Submitted at", "Comment"]
+    assert _header(workbook["Attendance"]) == ["Session", "Name", "Email", "Job role", "Team", "Locality",
+                                               "Organisation", "Status", "Booked at", "Checked in at"]
+    for ws in workbook.worksheets[1:]:
+        assert ws.freeze_panes == "A2", ws.title
+        assert ws.auto_filter.ref and ws.auto_filter.ref.startswith("A1:"), ws.title
+        assert all(cell.font.b for cell in ws[1]), ws.title
+        for cell in ws[1]:
+            assert ws.column_dimensions[cell.column_letter].width >= 8, (ws.title, cell.value)
+
+
+def test_figures_equal_the_answers_and_the_results_pages(app, client, login_as, filled):
+    workbook = _load(_build(app, filled["programme"]))
+    with app.app_context():
+        programme = f.programme(filled["programme"])
+        indicators = [q for q in programme.feedback_form.questions if q.kind == QuestionKind.AGREEMENT]
+        # Independent: straight from the answer rows.
+        expected = {}
+        for question in indicators:
+            scores = list(db.session.scalars(
+                sa.select(QuestionOption.score).join(Answer, Answer.option_id == QuestionOption.id)
+                .where(Answer.question_id == question.id)))
+            scored = [s for s in scores if s is not None]
+            expected[question.finding.title] = {
+                "responses": len(scores), "dont_know": scores.count(None),
+                "mean": sum(scored) / len(scored) if scored else None,
+                "agree": sum(1 for s in scored if s >= 4) / len(scored) if scored else None,
+                "strongly_agree": scores.count(5),
+            }
+        total_responses = db.session.scalar(sa.select(sa.func.count()).select_from(Response))
+        sessions = f.sessions(filled["programme"])
+    rows = _rows(workbook["Indicators"])[1:]
+    assert len(rows) == len(indicators)
+    headers = indicators_headers()
+    for row in rows:
+        want = expected[row[1]]
+        values = dict(zip(headers, row))
+        assert values["Responses"] == want["responses"]
+        assert values["Don't know"] == want["dont_know"]
+        assert values["Strongly agree"] == want["strongly_agree"]
+        assert values["Mean"] == pytest.approx(want["mean"]) if want["mean"] is not None else values["Mean"] is None
+        assert values["% agree"] == pytest.approx(want["agree"]) if want["agree"] is not None \
+            else values["% agree"] is None
+    first_indicator = rows[0]
+    assert first_indicator[-1] == pytest.approx(3 / 5)  # SA, A, A of 5 (Don't know left out)
+    summary = _summary(workbook["Summary"])
+    assert summary["Responses"] == total_responses
+    assert summary["Sessions"] == len(sessions)
+    assert summary["Booked"] == 2 and summary["Attended"] == 2
+    assert summary["Response rate"] == pytest.approx(total_responses / 2)
+    session_rows = _rows(workbook["Sessions"])[1:]
+    assert [row[9] for row in session_rows[:2]] == [4 + len(INJECTIONS), 3]
+    assert session_rows[0][8] == 2 and session_rows[1][7] == 1
+    # The results page shows the same % agree.
+    login_as(Role.VIEWER)
+    page = client.get(f"/organiser/programmes/{filled['programme']}/results").get_data(as_text=True)
+    assert f"{first_indicator[-1] * 100:.0f}%" in page
+
+
+def test_dates_and_times_are_real_excel_values(app, filled):
+    workbook = _load(_build(app, filled["programme"]))
+    with app.app_context():
+        first = f.sessions(filled["programme"])[0]
+        starts = to_local(first.starts_at)
+    session_row = workbook["Sessions"][2]
+    assert session_row[0].is_date and session_row[0].value.date() == starts.date()
+    assert session_row[0].number_format == "dd/mm/yyyy"
+    assert session_row[1].value == starts.time().replace(tzinfo=None) and session_row[1].number_format == "hh:mm"
+    assert isinstance(session_row[10].value, (float, type(None)))
+    assert workbook["Sessions"]["K2"].number_format == "0.0%"
+    submitted = workbook["Responses"]["D2"]
+    assert submitted.is_date and isinstance(submitted.value, datetime)
+    assert submitted.number_format == "dd/mm/yyyy hh:mm"
+    assert workbook["Comments"]["C2"].is_date
+    booked = workbook["Attendance"]["I2"]
+    assert booked.is_date and isinstance(booked.value, datetime)
+    assert isinstance(_summary(workbook["Summary"])["Exported at"], datetime)
+
+
+def test_formula_injection_stays_text(app, filled):
+    data = _build(app, filled["programme"])
+    workbook = _load(data)
+    comments = {row[3].value: row[3] for row in workbook["Comments"].iter_rows(min_row=2)}
+    for text in INJECTIONS:
+        cell = comments[text.replace("\r", "\n") if text not in comments and text.startswith("\r") else text]
+        assert cell.data_type == "s", repr(text)
+        assert cell.quotePrefix, repr(text)
+    responses_text = [c.value for row in workbook["Responses"].iter_rows(min_row=2) for c in row
+                      if isinstance(c.value, str)]
+    assert "=1+1" in responses_text and "@SUM(A1)" in responses_text
+    # No formula element anywhere in the sheets: nothing typed became a formula.
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        sheets = [name for name in archive.namelist() if name.startswith("xl/worksheets/sheet")]
+        assert len(sheets) == len(SHEETS)
+        for name in sheets:
+            xml = archive.read(name).decode()
+            assert not re.search(r"<(\w+:)?f[ >/]", xml), name
+        assert "=1+1" in archive.read("xl/worksheets/sheet6.xml").decode()
+
+
+def test_carriage_return_and_tab_round_trip(app, filled):
+    workbook = _load(_build(app, filled["programme"]))
+    values = [row[3] for row in _rows(workbook["Comments"])[1:]]
+    assert "\tcmd" in values
+    assert "\rcmd" in values or "\ncmd" in values  # XML may normalise a lone CR
+
+
+def test_illegal_characters_are_stripped(app, filled):
+    workbook = _load(_build(app, filled["programme"]))
+    values = [row[3] for row in _rows(workbook["Comments"])[1:]]
+    assert "bell and soh and verticaltab" in values
+
+
+def test_viewer_workbook_has_no_attendance_and_no_personal_data(app, filled):
+    data = _build(app, filled["programme"], include_attendance=False)
+    workbook = _load(data)
+    assert workbook.sheetnames == list(SHEETS[:-1])
+    for ws in workbook.worksheets:
+        for row in ws.iter_rows(values_only=True):
+            for value in row:
+                text = str(value or "")
+                for secret in (f.REGISTRANT_NAME, f.REGISTRANT_EMAIL, "Other Person", "other@example.org",
+                               "Senior practitioner", "@example.org"):
+                    assert secret not in text, (ws.title, text)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        everything = b"".join(archive.read(name) for name in archive.namelist())
+    assert f.REGISTRANT_EMAIL.encode() not in everything and f.REGISTRANT_NAME.encode() not in everything
+    manager = _load(_build(app, filled["programme"], include_attendance=True))
+    attendance = _rows(manager["Attendance"])
+    assert (f.REGISTRANT_NAME, f.REGISTRANT_EMAIL) == attendance[1][1:3]
+    assert [row[7] for row in attendance[1:]] == ["Confirmed", "Confirmed", "Waiting list"]
+
+
+def test_session_and_date_filters(app, filled):
+    with app.app_context():
+        second = db.session.get(services.EventSession, filled["second"])
+        day = to_local(second.starts_at).date()
+        title = second.title
+    only_second = _load(_build(app, filled["programme"],
+                               filters=services.ResultsFilter(session_ids=(filled["second"],))))
+    responses = _rows(only_second["Responses"])[1:]
+    assert len(responses) == 3 and {row[1] for row in responses} == {title}
+    assert len(_rows(only_second["Sessions"])) == 2
+    assert "Sessions: " + title in _summary(only_second["Summary"])["Filters used"]
+    by_date = _load(_build(app, filled["programme"], filters=services.ResultsFilter(date_from=day, date_to=day)))
+    with app.app_context():
+        same_day = [s for s in f.sessions(filled["programme"]) if to_local(s.starts_at).date() == day]
+    assert len(_rows(by_date["Sessions"])) == 1 + len(same_day)
+    nothing = _load(_build(app, filled["programme"], filters=services.ResultsFilter(
+        date_from=date(2000, 1, 1), date_to=date(2000, 1, 2))))
+    assert _rows(nothing["Responses"])[1][1] == "There are no responses yet."
+
+
+def test_chart_points_at_the_percent_agree_cells(app, filled):
+    data = _build(app, filled["programme"])
+    workbook = _load(data)
+    indicators = workbook["Indicators"]
+    count = indicators.max_row - 1
+    agree_column = indicators_headers().index("% agree") + 1
+    letter = indicators.cell(row=1, column=agree_column).column_letter
+    assert indicators.cell(row=1, column=agree_column).value == "% agree"
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        charts = [name for name in archive.namelist() if name.startswith("xl/charts/chart")]
+        assert len(charts) == 1
+        xml = archive.read(charts[0]).decode()
+        drawing_rels = [n for n in archive.namelist() if n.startswith("xl/worksheets/_rels/")]
+        assert any("drawing" in archive.read(n).decode() for n in drawing_rels if "sheet3" in n)
+    assert re.search(r"<(c:)?barChart>", xml) and re.search(r'<(c:)?barDir val="bar"/>', xml)
+    assert f"<f>'Indicators'!{letter}1</f>" in xml  # the series title: the "% agree" header
+    assert f"'Indicators'!${letter}$2:${letter}${count + 1}" in xml
+    assert f"'Indicators'!$B$2:$B${count + 1}" in xml
+
+
+def test_empty_programme_exports_a_valid_workbook(app):
+    with app.app_context():
+        programme = create_programme("Nothing yet", "")
+        db.session.commit()
+        programme_id = programme.id
+    workbook = _load(_build(app, programme_id))
+    assert workbook.sheetnames == list(SHEETS)
+    summary = _summary(workbook["Summary"])
+    assert summary["Responses"] == 0
+    assert "There are no responses yet." in summary
+    assert _rows(workbook["Responses"])[1][1] == "There are no responses yet."
+    assert not any(name.startswith("xl/charts") for name in zipfile.ZipFile(io.BytesIO(
+        _build(app, programme_id))).namelist())
+
+
+def test_download_headers_filename_and_audit(app, client, login_as, filled):
+    user = login_as(Role.VIEWER)
+    response = client.get(f"/organiser/programmes/{filled['programme']}/workbook.xlsx",
+                          query_string={"sessions": [filled["first"]]})
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-store"
+    assert re.fullmatch(r'attachment; filename=joint-inspection-[a-z0-9-]+-\d{8}-\d{4}\.xlsx',
+                        response.headers["Content-Disposition"])
+    workbook = _load(response.data)
+    assert "Attendance" not in workbook.sheetnames
+    assert len(_rows(workbook["Sessions"])) == 2
+    with app.app_context():
+        entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "export.workbook"))
+        assert entry.user_id == user.id and "attendance omitted" in entry.detail
+
+
+def test_manager_download_has_attendance(client, login_as, filled):
+    login_as(Role.ORGANISER)
+    response = client.get(f"/organiser/programmes/{filled['programme']}/workbook.xlsx")
+    assert _load(response.data).sheetnames == list(SHEETS)
+
+
+def test_invalid_date_range_comes_back_with_an_error(client, login_as, filled):
+    login_as(Role.VIEWER)
+    response = client.get(f"/organiser/programmes/{filled['programme']}/workbook.xlsx",
+                          query_string={"date_from": "2026-05-02", "date_to": "2026-05-01"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "<title>Error: " in page and "Enter an end date on or after the start date" in page
+
+
+def test_csv_downloads_same_columns_and_protection(app, client, login_as, filled):
+    login_as(Role.ORGANISER)
+    response = client.get(f"/organiser/programmes/{filled['programme']}/responses.csv")
+    assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
+    rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"), newline="")))
+    workbook = _load(_build(app, filled["programme"]))
+    assert rows[0] == _header(workbook["Responses"])
+    assert len(rows) == workbook["Responses"].max_row
+    texts = {cell for row in rows for cell in row}
+    for text in INJECTIONS:
+        assert "'" + text in texts, repr(text)
+    assert not any(cell.startswith(("=", "+", "@", "\t", "\r")) for cell in texts)
+    attendance = client.get(f"/organiser/programmes/{filled['programme']}/attendance.csv")
+    attendance_rows = list(csv.reader(io.StringIO(attendance.data.decode("utf-8-sig"), newline="")))
+    assert attendance_rows[0] == list(table_rows.ATTENDANCE_HEADERS)
+    assert attendance_rows[1][1:3] == [f.REGISTRANT_NAME, f.REGISTRANT_EMAIL]
+    assert attendance.headers["Cache-Control"] == "no-store"
+
+
+def test_csv_quotes_per_rfc_4180(app, demo):
+    from webapp.exports.csv_files import _lines
+
+    text = "".join(_lines(["a", "b"], [['say "hi", then\nleave', "-1"]]))
+    assert text == 'a,b\r\n"say ""hi"", then\nleave",\'-1\r\n'
+
+
+def test_viewer_cannot_download_attendance(client, login_as, filled):
+    login_as(Role.VIEWER)
+    assert client.get(f"/organiser/programmes/{filled['programme']}/attendance.csv").status_code == 403
+    response = client.get(f"/organiser/programmes/{filled['programme']}/responses.csv")
+    assert response.status_code == 200
+    assert f.REGISTRANT_EMAIL not in response.data.decode("utf-8-sig")
+
+
+def test_multiple_choices_join_in_one_cell(app, filled):
+    workbook = _load(_build(app, filled["programme"]))
+    with app.app_context():
+        multi = f.question(filled["programme"], kind=QuestionKind.MULTI_CHOICE)
+        labels = [o.label for o in multi.options[:2]]
+        column = _header(workbook["Responses"]).index(multi.text)
+    assert _rows(workbook["Responses"])[1][column] == "; ".join(labels)
+

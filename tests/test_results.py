@@ -1,0 +1,201 @@
+"""Results: figures computed in SQL, the pages, the presenter view, the small-group rule."""
+from __future__ import annotations
+
+import re
+
+import pytest
+import sqlalchemy as sa
+
+from tests import results_factories as f
+from webapp.auth.models import Role
+from webapp.extensions import db
+from webapp.feedback.models import Answer, QuestionKind, QuestionOption
+from webapp.programmes.services import create_programme
+from webapp.results import services
+
+
+def _scores_of(question_id: int) -> list[int | None]:
+    """Independent: every answer's score for a question, read straight from the rows."""
+    return list(db.session.scalars(
+        sa.select(QuestionOption.score).join(Answer, Answer.option_id == QuestionOption.id)
+        .where(Answer.question_id == question_id)))
+
+
+@pytest.fixture
+def filled(app, demo):
+    """Two sessions with known bookings and answers."""
+    with app.app_context():
+        first, second = f.sessions(demo)[:2]
+        indicator = f.question(demo, kind=QuestionKind.AGREEMENT)
+        rating = f.question(demo, kind=QuestionKind.RATING)
+        comment_q = f.question(demo, kind=QuestionKind.LONG_TEXT)
+        f.register(first, checked_in=True)
+        f.register(first, name="B", email="b@example.org", checked_in=True)
+        f.register(first, name="C", email="c@example.org")
+        f.register(first, name="D", email="d@example.org", status="waiting")
+        f.register(first, name="E", email="e@example.org", status="cancelled")
+        # first session: 3 responses; second: 1 (and nobody checked in there)
+        f.respond(first, {indicator: "Strongly agree", rating: "5 - Very useful",
+                          comment_q: "Older comment"}, submitted_at=f.minutes_ago(30))
+        f.respond(first, {indicator: "Agree", rating: "2", comment_q: "Newest comment"},
+                  submitted_at=f.minutes_ago(1))
+        f.respond(first, {indicator: "Don't know"}, submitted_at=f.minutes_ago(10))
+        f.respond(second, {indicator: "Strongly disagree", rating: "4"})
+        db.session.commit()
+        return {"programme": demo, "first": first.id, "second": second.id, "indicator": indicator.id,
+                "rating": rating.id}
+
+
+def test_session_figures_booked_waiting_attended_responses(app, filled):
+    with app.app_context():
+        programme = f.programme(filled["programme"])
+        figures = {row.session.id: row for row in services.session_figures(services.select_sessions(programme))}
+        first, second = figures[filled["first"]], figures[filled["second"]]
+        assert (first.booked, first.waiting, first.attended, first.responses) == (3, 1, 2, 3)
+        assert first.response_rate == pytest.approx(3 / 2)
+        assert (second.attended, second.responses, second.response_rate) == (0, 1, None)
+        totals = services.totals(list(figures.values()))
+        assert (totals.booked, totals.attended, totals.responses) == (3, 2, 4)
+
+
+def test_distribution_mean_and_percent_agree_match_the_answers(app, filled):
+    with app.app_context():
+        programme = f.programme(filled["programme"])
+        ids = [s.id for s in services.select_sessions(programme)]
+        result = next(r for r in services.question_results(programme.feedback_form, ids)
+                      if r.question.id == filled["indicator"])
+        scores = _scores_of(filled["indicator"])
+        scored = [s for s in scores if s is not None]
+        assert result.respondents == len(scores) == 4
+        assert result.mean == pytest.approx(sum(scored) / len(scored))  # Don't know left out
+        assert result.dont_know == scores.count(None) == 1
+        assert result.percent_agree == pytest.approx(sum(1 for s in scored if s >= 4) / len(scored))
+        shares = {row.option.label: (row.count, row.share) for row in result.options}
+        assert shares["Strongly agree"] == (1, 0.25)
+        assert shares["Neither agree nor disagree"] == (0, 0.0)
+
+
+def test_results_page_shows_figures_and_the_definition(client, login_as, filled):
+    login_as(Role.VIEWER)
+    page = client.get(f"/organiser/programmes/{filled['programme']}/results").get_data(as_text=True)
+    assert "% agree is the number who answered Agree or Strongly agree" in page
+    assert "67%" in page  # 2 of 3 answers that are not Don't know
+    assert "app-bar__fill--67" in page
+    assert 'style="' not in page and "<script>" not in page
+    # no personal data for anyone reading results
+    assert f.REGISTRANT_NAME not in page and f.REGISTRANT_EMAIL not in page
+
+
+def test_session_results_page_counts_only_that_session(client, login_as, filled):
+    login_as(Role.ORGANISER)
+    page = client.get(f"/organiser/programmes/{filled['programme']}/sessions/{filled['second']}/results")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "Not available: nobody has been checked in yet" in text
+    assert "Newest comment" not in text
+
+
+def test_comments_newest_first_searchable_and_escaped(app, client, login_as, filled):
+    with app.app_context():
+        session = db.session.get(services.EventSession, filled["first"])
+        comment_q = f.question(filled["programme"], kind=QuestionKind.LONG_TEXT)
+        f.respond(session, {comment_q: "<script>alert('x')</script> 100%_sure"}, submitted_at=f.minutes_ago(5))
+        db.session.commit()
+    login_as(Role.VIEWER)
+    base = f"/organiser/programmes/{filled['programme']}/results"
+    page = client.get(base).get_data(as_text=True)
+    assert "<script>alert" not in page
+    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in page
+    assert page.index("Newest comment") < page.index("&lt;script&gt;") < page.index("Older comment")
+    found = client.get(base, query_string={"q": "100%_S"}).get_data(as_text=True)
+    assert "1 comment containing" in found and "Older comment" not in found
+    # % and _ are literal characters, not wildcards
+    assert "0 comments containing" in client.get(base, query_string={"q": "r%t"}).get_data(as_text=True)
+    session_page = client.get(f"/organiser/programmes/{filled['programme']}/sessions/{filled['first']}/results")
+    assert "<script>alert" not in session_page.get_data(as_text=True)
+
+
+def test_comments_are_paginated(app, demo):
+    with app.app_context():
+        session = f.sessions(demo)[0]
+        comment_q = f.question(demo, kind=QuestionKind.LONG_TEXT)
+        for number in range(services.COMMENTS_PER_PAGE + 3):
+            f.respond(session, {comment_q: f"comment {number}"}, submitted_at=f.minutes_ago(1000 - number))
+        db.session.commit()
+        first = services.comment_page([session.id])
+        last = services.comment_page([session.id], page=2)
+        assert first.total == services.COMMENTS_PER_PAGE + 3 and first.pages == 2
+        assert first.comments[0].text == f"comment {services.COMMENTS_PER_PAGE + 2}"
+        assert [c.text for c in last.comments] == ["comment 2", "comment 1", "comment 0"]
+        assert services.comment_page([session.id], page=99).page == 2
+
+
+def test_small_groups_are_suppressed(app, client, login_as, demo):
+    with app.app_context():
+        session = f.sessions(demo)[0]
+        locality = f.question(demo, breakdown="locality")
+        indicator = f.question(demo, kind=QuestionKind.AGREEMENT)
+        for _ in range(5):
+            f.respond(session, {locality: "North East", indicator: "Agree"})
+        for _ in range(4):
+            f.respond(session, {locality: "South", indicator: "Disagree"})
+        db.session.commit()
+        tables = services.breakdowns(f.programme(demo).feedback_form, [session.id])
+        groups = {g.label: g for g in next(t for t in tables if t.breakdown == "locality").groups}
+        assert not groups["North East"].suppressed
+        assert groups["North East"].shown_responses == 5 and groups["North East"].percent_agree == 1.0
+        assert groups["South"].suppressed
+        assert groups["South"].percent_agree is None and groups["South"].shown_responses is None
+        assert groups[services.NOT_ANSWERED].responses == 0 and groups[services.NOT_ANSWERED].suppressed
+    login_as(Role.VIEWER)
+    page = client.get(f"/organiser/programmes/{demo}/results").get_data(as_text=True)
+    table = page[page.index("By locality"):page.index("By role group")]
+    south = table[table.index(">South<"):]
+    south = south[:south.index("</tr>")]
+    assert "fewer than 5 responses" in south and ">4<" not in south and "0%" not in south
+    north_east = table[table.index(">North East<"):]
+    assert "100%" in north_east[:north_east.index("</tr>")]
+
+
+def test_presenter_view(client, login_as, filled):
+    login_as(Role.VIEWER)
+    response = client.get(f"/organiser/programmes/{filled['programme']}/sessions/{filled['first']}/presenter")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert '<meta http-equiv="refresh" content="10">' in page
+    assert 'class="app-presenter"' in page
+    assert re.search(r'id="response-count">3<', page)
+    assert "app-bar__fill--100" in page  # 2 of 2 agree in that session (Don't know left out)
+    assert "<script>" not in page and 'style="' not in page
+
+
+def test_another_programmes_session_is_not_found(app, client, login_as, demo):
+    with app.app_context():
+        other = create_programme("Another programme", "")
+        db.session.commit()
+        other_id = other.id
+        session_id = f.sessions(demo)[0].id
+    login_as(Role.ORGANISER)
+    for page in ("results", "presenter"):
+        assert client.get(f"/organiser/programmes/{other_id}/sessions/{session_id}/{page}").status_code == 404
+
+
+def test_empty_programme_results_page(app, client, login_as):
+    with app.app_context():
+        programme = create_programme("Nothing yet", "")
+        db.session.commit()
+        programme_id = programme.id
+    login_as(Role.VIEWER)
+    page = client.get(f"/organiser/programmes/{programme_id}/results").get_data(as_text=True)
+    assert "There are no responses yet" in page
+
+
+def test_results_links_for_viewers_and_organisers(client, auth, login_as, demo):
+    login_as(Role.VIEWER)
+    index = client.get("/organiser/programmes").get_data(as_text=True)
+    assert f'href="/organiser/programmes/{demo}/results"' in index
+    assert f'href="/organiser/programmes/{demo}"' not in index
+    auth.logout()
+    login_as(Role.ORGANISER)
+    show = client.get(f"/organiser/programmes/{demo}").get_data(as_text=True)
+    assert f'href="/organiser/programmes/{demo}/results"' in show

@@ -1,0 +1,92 @@
+"""Downloads: the workbook (readers; Attendance only for managers) and CSV files.
+
+Views only check who may have what, record the export and send the file; building
+happens in workbook.py and csv_files.py."""
+from __future__ import annotations
+
+import tempfile
+
+from flask import Blueprint, request, send_file
+from flask_login import current_user
+
+from webapp.auth.access import managers_only, readers
+from webapp.auth.services import record
+from webapp.db_types import utcnow
+from webapp.exports import csv_files
+from webapp.exports.workbook import build_workbook, filename_for
+from webapp.extensions import db
+from webapp.programmes.services import get_programme_or_404
+from webapp.results import services as results
+from webapp.results.forms import ExportFilterForm
+from webapp.results.views import render_programme_results
+
+bp = Blueprint("exports", __name__, url_prefix="/organiser")
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+SPOOL_BYTES = 4 * 1024 * 1024
+
+
+def _filters(programme):
+    """The filter form from the query string; None (and the page again) when it has errors."""
+    form = ExportFilterForm(results.select_sessions(programme), formdata=request.args)
+    return form, (form.to_filter() if form.validate() else None)
+
+
+def _send(file, name: str, mimetype: str, personal: bool):
+    file.seek(0)
+    response = send_file(file, mimetype=mimetype, as_attachment=True, download_name=name,
+                         max_age=0, conditional=False, etag=False)
+    # Never kept by a browser or a proxy (personal data, or at least every comment).
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@bp.route("/programmes/<int:programme_id>/workbook.xlsx")
+@readers
+def workbook(programme_id: int):
+    programme = get_programme_or_404(programme_id)
+    form, filters = _filters(programme)
+    if filters is None:
+        return render_programme_results(programme, export_form=form, status=400)
+    now = utcnow()
+    include_attendance = current_user.can_manage
+    file = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)
+    info = build_workbook(programme, file, include_attendance=include_attendance, filters=filters, now=now)
+    record(current_user, "export.workbook", target=f"programme:{programme.id}",
+           detail=f"{info.responses} responses, {info.sessions} sessions, "
+                  f"attendance {'included' if include_attendance else 'omitted'}; "
+                  f"filters: {filters.describe()}")
+    db.session.commit()
+    return _send(file, filename_for(programme, now), XLSX, personal=include_attendance)
+
+
+def _csv(programme, lines, what: str, personal: bool):
+    now = utcnow()
+    file = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)
+    file.write(b"\xef\xbb\xbf")  # UTF-8 BOM: Excel then reads accents correctly
+    for chunk in lines:
+        file.write(chunk.encode("utf-8"))
+    record(current_user, f"export.{what}_csv", target=f"programme:{programme.id}")
+    db.session.commit()
+    return _send(file, csv_files.csv_filename(programme, what, now), "text/csv; charset=utf-8", personal)
+
+
+@bp.route("/programmes/<int:programme_id>/responses.csv")
+@readers
+def responses_csv(programme_id: int):
+    programme = get_programme_or_404(programme_id)
+    form, filters = _filters(programme)
+    if filters is None:
+        return render_programme_results(programme, export_form=form, status=400)
+    return _csv(programme, csv_files.responses_csv(programme, filters), "responses", personal=False)
+
+
+@bp.route("/programmes/<int:programme_id>/attendance.csv")
+@managers_only
+def attendance_csv(programme_id: int):
+    programme = get_programme_or_404(programme_id)
+    form, filters = _filters(programme)
+    if filters is None:
+        return render_programme_results(programme, export_form=form, status=400)
+    return _csv(programme, csv_files.attendance_csv(programme, filters), "attendance", personal=True)

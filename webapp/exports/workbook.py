@@ -1,0 +1,369 @@
+"""The results workbook for the senior management team (built here, sent by the view).
+
+openpyxl in write-only mode: every sheet streams to a temporary file as rows are
+appended, so memory stays flat. Freeze panes and column widths are set before a
+sheet's first row (write-only mode writes them first); the autofilter goes at the end.
+
+Safety: every string goes through `text_cell`, so text that anyone typed (a comment,
+an option label, a session title) is stored as a string and never as a formula, and
+characters that Excel refuses are stripped.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import IO
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.chart import BarChart, Reference
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+
+from webapp.db_types import utcnow
+from webapp.exports import rows as table_rows
+from webapp.feedback.models import AGREEMENT_SCALE, QUESTION_KIND_LABELS, QuestionKind
+from webapp.programmes.models import Programme
+from webapp.results import services as results
+from webapp.results.services import ResultsFilter, local_naive
+
+SHEETS = ("Summary", "Sessions", "Indicators", "Questions", "Responses", "Comments", "Attendance")
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+EXCEL_CELL_MAX = 32767
+NO_RESPONSES = "There are no responses yet."
+
+DATE_FORMAT = "dd/mm/yyyy"
+TIME_FORMAT = "hh:mm"
+DATETIME_FORMAT = "dd/mm/yyyy hh:mm"
+PERCENT_FORMAT = "0.0%"
+MEAN_FORMAT = "0.00"
+BOLD = Font(bold=True)
+HEADING = Font(bold=True, size=14)
+
+SESSIONS_HEADERS = ("Date", "Start", "End", "Venue", "Locality", "Capacity", "Booked", "Waiting",
+                    "Attended", "Responses", "Response rate")
+QUESTIONS_HEADERS = ("Number", "Question", "Type", "Answer", "Count", "Percentage", "Answered", "Mean")
+AGREEMENT_POINTS = [(label, score) for label, score in AGREEMENT_SCALE if score is not None]
+DONT_KNOW = next(label for label, score in AGREEMENT_SCALE if score is None)
+
+
+def indicators_headers() -> list[str]:
+    headers = ["Headline question", "Indicator", "Inspection grade"]
+    for label, _score in AGREEMENT_POINTS:
+        headers += [label, f"{label} %"]
+    return headers + [DONT_KNOW, "Responses", "Mean", "% agree"]
+
+
+def clean_text(value: object) -> str:
+    """Text Excel accepts: no control characters it refuses, within its cell limit."""
+    return ILLEGAL_CHARACTERS_RE.sub("", str(value))[:EXCEL_CELL_MAX]
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    width: float = 14
+    kind: str = "text"  # text, int, percent, mean, date, time, datetime
+
+
+_FORMATS = {"percent": PERCENT_FORMAT, "mean": MEAN_FORMAT, "date": DATE_FORMAT,
+            "time": TIME_FORMAT, "datetime": DATETIME_FORMAT}
+
+
+class SheetWriter:
+    """One write-only sheet: header, then rows; every value typed by its column."""
+
+    def __init__(self, workbook: Workbook, title: str, columns: list[Column] | None = None):
+        self.ws = workbook.create_sheet(title)
+        self.columns = columns or []
+        self.rows_written = 0
+        if columns:
+            for index, column in enumerate(columns, start=1):
+                self.ws.column_dimensions[get_column_letter(index)].width = column.width
+            self.ws.freeze_panes = "A2"
+
+    def text_cell(self, value: object):
+        """A string cell, never a formula. Text starting with = + - @ tab or CR gets
+        data_type 's' forced and a quote prefix, so Excel shows it as typed."""
+        text = clean_text(value)
+        if text.startswith(FORMULA_TRIGGERS):
+            cell = WriteOnlyCell(self.ws, value=text)
+            cell.data_type = "s"
+            cell.quotePrefix = True
+            return cell
+        return text
+
+    def styled(self, value, number_format: str | None = None, font: Font | None = None):
+        cell = WriteOnlyCell(self.ws, value=value)
+        if number_format:
+            cell.number_format = number_format
+        if font:
+            cell.font = font
+        return cell
+
+    def value(self, value, kind: str = "text"):
+        if value is None:
+            return None
+        if isinstance(value, str):
+            return self.text_cell(value)
+        if isinstance(value, bool):
+            return "Yes" if value else "No"
+        number_format = _FORMATS.get(kind)
+        if number_format:
+            return self.styled(value, number_format)
+        if isinstance(value, datetime):
+            return self.styled(value, DATETIME_FORMAT)
+        if isinstance(value, date):
+            return self.styled(value, DATE_FORMAT)
+        return value
+
+    def header(self, headers: Iterable[str] | None = None) -> None:
+        headers = headers if headers is not None else [column.header for column in self.columns]
+        cells = []
+        for header in headers:
+            cell = self.text_cell(header)
+            if isinstance(cell, str):
+                cell = WriteOnlyCell(self.ws, value=cell)
+            cell.font = BOLD
+            cells.append(cell)
+        self.ws.append(cells)
+        self.rows_written += 1
+
+    def row(self, values: Iterable) -> None:
+        kinds = [column.kind for column in self.columns]
+        self.ws.append([
+            self.value(value, kinds[index] if index < len(kinds) else "text")
+            for index, value in enumerate(values)
+        ])
+        self.rows_written += 1
+
+    def plain_row(self, *values) -> None:
+        """A row of a label/value sheet (Summary): bold label, typed value."""
+        cells = []
+        for index, value in enumerate(values):
+            if isinstance(value, tuple):  # (value, kind)
+                cells.append(self.value(*value))
+            elif index == 0 and isinstance(value, str):
+                cells.append(self.styled(clean_text(value), font=BOLD) if not clean_text(value).startswith(
+                    FORMULA_TRIGGERS) else self.text_cell(value))
+            else:
+                cells.append(self.value(value))
+        self.ws.append(cells)
+        self.rows_written += 1
+
+    def filter_all(self) -> None:
+        last_column = get_column_letter(max(len(self.columns), 1))
+        self.ws.auto_filter.ref = f"A1:{last_column}{max(self.rows_written, 1)}"
+
+
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class WorkbookInfo:
+    filename: str
+    responses: int
+    sessions: int
+    include_attendance: bool
+
+
+def filename_for(programme: Programme, moment: datetime) -> str:
+    return f"{programme.slug}-{local_naive(moment):%Y%m%d-%H%M}.xlsx"
+
+
+def build_workbook(programme: Programme, out: IO[bytes] | str, *, include_attendance: bool,
+                   filters: ResultsFilter | None = None, now: datetime | None = None) -> WorkbookInfo:
+    """Write the workbook to `out` (a path or a binary file). Attendance (personal data)
+    only when `include_attendance`: a viewer's workbook has none anywhere."""
+    now = now or utcnow()
+    filters = filters or ResultsFilter()
+    sessions = results.select_sessions(programme, filters)
+    figures = results.results_for(programme, sessions)
+    session_ids = figures.session_ids
+
+    workbook = Workbook(write_only=True)
+    _summary(workbook, programme, figures, filters, now)
+    _sessions(workbook, figures)
+    _indicators(workbook, figures)
+    _questions(workbook, figures)
+    _responses(workbook, figures)
+    _comments(workbook, session_ids)
+    if include_attendance:
+        _attendance(workbook, sessions)
+    workbook.save(out)
+    return WorkbookInfo(filename_for(programme, now), figures.totals.responses, len(sessions),
+                        include_attendance)
+
+
+def _summary(workbook, programme, figures: results.Results, filters: ResultsFilter, now) -> None:
+    sheet = SheetWriter(workbook, "Summary")
+    for letter, width in (("A", 34), ("B", 70), ("C", 14), ("D", 16)):
+        sheet.ws.column_dimensions[letter].width = width
+    sheet.ws.append([sheet.styled(clean_text(programme.title), font=HEADING)])
+    sheet.plain_row("Programme", programme.title)
+    sheet.plain_row("Findings headline", programme.summary or "")
+    sheet.plain_row("Exported at", (local_naive(now), "datetime"))
+    sheet.plain_row("Filters used", filters.describe({s.id: s for s in figures.sessions}))
+    sheet.ws.append([])
+    totals = figures.totals
+    sheet.plain_row("Totals")
+    sheet.plain_row("Sessions", totals.sessions)
+    sheet.plain_row("Places", totals.places)
+    sheet.plain_row("Booked", totals.booked)
+    sheet.plain_row("Attended", totals.attended)
+    sheet.plain_row("Responses", totals.responses)
+    sheet.plain_row("Response rate", (totals.response_rate, "percent") if totals.response_rate is not None
+                    else "Not available: nobody has been checked in")
+    if not totals.responses:
+        sheet.ws.append([])
+        sheet.plain_row(NO_RESPONSES)
+    highest, lowest = results.ranked_indicators(figures.questions)
+    for heading, ranked in (("Highest staff agreement", highest), ("Lowest staff agreement", lowest)):
+        sheet.ws.append([])
+        sheet.plain_row(heading, "Indicator", "% agree")
+        if not ranked:
+            sheet.plain_row("", NO_RESPONSES)
+        for position, result in enumerate(ranked, start=1):
+            sheet.plain_row(str(position), result.question.finding.title, (result.percent_agree, "percent"))
+    sheet.ws.append([])
+    sheet.plain_row("% agree", results.PERCENT_AGREE_DEFINITION)
+    sheet.ws.append([])
+    sheet.plain_row("Breakdowns",
+                    f"From the optional 'about you' questions. Groups with fewer than "
+                    f"{results.SMALL_GROUP_MIN} responses are not shown.")
+    for table in figures.breakdowns:
+        sheet.ws.append([])
+        sheet.plain_row(f"By {table.label.lower()}", "Group", "Responses", "% agree (all indicators)")
+        for group in table.groups:
+            if group.suppressed:
+                sheet.plain_row("", group.label, results.SUPPRESSED_LABEL)
+            else:
+                sheet.plain_row("", group.label, group.responses, (group.percent_agree, "percent"),
+                                (group.mean_usefulness, "mean"))
+        sheet.plain_row("", "(last column: mean usefulness of the session, 1-5)")
+
+
+def _sessions(workbook, figures: results.Results) -> None:
+    columns = [Column("Date", 12, "date"), Column("Start", 8, "time"), Column("End", 8, "time"),
+               Column("Venue", 40), Column("Locality", 16), Column("Capacity", 10, "int"),
+               Column("Booked", 9, "int"), Column("Waiting", 9, "int"), Column("Attended", 10, "int"),
+               Column("Responses", 11, "int"), Column("Response rate", 14, "percent")]
+    sheet = SheetWriter(workbook, "Sessions", columns)
+    sheet.header()
+    for row in figures.figures:
+        starts, ends = local_naive(row.session.starts_at), local_naive(row.session.ends_at)
+        venue = row.session.venue + (" (cancelled)" if row.session.is_cancelled else "")
+        sheet.row([starts.date(), starts.time(), ends.time(), venue, row.session.locality,
+                   row.session.capacity, row.booked, row.waiting, row.attended, row.responses,
+                   row.response_rate])
+    sheet.filter_all()
+
+
+def _indicators(workbook, figures: results.Results) -> None:
+    headers = indicators_headers()
+    columns = [Column("Headline question", 40), Column("Indicator", 50), Column("Inspection grade", 12)]
+    for label, _score in AGREEMENT_POINTS:
+        columns += [Column(label, max(9, min(len(label), 14)), "int"), Column(f"{label} %", 10, "percent")]
+    columns += [Column(DONT_KNOW, 10, "int"), Column("Responses", 11, "int"), Column("Mean", 8, "mean"),
+                Column("% agree", 10, "percent")]
+    assert [column.header for column in columns] == headers
+    sheet = SheetWriter(workbook, "Indicators", columns)
+    sheet.header()
+    indicators = figures.indicators
+    for result in indicators:
+        finding = result.question.finding
+        by_score: dict[int, int] = {}
+        for option in result.options:
+            if option.option.score is not None:
+                by_score[option.option.score] = by_score.get(option.option.score, 0) + option.count
+        values = [finding.headline_question or "", finding.title, finding.grade or ""]
+        for _label, score in AGREEMENT_POINTS:
+            count = by_score.get(score, 0)
+            values += [count, results.ratio(count, result.respondents)]
+        values += [result.dont_know, result.respondents, result.mean, result.percent_agree]
+        sheet.row(values)
+    sheet.filter_all()
+    if indicators:
+        agree_column = len(headers)
+        chart = BarChart()
+        chart.type = "bar"
+        chart.style = 10
+        chart.title = "% agree with each quality indicator"
+        chart.y_axis.title = "% agree"
+        chart.y_axis.number_format = "0%"
+        chart.y_axis.scaling.min = 0
+        chart.y_axis.scaling.max = 1
+        chart.x_axis.scaling.orientation = "maxMin"  # first indicator at the top, as in the table
+        chart.y_axis.delete = False
+        chart.x_axis.delete = False
+        chart.legend = None
+        last_row = len(indicators) + 1
+        chart.add_data(Reference(sheet.ws, min_col=agree_column, min_row=1, max_row=last_row),
+                       titles_from_data=True)
+        chart.set_categories(Reference(sheet.ws, min_col=2, min_row=2, max_row=last_row))
+        chart.height = max(7.5, 1.2 * len(indicators) + 3)
+        chart.width = 24
+        sheet.ws.add_chart(chart, f"{get_column_letter(agree_column + 2)}2")
+
+
+def _questions(workbook, figures: results.Results) -> None:
+    columns = [Column("Number", 8, "int"), Column("Question", 60), Column("Type", 18), Column("Answer", 40),
+               Column("Count", 8, "int"), Column("Percentage", 11, "percent"), Column("Answered", 10, "int"),
+               Column("Mean", 8, "mean")]
+    sheet = SheetWriter(workbook, "Questions", columns)
+    sheet.header()
+    for result in figures.questions:
+        kind = QUESTION_KIND_LABELS[QuestionKind(result.kind)]
+        if result.question.is_choice:
+            for option in result.options:
+                sheet.row([result.number, result.question.text, kind, option.option.label, option.count,
+                           option.share, result.respondents, result.mean])
+        else:
+            sheet.row([result.number, result.question.text, kind, "(written answers: see Comments)",
+                       result.text_answers, None, result.respondents, None])
+    sheet.filter_all()
+
+
+def _responses(workbook, figures: results.Results) -> None:
+    questions = [result.question for result in figures.questions]
+    columns = [Column("Response number", 10, "int"), Column("Session", 32), Column("Locality", 14),
+               Column("Submitted at", 17, "datetime")]
+    columns += [Column(question.text, 30 if question.is_choice else 50) for question in questions]
+    sheet = SheetWriter(workbook, "Responses", columns)
+    sheet.header()
+    ws = sheet.ws
+    text_cell = sheet.text_cell
+    for row in table_rows.response_rows(figures.sessions, questions):
+        # Hot loop (100,000 rows): the fixed columns are known types.
+        cells = [row[0], text_cell(row[1]), text_cell(row[2]), sheet.styled(row[3], DATETIME_FORMAT)]
+        cells += [None if value is None else text_cell(value) for value in row[4:]]
+        ws.append(cells)
+        sheet.rows_written += 1
+    if sheet.rows_written == 1:
+        sheet.row([None, NO_RESPONSES])
+    sheet.filter_all()
+
+
+def _comments(workbook, session_ids: list[int]) -> None:
+    columns = [Column("Session", 32), Column("Question", 50), Column("Submitted at", 17, "datetime"),
+               Column("Comment", 100)]
+    sheet = SheetWriter(workbook, "Comments", columns)
+    sheet.header()
+    for row in table_rows.comment_rows(session_ids):
+        sheet.row(row)
+    if sheet.rows_written == 1:
+        sheet.row(["", "", None, "There are no comments yet."])
+    sheet.filter_all()
+
+
+def _attendance(workbook, sessions) -> None:
+    columns = [Column("Session", 32), Column("Name", 26), Column("Email", 32), Column("Job role", 22),
+               Column("Team", 22), Column("Locality", 16), Column("Organisation", 30), Column("Status", 13),
+               Column("Booked at", 17, "datetime"), Column("Checked in at", 17, "datetime")]
+    sheet = SheetWriter(workbook, "Attendance", columns)
+    sheet.header()
+    for row in table_rows.attendance_rows(sessions):
+        sheet.row(row)
+    sheet.filter_all()

@@ -1,0 +1,77 @@
+"""Results pages and the presenter view (organisers and viewers; no personal data)."""
+from __future__ import annotations
+
+from flask import Blueprint, render_template, request
+
+from webapp.auth.access import readers
+from webapp.programmes.services import get_programme_or_404
+from webapp.results import services
+from webapp.results.forms import ExportFilterForm
+
+bp = Blueprint("results", __name__, url_prefix="/organiser")
+
+
+def _page_number() -> int:
+    return max(request.args.get("page", 1, type=int) or 1, 1)
+
+
+def render_programme_results(programme, export_form: ExportFilterForm | None = None, status: int = 200):
+    sessions = services.select_sessions(programme)
+    results = services.results_for(programme, sessions)
+    search = request.args.get("q", "")[:200]
+    comments = services.comment_page(results.session_ids, search, _page_number())
+    if export_form is None:
+        export_form = ExportFilterForm(sessions, formdata=None)
+    return render_template(
+        "results/programme.html",
+        programme=programme,
+        session=None,
+        results=results,
+        comments=comments,
+        export_form=export_form,
+        definition=services.PERCENT_AGREE_DEFINITION,
+        suppressed_label=services.SUPPRESSED_LABEL,
+        small_group_min=services.SMALL_GROUP_MIN,
+    ), status
+
+
+@bp.route("/programmes/<int:programme_id>/results")
+@readers
+def programme_results(programme_id: int):
+    return render_programme_results(get_programme_or_404(programme_id))
+
+
+@bp.route("/programmes/<int:programme_id>/sessions/<int:session_id>/results")
+@readers
+def session_results(programme_id: int, session_id: int):
+    programme = get_programme_or_404(programme_id)
+    session = services.get_session_or_404(programme, session_id)
+    results = services.results_for(programme, [session])
+    comments = services.comment_page([session.id], request.args.get("q", "")[:200], _page_number())
+    return render_template(
+        "results/session.html",
+        programme=programme,
+        session=session,
+        results=results,
+        comments=comments,
+        definition=services.PERCENT_AGREE_DEFINITION,
+        suppressed_label=services.SUPPRESSED_LABEL,
+        small_group_min=services.SMALL_GROUP_MIN,
+    )
+
+
+@bp.route("/programmes/<int:programme_id>/sessions/<int:session_id>/presenter")
+@readers
+def presenter(programme_id: int, session_id: int):
+    programme = get_programme_or_404(programme_id)
+    session = services.get_session_or_404(programme, session_id)
+    questions = services.question_results(programme.feedback_form, [session.id])
+    return render_template(
+        "results/presenter.html",
+        programme=programme,
+        session=session,
+        responses=services.response_count([session.id]),
+        indicators=services.indicator_results(questions),
+        definition=services.PERCENT_AGREE_DEFINITION,
+        refresh_seconds=10,
+    )
