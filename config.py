@@ -47,7 +47,8 @@ class Config:
     RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", True)
     RATELIMIT_HEADERS_ENABLED = False
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "5 per minute;20 per hour")
-    FEEDBACK_RATE_LIMIT = os.environ.get("FEEDBACK_RATE_LIMIT", "120 per minute")
+    # Generous: a whole room of phones may share one address behind the venue's NAT.
+    FEEDBACK_RATE_LIMIT = os.environ.get("FEEDBACK_RATE_LIMIT", "300 per minute")
     BOOKING_RATE_LIMIT = os.environ.get("BOOKING_RATE_LIMIT", "60 per minute")
 
     # OWASP (2025): scrypt with N=2^17, r=8, p=1. Werkzeug's default N=2^15 is below it.

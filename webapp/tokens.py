@@ -1,8 +1,10 @@
 """Secrets in URLs: booking and check-in tokens, feedback codes."""
 import secrets
 
-# Codes are typed from a poster: no 0/O, 1/I/L look-alikes, upper case only.
-FEEDBACK_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+# Codes are read off a poster at a distance and typed on a phone: upper case only, and
+# neither half of any look-alike pair (0/O, 1/I/L, 2/Z, 5/S, 8/B, U/V) is used,
+# so a misread character is simply not in the alphabet. 23^6 = 148 million codes.
+FEEDBACK_CODE_ALPHABET = "34679ACDEFGHJKMNPQRTWXY"
 FEEDBACK_CODE_LENGTH = 6
 
 
@@ -16,6 +18,5 @@ def new_feedback_code() -> str:
 
 
 def normalise_feedback_code(typed: str) -> str:
-    """People type codes from a poster: accept lower case, spaces and look-alikes."""
-    cleaned = typed.strip().upper().replace(" ", "").replace("-", "")
-    return cleaned.translate(str.maketrans({"O": "0", "I": "1", "L": "1"}))
+    """People type codes from a poster: accept lower case, spaces and dashes."""
+    return typed.strip().upper().replace(" ", "").replace("-", "")
