@@ -12,6 +12,7 @@ from flask import (
     request,
     url_for,
 )
+from flask import session as browser_session
 from flask_wtf.csrf import ValidationError, validate_csrf
 
 from webapp import qr
@@ -205,6 +206,10 @@ def _poster_page(template: str, programme_id: int, session_id: int):
 # ---------------------------------------------------------------------------
 
 
+# In the sender's session cookie: a fingerprint of the last answers this browser sent.
+LAST_SENT = "feedback_last_sent"
+
+
 def _feedback_rate_limit() -> str:
     return current_app.config["FEEDBACK_RATE_LIMIT"]
 
@@ -257,7 +262,12 @@ def respond(code: str):
         return _phone_form(session, form, questions, key, submission, send_again)
 
     session_id, session_title = session.id, session.title  # the commit expires `session`
-    services.store_response(session_id, key, submission.rows)
+    # Back, then Send again: the browser fetches the form afresh (a new submission key) but
+    # puts the answers back. The same answers from the same browser are the same response.
+    fingerprint = services.answers_fingerprint(session_id, submission.rows)
+    if browser_session.get(LAST_SENT) != fingerprint:
+        services.store_response(session_id, key, submission.rows)
+        browser_session[LAST_SENT] = fingerprint
     return _no_store(render_template("feedback/thanks.html", session_title=session_title, submission=submission))
 
 
