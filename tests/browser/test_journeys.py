@@ -186,23 +186,38 @@ def test_feedback_from_the_session_qr_code(live_server, app, demo, phone, deskto
     assert response_count(app) == 1
 
 
-def test_the_presenter_view_updates_by_itself(live_server, app, demo, phone, desktop, make_user):
+def test_the_presenter_view_updates_by_itself(live_server, app, demo, browser, phone, desktop, make_user):
     code = open_feedback(app, demo)
     viewer = make_user(Role.VIEWER)
-    sign_in(desktop, live_server, viewer.email, PASSWORD)
     with app.app_context():
-        session_id = first_session(demo).id
-    desktop.goto(f"{live_server}/organiser/programmes/{demo}/sessions/{session_id}/presenter")
-    count = desktop.locator("#response-count")
-    expect(count).to_have_text("0")
+        presenter = f"{live_server}/organiser/programmes/{demo}/sessions/{first_session(demo).id}/presenter"
+    sign_in(desktop, live_server, viewer.email, PASSWORD)
+    desktop.goto(presenter)
+    expect(desktop.locator("#response-count")).to_have_text("0")
+    desktop.evaluate("window.stillTheSamePage = true")
+    # A second screen with JavaScript off: the <noscript> meta refresh reloads it instead.
+    no_script = browser.new_context(java_script_enabled=False)
+    plain = no_script.new_page()
+    sign_in(plain, live_server, viewer.email, PASSWORD)
+    plain.goto(presenter)
+    expect(plain.locator("#response-count")).to_have_text("0")
 
     phone.goto(f"{live_server}/f/{code}")
     answer_feedback_form(phone)
     phone.get_by_role("button", name="Send feedback").tap()
     expect(phone.locator(".govuk-panel__title")).to_have_text("Thank you")
 
-    expect(count).to_have_text("1", timeout=8_000)  # the meta refresh, every second in this test
-    expect(desktop.get_by_text("1 response so far")).to_be_visible()
+    # Every second in this test (PRESENTER_REFRESH_SECONDS).
+    expect(desktop.locator("#response-count")).to_have_text("1", timeout=8_000)
+    expect(desktop.locator("#presenter-count")).to_contain_text("1 response so far")
+    assert desktop.evaluate("window.stillTheSamePage"), "the figures changed without a reload"
+    expect(plain.locator("#response-count")).to_have_text("1", timeout=8_000)
+    no_script.close()
+
+    # Someone who needs the screen to stay still can stop the updates.
+    desktop.get_by_role("link", name="Stop updating").click()
+    expect(desktop.get_by_text("Not updating.")).to_be_visible()
+    assert desktop.locator("[data-refresh-seconds='0']").count() == 1
 
 
 def test_organiser_downloads_the_workbook(live_server, app, demo, desktop, make_user, tmp_path):

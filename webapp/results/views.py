@@ -66,6 +66,7 @@ def presenter(programme_id: int, session_id: int):
     programme = get_programme_or_404(programme_id)
     session = services.get_session_or_404(programme, session_id)
     questions = services.question_results(programme.feedback_form, [session.id])
+    refresh_seconds = current_app.config["PRESENTER_REFRESH_SECONDS"]
     return render_template(
         "results/presenter.html",
         programme=programme,
@@ -73,5 +74,6 @@ def presenter(programme_id: int, session_id: int):
         responses=services.response_count([session.id]),
         indicators=services.indicator_results(questions),
         definition=services.PERCENT_AGREE_DEFINITION,
-        refresh_seconds=current_app.config["PRESENTER_REFRESH_SECONDS"],
+        refresh_seconds=0 if request.args.get("updates") == "off" else refresh_seconds,
+        default_refresh_seconds=refresh_seconds,
     )
