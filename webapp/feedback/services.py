@@ -2,9 +2,6 @@
 builder, feedback codes, and the anonymous phone form's answers."""
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -568,16 +565,6 @@ def _read_choice(submission: Submission, question, values: list[str]) -> None:
         {"question_id": question.id, "option_id": option.id, "text": None} for option in ordered
     )
     submission.summary.append((question.text, [option.label for option in ordered]))
-
-
-def answers_fingerprint(session_id: int, rows: list[dict]) -> str:
-    """The same answers to the same session give the same value. Keyed with the app's
-    secret, so that the value (kept in the sender's own session cookie) tells nothing
-    about the answers; it is never stored on the server."""
-    answers = sorted((row["question_id"], row["option_id"] or 0, row["text"] or "") for row in rows)
-    payload = json.dumps([session_id, answers], ensure_ascii=False).encode()
-    secret = current_app.config["SECRET_KEY"].encode()
-    return hmac.new(secret, b"feedback-answers:" + payload, hashlib.sha256).hexdigest()[:32]
 
 
 def store_response(session_id: int, submission_key: str, rows: list[dict]) -> bool:

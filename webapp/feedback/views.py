@@ -206,8 +206,11 @@ def _poster_page(template: str, programme_id: int, session_id: int):
 # ---------------------------------------------------------------------------
 
 
-# In the sender's session cookie: a fingerprint of the last answers this browser sent.
-LAST_SENT = "feedback_last_sent"
+# In the session cookie: the code of the session this browser last sent feedback on (not
+# what it sent). Back after Send fetches the form afresh with a new submission key and
+# the browser puts the answers back, so a second Send would store them twice: instead,
+# the page says they were sent and offers a blank form for someone else on this device.
+SENT_FROM_HERE = "feedback_sent"
 
 
 def _feedback_rate_limit() -> str:
@@ -247,6 +250,8 @@ def respond(code: str):
                                          window=session.feedback_window, has_form=bool(questions)))
 
     if request.method == "GET":
+        if browser_session.get(SENT_FROM_HERE) == session.feedback_code and "another" not in request.args:
+            return _no_store(render_template("feedback/sent_before.html", session=session))
         return _phone_form(session, form, questions, services.new_submission_key())
 
     submission = services.read_answers(questions, request.form)
@@ -262,12 +267,8 @@ def respond(code: str):
         return _phone_form(session, form, questions, key, submission, send_again)
 
     session_id, session_title = session.id, session.title  # the commit expires `session`
-    # Back, then Send again: the browser fetches the form afresh (a new submission key) but
-    # puts the answers back. The same answers from the same browser are the same response.
-    fingerprint = services.answers_fingerprint(session_id, submission.rows)
-    if browser_session.get(LAST_SENT) != fingerprint:
-        services.store_response(session_id, key, submission.rows)
-        browser_session[LAST_SENT] = fingerprint
+    services.store_response(session_id, key, submission.rows)
+    browser_session[SENT_FROM_HERE] = canonical
     return _no_store(render_template("feedback/thanks.html", session_title=session_title, submission=submission))
 
 
