@@ -77,6 +77,8 @@ class Config:
     # Booking details are deleted this many days after the session ended (see the
     # privacy notice); run `flask --app wsgi retention purge` daily from cron.
     RETENTION_DAYS = int(os.environ.get("RETENTION_DAYS", "90"))
+    # The presenter view reloads itself this often (a meta refresh: no script).
+    PRESENTER_REFRESH_SECONDS = int(os.environ.get("PRESENTER_REFRESH_SECONDS", "10"))
 
     @classmethod
     def validate(cls, app) -> None:

@@ -12,6 +12,7 @@ from webapp.db_types import utcnow
 from webapp.extensions import db
 from webapp.feedback import services
 from webapp.feedback.models import Answer, QuestionKind, Response
+from webapp.sessions.models import EventSession
 
 
 def count(model) -> int:
@@ -196,6 +197,34 @@ def test_double_submit_stores_one_response_and_thanks_twice(app, client, demo):
         assert count(Answer) == len(complete_answers(app, demo))
 
 
+def test_back_after_sending_says_it_was_sent_and_offers_a_blank_form(app, client, app_ctx, demo):
+    """Back after Send fetches the form again with a new key, and the browser puts the
+    answers back: instead of a second Send storing them twice, the page says they were sent."""
+    code = open_feedback(app, demo)
+    send(client, code, complete_answers(app, demo))
+    again = client.get(f"/f/{code}")
+    html = again.get_data(as_text=True)
+    assert again.status_code == 200 and again.headers["Cache-Control"] == "no-store"
+    assert "Your feedback has been sent" in html and 'name="submission_key"' not in html
+    # Someone else on the same device asks for a blank form, and is counted.
+    another = get_form(client, f"{code}?another=1")
+    assert 'name="submission_key"' in another and "More time with families." not in another
+    send(client, code, complete_answers(app, demo), html=another)
+    assert count(Response) == 2
+    # Another phone is not affected.
+    assert 'name="submission_key"' in get_form(app.test_client(), code)
+
+
+def test_sent_from_here_is_per_session(app, client, app_ctx, demo):
+    code = open_feedback(app, demo)
+    send(client, code, complete_answers(app, demo))
+    other = db.session.scalars(sa.select(EventSession).where(EventSession.programme_id == demo)
+                               .order_by(EventSession.id.desc())).first()
+    other.feedback_opens_at = utcnow() - timedelta(minutes=1)
+    db.session.commit()
+    assert 'name="submission_key"' in get_form(client, other.feedback_code)
+
+
 def test_store_response_refuses_a_used_key(app, demo):
     with app.app_context():
         session_id = first_session(demo).id
@@ -238,9 +267,10 @@ def test_nothing_identifying_is_stored(app, client, demo):
 
 def test_feedback_pages_set_nothing_that_links_to_a_booking(app, client, demo):
     """The only cookie is the session cookie, and it holds only the CSRF secret (and
-    Flask-Login's "_fresh": False for an anonymous visitor): no user id, no session
+    Flask-Login's "_fresh": False for an anonymous visitor, and the code of the session
+    this browser sent feedback on, never what it sent): no user id, no session
     identifier (Flask-Login's "_id" is a hash of address and user agent), no booking."""
-    allowed = {"csrf_token", "_fresh"}
+    allowed = {"csrf_token", "_fresh", "feedback_sent"}
     code = open_feedback(app, demo)
     serializer = app.session_interface.get_signing_serializer(app)
     get = client.get(f"/f/{code}")
@@ -254,6 +284,7 @@ def test_feedback_pages_set_nothing_that_links_to_a_booking(app, client, demo):
             assert set(serializer.loads(rest.split(";")[0])) <= allowed
     cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"])
     assert "csrf_token" in serializer.loads(cookie.value) and set(serializer.loads(cookie.value)) <= allowed
+    assert serializer.loads(cookie.value)["feedback_sent"] == code
     with app.app_context():
         assert set(Response.__table__.columns.keys()) == {"id", "session_id", "submitted_at", "submission_key"}
         assert not any(fk.column.table.name == "registration" for fk in Response.__table__.foreign_keys)

@@ -12,6 +12,7 @@ from flask import (
     request,
     url_for,
 )
+from flask import session as browser_session
 from flask_wtf.csrf import ValidationError, validate_csrf
 
 from webapp import qr
@@ -205,6 +206,13 @@ def _poster_page(template: str, programme_id: int, session_id: int):
 # ---------------------------------------------------------------------------
 
 
+# In the session cookie: the code of the session this browser last sent feedback on (not
+# what it sent). Back after Send fetches the form afresh with a new submission key and
+# the browser puts the answers back, so a second Send would store them twice: instead,
+# the page says they were sent and offers a blank form for someone else on this device.
+SENT_FROM_HERE = "feedback_sent"
+
+
 def _feedback_rate_limit() -> str:
     return current_app.config["FEEDBACK_RATE_LIMIT"]
 
@@ -242,6 +250,8 @@ def respond(code: str):
                                          window=session.feedback_window, has_form=bool(questions)))
 
     if request.method == "GET":
+        if browser_session.get(SENT_FROM_HERE) == session.feedback_code and "another" not in request.args:
+            return _no_store(render_template("feedback/sent_before.html", session=session))
         return _phone_form(session, form, questions, services.new_submission_key())
 
     submission = services.read_answers(questions, request.form)
@@ -258,6 +268,7 @@ def respond(code: str):
 
     session_id, session_title = session.id, session.title  # the commit expires `session`
     services.store_response(session_id, key, submission.rows)
+    browser_session[SENT_FROM_HERE] = canonical
     return _no_store(render_template("feedback/thanks.html", session_title=session_title, submission=submission))
 
 

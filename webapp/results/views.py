@@ -1,7 +1,7 @@
 """Results pages and the presenter view (organisers and viewers; no personal data)."""
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, current_app, render_template, request
 
 from webapp.auth.access import readers
 from webapp.programmes.services import get_programme_or_404
@@ -66,6 +66,7 @@ def presenter(programme_id: int, session_id: int):
     programme = get_programme_or_404(programme_id)
     session = services.get_session_or_404(programme, session_id)
     questions = services.question_results(programme.feedback_form, [session.id])
+    refresh_seconds = current_app.config["PRESENTER_REFRESH_SECONDS"]
     return render_template(
         "results/presenter.html",
         programme=programme,
@@ -73,5 +74,6 @@ def presenter(programme_id: int, session_id: int):
         responses=services.response_count([session.id]),
         indicators=services.indicator_results(questions),
         definition=services.PERCENT_AGREE_DEFINITION,
-        refresh_seconds=10,
+        refresh_seconds=0 if request.args.get("updates") == "off" else refresh_seconds,
+        default_refresh_seconds=refresh_seconds,
     )

@@ -1,0 +1,39 @@
+"""Page weight (issue 6, item 7): the feedback form, opened from a QR code on a phone with
+weak mobile data, loads in at most four requests and under 60 KB transferred, compressed,
+counting everything it loads (headers included), with a cold cache."""
+from tests.browser.conftest import PHONE
+from tests.feedback_helpers import open_feedback
+
+BUDGET_BYTES = 60 * 1024
+BUDGET_REQUESTS = 4
+
+
+def load_and_measure(browser, url: str) -> tuple[int, list[tuple[str, int]]]:
+    """Open url in a fresh context (cold cache); returns (total bytes, [(url, bytes)]).
+    Bytes are Chromium's encodedDataLength: what came over the wire, headers included."""
+    context = browser.new_context(**PHONE)
+    try:
+        page = context.new_page()
+        cdp = context.new_cdp_session(page)
+        urls: dict[str, str] = {}
+        sizes: dict[str, int] = {}
+        cdp.on("Network.requestWillBeSent", lambda event: urls.setdefault(event["requestId"], event["request"]["url"]))
+        cdp.on("Network.loadingFinished", lambda event: sizes.__setitem__(event["requestId"], event["encodedDataLength"]))
+        cdp.on("Network.loadingFailed", lambda event: sizes.setdefault(event["requestId"], 0))
+        cdp.send("Network.enable")
+        page.goto(url, wait_until="load")
+        page.wait_for_load_state("networkidle")  # late requests, such as a favicon, count too
+        requests = [(urls[request_id], int(sizes.get(request_id, 0))) for request_id in urls]
+        return sum(size for _, size in requests), requests
+    finally:
+        context.close()
+
+
+def test_the_feedback_form_is_light_on_a_phone(live_server, app, demo, browser):
+    code = open_feedback(app, demo)
+    total, requests = load_and_measure(browser, f"{live_server}/f/{code}")
+    listing = "\n".join(f"  {size:>7,} B  {url}" for url, size in requests)
+    print(f"\nfeedback form /f/{code}: {total:,} bytes transferred in {len(requests)} requests\n{listing}")
+    assert requests[0][0].endswith(f"/f/{code}")
+    assert len(requests) <= BUDGET_REQUESTS, listing
+    assert total < BUDGET_BYTES, listing
