@@ -13,6 +13,7 @@ from sqlalchemy.orm import selectinload
 
 from webapp.db_types import utcnow
 from webapp.extensions import db
+from webapp.feedback import revisions  # noqa: F401  (forms get a new revision on every change)
 from webapp.feedback.models import (
     AGREEMENT_SCALE,
     CHOICE_KINDS,
@@ -455,7 +456,36 @@ _PHONE_OPTIONS = (
 )
 
 
+_FORM_REVISION = sa.select(FeedbackForm.id, FeedbackForm.revision).where(
+    FeedbackForm.programme_id == sa.bindparam("programme_id")
+)
+PHONE_FORMS_KEPT = 64
+
+
 def load_phone_form(programme_id: int) -> PhoneForm | None:
+    """The programme's form as the phone form shows it.
+
+    A whole room loads it within a minute, so each worker keeps the form it built and
+    only reads the form's revision (one small query): any edit gives the form a new
+    revision (feedback/revisions.py), so the next request builds it again. The revision
+    is read before the form, so a form kept is never older than its revision."""
+    current = db.session.execute(_FORM_REVISION, {"programme_id": programme_id}).first()
+    if current is None:
+        return None
+    kept = current_app.extensions.setdefault("phone_forms", {})
+    revision = tuple(current)
+    entry = kept.get(programme_id)
+    if entry is not None and entry[0] == revision:
+        return entry[1]
+    form = _read_phone_form(programme_id)
+    if form is not None:
+        if len(kept) >= PHONE_FORMS_KEPT:
+            kept.clear()
+        kept[programme_id] = (revision, form)
+    return form
+
+
+def _read_phone_form(programme_id: int) -> PhoneForm | None:
     """The programme's form with its visible questions and options, in two queries."""
     question_rows = db.session.execute(_PHONE_QUESTIONS, {"programme_id": programme_id}).all()
     if not question_rows:
