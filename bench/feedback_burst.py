@@ -28,6 +28,7 @@ import argparse
 import http.client
 import os
 import re
+import runpy
 import socket
 import subprocess
 import sys
@@ -111,17 +112,29 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def start_gunicorn(port: int, args: argparse.Namespace, env: dict) -> subprocess.Popen:
-    """gunicorn with the production settings file; the bench only sets the port and,
-    when asked, the workers, worker class and threads."""
-    env = dict(env, GUNICORN_BIND=f"127.0.0.1:{port}", WEB_CONCURRENCY=str(args.workers),
-               GUNICORN_ACCESS_LOG="", GUNICORN_LOG_LEVEL="warning")
+def gunicorn_settings(args: argparse.Namespace) -> dict:
+    """The environment for gunicorn.conf.py, and what it makes of it."""
+    env = {"WEB_CONCURRENCY": str(args.workers), "GUNICORN_ACCESS_LOG": "", "GUNICORN_LOG_LEVEL": "warning"}
     if args.threads is not None:
         env["GUNICORN_THREADS"] = str(args.threads)
-    command = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--backlog", "2048"]
     if args.worker_class:
-        command += ["--worker-class", args.worker_class]
-    server = subprocess.Popen([*command, "wsgi:app"], cwd=ROOT, env=env)
+        env["GUNICORN_WORKER_CLASS"] = args.worker_class
+    saved = dict(os.environ)
+    os.environ.update(env)
+    try:
+        settings = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    return {"env": env, **{name: settings[name] for name in ("worker_class", "threads", "preload_app", "max_requests")}}
+
+
+def start_gunicorn(port: int, settings: dict, env: dict) -> subprocess.Popen:
+    """gunicorn with the production settings file; the bench only sets the port, the
+    workers, no access log and, when asked, the worker class and threads."""
+    env = dict(env, GUNICORN_BIND=f"127.0.0.1:{port}", **settings["env"])
+    command = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--backlog", "2048", "wsgi:app"]
+    server = subprocess.Popen(command, cwd=ROOT, env=env)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -204,7 +217,7 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--submissions", type=int, default=1000)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--worker-class", help="default: gunicorn.conf.py's")
+    parser.add_argument("--worker-class", help="gthread or sync; default: gunicorn.conf.py's")
     parser.add_argument("--threads", type=int, help="threads per worker; default: gunicorn.conf.py's")
     parser.add_argument("--trivial-requests", type=int, default=3000)
     parser.add_argument("--think-ms", type=float, default=0,
@@ -241,7 +254,7 @@ def run_bench(args: argparse.Namespace, database_url: str) -> dict:
     env = dict(os.environ, DATABASE_URL=database_url, APP_CONFIG="production", ALLOW_SQLITE_IN_PRODUCTION="1",
                SECRET_KEY=SECRET_KEY, PUBLIC_BASE_URL=f"http://127.0.0.1:{port}",
                FEEDBACK_RATE_LIMIT="1000000 per minute", RATELIMIT_STORAGE_URI="memory://")
-    server = start_gunicorn(port, args, env)
+    server = start_gunicorn(port, gunicorn_settings(args), env)
 
     def connect() -> http.client.HTTPConnection:
         return http.client.HTTPConnection("127.0.0.1", port, timeout=30)
@@ -304,11 +317,11 @@ def report(args: argparse.Namespace, label: str, figures: dict, stored: int, ans
     p50, p95, p99 = (percentile(posts, share) * 1000 for share in (0.50, 0.95, 0.99))
     g50, g95, g99 = (percentile(gets, share) * 1000 for share in (0.50, 0.95, 0.99))
     ratio = submission_rate / figures["trivial_rate"]
-    worker = args.worker_class or "settings-file"
-    threads = args.threads if args.threads is not None else os.environ.get("GUNICORN_THREADS", "settings-file")
-    print(f"feedback burst: {args.clients} clients, {args.submissions} submissions, gunicorn {args.workers} "
-          f"workers ({worker} worker class, threads {threads}), {label}, think {args.think_ms:g} ms "
-          f"({os.cpu_count()} CPUs)")
+    settings = gunicorn_settings(args)
+    print(f"feedback burst: {args.clients} clients, {args.submissions} submissions, {label}, "
+          f"think {args.think_ms:g} ms, {os.cpu_count()} CPUs")
+    print(f"  gunicorn.conf.py: {args.workers} workers, {settings['worker_class']} x {settings['threads']} threads, "
+          f"preload {settings['preload_app']}, max_requests {settings['max_requests']}, no access log")
     print(f"  submissions/s        {submission_rate:8.1f}   ({len(posts)} in {figures['burst_seconds']:.2f} s)")
     print(f"  POST latency ms      p50 {p50:.1f}   p95 {p95:.1f}   p99 {p99:.1f}   max {max(posts) * 1000:.1f}")
     print(f"  GET latency ms       p50 {g50:.1f}   p95 {g95:.1f}   p99 {g99:.1f}")
