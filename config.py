@@ -107,14 +107,14 @@ class ProductionConfig(Config):
     REMEMBER_COOKIE_SECURE = True
     PREFERRED_URL_SCHEME = "https"
     HSTS_SECONDS = int(os.environ.get("HSTS_SECONDS", str(365 * 24 * 3600)))
-    # One pool per gunicorn worker process. A sync worker (gunicorn.conf.py's default)
-    # uses one connection at a time, so 2 kept open plus 3 for bursts is plenty even with
-    # GUNICORN_THREADS=4, and keeps hosts x workers x (pool_size + max_overflow) under
-    # PostgreSQL's max_connections (100 by default): 2 hosts x 9 workers x 5 = 90.
+    # One pool per gunicorn worker process. A worker (gunicorn.conf.py: GUNICORN_THREADS=4)
+    # uses up to 4 connections at once: 4 kept open, so a busy worker never opens and
+    # closes connections, plus 1 for a burst; hosts x workers x (pool_size + max_overflow)
+    # stays under PostgreSQL's max_connections (100 by default): 2 hosts x 9 workers x 5 = 90.
     SQLALCHEMY_ENGINE_OPTIONS = {
         "pool_pre_ping": True,  # a connection dropped by a restart or firewall is replaced, not used
-        "pool_size": int(os.environ.get("DB_POOL_SIZE", "2")),
-        "max_overflow": int(os.environ.get("DB_MAX_OVERFLOW", "3")),
+        "pool_size": int(os.environ.get("DB_POOL_SIZE", "4")),
+        "max_overflow": int(os.environ.get("DB_MAX_OVERFLOW", "1")),
         # Wait at most this long for a free connection, well inside gunicorn's 30 s timeout,
         # so an exhausted pool gives a clean 500 instead of a killed worker.
         "pool_timeout": int(os.environ.get("DB_POOL_TIMEOUT", "10")),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import runpy
 import socket
 import subprocess
 import sys
@@ -107,6 +108,18 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def test_gunicorn_settings_threads_fit_the_pool_and_the_access_log_can_be_turned_off(monkeypatch):
+    for name in ("GUNICORN_THREADS", "GUNICORN_WORKER_CLASS", "GUNICORN_ACCESS_LOG"):
+        monkeypatch.delenv(name, raising=False)
+    settings = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    assert settings["worker_class"] == "gthread" and settings["preload_app"] is True
+    # Every thread of a worker has a connection kept open for it.
+    assert settings["threads"] <= ProductionConfig.SQLALCHEMY_ENGINE_OPTIONS["pool_size"]
+    assert settings["accesslog"] == "-"
+    monkeypatch.setenv("GUNICORN_ACCESS_LOG", "")
+    assert runpy.run_path(str(ROOT / "gunicorn.conf.py"))["accesslog"] is None  # gunicorn: no access log
 
 
 def test_gunicorn_serves_the_app_with_the_settings_file(database_url, tmp_path):

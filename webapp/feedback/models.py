@@ -6,6 +6,7 @@ agent, a cookie or a link to a booking.
 from __future__ import annotations
 
 import enum
+import secrets
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -86,6 +87,10 @@ SHORT_TEXT_MAX = 200
 LONG_TEXT_MAX = 2000
 
 
+def new_revision() -> str:
+    return secrets.token_hex(8)
+
+
 class FeedbackForm(db.Model):
     __tablename__ = "feedback_form"
 
@@ -96,6 +101,11 @@ class FeedbackForm(db.Model):
     title: Mapped[str] = mapped_column(sa.String(200))
     intro: Mapped[str] = mapped_column(sa.Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # A new random value whenever anything the phone form shows changes (the form, its
+    # questions and options, the findings they are about: see feedback/revisions.py).
+    # Workers keep the phone form they built under a revision until it moves on.
+    revision: Mapped[str] = mapped_column(sa.String(32), default=lambda: new_revision(),
+                                          server_default="initial")
 
     programme: Mapped[Programme] = relationship(back_populates="feedback_form")
     questions: Mapped[list[Question]] = relationship(

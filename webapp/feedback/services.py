@@ -13,6 +13,7 @@ from sqlalchemy.orm import selectinload
 
 from webapp.db_types import utcnow
 from webapp.extensions import db
+from webapp.feedback import revisions  # noqa: F401  (forms get a new revision on every change)
 from webapp.feedback.models import (
     AGREEMENT_SCALE,
     CHOICE_KINDS,
@@ -333,6 +334,35 @@ def session_by_code(code: str) -> EventSession | None:
     return db.session.scalar(sa.select(EventSession).where(EventSession.feedback_code == code))
 
 
+@dataclass(frozen=True)
+class PhoneSession:
+    """A session as the phone form needs it: plain data from one Core query (building
+    an EventSession cost twice the query). Its window follows EventSession's rules."""
+
+    id: int
+    programme_id: int
+    title: str
+    feedback_code: str
+    status: str
+    starts_at: datetime
+    ends_at: datetime
+    feedback_opens_at: datetime | None
+    feedback_closes_at: datetime | None
+
+    is_cancelled = property(EventSession.is_cancelled.fget)
+    feedback_window = property(EventSession.feedback_window.fget)
+
+
+_PHONE_SESSION = sa.select(*(EventSession.__table__.c[name] for name in PhoneSession.__dataclass_fields__)).where(
+    EventSession.__table__.c.feedback_code == sa.bindparam("code")
+)
+
+
+def phone_session_by_code(code: str) -> PhoneSession | None:
+    row = db.session.execute(_PHONE_SESSION, {"code": code}).first()
+    return PhoneSession(*row) if row else None
+
+
 def feedback_url(session: EventSession) -> str:
     return f"{current_app.config['PUBLIC_BASE_URL']}/f/{session.feedback_code}"
 
@@ -364,7 +394,7 @@ class WindowState:
     CANCELLED = "cancelled"
 
 
-def window_state(session: EventSession, now: datetime | None = None) -> str:
+def window_state(session: EventSession | PhoneSession, now: datetime | None = None) -> str:
     if session.is_cancelled:
         return WindowState.CANCELLED
     opens, closes = session.feedback_window
@@ -455,7 +485,36 @@ _PHONE_OPTIONS = (
 )
 
 
+_FORM_REVISION = sa.select(FeedbackForm.id, FeedbackForm.revision).where(
+    FeedbackForm.programme_id == sa.bindparam("programme_id")
+)
+PHONE_FORMS_KEPT = 64
+
+
 def load_phone_form(programme_id: int) -> PhoneForm | None:
+    """The programme's form as the phone form shows it.
+
+    A whole room loads it within a minute, so each worker keeps the form it built and
+    only reads the form's revision (one small query): any edit gives the form a new
+    revision (feedback/revisions.py), so the next request builds it again. The revision
+    is read before the form, so a form kept is never older than its revision."""
+    current = db.session.execute(_FORM_REVISION, {"programme_id": programme_id}).first()
+    if current is None:
+        return None
+    kept = current_app.extensions.setdefault("phone_forms", {})
+    revision = tuple(current)
+    entry = kept.get(programme_id)
+    if entry is not None and entry[0] == revision:
+        return entry[1]
+    form = _read_phone_form(programme_id)
+    if form is not None:
+        if len(kept) >= PHONE_FORMS_KEPT:
+            kept.clear()
+        kept[programme_id] = (revision, form)
+    return form
+
+
+def _read_phone_form(programme_id: int) -> PhoneForm | None:
     """The programme's form with its visible questions and options, in two queries."""
     question_rows = db.session.execute(_PHONE_QUESTIONS, {"programme_id": programme_id}).all()
     if not question_rows:
@@ -583,9 +642,12 @@ def store_response(session_id: int, submission_key: str, rows: list[dict]) -> bo
             return False
         raise
     if rows:
-        db.session.execute(sa.insert(Answer), [dict(row, response_id=response_id) for row in rows])
+        db.session.execute(_INSERT_ANSWERS, [dict(row, response_id=response_id) for row in rows])
     db.session.commit()
     return True
 
 
-_INSERT_RESPONSE = sa.insert(Response).returning(Response.id)
+# Built once, on the tables rather than the models: the ORM's bulk-insert machinery
+# cost more than the INSERTs themselves, and no ORM object is needed afterwards.
+_INSERT_RESPONSE = sa.insert(Response.__table__).returning(Response.__table__.c.id)
+_INSERT_ANSWERS = sa.insert(Answer.__table__)

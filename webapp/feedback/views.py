@@ -234,7 +234,7 @@ def enter_code():
 @limiter.limit(_feedback_rate_limit, methods=["POST"])
 def respond(code: str):
     canonical = normalise_feedback_code(code)
-    session = services.session_by_code(canonical)
+    session = services.phone_session_by_code(canonical)
     if session is None:
         return render_template("feedback/enter_code.html", typed=code,
                                error="No session has that code. Check the code on the poster or the "
@@ -266,10 +266,9 @@ def respond(code: str):
     if send_again or submission.errors:
         return _phone_form(session, form, questions, key, submission, send_again)
 
-    session_id, session_title = session.id, session.title  # the commit expires `session`
-    services.store_response(session_id, key, submission.rows)
+    services.store_response(session.id, key, submission.rows)
     browser_session[SENT_FROM_HERE] = canonical
-    return _no_store(render_template("feedback/thanks.html", session_title=session_title, submission=submission))
+    return _no_store(render_template("feedback/thanks.html", session_title=session.title, submission=submission))
 
 
 def _phone_form(session, form, questions, key, submission=None, send_again=False):
