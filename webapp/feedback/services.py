@@ -28,6 +28,7 @@ from webapp.feedback.models import (
     Response,
     rating_scale_meaning,
 )
+from webapp.forms import strip_control_characters
 from webapp.programmes.models import FINDING_KIND_LABELS, Finding, FindingKind, Programme
 from webapp.sessions.models import EventSession
 from webapp.tokens import new_feedback_code, new_url_token
@@ -526,7 +527,8 @@ def read_answers(questions, formdata) -> Submission:
 
 
 def _read_text(submission: Submission, question, raw: str) -> None:
-    text = raw.replace("\r\n", "\n").strip()
+    # Read by hand, not through AppForm: drop control characters (PostgreSQL refuses NUL).
+    text = strip_control_characters(raw.replace("\r\n", "\n")).strip()
     submission.typed[question.id] = text
     limit = question.text_max_length
     if len(text) > limit:
