@@ -64,6 +64,9 @@ PAYLOADS = {
     "lone_surrogate": Raw(b"\xed\xa0\x80 half a pair"),
 }
 
+# After a success with one of these, the next page is checked for escaping too.
+ESCAPING_PAYLOADS = ("script", "html", "attribute_breakout")
+
 # Markers that a page is a clear refusal (an error message on the form, or a plain page).
 REFUSALS = ("There is a problem", "govuk-error-message", "No session has that code", "Page not found",
             "Your answers have not been sent yet")
@@ -113,6 +116,9 @@ SESSION_FIELDS = {"title": "Kept title", "day": "2031-05-06", "start_time": "09:
                   "capacity": "25", "facilitators": "Kept facilitators", "booking_opens_at": "",
                   "booking_closes_at": "2031-05-05T17:00", "feedback_opens_at": "",
                   "feedback_closes_at": "", "notes": "Kept notes"}
+# One field of each kind and check (the others repeat them).
+SESSION_ATTACK = ["title", "day", "start_time", "end_time", "address", "capacity", "booking_closes_at",
+                  "feedback_opens_at", "notes"]
 QUESTION_FIELDS = {"kind": "multi_choice", "text": "Kept question text", "hint": "Kept hint",
                    "section": "Kept section", "required": "y", "answer_options": "First kept\nSecond kept\nThird",
                    "max_choices": "2", "finding_id": "0"}
@@ -121,8 +127,8 @@ FORMS = [
     # --- public ---------------------------------------------------------------------
     HostileForm("login", "/login", None, {"email": "a@example.org", "password": "whatever1"},
                 ["email", "password"], kept=["email"]),
-    HostileForm("booking", "/sessions/{session_id}/register", None, PERSON, list(PERSON),
-                token_url="/sessions/{session_id}/register", show=("/organiser/programmes/{programme_id}/attendees",)),
+    HostileForm("booking", "/sessions/{small_session_id}/register", None, PERSON, list(PERSON),
+                token_url="/sessions/{small_session_id}/register", show=("/organiser/programmes/{programme_id}/attendees",)),
     HostileForm("move booking", "/booking/{booking_token}/move", None, {"session_id": "{session2_id}"},
                 ["session_id"], token_url="/booking/{booking_token}"),
     HostileForm("feedback phone form", "/f/{code}", None, _phone_fields, _phone_attack,
@@ -151,9 +157,9 @@ FORMS = [
                 ["current_password", "new_password", "confirm_password"], token_url="/organiser/programmes",
                 kept=[]),
     HostileForm("new session", "/organiser/programmes/{programme_id}/sessions/new", Role.ORGANISER,
-                SESSION_FIELDS, list(SESSION_FIELDS), token_url="/organiser/programmes", show=_organiser_pages()),
+                SESSION_FIELDS, SESSION_ATTACK, token_url="/organiser/programmes", show=_organiser_pages()),
     HostileForm("edit session", "/organiser/programmes/{programme_id}/sessions/{session_id}/edit",
-                Role.ORGANISER, SESSION_FIELDS, list(SESSION_FIELDS), token_url="/organiser/programmes",
+                Role.ORGANISER, SESSION_FIELDS, SESSION_ATTACK, token_url="/organiser/programmes",
                 show=(*_organiser_pages(), "/booking/{booking_token}", "/sessions/{session_id}/register")),
     HostileForm("walk-in", "/organiser/programmes/{programme_id}/sessions/{session_id}/door/walk-in",
                 Role.ORGANISER,
@@ -214,6 +220,11 @@ def world(app, demo, make_user):
         victim = bookings.book(first, name="Vicky Victim", email="vicky.victim@example.org",
                                job_role="Nurse", team="Private team", organisation="NHS").registration
 
+        # Bookings under attack: a few places, then the waiting list (and fewer QR codes to draw).
+        small = EventSession(programme_id=demo, title="Small session", starts_at=second.starts_at,
+                             ends_at=second.ends_at, venue="Small room", capacity=5)
+        db.session.add(small)
+
         other = Programme(slug="other-programme", title="Other programme", is_open=True)
         other.findings.append(Finding(kind=FindingKind.INDICATOR, position=1, title="Other indicator",
                                       headline_question="Other?", grade="Good"))
@@ -248,6 +259,7 @@ def world(app, demo, make_user):
         db.session.commit()
         return {
             "programme_id": demo, "session_id": first.id, "session2_id": second.id, "code": first.feedback_code,
+            "small_session_id": small.id,
             "booking_token": victim.booking_token, "checkin_token": victim.checkin_token,
             "other_programme_id": other.id, "other_session_id": other_session.id,
             "other_booking_token": other_victim.booking_token, "other_checkin_token": other_victim.checkin_token,
@@ -326,9 +338,10 @@ def _check_response(client, form, response, fields, target, world, where):
     if response.status_code in (301, 302, 303):
         location = response.headers["Location"]
         assert location.startswith("/") and not location.startswith("//"), f"{where}: redirected to {location}"
-        followed = client.get(location)
-        assert followed.status_code < 500, where
-        _assert_escaped(followed.get_data(as_text=True), f"{where}, then {location}")
+        if any(name in where for name in ESCAPING_PAYLOADS):
+            followed = client.get(location)
+            assert followed.status_code < 500, where
+            _assert_escaped(followed.get_data(as_text=True), f"{where}, then {location}")
         return
     if not response.mimetype.startswith("text/html"):
         assert response.status_code == 200, where  # a download: the filters were accepted

@@ -31,7 +31,7 @@ from webapp.feedback.models import (
 from webapp.forms import strip_control_characters
 from webapp.programmes.models import FINDING_KIND_LABELS, Finding, FindingKind, Programme
 from webapp.sessions.models import EventSession
-from webapp.tokens import new_feedback_code, new_url_token
+from webapp.tokens import is_feedback_code, new_feedback_code, new_url_token
 
 ROLE_GROUPS = (
     "Social work",
@@ -331,6 +331,8 @@ def assign_feedback_code(session: EventSession) -> str:
 
 
 def session_by_code(code: str) -> EventSession | None:
+    if not is_feedback_code(code):
+        return None
     return db.session.scalar(sa.select(EventSession).where(EventSession.feedback_code == code))
 
 
