@@ -8,14 +8,40 @@ from flask_wtf import FlaskForm
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
+# The largest id an integer column holds: a bigger number sent in a form is refused,
+# not handed to the database (SQLite raises OverflowError on it).
+MAX_DATABASE_ID = 2**31 - 1
+
+
+# Dates typed into a form must fall in these years: far outside any programme they are
+# mistakes or tampering, and year 1 or 9999 overflows once a time zone or a day is added.
+EARLIEST_YEAR, LATEST_YEAR = 2000, 2999
+YEAR_RANGE_MESSAGE = f"Enter a date between the years {EARLIEST_YEAR} and {LATEST_YEAR}, like 2026-03-27"
+
+
+def year_in_range(value) -> bool:
+    return value is None or EARLIEST_YEAR <= value.year <= LATEST_YEAR
+
+
 def strip_control_characters(value):
     return CONTROL_CHARACTERS.sub("", value) if isinstance(value, str) else value
 
 
+def strip_surrounding_spaces(value):
+    return value.strip() if isinstance(value, str) else value
+
+
 class AppForm(FlaskForm):
-    """A Flask-WTF form (CSRF-protected) whose text input is cleaned of control characters."""
+    """A Flask-WTF form (CSRF-protected) whose text input is cleaned of control characters.
+
+    A form that sets `strip_spaces = True` also has surrounding spaces removed before its
+    checks (people paste addresses with a trailing space)."""
+
+    strip_spaces = False
 
     class Meta:
         def bind_field(self, form, unbound_field, options):
             filters = [strip_control_characters, *unbound_field.kwargs.get("filters", [])]
+            if getattr(form, "strip_spaces", False):
+                filters.append(strip_surrounding_spaces)
             return unbound_field.bind(form=form, filters=filters, **options)

@@ -1,4 +1,5 @@
 """Secrets in URLs: booking and check-in tokens, feedback codes."""
+import re
 import secrets
 
 # Codes are read off a poster at a distance and typed on a phone: upper case only, and
@@ -11,6 +12,21 @@ FEEDBACK_CODE_LENGTH = 6
 def new_url_token() -> str:
     """256 random bits, URL-safe (43 characters)."""
     return secrets.token_urlsafe(32)
+
+
+# What a token or a code can look like. Anything else (a NUL byte, which PostgreSQL
+# refuses outright, a path, a megabyte) is not looked up at all: a plain 404.
+URL_TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{16,64}")
+FEEDBACK_CODE_PATTERN = re.compile(r"[0-9A-Z]{4,12}")
+
+
+def is_url_token(value: str | None) -> bool:
+    return bool(value) and URL_TOKEN_PATTERN.fullmatch(value) is not None
+
+
+def is_feedback_code(value: str | None) -> bool:
+    """After normalise_feedback_code()."""
+    return bool(value) and FEEDBACK_CODE_PATTERN.fullmatch(value) is not None
 
 
 def new_feedback_code() -> str:

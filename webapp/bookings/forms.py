@@ -1,25 +1,17 @@
 from flask import current_app
-from flask_wtf import FlaskForm
 from wtforms import EmailField, RadioField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, ValidationError
 
 from webapp.bookings.models import ACCESS_MAX, EMAIL_MAX, NAME_MAX, SHORT_TEXT_MAX
+from webapp.forms import MAX_DATABASE_ID, AppForm
 
 
 def _cap(label: str, limit: int) -> Length:
     return Length(max=limit, message=f"{label} must be {limit} characters or fewer")
 
 
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
-
-
-class BookingForm(FlaskForm):
-    class Meta:
-        # Strip surrounding spaces before the checks, as people paste addresses.
-        def bind_field(self, form, unbound_field, options):
-            filters = [*unbound_field.kwargs.get("filters", ()), _strip]
-            return unbound_field.bind(form=form, filters=filters, **options)
+class BookingForm(AppForm):
+    strip_spaces = True  # before the checks, as people paste addresses
 
     name = StringField("Full name", validators=[DataRequired("Enter your full name"), _cap("Full name", NAME_MAX)])
     email = EmailField(
@@ -59,13 +51,14 @@ class BookingForm(FlaskForm):
                 ("name", "email", "job_role", "team", "locality", "organisation", "access_requirements")}
 
 
-class MoveForm(FlaskForm):
+class MoveForm(AppForm):
     session_id = RadioField("Which session would you like instead?", coerce=int,
-                            validators=[DataRequired("Select the session you would like to move to")],
+                            validators=[DataRequired("Select the session you would like to move to"),
+                                        NumberRange(1, MAX_DATABASE_ID, "Select one of the sessions listed")],
                             validate_choice=False)
 
 
-class WalkInForm(FlaskForm):
+class WalkInForm(AppForm):
     name = StringField("Full name", validators=[DataRequired("Enter the person's full name"), _cap("Full name", NAME_MAX)])
     email = EmailField("Email address (optional)", validators=[
         Optional(), _cap("Email address", EMAIL_MAX),

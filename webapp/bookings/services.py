@@ -25,8 +25,10 @@ from sqlalchemy.orm import joinedload
 from webapp.bookings.models import Registration, RegistrationStatus
 from webapp.db_types import utcnow
 from webapp.extensions import db
+from webapp.forms import strip_control_characters
 from webapp.sessions.models import EventSession, SessionStatus
 from webapp.timezones import format_datetime
+from webapp.tokens import is_url_token
 
 CONFIRMED = RegistrationStatus.CONFIRMED.value
 WAITING = RegistrationStatus.WAITING.value
@@ -124,7 +126,7 @@ def normalise_email(email: str) -> str:
 
 def get_by_booking_token_or_404(token: str) -> Registration:
     """Unknown, malformed or purged tokens are all the same plain 404."""
-    if not token or len(token) > 64:
+    if not is_url_token(token):
         abort(404)
     registration = db.session.scalar(
         sa.select(Registration)
@@ -137,7 +139,7 @@ def get_by_booking_token_or_404(token: str) -> Registration:
 
 
 def get_by_checkin_token_or_404(token: str) -> Registration:
-    if not token or len(token) > 64:
+    if not is_url_token(token):
         abort(404)
     registration = db.session.scalar(
         sa.select(Registration).where(Registration.checkin_token == token, Registration.purged_at.is_(None))
@@ -449,15 +451,17 @@ def attendees(session_ids: list[int], status: str = "all", search: str = "") -> 
         query = query.where(Registration.checked_in_at.is_not(None))
     elif status == "not_arrived":
         query = query.where(Registration.status == CONFIRMED, Registration.checked_in_at.is_(None))
-    search = (search or "").strip()[:100]
+    search = strip_control_characters(search or "").strip()[:100]
     if search:
-        pattern = f"%{search.lower()}%"
+        # % and _ typed in the box are searched for, not wildcards.
+        escaped = search.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{escaped}%"
         query = query.where(
             sa.or_(
-                sa.func.lower(Registration.name).like(pattern),
-                Registration.email.like(pattern),
-                sa.func.lower(Registration.team).like(pattern),
-                sa.func.lower(Registration.organisation).like(pattern),
+                sa.func.lower(Registration.name).like(pattern, escape="\\"),
+                Registration.email.like(pattern, escape="\\"),
+                sa.func.lower(Registration.team).like(pattern, escape="\\"),
+                sa.func.lower(Registration.organisation).like(pattern, escape="\\"),
             )
         )
     order = [Registration.session_id] if len(session_ids) > 1 else []

@@ -1,16 +1,16 @@
 """The form builder's forms. (The phone form is built from the questions themselves:
 see services.read_answers.)"""
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from webapp.feedback.models import QUESTION_KIND_LABELS, QuestionKind
 from webapp.feedback.services import parse_option_lines
+from webapp.forms import AppForm
 
 CHOICES_TYPED = {QuestionKind.SINGLE_CHOICE, QuestionKind.MULTI_CHOICE}
 
 
-class QuestionForm(FlaskForm):
+class QuestionForm(AppForm):
     kind = RadioField(
         "Type of question",
         choices=[(kind.value, label) for kind, label in QUESTION_KIND_LABELS.items()],
@@ -93,5 +93,5 @@ class QuestionForm(FlaskForm):
         }
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(AppForm):
     """A button-only POST: just its CSRF token."""

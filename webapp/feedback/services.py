@@ -29,9 +29,10 @@ from webapp.feedback.models import (
     Response,
     rating_scale_meaning,
 )
+from webapp.forms import strip_control_characters
 from webapp.programmes.models import FINDING_KIND_LABELS, Finding, FindingKind, Programme
 from webapp.sessions.models import EventSession
-from webapp.tokens import new_feedback_code, new_url_token
+from webapp.tokens import is_feedback_code, new_feedback_code, new_url_token
 
 ROLE_GROUPS = (
     "Social work",
@@ -331,6 +332,8 @@ def assign_feedback_code(session: EventSession) -> str:
 
 
 def session_by_code(code: str) -> EventSession | None:
+    if not is_feedback_code(code):
+        return None
     return db.session.scalar(sa.select(EventSession).where(EventSession.feedback_code == code))
 
 
@@ -585,7 +588,8 @@ def read_answers(questions, formdata) -> Submission:
 
 
 def _read_text(submission: Submission, question, raw: str) -> None:
-    text = raw.replace("\r\n", "\n").strip()
+    # Read by hand, not through AppForm: drop control characters (PostgreSQL refuses NUL).
+    text = strip_control_characters(raw.replace("\r\n", "\n")).strip()
     submission.typed[question.id] = text
     limit = question.text_max_length
     if len(text) > limit:

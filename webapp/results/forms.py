@@ -1,14 +1,20 @@
 """The export filter form on the results page (GET: nothing changes, so no CSRF token)."""
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import DateField, SelectMultipleField
 from wtforms.validators import Optional, ValidationError
 
+from webapp.forms import YEAR_RANGE_MESSAGE, AppForm, year_in_range
 from webapp.results.services import ResultsFilter
 
 
-class ExportFilterForm(FlaskForm):
+def _check_year(field) -> None:
+    # Year 9999 would overflow when the day after the end date is worked out.
+    if not year_in_range(field.data):
+        raise ValidationError(YEAR_RANGE_MESSAGE)
+
+
+class ExportFilterForm(AppForm):
     class Meta:
         csrf = False
 
@@ -27,7 +33,11 @@ class ExportFilterForm(FlaskForm):
         super().__init__(*args, **kwargs)
         self.sessions.choices = [(session.id, session.title) for session in sessions]
 
+    def validate_date_from(self, field):
+        _check_year(field)
+
     def validate_date_to(self, field):
+        _check_year(field)
         if field.data and self.date_from.data and field.data < self.date_from.data:
             raise ValidationError("Enter an end date on or after the start date")
 

@@ -24,6 +24,7 @@ from webapp.feedback.models import (
     QuestionOption,
     Response,
 )
+from webapp.forms import strip_control_characters
 from webapp.programmes.models import Programme
 from webapp.sessions.models import EventSession
 from webapp.timezones import LONDON, london_to_utc
@@ -372,7 +373,7 @@ def comments_query(session_ids: list[int], search: str = ""):
         .join(EventSession, EventSession.id == Response.session_id)
         .where(Response.session_id.in_(session_ids or [-1]), Answer.text.is_not(None))
     )
-    search = (search or "").strip()
+    search = strip_control_characters(search or "").strip()
     if search:
         query = query.where(sa.func.lower(Answer.text).like(_like_pattern(search.lower()), escape="\\"))
     return query

@@ -1,9 +1,9 @@
 from datetime import datetime, time, timezone
 
-from flask_wtf import FlaskForm
 from wtforms import DateField, DateTimeLocalField, IntegerField, StringField, TextAreaField, TimeField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
+from webapp.forms import YEAR_RANGE_MESSAGE, AppForm, year_in_range
 from webapp.timezones import LONDON, london_to_utc, to_local
 
 MAX_CAPACITY = 5000
@@ -18,12 +18,16 @@ class _PlainMessage:
     def process_formdata(self, valuelist):
         if not valuelist or not "".join(valuelist).strip():
             self.data = None
+            self.raw_data = []  # spaces only is empty: InputRequired must say so
             return
         try:
             super().process_formdata(valuelist)
         except ValueError:
             self.data = None
             raise ValueError(self.invalid_message) from None
+        if hasattr(self.data, "year") and not year_in_range(self.data):
+            self.data = None
+            raise ValueError(YEAR_RANGE_MESSAGE)
 
 
 class DayField(_PlainMessage, DateField):
@@ -54,7 +58,7 @@ def _utc_to_local_naive(moment: datetime | None) -> datetime | None:
     return to_local(moment).replace(tzinfo=None) if moment else None
 
 
-class SessionForm(FlaskForm):
+class SessionForm(AppForm):
     title = StringField("Title", description="For example, North East: morning briefing",
                         validators=[DataRequired("Enter a title"), _cap("Title", 200)])
     day = DayField("Date", validators=[InputRequired("Enter the date of the session")])
