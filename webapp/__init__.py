@@ -12,6 +12,7 @@ from werkzeug.routing import IntegerConverter
 
 from config import CONFIGS, Config, ProductionConfig
 from webapp.extensions import csrf, db, limiter, login_manager, migrate
+from webapp.forms import MAX_DATABASE_ID
 
 
 def create_app(config_name_or_class: str | type[Config] | None = None) -> Flask:
@@ -46,7 +47,7 @@ class DatabaseIdConverter(IntegerConverter):
     tampered id is a plain 404 instead of a database overflow."""
 
     def __init__(self, url_map, *args, **kwargs):
-        kwargs.setdefault("max", 2**31 - 1)
+        kwargs.setdefault("max", MAX_DATABASE_ID)
         super().__init__(url_map, *args, **kwargs)
 
 
