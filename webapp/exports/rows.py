@@ -50,52 +50,60 @@ def response_rows(sessions: list[EventSession], questions: list[Question],
     It runs once per session, per set of chosen options and per written answer, not
     once per cell: organiser labels repeat on every row.
 
-    Two ordered streams (responses, and their answers) are merged by response id, so
-    the answer rows carry no repeated session or date columns."""
+    The database does the pivot's heavy part: one row per response with its chosen
+    option ids in one string (GROUP BY), so Python handles 100,000 rows, not 1.5
+    million answers. Written answers (far fewer) come in a second stream in the same
+    order and are merged by response id."""
     session_ids = [session.id for session in sessions]
     if not session_ids:
         return
     session_cells = {session.id: (text(session.title), text(session.locality)) for session in sessions}
     column_of = {question.id: index for index, question in enumerate(questions)}
-    option_of = {option.id: (option.position, option.label) for question in questions
-                 for option in question.options}
-    choice_cells: dict[tuple[int, ...], object] = {}
+    # Keyed by the option id as the database writes it in the aggregated string.
+    option_column = {str(option.id): column_of[question.id] for question in questions for option in question.options}
+    option_label = {str(option.id): (option.position, option.id, option.label)
+                    for question in questions for option in question.options}
+    choice_cells: dict[str, object] = {}
 
-    def choices_cell(option_ids: list[int]):
-        key = tuple(option_ids)
-        if key not in choice_cells:
-            picked = sorted(option_of[option_id] for option_id in option_ids)
-            choice_cells[key] = text(MULTI_CHOICE_SEPARATOR.join(label for _, label in picked))
-        return choice_cells[key]
+    def choices_cell(option_keys: str):
+        """The cell for one response's choices in one question ("12" or "12,15"), made once."""
+        if option_keys not in choice_cells:
+            picked = sorted(option_label[option_key] for option_key in option_keys.split(","))
+            choice_cells[option_keys] = text(MULTI_CHOICE_SEPARATOR.join(label for _, _, label in picked))
+        return choice_cells[option_keys]
 
     in_sessions = Response.session_id.in_(session_ids)
     responses = _stream(
-        sa.select(Response.id, Response.session_id, Response.submitted_at)
+        sa.select(Response.id, Response.session_id, Response.submitted_at,
+                  sa.func.aggregate_strings(sa.cast(Answer.option_id, sa.String), ","))
+        .outerjoin(Answer, sa.and_(Answer.response_id == Response.id, Answer.option_id.is_not(None)))
         .where(in_sessions)
+        .group_by(Response.id, Response.session_id, Response.submitted_at)
         .order_by(Response.id)
     )
-    # Ordered like the unique index (response_id, question_id, option_id), so no sort.
-    answers = _stream(
-        sa.select(Answer.response_id, Answer.question_id, Answer.option_id, Answer.text)
-        .where(Answer.response_id.in_(sa.select(Response.id).where(in_sessions)))
-        .order_by(Answer.response_id, Answer.question_id, Answer.option_id)
+    written = _stream(
+        sa.select(Answer.response_id, Answer.question_id, Answer.text)
+        .where(Answer.text.is_not(None), Answer.response_id.in_(sa.select(Response.id).where(in_sessions)))
+        .order_by(Answer.response_id, Answer.question_id)
     )
     width = len(questions)
-    pending = next(answers, None)
-    for response_id, session_id, submitted_at in responses:
+    pending = next(written, None)
+    for response_id, session_id, submitted_at, option_ids in responses:
         cells: list = [None] * width
-        chosen: dict[int, list[int]] = {}
+        if option_ids:
+            picked: list[str | None] = [None] * width  # option keys per column
+            for option_key in option_ids.split(","):
+                column = option_column.get(option_key)
+                if column is None:
+                    continue
+                picked[column] = option_key if picked[column] is None else f"{picked[column]},{option_key}"
+            for column, option_keys in enumerate(picked):
+                if option_keys is not None:
+                    cells[column] = choices_cell(option_keys)
         while pending is not None and pending[0] <= response_id:
-            _, question_id, option_id, answer_text = pending
-            column = column_of.get(question_id)
-            if pending[0] == response_id and column is not None:
-                if option_id is None:
-                    cells[column] = text(answer_text)
-                elif option_id in option_of:
-                    chosen.setdefault(column, []).append(option_id)
-            pending = next(answers, None)
-        for column, option_ids in chosen.items():
-            cells[column] = choices_cell(option_ids)
+            if pending[0] == response_id and pending[1] in column_of:
+                cells[column_of[pending[1]]] = text(pending[2])
+            pending = next(written, None)
         yield [response_id, *session_cells[session_id], local_naive(submitted_at), *cells]
 
 
