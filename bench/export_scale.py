@@ -45,6 +45,16 @@ def _app(database_url: str):
 
 
 def _peak_mb() -> float:
+    """This process's peak resident memory. VmHWM belongs to the process's own memory
+    map; ru_maxrss would also count the parent's peak before exec (it survives execve),
+    so a worker started after a big fill would be charged for the fill."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024  # kB
+    except OSError:
+        pass
     # ru_maxrss is in kilobytes on Linux.
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
