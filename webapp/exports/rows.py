@@ -28,8 +28,10 @@ ATTENDANCE_HEADERS = ("Session", "Name", "Email", "Job role", "Team", "Locality"
 def _stream(query) -> Iterator[sa.Row]:
     """Core rows (light tuples, no ORM loading), fetched BATCH at a time: a server-side
     cursor on PostgreSQL, so memory stays flat however many rows there are."""
-    connection = db.session.connection().execution_options(stream_results=True, yield_per=BATCH)
-    for batch in connection.execute(query).partitions():
+    # Options on the statement, not the connection: Connection.execution_options would
+    # change the session's connection for every later query.
+    query = query.execution_options(stream_results=True, yield_per=BATCH)
+    for batch in db.session.connection().execute(query).partitions():
         yield from batch
 
 
