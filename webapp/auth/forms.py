@@ -1,9 +1,33 @@
 from wtforms import EmailField, PasswordField, RadioField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
+from webapp.auth.models import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, Role
 from webapp.forms import AppForm
 
-from webapp.auth.models import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, Role
+
+def new_password_field(label: str, missing: str) -> PasswordField:
+    """A new password: long enough, no composition rules (NIST / OWASP)."""
+    return PasswordField(
+        label,
+        description=f"At least {MIN_PASSWORD_LENGTH} characters. A few unrelated words make a strong one.",
+        validators=[
+            DataRequired(missing),
+            Length(
+                min=MIN_PASSWORD_LENGTH,
+                max=MAX_PASSWORD_LENGTH,
+                message=f"Password must be between {MIN_PASSWORD_LENGTH} and {MAX_PASSWORD_LENGTH} characters",
+            ),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+def confirm_password_field(label: str, missing: str, mismatch: str) -> PasswordField:
+    return PasswordField(
+        label,
+        validators=[DataRequired(missing), EqualTo("new_password", mismatch)],
+        render_kw={"autocomplete": "new-password"},
+    )
 
 
 class LoginForm(AppForm):
@@ -25,26 +49,9 @@ class ChangePasswordForm(AppForm):
         validators=[DataRequired("Enter your current password")],
         render_kw={"autocomplete": "current-password"},
     )
-    new_password = PasswordField(
-        "New password",
-        description=f"At least {MIN_PASSWORD_LENGTH} characters. A few unrelated words make a strong one.",
-        validators=[
-            DataRequired("Enter a new password"),
-            Length(
-                min=MIN_PASSWORD_LENGTH,
-                max=MAX_PASSWORD_LENGTH,
-                message=f"Password must be between {MIN_PASSWORD_LENGTH} and {MAX_PASSWORD_LENGTH} characters",
-            ),
-        ],
-        render_kw={"autocomplete": "new-password"},
-    )
-    confirm_password = PasswordField(
-        "Confirm new password",
-        validators=[
-            DataRequired("Enter the new password again"),
-            EqualTo("new_password", "The two new passwords do not match"),
-        ],
-        render_kw={"autocomplete": "new-password"},
+    new_password = new_password_field("New password", "Enter a new password")
+    confirm_password = confirm_password_field(
+        "Confirm new password", "Enter the new password again", "The two new passwords do not match"
     )
 
 
@@ -85,24 +92,7 @@ class ActionForm(AppForm):
 
 
 class SetupPasswordForm(AppForm):
-    new_password = PasswordField(
-        "Create a password",
-        description=f"At least {MIN_PASSWORD_LENGTH} characters. A few unrelated words make a strong one.",
-        validators=[
-            DataRequired("Enter a password"),
-            Length(
-                min=MIN_PASSWORD_LENGTH,
-                max=MAX_PASSWORD_LENGTH,
-                message=f"Password must be between {MIN_PASSWORD_LENGTH} and {MAX_PASSWORD_LENGTH} characters",
-            ),
-        ],
-        render_kw={"autocomplete": "new-password"},
-    )
-    confirm_password = PasswordField(
-        "Confirm password",
-        validators=[
-            DataRequired("Enter the password again"),
-            EqualTo("new_password", "The two passwords do not match"),
-        ],
-        render_kw={"autocomplete": "new-password"},
+    new_password = new_password_field("Create a password", "Enter a password")
+    confirm_password = confirm_password_field(
+        "Confirm password", "Enter the password again", "The two passwords do not match"
     )
