@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from flask import abort
 from sqlalchemy.orm import aliased
 
-from webapp.bookings.models import Registration, RegistrationStatus
+from webapp.bookings.services import counts_by_session
 from webapp.extensions import db
 from webapp.feedback.models import (
     Answer,
@@ -152,19 +152,10 @@ def session_figures(sessions: list[EventSession]) -> list[SessionFigures]:
     if not rows:
         return []
     ids = list(rows)
-    registration_counts = db.session.execute(
-        sa.select(
-            Registration.session_id,
-            sa.func.count().filter(Registration.status == RegistrationStatus.CONFIRMED.value),
-            sa.func.count().filter(Registration.status == RegistrationStatus.WAITING.value),
-            sa.func.count(Registration.checked_in_at),
-        )
-        .where(Registration.session_id.in_(ids))
-        .group_by(Registration.session_id)
-    )
-    for session_id, booked, waiting, attended in registration_counts:
+    # The same counts as the organisers' session lists, from one query.
+    for session_id, counts in counts_by_session(ids).items():
         figures = rows[session_id]
-        figures.booked, figures.waiting, figures.attended = booked, waiting, attended
+        figures.booked, figures.waiting, figures.attended = counts.booked, counts.waiting, counts.attended
     response_counts = db.session.execute(
         sa.select(Response.session_id, sa.func.count())
         .where(Response.session_id.in_(ids))
