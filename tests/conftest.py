@@ -8,6 +8,7 @@ import threading
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import settings as hypothesis_settings
 
 from config import TestConfig
 from webapp import create_app
@@ -15,6 +16,12 @@ from webapp.auth.models import Role, User
 from webapp.extensions import db
 
 SERVER_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+
+# CI explores the same examples every run, so a red build always means a change broke
+# something; locally every run tries new ones.
+hypothesis_settings.register_profile("ci", derandomize=True, database=None)
+if os.environ.get("CI"):
+    hypothesis_settings.load_profile("ci")
 PASSWORD = "correct horse battery staple"
 
 
