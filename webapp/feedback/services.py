@@ -362,6 +362,8 @@ _PHONE_SESSION = sa.select(*(EventSession.__table__.c[name] for name in PhoneSes
 
 
 def phone_session_by_code(code: str) -> PhoneSession | None:
+    if not is_feedback_code(code):  # never hand a malformed code (a NUL, say) to the database
+        return None
     row = db.session.execute(_PHONE_SESSION, {"code": code}).first()
     return PhoneSession(*row) if row else None
 
