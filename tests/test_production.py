@@ -155,8 +155,10 @@ def test_gunicorn_serves_the_app_with_the_settings_file(database_url, tmp_path):
         assert body == "ok", log.read_text()
         assert headers["Strict-Transport-Security"].startswith("max-age=")
         assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
-        workers = psutil.Process(server.pid).children()
-        assert len(workers) == 2
+        # The first worker may answer before the arbiter has forked the second.
+        while time.monotonic() < deadline and len(psutil.Process(server.pid).children()) < 2:
+            time.sleep(0.2)
+        assert len(psutil.Process(server.pid).children()) == 2
     finally:
         server.terminate()
         server.wait(timeout=30)
