@@ -5,6 +5,7 @@ health board's hosts. The app keeps no state of its own (sessions are signed coo
 rate-limit counters live in Redis when RATELIMIT_STORAGE_URI says so), so any number of
 workers and hosts can run side by side behind a load balancer.
 """
+import gc
 import multiprocessing
 import os
 
@@ -32,16 +33,30 @@ graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
 # Keep-alive with the proxy in front (it, not gunicorn, talks to the browsers).
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
 
-# Recycle workers now and then so slow leaks cannot build up; the jitter stops them all
-# restarting at once.
-max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "2000"))
-max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", "200"))
+# Recycle workers now and then so slow leaks cannot build up. The jitter is what keeps
+# them from restarting together: a restart leaves a worker's share of a busy room waiting
+# for a moment, and two workers restarting at once left nobody serving (the p99 of
+# bench/feedback_burst.py doubled). A jitter of half the limit makes that rare.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS") or 10000)
+max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER") or max_requests // 2)
 # Build the app once in the master and fork the workers from it, so that a recycled
 # worker is serving again in milliseconds: importing the app anew took a second or more,
 # with half the capacity gone meanwhile (the tail of the feedback burst bench). The app
 # opens no database connection while it is built, so workers share none. A new release
 # needs a restart of the service, not a HUP (GUNICORN_PRELOAD=0 restores the old way).
 preload_app = os.environ.get("GUNICORN_PRELOAD", "1") != "0"
+
+
+def when_ready(server) -> None:
+    """With preload the app was built in this (master) process, before any worker: warm
+    it up here, once, so that every worker starts (and restarts) at full speed."""
+    if server.cfg.preload_app:
+        from webapp import warm_up
+
+        warm_up(server.app.wsgi())
+        # Keep the collector away from the objects built so far: scanning them in a
+        # worker would copy the memory pages it shares with this process.
+        gc.freeze()
 
 # Which addresses may set X-Forwarded-Proto/-For for gunicorn itself. The app reads the
 # client address and scheme through werkzeug's ProxyFix (PROXY_FIX_HOPS), which trusts

@@ -122,6 +122,27 @@ def test_gunicorn_settings_threads_fit_the_pool_and_the_access_log_can_be_turned
     assert runpy.run_path(str(ROOT / "gunicorn.conf.py"))["accesslog"] is None  # gunicorn: no access log
 
 
+def test_gunicorn_spreads_worker_restarts(monkeypatch):
+    for name in ("GUNICORN_MAX_REQUESTS", "GUNICORN_MAX_REQUESTS_JITTER"):
+        monkeypatch.delenv(name, raising=False)
+    settings = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    # Workers serve at the same rate: a jitter much smaller than the limit would have
+    # them restart together, leaving nobody serving.
+    assert settings["max_requests_jitter"] >= settings["max_requests"] // 2 > 0
+    monkeypatch.setenv("GUNICORN_MAX_REQUESTS", "")
+    assert runpy.run_path(str(ROOT / "gunicorn.conf.py"))["max_requests"] == settings["max_requests"]
+
+
+def test_warm_up_compiles_every_template_before_the_workers_are_forked(app):
+    from webapp import warm_up
+
+    app.jinja_env.cache.clear()
+    warm_up(app)
+    compiled = {name for _loader, name in app.jinja_env.cache.keys()}
+    assert {"feedback/respond.html", "feedback/thanks.html", "emails/confirmation.txt",
+            "govuk_frontend_jinja/components/button/macro.html"} <= compiled
+
+
 def test_gunicorn_serves_the_app_with_the_settings_file(database_url, tmp_path):
     psutil = pytest.importorskip("psutil")
     port = _free_port()
