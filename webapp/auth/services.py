@@ -38,13 +38,19 @@ def password_problem(password: str) -> str | None:
     return None
 
 
-def create_user(email: str, password: str, role: str, display_name: str = "") -> User:
+def _new_account_email(email: str, role: str) -> str:
+    """The normalised email for a new account; AccountError if it or the role won't do."""
     email = normalise_email(email)
     _check_role(role)
     if "@" not in email or len(email) > 254:
         raise AccountError("Enter an email address in the correct format, like name@example.org")
     if find_user_by_email(email):
         raise AccountError(f"An account for {email} already exists")
+    return email
+
+
+def create_user(email: str, password: str, role: str, display_name: str = "") -> User:
+    email = _new_account_email(email, role)
     problem = password_problem(password)
     if problem:
         raise AccountError(problem)
@@ -124,12 +130,7 @@ def _hash_token(token: str) -> str:
 
 def invite_user(email: str, role: str, by: User, display_name: str = "") -> tuple[User, str]:
     """An account with no password yet, and the one-time link token to set one."""
-    email = normalise_email(email)
-    _check_role(role)
-    if "@" not in email or len(email) > 254:
-        raise AccountError("Enter an email address in the correct format, like name@example.org")
-    if find_user_by_email(email):
-        raise AccountError(f"An account for {email} already exists")
+    email = _new_account_email(email, role)
     user = User(email=email, role=role, display_name=display_name.strip(), password_hash=None)
     db.session.add(user)
     db.session.flush()

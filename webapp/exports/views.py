@@ -61,11 +61,16 @@ def workbook(programme_id: int):
     return _send(file, filename_for(programme, now), XLSX, personal=include_attendance)
 
 
-def _csv(programme, lines, what: str, personal: bool):
+def _csv(programme_id: int, lines_for, what: str, personal: bool):
+    """A CSV download: `lines_for(programme, filters)` gives its lines."""
+    programme = get_programme_or_404(programme_id)
+    form, filters = _filters(programme)
+    if filters is None:
+        return render_programme_results(programme, export_form=form, status=400)
     now = utcnow()
     file = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)
     file.write(b"\xef\xbb\xbf")  # UTF-8 BOM: Excel then reads accents correctly
-    for chunk in lines:
+    for chunk in lines_for(programme, filters):
         file.write(chunk.encode("utf-8"))
     record(current_user, f"export.{what}_csv", target=f"programme:{programme.id}")
     db.session.commit()
@@ -75,18 +80,10 @@ def _csv(programme, lines, what: str, personal: bool):
 @bp.route("/programmes/<int:programme_id>/responses.csv")
 @readers
 def responses_csv(programme_id: int):
-    programme = get_programme_or_404(programme_id)
-    form, filters = _filters(programme)
-    if filters is None:
-        return render_programme_results(programme, export_form=form, status=400)
-    return _csv(programme, csv_files.responses_csv(programme, filters), "responses", personal=False)
+    return _csv(programme_id, csv_files.responses_csv, "responses", personal=False)
 
 
 @bp.route("/programmes/<int:programme_id>/attendance.csv")
 @managers_only
 def attendance_csv(programme_id: int):
-    programme = get_programme_or_404(programme_id)
-    form, filters = _filters(programme)
-    if filters is None:
-        return render_programme_results(programme, export_form=form, status=400)
-    return _csv(programme, csv_files.attendance_csv(programme, filters), "attendance", personal=True)
+    return _csv(programme_id, csv_files.attendance_csv, "attendance", personal=True)
