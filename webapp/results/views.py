@@ -22,16 +22,13 @@ def render_programme_results(programme, export_form: ExportFilterForm | None = N
     comments = services.comment_page(results.session_ids, search, _page_number())
     if export_form is None:
         export_form = ExportFilterForm(sessions, formdata=None)
-    return render_template(
+    return _render_results(
         "results/programme.html",
         programme=programme,
         session=None,
         results=results,
         comments=comments,
         export_form=export_form,
-        definition=services.PERCENT_AGREE_DEFINITION,
-        suppressed_label=services.SUPPRESSED_LABEL,
-        small_group_min=services.SMALL_GROUP_MIN,
     ), status
 
 
@@ -48,15 +45,12 @@ def session_results(programme_id: int, session_id: int):
     session = services.get_session_or_404(programme, session_id)
     results = services.results_for(programme, [session])
     comments = services.comment_page([session.id], request.args.get("q", "")[:200], _page_number())
-    return render_template(
+    return _render_results(
         "results/session.html",
         programme=programme,
         session=session,
         results=results,
         comments=comments,
-        definition=services.PERCENT_AGREE_DEFINITION,
-        suppressed_label=services.SUPPRESSED_LABEL,
-        small_group_min=services.SMALL_GROUP_MIN,
     )
 
 
@@ -76,4 +70,15 @@ def presenter(programme_id: int, session_id: int):
         definition=services.PERCENT_AGREE_DEFINITION,
         refresh_seconds=0 if request.args.get("updates") == "off" else refresh_seconds,
         default_refresh_seconds=refresh_seconds,
+    )
+
+
+def _render_results(template: str, **context) -> str:
+    """A results page, with what the shared figures partial needs to explain them."""
+    return render_template(
+        template,
+        definition=services.PERCENT_AGREE_DEFINITION,
+        suppressed_label=services.SUPPRESSED_LABEL,
+        small_group_min=services.SMALL_GROUP_MIN,
+        **context,
     )
