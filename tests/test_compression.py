@@ -28,6 +28,15 @@ def test_the_stylesheet_is_sent_gzipped_and_cached_forever(client, app):
     assert client.get(url, headers=GZIP).get_data() == body  # the second time from memory
 
 
+def test_static_files_do_not_vary_by_cookie_so_a_proxy_can_share_them(client, login_as):
+    login_as(Role.ORGANISER)  # a signed-in browser: its pages depend on the cookie
+    url = stylesheet_url(client)
+    response = client.get(url, headers=GZIP)
+    assert response.headers["Vary"] == "Accept-Encoding" and "Set-Cookie" not in response.headers
+    page = client.get("/organiser/programmes")
+    assert page.status_code == 200 and "Cookie" in page.headers["Vary"]
+
+
 def test_without_accept_encoding_nothing_is_compressed(client):
     url = stylesheet_url(client)
     for headers in ({}, {"Accept-Encoding": "identity"}, {"Accept-Encoding": "gzip;q=0"}):

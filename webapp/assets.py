@@ -21,7 +21,8 @@ import re
 from urllib.parse import quote
 from pathlib import Path
 
-from flask import Flask, url_for
+from flask import Flask, request, url_for
+from flask.sessions import SecureCookieSessionInterface
 from jinja2 import BytecodeCache, ChoiceLoader, PackageLoader, PrefixLoader
 from werkzeug.security import safe_join
 
@@ -95,3 +96,15 @@ def init_app(app: Flask) -> None:
         return response
 
     app.view_functions["static"] = static
+    app.session_interface = StaticFilesWithoutSession()
+
+
+class StaticFilesWithoutSession(SecureCookieSessionInterface):
+    """Static files are the same for everyone. Flask-Login looks into the session after
+    every request, which would make Flask add `Vary: Cookie` and stop a proxy or CDN
+    from sharing the CSS with the whole room."""
+
+    def save_session(self, app, session, response) -> None:
+        if request.endpoint == "static" and not session.modified:
+            return None
+        return super().save_session(app, session, response)
