@@ -79,6 +79,26 @@ def test_door_page_search_and_one_tap_arrived(app, client, login_as):
     assert "Person 2 was already checked in at" in again.get_data(as_text=True)
 
 
+def test_an_arrival_tapped_by_mistake_can_be_undone(app, client, login_as):
+    session_id, programme_id, _ = _booked(app, people=2)
+    login_as("organiser")
+    door = f"/organiser/programmes/{programme_id}/sessions/{session_id}/door"
+    page = client.get(door, query_string={"q": "person 1"}).get_data(as_text=True)
+    client.post(re.search(r'action="([^"]+/arrived)"', page).group(1), data={"csrf_token": csrf_from(page)})
+    page = client.get(door, query_string={"q": "person 1"}).get_data(as_text=True)
+    assert "1 arrived of 2 booked" in page and "Undo<span class=\"govuk-visually-hidden\"> arrival of Person 1" in page
+    undo = re.search(r'action="([^"]+/not-arrived)"', page).group(1)
+    assert client.post(undo, data={"q": "person 1"}).status_code == 400  # no CSRF token: refused
+    response = client.post(undo, data={"csrf_token": csrf_from(page), "q": "person 1"})
+    assert response.status_code == 302 and "q=person+1" in response.headers["Location"]
+    page = client.get(door).get_data(as_text=True)
+    assert "0 arrived of 2 booked" in page and "Person 1 is no longer marked as arrived." in page
+    with app.app_context():
+        assert db.session.scalars(sa.select(Registration.checked_in_at)).all() == [None, None]
+    again = client.post(undo, data={"csrf_token": csrf_from(page)}, follow_redirects=True)
+    assert "Person 1 was not marked as arrived." in again.get_data(as_text=True)
+
+
 def test_walk_in_is_added_and_checked_in_even_when_full(app, client, login_as):
     session_id, programme_id, _ = _booked(app, capacity=1, people=1)
     login_as("organiser")

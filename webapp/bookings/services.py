@@ -382,6 +382,20 @@ def check_in(registration: Registration) -> bool:
     return False
 
 
+def undo_check_in(registration: Registration) -> bool:
+    """Take back an arrival recorded by mistake (the wrong name tapped at the door).
+    True if there was one to take back."""
+    result = db.session.execute(
+        sa.update(Registration)
+        .where(Registration.id == registration.id, Registration.checked_in_at.is_not(None))
+        .values(checked_in_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    db.session.refresh(registration)
+    return result.rowcount == 1
+
+
 def add_walk_in(session: EventSession, name: str, email: str = "", job_role: str = "", team: str = "",
                 organisation: str = "") -> tuple[Registration, bool]:
     """Someone who turned up without a booking, checked in at once. When the session is

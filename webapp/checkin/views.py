@@ -51,16 +51,34 @@ def door(programme_id: int, session_id: int):
 @bp.route(DOOR + "/door/<int:registration_id>/arrived", methods=["POST"])
 @managers_only
 def arrived(programme_id: int, session_id: int, registration_id: int):
+    def record_arrival(registration):
+        if bookings.check_in(registration):
+            return f"{registration.name} checked in.", "success"
+        return f"{registration.name} was already checked in at {format_time(registration.checked_in_at)}.", "info"
+
+    return _at_the_door(programme_id, session_id, registration_id, record_arrival)
+
+
+@bp.route(DOOR + "/door/<int:registration_id>/not-arrived", methods=["POST"])
+@managers_only
+def not_arrived(programme_id: int, session_id: int, registration_id: int):
+    def take_back_arrival(registration):
+        if bookings.undo_check_in(registration):
+            return f"{registration.name} is no longer marked as arrived.", "success"
+        return f"{registration.name} was not marked as arrived.", "info"
+
+    return _at_the_door(programme_id, session_id, registration_id, take_back_arrival)
+
+
+def _at_the_door(programme_id: int, session_id: int, registration_id: int, action):
+    """One tap on the door list: `action(registration)` says what happened; back to the
+    list where the person was, with the search kept."""
     programme = get_programme_or_404(programme_id)
     session = get_session_or_404(programme, session_id)
     registration = bookings.get_registration_or_404(session, registration_id)
     if ConfirmForm().validate_on_submit():
         try:
-            if bookings.check_in(registration):
-                flash(f"{registration.name} checked in.", "success")
-            else:
-                flash(f"{registration.name} was already checked in at {format_time(registration.checked_in_at)}.",
-                      "info")
+            flash(*action(registration))
         except bookings.BookingError as problem:
             flash(str(problem), "info")
     return redirect(url_for("checkin.door", programme_id=programme.id, session_id=session.id,
