@@ -72,9 +72,11 @@ def free_port() -> int:
 class Inbox:
     def __init__(self):
         self.messages: list[email.message.EmailMessage] = []
+        self.peers: list[tuple] = []  # the client's address and port: one per connection
 
     async def handle_DATA(self, server, session, envelope):
         self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
+        self.peers.append(session.peer)
         return "250 Message accepted"
 
     def to(self, address: str) -> list:

@@ -176,8 +176,13 @@ def test_organiser_cancelling_a_session_tells_everyone(app, client, smtp_server,
         programme_id = db.session.get(EventSession, session_id).programme_id
     url = f"/organiser/programmes/{programme_id}/sessions/{session_id}/cancel"
     assert "This cancels 2 bookings" in client.get(url).get_data(as_text=True)
+    sent_before = len(smtp_server.messages)
     response = client.post(url, data={"csrf_token": csrf_from(client.get(url).get_data(as_text=True))})
     assert response.status_code == 302
+    assert "2 of 2 people booked or waiting were emailed." in client.get(response.headers["Location"]).get_data(
+        as_text=True)
+    # Over one connection: a full room's worth of connections outlasted gunicorn's timeout.
+    assert len(smtp_server.peers) - sent_before == 2 and len(set(smtp_server.peers[sent_before:])) == 1
     for address in ("person1@example.org", "person2@example.org"):
         message = smtp_server.to(address)[-1]
         assert "cancelled by the organisers" in message.get_body(("plain",)).get_content()

@@ -8,12 +8,13 @@ import logging
 import smtplib
 import ssl
 import uuid
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from email.message import EmailMessage
 from email.utils import make_msgid
 from pathlib import Path
 
-from flask import current_app
+from flask import current_app, g
 
 log = logging.getLogger(__name__)
 
@@ -47,14 +48,77 @@ def send(message: EmailMessage) -> bool:
             stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
             (folder / f"{stamp}-{uuid.uuid4().hex[:12]}.eml").write_bytes(message.as_bytes())
             return True
-        with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=config["MAIL_TIMEOUT"]) as smtp:
-            if config.get("MAIL_USE_STARTTLS"):
-                smtp.starttls(context=ssl.create_default_context())
-            if config.get("MAIL_USERNAME"):
-                smtp.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD") or "")
-            smtp.send_message(message)
+        shared = g.get("smtp_connection")
+        if shared is not None:
+            shared.send(message)
+        else:
+            with _connect() as smtp:
+                smtp.send_message(message)
         return True
     except (smtplib.SMTPException, OSError, ValueError):
         # The recipient is personal data: log the subject only.
         log.exception("Could not send email %r", message["Subject"])
         return False
+
+
+@contextmanager
+def one_connection():
+    """Every message sent in the block goes over one SMTP connection. Telling everyone
+    booked on a cancelled session took one connection (and TLS handshake and login)
+    each: long enough, for a full room, for gunicorn to kill the request half-way down
+    the list."""
+    shared = g.smtp_connection = _SharedConnection()
+    try:
+        yield
+    finally:
+        g.pop("smtp_connection", None)
+        shared.close()
+
+
+def _connect() -> smtplib.SMTP:
+    config = current_app.config
+    smtp = smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=config["MAIL_TIMEOUT"])
+    try:
+        if config.get("MAIL_USE_STARTTLS"):
+            smtp.starttls(context=ssl.create_default_context())
+        if config.get("MAIL_USERNAME"):
+            smtp.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD") or "")
+    except BaseException:
+        smtp.close()
+        raise
+    return smtp
+
+
+class _SharedConnection:
+    """Opened on the first message, and again once if the server hung up (servers cap
+    the messages per connection). A server that cannot be reached or stops answering
+    fails the rest of the batch at once, rather than each message waiting MAIL_TIMEOUT."""
+
+    def __init__(self):
+        self.smtp: smtplib.SMTP | None = None
+        self.broken = False
+
+    def send(self, message: EmailMessage) -> None:
+        if self.broken:
+            raise smtplib.SMTPServerDisconnected("the mail server failed earlier in this batch")
+        for attempt in (1, 2):
+            try:
+                if self.smtp is None:
+                    self.smtp = _connect()
+                self.smtp.send_message(message)
+                return
+            except smtplib.SMTPServerDisconnected:
+                self.smtp = None
+                if attempt == 2:
+                    self.broken = True
+                    raise
+            except OSError:
+                self.broken = True
+                raise
+
+    def close(self) -> None:
+        if self.smtp is not None:
+            try:
+                self.smtp.quit()
+            except (smtplib.SMTPException, OSError):
+                self.smtp.close()

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
+from webapp import mail
 from webapp.auth.access import managers_only
 from webapp.bookings import emails
 from webapp.bookings import services as bookings
@@ -79,11 +80,12 @@ def edit(programme_id: int, session_id: int):
                                     f"Capacity cannot be below the {session.confirmed_count} places already booked"]
         else:
             told = 0
-            if changes:
-                for registration in services.people_to_tell(session):
-                    told += emails.send_change_notice(registration, changes)
-            for person in promoted:
-                emails.send_promotion(person)
+            with mail.one_connection():
+                if changes:
+                    for registration in services.people_to_tell(session):
+                        told += emails.send_change_notice(registration, changes)
+                for person in promoted:
+                    emails.send_promotion(person)
             message = "Session saved."
             if changes:
                 message += f" {told} people booked were emailed about the change of {' and '.join(changes)}."
@@ -105,9 +107,17 @@ def cancel(programme_id: int, session_id: int):
         return redirect(url_for("sessions.show", programme_id=programme.id, session_id=session.id))
     if form.validate_on_submit():
         affected = services.cancel_session(session)
-        for registration in affected:
-            emails.send_cancellation(registration, session_cancelled=True)
-        flash(f"Session cancelled. {len(affected)} people booked or waiting were emailed.", "success")
+        with mail.one_connection():
+            told = sum(emails.send_cancellation(registration, session_cancelled=True) for registration in affected)
+        flash(f"Session cancelled. {_emailed(told, len(affected))}", "success")
         return redirect(url_for("sessions.show", programme_id=programme.id, session_id=session.id))
     return render_template("sessions/cancel.html", form=form, programme=programme, session=session,
                            people=len(services.people_to_tell(session)))
+
+
+def _emailed(told: int, people: int) -> str:
+    message = f"{told} of {people} people booked or waiting were emailed."
+    if told < people:
+        message += (f" {people - told} could not be: they have no email address (walk-ins) or the mail "
+                    "server failed. Tell them another way; the people list has their details.")
+    return message
