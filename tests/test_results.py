@@ -165,6 +165,9 @@ def test_presenter_view(client, login_as, filled):
     assert '<meta http-equiv="refresh" content="10">' in page
     assert 'class="app-presenter"' in page
     assert re.search(r'id="response-count">3<', page)
+    # The address typed out in full, as on the poster: the room can type it from the screen.
+    assert re.search(r"Give yours at <strong>[^<]+/f/[0-9A-Z]{6,8}</strong>", page)
+    assert "Give yours at <strong>/f/" not in page
     assert "app-bar__fill--100" in page  # 2 of 2 agree in that session (Don't know left out)
     assert "<script>" not in page and 'style="' not in page
 

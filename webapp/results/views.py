@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, render_template, request
 
 from webapp.auth.access import readers
+from webapp.feedback import services as feedback_services
 from webapp.programmes.services import get_programme_or_404
 from webapp.results import services
 from webapp.results.forms import ExportFilterForm
@@ -68,6 +69,7 @@ def presenter(programme_id: int, session_id: int):
         responses=services.response_count([session.id]),
         indicators=services.indicator_results(questions),
         definition=services.PERCENT_AGREE_DEFINITION,
+        short_address=feedback_services.short_address(session),
         refresh_seconds=0 if request.args.get("updates") == "off" else refresh_seconds,
         default_refresh_seconds=refresh_seconds,
     )
