@@ -21,6 +21,10 @@ it after each response; the client then reconnects). Prints submissions/s, POST 
 latency p50/p95/p99, errors, stored rows, the trivial rate and the ratio; exits 1 if a
 target is missed. The rate limit is raised through FEEDBACK_RATE_LIMIT: the limiter
 still runs on every POST, it just never says no.
+
+gunicorn settings come from the environment as in production, so the worst case for the
+tail, each worker recycled in the middle of the room, is
+`GUNICORN_MAX_REQUESTS=1200 .venv/bin/python bench/feedback_burst.py`.
 """
 from __future__ import annotations
 
