@@ -16,8 +16,11 @@ create). Then, on the same server, with the same clients:
   2. the room: each client, in a closed loop, GETs /f/<code> as a new phone (no cookies)
      and POSTs a complete valid response with the page's CSRF token, session cookie and
      submission key.
-Clients keep their connection alive between requests, as phones do (a sync worker closes
-it after each response; the client then reconnects). Prints submissions/s, POST (and GET)
+Each phone opens its own connection and keeps it alive between its GET and its POST (a
+sync worker closes it after each response; the client then reconnects); the /healthz
+client keeps one connection, as a load balancer's health check does. (Clients that kept
+one connection for phone after phone stayed with whichever worker was up when they
+connected: after a worker was recycled, the other one served the whole room alone.) Prints submissions/s, POST (and GET)
 latency p50/p95/p99, errors, stored rows, the trivial rate and the ratio; exits 1 if a
 target is missed. The rate limit is raised through FEEDBACK_RATE_LIMIT: the limiter
 still runs on every POST, it just never says no.
@@ -274,8 +277,9 @@ def run_bench(args: argparse.Namespace, database_url: str) -> dict:
     think = args.think_ms / 1000
 
     def submit(connection: http.client.HTTPConnection) -> tuple[float, float]:
+        connection.close()  # a new phone: a new connection (opened by the request), no cookie
         started = time.perf_counter()
-        response = request(connection, "GET", form_path)  # a new phone: no cookie
+        response = request(connection, "GET", form_path)
         get_latency = time.perf_counter() - started
         hidden = {name.decode(): value.decode() for name, value in token_pattern.findall(response.body)}
         if response.status != 200 or set(hidden) != {"csrf_token", "submission_key"}:
