@@ -372,3 +372,12 @@ class TestRateLimit:
         assert "Wait a minute" in response.get_data(as_text=True)
         # Reading the form is not limited: only sending is.
         assert client.get(f"/f/{code}").status_code == 200
+
+    def test_each_address_has_its_own_count(self, app, client, demo):
+        code = open_feedback(app, demo)
+        html = get_form(client, code)
+        first, second = {"REMOTE_ADDR": "203.0.113.9"}, {"REMOTE_ADDR": "198.51.100.7"}
+        for _ in range(3):
+            client.post(f"/f/{code}", data=form_fields(html), environ_base=first)
+        assert client.post(f"/f/{code}", data=form_fields(html), environ_base=first).status_code == 429
+        assert client.post(f"/f/{code}", data=form_fields(html), environ_base=second).status_code == 200

@@ -265,3 +265,21 @@ def test_login_failures_count_across_app_servers_sharing_redis(database_url, red
     assert response.status_code == 429
     with first.app_context():
         db.engine.dispose()
+
+
+def test_shared_rate_limit_counters_hold_no_client_address(database_url, redis_prefix, demo):
+    from tests.feedback_helpers import form_fields, open_feedback
+
+    app = create_app(make_config(database_url, RATELIMIT_STORAGE_URI=REDIS_URL, RATELIMIT_KEY_PREFIX=redis_prefix,
+                                 FEEDBACK_RATE_LIMIT="2 per minute"))
+    code = open_feedback(app, demo)
+    client = app.test_client()
+    html = client.get(f"/f/{code}").get_data(as_text=True)
+    address = {"REMOTE_ADDR": "203.0.113.9"}
+    statuses = [client.post(f"/f/{code}", data=form_fields(html), environ_base=address).status_code
+                for _ in range(3)]
+    assert statuses == [200, 200, 429]  # counted in Redis
+    keys = [key.decode() for key in _redis().scan_iter(match=f"*{redis_prefix}*")]
+    assert keys and not any("203.0.113" in key for key in keys), keys
+    with app.app_context():
+        db.engine.dispose()

@@ -1,7 +1,10 @@
 """Extensions are created here, unbound, and bound to the app in create_app()."""
+import hashlib
+import hmac
 import sqlite3
 
 import sqlalchemy as sa
+from flask import current_app
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -28,9 +31,19 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 csrf = CSRFProtect()
 login_manager = LoginManager()
+
+
+def rate_limit_key() -> str:
+    """Whom a rate limit counts: a keyed hash of the client's address, never the address
+    itself, so neither memory nor Redis holds a list of who sent feedback when. Hosts
+    sharing Redis share SECRET_KEY, so they count the same client the same way."""
+    secret = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(secret, (get_remote_address() or "").encode(), hashlib.sha256).hexdigest()[:20]
+
+
 # The limiter keeps counters, never addresses: in memory by default, in Redis when
 # RATELIMIT_STORAGE_URI says so, so that several workers and hosts share them.
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
+limiter = Limiter(key_func=rate_limit_key, default_limits=[])
 
 
 @sa.event.listens_for(sa.engine.Engine, "connect")
