@@ -146,6 +146,14 @@ def test_organiser_checks_people_in_from_the_ticket_and_the_door_page(live_serve
     assert fits_the_screen(phone)
     assert registration_of(app, "bea@example.org").checked_in_at is not None
 
+    # The wrong name was tapped: undo it.
+    phone.get_by_role("button", name=re.compile(r"^Undo\W+arrival of Bea Door$")).tap()
+    expect(phone.locator(".govuk-notification-banner")).to_contain_text("Bea Door is no longer marked as arrived.")
+    expect(phone.get_by_text("1 arrived of 2 booked")).to_be_visible()
+    expect(phone.get_by_role("button", name=re.compile(r"^Arrived\W+Bea Door$"))).to_be_visible()
+    assert fits_the_screen(phone)
+    assert registration_of(app, "bea@example.org").checked_in_at is None
+
 
 def answer_feedback_form(page) -> None:
     """Taps and the keyboard, the way a person on a phone answers."""
