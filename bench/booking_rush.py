@@ -5,7 +5,7 @@
 
 For each database: a fresh one loaded with the demo (SQLite: a new file; PostgreSQL: a
 database `bench_rush` created for the run and dropped after it), one session with
---places places, and `gunicorn -c gunicorn.conf.py wsgi:app` (--workers sync workers,
+--places places, and `gunicorn -c gunicorn.conf.py wsgi:app` (--workers workers,
 access log off) on loopback. Each person GETs the booking form with their own cookie
 jar, then POSTs it with the page's CSRF token and their own email address.
 
@@ -38,6 +38,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from gunicorn_conf import describe, read_gunicorn_conf  # noqa: E402  (bench/ is on the path when run)
 
 POSTGRES_SERVER = os.environ.get("BENCH_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432")
 POSTGRES_DATABASE = "bench_rush"
@@ -186,12 +188,15 @@ def run(kind: str, args) -> bool:
         session_id = prepare_database(database_url, args.places)
         port = free_port()
         base = f"http://127.0.0.1:{port}"
+        # Development config: production's cookies are Secure, and a cookie jar sends
+        # those over HTTPS only; the bench talks plain HTTP to loopback.
         env = dict(os.environ, DATABASE_URL=database_url, APP_CONFIG="development",
                    SECRET_KEY="bench-secret-key-0123456789-abcdefghijklmnop", PUBLIC_BASE_URL=base,
                    PORT=str(port), WEB_CONCURRENCY=str(args.workers), GUNICORN_ACCESS_LOG="/dev/null",
                    GUNICORN_LOG_LEVEL="warning", BOOKING_RATE_LIMIT="1000000 per minute",
                    MAIL_OUTBOX=str(workdir / "outbox"))
         env.pop("MAIL_SERVER", None)
+        settings = read_gunicorn_conf({"WEB_CONCURRENCY": str(args.workers)})
         server = start_gunicorn(port, env)
         try:
             for _ in range(4):  # warm the workers up (imports, templates); GET only, nothing stored
@@ -212,7 +217,7 @@ def run(kind: str, args) -> bool:
     mode = (f"spread evenly over {args.spread:g} s" if args.spread
             else f"burst through {args.clients} concurrent clients")
     print(f"booking rush on {'SQLite' if kind == 'sqlite' else 'PostgreSQL'}: {args.people} people, "
-          f"{args.places} places, {mode}; gunicorn -c gunicorn.conf.py, {args.workers} sync workers "
+          f"{args.places} places, {mode}; gunicorn -c gunicorn.conf.py: {describe(settings)} "
           f"({os.cpu_count()} CPUs)")
     print(f"  confirmed            {confirmed:8d}   (session's confirmed_count {counts['confirmed_count']})")
     print(f"  waiting              {waiting:8d}")

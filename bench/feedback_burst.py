@@ -35,7 +35,6 @@ import argparse
 import http.client
 import os
 import re
-import runpy
 import socket
 import subprocess
 import sys
@@ -50,6 +49,8 @@ import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from gunicorn_conf import describe, read_gunicorn_conf  # noqa: E402  (bench/ is on the path when run)
 
 TARGET_P99_MS = 300
 TARGET_RATIO = 0.10
@@ -126,14 +127,7 @@ def gunicorn_settings(args: argparse.Namespace) -> dict:
         env["GUNICORN_THREADS"] = str(args.threads)
     if args.worker_class:
         env["GUNICORN_WORKER_CLASS"] = args.worker_class
-    saved = dict(os.environ)
-    os.environ.update(env)
-    try:
-        settings = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-    return {"env": env, **{name: settings[name] for name in ("worker_class", "threads", "preload_app", "max_requests")}}
+    return {"env": env, **read_gunicorn_conf(env)}
 
 
 def start_gunicorn(port: int, settings: dict, env: dict) -> subprocess.Popen:
@@ -328,8 +322,7 @@ def report(args: argparse.Namespace, label: str, figures: dict, stored: int, ans
     settings = gunicorn_settings(args)
     print(f"feedback burst: {args.clients} clients, {args.submissions} submissions, {label}, "
           f"think {args.think_ms:g} ms, {os.cpu_count()} CPUs")
-    print(f"  gunicorn.conf.py: {args.workers} workers, {settings['worker_class']} x {settings['threads']} threads, "
-          f"preload {settings['preload_app']}, max_requests {settings['max_requests']}, no access log")
+    print(f"  gunicorn.conf.py: {describe(settings)}, no access log")
     print(f"  submissions/s        {submission_rate:8.1f}   ({len(posts)} in {figures['burst_seconds']:.2f} s)")
     print(f"  POST latency ms      p50 {p50:.1f}   p95 {p95:.1f}   p99 {p99:.1f}   max {max(posts) * 1000:.1f}")
     print(f"  GET latency ms       p50 {g50:.1f}   p95 {g95:.1f}   p99 {g99:.1f}")
