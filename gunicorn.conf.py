@@ -58,6 +58,12 @@ def when_ready(server) -> None:
         # worker would copy the memory pages it shares with this process.
         gc.freeze()
 
+# gunicorn 27's control socket (for `gunicornc`) is one path per user,
+# ~/.gunicorn/gunicorn.ctl: two services on a host would fight over it, a service account
+# may have no home to write to, and it runs an asyncio thread in the master that every
+# recycled worker is forked from. Nothing here uses it.
+control_socket_disable = True
+
 # Which addresses may set X-Forwarded-Proto/-For for gunicorn itself. The app reads the
 # client address and scheme through werkzeug's ProxyFix (PROXY_FIX_HOPS), which trusts
 # exactly that many proxies; keep this to the proxy's address (default: same host).

@@ -186,6 +186,7 @@ def test_gunicorn_serves_the_app_with_the_settings_file(database_url, tmp_path):
     output = log.read_text()
     access = [line for line in output.splitlines() if "/healthz" in line]
     assert access and '"GET /healthz HTTP/1.1" 200' in access[0], output
+    assert "Control socket" not in output  # one path per user: two services would fight over it
     # No client address and no query string in the access log.
     assert "127.0.0.1" not in access[0] and "secret" not in access[0]
 
