@@ -124,7 +124,10 @@ def test_change_notice_when_organiser_changes_time_or_venue(app, client, smtp_se
     form = {k: ("" if v is None else v) for k, v in data.items()}
     form.update(csrf_token=csrf_from(client.get(url).get_data(as_text=True)), day=data["day"].isoformat(),
                 start_time="13:30", end_time="15:00", venue="Eastbank Academy")
-    assert client.post(url, data=form).status_code == 302
+    response = client.post(url, data=form)
+    assert response.status_code == 302
+    assert ("About the change of the time and the venue: 2 of 2 people booked or waiting were emailed."
+            in client.get(response.headers["Location"]).get_data(as_text=True))
     for address in ("person1@example.org", "person2@example.org"):
         notice = smtp_server.to(address)[-1]
         assert notice["Subject"] == "Changed: North East: morning briefing"

@@ -79,16 +79,14 @@ def edit(programme_id: int, session_id: int):
             form.capacity.errors = [*form.capacity.errors,
                                     f"Capacity cannot be below the {session.confirmed_count} places already booked"]
         else:
-            told = 0
+            people = services.people_to_tell(session) if changes else []
             with mail.one_connection():
-                if changes:
-                    for registration in services.people_to_tell(session):
-                        told += emails.send_change_notice(registration, changes)
+                told = sum(emails.send_change_notice(registration, changes) for registration in people)
                 for person in promoted:
                     emails.send_promotion(person)
             message = "Session saved."
-            if changes:
-                message += f" {told} people booked were emailed about the change of {' and '.join(changes)}."
+            if changes and people:
+                message += f" About the change of {' and '.join(changes)}: {_emailed(told, len(people))}"
             if promoted:
                 message += f" {len(promoted)} promoted from the waiting list."
             flash(message, "success")
