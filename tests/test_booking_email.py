@@ -13,6 +13,7 @@ from icalendar import Calendar
 from PIL import Image
 
 from tests.booking_helpers import book_via_http, csrf_from, free_port, make_session, person, smtp_server  # noqa: F401
+from webapp.auth.models import AuditEntry
 from webapp.bookings import services
 from webapp.bookings.models import Registration
 from webapp.extensions import db
@@ -128,6 +129,9 @@ def test_change_notice_when_organiser_changes_time_or_venue(app, client, smtp_se
     assert response.status_code == 302
     assert ("About the change of the time and the venue: 2 of 2 people booked or waiting were emailed."
             in client.get(response.headers["Location"]).get_data(as_text=True))
+    with app.app_context():
+        entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "session.changed"))
+        assert entry.detail == "North East: morning briefing: the time and the venue changed"
     for address in ("person1@example.org", "person2@example.org"):
         notice = smtp_server.to(address)[-1]
         assert notice["Subject"] == "Changed: North East: morning briefing"
@@ -193,6 +197,9 @@ def test_organiser_cancelling_a_session_tells_everyone(app, client, smtp_server,
     with app.app_context():
         session = db.session.get(EventSession, session_id)
         assert session.is_cancelled and session.confirmed_count == 0
+        entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "session.cancelled"))
+        assert entry.target == f"session:{session_id}" and entry.user.role == "organiser"
+        assert entry.detail == "North East: morning briefing: 2 bookings cancelled"
         assert {r.status for r in session.registrations} == {"cancelled"}
     assert "This session has been cancelled" in client.get(f"/sessions/{session_id}/register").get_data(as_text=True)
 

@@ -182,3 +182,26 @@ def test_safe_cell_neutralises_every_formula_trigger():
         assert services.safe_cell(f"{trigger}1+1") == f"'{trigger}1+1"
     assert services.safe_cell("Plain text, with = inside") == "Plain text, with = inside"
     assert services.safe_cell(None) == ""
+
+
+def test_attendee_lists_downloaded_and_bookings_cancelled_are_audited(app, client, login_as):
+    from webapp.auth.models import AuditEntry
+
+    session_id, programme_id, _ = _booked(app, people=2)
+    login_as("organiser")
+    assert client.get(f"/organiser/programmes/{programme_id}/attendees.csv").status_code == 200
+    assert client.get(f"/organiser/programmes/{programme_id}/sessions/{session_id}/attendees.csv").status_code == 200
+    with app.app_context():
+        registration_id = db.session.scalars(sa.select(Registration.id)).first()
+    url = (f"/organiser/programmes/{programme_id}/sessions/{session_id}/registrations/{registration_id}/cancel")
+    client.post(url, data={"csrf_token": csrf_from(client.get(url).get_data(as_text=True))})
+    with app.app_context():
+        entries = db.session.execute(
+            sa.select(AuditEntry.action, AuditEntry.target, AuditEntry.detail).order_by(AuditEntry.id)).all()
+    assert [tuple(e) for e in entries if e.action != "sign_in"] == [
+        ("export.attendees_csv", f"programme:{programme_id}", "2 people"),
+        ("export.attendees_csv", f"session:{session_id}", "2 people"),
+        ("booking.cancelled", f"registration:{registration_id}", "North East: morning briefing"),
+    ]
+    # Nobody's name or address in the log: the retention purge does not reach it.
+    assert not any("Person" in (e.detail or "") or "@" in (e.detail or "") for e in entries)

@@ -231,6 +231,13 @@ AUDIT_ACTION_LABELS = {
     "user.reactivated": "Reactivated an account",
     "user.role_changed": "Changed a role",
     "retention.purged": "Deleted old booking details",
+    "export.workbook": "Downloaded the feedback workbook",
+    "export.responses_csv": "Downloaded the responses (CSV)",
+    "export.attendance_csv": "Downloaded the attendance (CSV)",
+    "export.attendees_csv": "Downloaded an attendee list (CSV)",
+    "session.changed": "Changed a session",
+    "session.cancelled": "Cancelled a session",
+    "booking.cancelled": "Cancelled someone's booking",
 }
 
 
@@ -262,6 +269,13 @@ def record(user: User | None, action: str, target: str = "", detail: str = "") -
     entry = AuditEntry(user_id=user.id if user else None, action=action, target=target, detail=detail)
     db.session.add(entry)
     return entry
+
+
+def record_done(user: User, action: str, target: str = "", detail: str = "") -> None:
+    """Record what `user` has just done (and committed), in a commit of its own. No names
+    or email addresses in `detail`: the retention purge does not reach the audit log."""
+    record(user, action, target, detail)
+    db.session.commit()
 
 
 def safe_next_url(target: str | None) -> str | None:

@@ -3,8 +3,10 @@ the organisers' attendee lists."""
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 
 from webapp.auth.access import managers_only
+from webapp.auth.services import record_done
 from webapp.bookings import emails, services
 from webapp.bookings.forms import BookingForm, MoveForm
 from webapp.extensions import db, limiter
@@ -139,7 +141,8 @@ def ticket(token: str, kind: str):
 # Organisers: attendee lists and CSV
 # ---------------------------------------------------------------------------
 
-def _csv_response(registrations, filename: str) -> Response:
+def _csv_response(registrations, filename: str, target: str) -> Response:
+    record_done(current_user, "export.attendees_csv", target=target, detail=f"{len(registrations)} people")
     return Response(services.attendees_csv(registrations), mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"})
 
@@ -167,7 +170,7 @@ def programme_attendees(programme_id: int):
 def programme_attendees_csv(programme_id: int):
     programme = get_programme_or_404(programme_id)
     registrations = services.attendees([s.id for s in programme.sessions], _status_filter())
-    return _csv_response(registrations, f"{programme.slug}-attendees.csv")
+    return _csv_response(registrations, f"{programme.slug}-attendees.csv", target=f"programme:{programme.id}")
 
 
 @bp.route("/organiser/programmes/<int:programme_id>/sessions/<int:session_id>/attendees.csv")
@@ -176,7 +179,8 @@ def session_attendees_csv(programme_id: int, session_id: int):
     programme = get_programme_or_404(programme_id)
     session = get_session_or_404(programme, session_id)
     registrations = services.attendees([session.id], _status_filter())
-    return _csv_response(registrations, f"{programme.slug}-session-{session.id}-attendees.csv")
+    return _csv_response(registrations, f"{programme.slug}-session-{session.id}-attendees.csv",
+                         target=f"session:{session.id}")
 
 
 @bp.route("/organiser/programmes/<int:programme_id>/sessions/<int:session_id>/registrations/<int:registration_id>/cancel",
@@ -190,6 +194,8 @@ def organiser_cancel(programme_id: int, session_id: int, registration_id: int):
     if form.validate_on_submit():
         was_cancelled, promoted = services.cancel(registration)
         if was_cancelled:
+            record_done(current_user, "booking.cancelled", target=f"registration:{registration.id}",
+                        detail=session.title)
             emails.send_cancellation(registration)
             for person in promoted:
                 emails.send_promotion(person)

@@ -10,11 +10,10 @@ from flask import Blueprint, request, send_file
 from flask_login import current_user
 
 from webapp.auth.access import managers_only, readers
-from webapp.auth.services import record
+from webapp.auth.services import record_done
 from webapp.db_types import utcnow
 from webapp.exports import csv_files
 from webapp.exports.workbook import build_workbook, filename_for
-from webapp.extensions import db
 from webapp.programmes.services import get_programme_or_404
 from webapp.results import services as results
 from webapp.results.forms import ExportFilterForm
@@ -53,11 +52,10 @@ def workbook(programme_id: int):
     include_attendance = current_user.can_manage
     file = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)
     info = build_workbook(programme, file, include_attendance=include_attendance, filters=filters, now=now)
-    record(current_user, "export.workbook", target=f"programme:{programme.id}",
-           detail=f"{info.responses} responses, {info.sessions} sessions, "
-                  f"attendance {'included' if include_attendance else 'omitted'}; "
-                  f"filters: {filters.describe()}")
-    db.session.commit()
+    record_done(current_user, "export.workbook", target=f"programme:{programme.id}",
+                detail=f"{info.responses} responses, {info.sessions} sessions, "
+                       f"attendance {'included' if include_attendance else 'omitted'}; "
+                       f"filters: {filters.describe()}")
     return _send(file, filename_for(programme, now), XLSX, personal=include_attendance)
 
 
@@ -72,8 +70,7 @@ def _csv(programme_id: int, lines_for, what: str, personal: bool):
     file.write(b"\xef\xbb\xbf")  # UTF-8 BOM: Excel then reads accents correctly
     for chunk in lines_for(programme, filters):
         file.write(chunk.encode("utf-8"))
-    record(current_user, f"export.{what}_csv", target=f"programme:{programme.id}")
-    db.session.commit()
+    record_done(current_user, f"export.{what}_csv", target=f"programme:{programme.id}")
     return _send(file, csv_files.csv_filename(programme, what, now), "text/csv; charset=utf-8", personal)
 
 

@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 
 from webapp import mail
 from webapp.auth.access import managers_only
+from webapp.auth.services import record_done
 from webapp.bookings import emails
 from webapp.bookings import services as bookings
 from webapp.programmes.forms import ConfirmForm
@@ -79,6 +81,8 @@ def edit(programme_id: int, session_id: int):
             form.capacity.errors = [*form.capacity.errors,
                                     f"Capacity cannot be below the {session.confirmed_count} places already booked"]
         else:
+            record_done(current_user, "session.changed", target=f"session:{session.id}",
+                        detail=session.title + (f": {' and '.join(changes)} changed" if changes else ""))
             people = services.people_to_tell(session) if changes else []
             with mail.one_connection():
                 told = sum(emails.send_change_notice(registration, changes) for registration in people)
@@ -105,6 +109,8 @@ def cancel(programme_id: int, session_id: int):
         return redirect(url_for("sessions.show", programme_id=programme.id, session_id=session.id))
     if form.validate_on_submit():
         affected = services.cancel_session(session)
+        record_done(current_user, "session.cancelled", target=f"session:{session.id}",
+                    detail=f"{session.title}: {len(affected)} bookings cancelled")
         with mail.one_connection():
             told = sum(emails.send_cancellation(registration, session_cancelled=True) for registration in affected)
         flash(f"Session cancelled. {_emailed(told, len(affected))}", "success")
