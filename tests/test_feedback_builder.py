@@ -6,6 +6,7 @@ import sqlalchemy as sa
 
 from tests.conftest import post_form
 from tests.feedback_helpers import first_session
+from webapp.auth.models import AuditEntry
 from webapp.extensions import db
 from webapp.feedback import services
 from webapp.feedback.models import Answer, FeedbackForm, Question, QuestionKind, QuestionOption, Response
@@ -153,6 +154,12 @@ def test_edit_move_hide_show_and_delete(app, client, demo, organiser):
     with app.app_context():
         assert db.session.get(Question, second_id) is None
         assert db.session.get(Question, first_id).hidden is False
+        audited = db.session.execute(sa.select(AuditEntry.action, AuditEntry.target, AuditEntry.detail)
+                                     .where(AuditEntry.action.startswith("question."))
+                                     .order_by(AuditEntry.id)).all()
+    assert [tuple(row) for row in audited] == [
+        (action, f"question:{second_id}", "Reworded?")
+        for action in ("question.changed", "question.hidden", "question.shown", "question.deleted")]
 
 
 def test_preview_shows_visible_questions_at_phone_width(app, client, demo, organiser):

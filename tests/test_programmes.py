@@ -2,7 +2,7 @@
 import sqlalchemy as sa
 
 from tests.conftest import post_form
-from webapp.auth.models import Role
+from webapp.auth.models import AuditEntry, Role
 from webapp.extensions import db
 from webapp.models import Finding, FindingKind, Programme
 from webapp.programmes import services
@@ -108,6 +108,11 @@ def test_edit_reorder_and_remove_findings(app, client, login_as, demo):
     _post(client, f"{base}/{first_id}/delete", {})
     with app.app_context():
         assert db.session.get(Finding, first_id) is None
+        audited = db.session.execute(sa.select(AuditEntry.action, AuditEntry.target, AuditEntry.detail)
+                                     .where(AuditEntry.action.startswith("finding."))
+                                     .order_by(AuditEntry.id)).all()
+    assert [tuple(row) for row in audited] == [("finding.changed", f"finding:{first_id}", "Edited area"),
+                                               ("finding.removed", f"finding:{first_id}", "Edited area")]
 
 
 def test_removing_an_indicator_keeps_its_question(app, client, login_as, demo):

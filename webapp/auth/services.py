@@ -238,6 +238,20 @@ AUDIT_ACTION_LABELS = {
     "session.changed": "Changed a session",
     "session.cancelled": "Cancelled a session",
     "booking.cancelled": "Cancelled someone's booking",
+    "session.created": "Scheduled a session",
+    "programme.created": "Created a programme",
+    "programme.changed": "Changed a programme",
+    "programme.opened": "Opened a programme for booking",
+    "programme.closed": "Closed a programme",
+    "finding.added": "Added a finding",
+    "finding.changed": "Changed a finding",
+    "finding.removed": "Removed a finding",
+    "form.created": "Created a feedback form",
+    "question.added": "Added a question",
+    "question.changed": "Changed a question",
+    "question.hidden": "Hid a question",
+    "question.shown": "Showed a question again",
+    "question.deleted": "Deleted a question",
 }
 
 

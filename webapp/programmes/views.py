@@ -3,6 +3,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from webapp.auth.access import managers_only, readers
+from webapp.auth.services import record_done
 from webapp.programmes import services
 from webapp.programmes.forms import ConfirmForm, FindingForm, ProgrammeForm
 from webapp.programmes.models import FINDING_KIND_LABELS, FINDING_KIND_PLURALS, FindingKind
@@ -30,6 +31,7 @@ def create():
     form = ProgrammeForm()
     if form.validate_on_submit():
         programme = services.create_programme(form.title.data, form.summary.data or "")
+        record_done(current_user, "programme.created", target=f"programme:{programme.id}", detail=programme.title)
         flash(f"Programme “{programme.title}” created. Add its findings next.", "success")
         return redirect(url_for("programmes.show", programme_id=programme.id))
     return render_template("programmes/form.html", form=form, programme=None)
@@ -56,6 +58,7 @@ def edit(programme_id: int):
     form = ProgrammeForm(obj=programme)
     if form.validate_on_submit():
         services.update_programme(programme, form.title.data, form.summary.data or "")
+        record_done(current_user, "programme.changed", target=f"programme:{programme.id}", detail=programme.title)
         flash("Programme saved.", "success")
         return redirect(url_for("programmes.show", programme_id=programme.id))
     return render_template("programmes/form.html", form=form, programme=programme)
@@ -68,6 +71,8 @@ def set_status(programme_id: int):
     if ConfirmForm().validate_on_submit():
         is_open = request.form.get("open") == "1"
         services.set_open(programme, is_open)
+        record_done(current_user, "programme.opened" if is_open else "programme.closed",
+                    target=f"programme:{programme.id}", detail=programme.title)
         flash("Programme opened: its sessions are on the front page." if is_open
               else "Programme closed: its sessions are no longer listed or bookable.", "success")
     return redirect(url_for("programmes.show", programme_id=programme.id))
@@ -81,7 +86,8 @@ def add_finding(programme_id: int):
     if request.method == "GET" and request.args.get("kind") in set(FindingKind):
         form.kind.data = request.args["kind"]
     if form.validate_on_submit():
-        services.add_finding(programme, **form.finding_fields())
+        finding = services.add_finding(programme, **form.finding_fields())
+        record_done(current_user, "finding.added", target=f"finding:{finding.id}", detail=finding.title)
         flash("Finding added.", "success")
         return redirect(url_for("programmes.show", programme_id=programme.id, _anchor=f"kind-{form.kind.data}"))
     return render_template("programmes/finding_form.html", form=form, programme=programme, finding=None)
@@ -95,6 +101,7 @@ def edit_finding(programme_id: int, finding_id: int):
     form = FindingForm(obj=finding)
     if form.validate_on_submit():
         services.update_finding(finding, **form.finding_fields())
+        record_done(current_user, "finding.changed", target=f"finding:{finding.id}", detail=finding.title)
         flash("Finding saved.", "success")
         return redirect(url_for("programmes.show", programme_id=programme.id, _anchor=f"kind-{finding.kind}"))
     return render_template("programmes/finding_form.html", form=form, programme=programme, finding=finding)
@@ -118,7 +125,9 @@ def delete_finding(programme_id: int, finding_id: int):
     finding = services.get_finding_or_404(programme, finding_id)
     form = ConfirmForm()
     if form.validate_on_submit():
+        target, title = f"finding:{finding.id}", finding.title
         services.remove_finding(finding)
+        record_done(current_user, "finding.removed", target=target, detail=title)
         flash("Finding removed.", "success")
         return redirect(url_for("programmes.show", programme_id=programme.id))
     return render_template("programmes/delete_finding.html", form=form, programme=programme, finding=finding)

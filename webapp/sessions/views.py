@@ -27,12 +27,7 @@ def session_counts(programme):
 @managers_only
 def create(programme_id: int):
     programme = get_programme_or_404(programme_id)
-    form = SessionForm()
-    if form.validate_on_submit():
-        session = services.create_session(programme, **form.session_fields())
-        flash(f"Session “{session.title}” scheduled.", "success")
-        return redirect(url_for("sessions.show", programme_id=programme.id, session_id=session.id))
-    return render_template("sessions/form.html", form=form, programme=programme, session=None, source=None)
+    return _schedule(programme, SessionForm(), source=None)
 
 
 @bp.route("/<int:session_id>/duplicate", methods=["GET", "POST"])
@@ -41,9 +36,14 @@ def duplicate(programme_id: int, session_id: int):
     """The new-session form, filled in from another session: nothing is saved until submitted."""
     programme = get_programme_or_404(programme_id)
     source = services.get_session_or_404(programme, session_id)
-    form = SessionForm(data=SessionForm.initial_data(source, " (copy)"))
+    return _schedule(programme, SessionForm(data=SessionForm.initial_data(source, " (copy)")), source=source)
+
+
+def _schedule(programme, form: SessionForm, source):
+    """The new-session form (blank, or copied from `source`) and what saving it does."""
     if form.validate_on_submit():
         session = services.create_session(programme, **form.session_fields())
+        record_done(current_user, "session.created", target=f"session:{session.id}", detail=session.title)
         flash(f"Session “{session.title}” scheduled.", "success")
         return redirect(url_for("sessions.show", programme_id=programme.id, session_id=session.id))
     return render_template("sessions/form.html", form=form, programme=programme, session=None, source=source)
