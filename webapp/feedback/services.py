@@ -30,6 +30,7 @@ from webapp.feedback.models import (
     rating_scale_meaning,
 )
 from webapp.forms import strip_control_characters
+from webapp.ordering import move_one_place
 from webapp.programmes.models import FINDING_KIND_LABELS, Finding, FindingKind, Programme
 from webapp.sessions.models import EventSession
 from webapp.tokens import is_feedback_code, new_feedback_code, new_url_token
@@ -282,13 +283,7 @@ def _sync_choice_options(question: Question, labels: list[str]) -> None:
 
 def move_question(question: Question, direction: str) -> None:
     """Swap a question with its neighbour; positions are renumbered 1..n."""
-    questions = list(question.form.questions)
-    index = questions.index(question)
-    target = index - 1 if direction == "up" else index + 1
-    if 0 <= target < len(questions):
-        questions[index], questions[target] = questions[target], questions[index]
-    for position, each in enumerate(questions, start=1):
-        each.position = position
+    move_one_place(list(question.form.questions), question, direction)
     db.session.commit()
 
 

@@ -90,8 +90,7 @@ def add_question(programme_id: int):
 @bp.route(f"{ORGANISER}/form/questions/<int:question_id>/edit", methods=["GET", "POST"])
 @managers_only
 def edit_question(programme_id: int, question_id: int):
-    programme = get_programme_or_404(programme_id)
-    question = services.get_question_or_404(services.get_form_or_404(programme), question_id)
+    programme, question = _programme_and_question_or_404(programme_id, question_id)
     has_answers = services.question_has_answers(question)
     form = QuestionForm(findings=programme.findings, kind_locked=has_answers, obj=question)
     if request.method == "GET":
@@ -114,8 +113,7 @@ def edit_question(programme_id: int, question_id: int):
 @bp.route(f"{ORGANISER}/form/questions/<int:question_id>/move", methods=["POST"])
 @managers_only
 def move_question(programme_id: int, question_id: int):
-    programme = get_programme_or_404(programme_id)
-    question = services.get_question_or_404(services.get_form_or_404(programme), question_id)
+    programme, question = _programme_and_question_or_404(programme_id, question_id)
     direction = request.form.get("direction")
     if ConfirmForm().validate_on_submit() and direction in {"up", "down"}:
         services.move_question(question, direction)
@@ -125,8 +123,7 @@ def move_question(programme_id: int, question_id: int):
 @bp.route(f"{ORGANISER}/form/questions/<int:question_id>/visibility", methods=["POST"])
 @managers_only
 def set_visibility(programme_id: int, question_id: int):
-    programme = get_programme_or_404(programme_id)
-    question = services.get_question_or_404(services.get_form_or_404(programme), question_id)
+    programme, question = _programme_and_question_or_404(programme_id, question_id)
     if ConfirmForm().validate_on_submit():
         hide = request.form.get("hidden") == "1"
         services.set_question_hidden(question, hide)
@@ -139,8 +136,7 @@ def set_visibility(programme_id: int, question_id: int):
 @bp.route(f"{ORGANISER}/form/questions/<int:question_id>/delete", methods=["GET", "POST"])
 @managers_only
 def delete_question(programme_id: int, question_id: int):
-    programme = get_programme_or_404(programme_id)
-    question = services.get_question_or_404(services.get_form_or_404(programme), question_id)
+    programme, question = _programme_and_question_or_404(programme_id, question_id)
     has_answers = services.question_has_answers(question)
     form = ConfirmForm()
     if not has_answers and form.validate_on_submit():
@@ -151,6 +147,11 @@ def delete_question(programme_id: int, question_id: int):
         return redirect(url_for("feedback.builder", programme_id=programme.id))
     return render_template("feedback/delete_question.html", programme=programme, question=question,
                            has_answers=has_answers, form=form)
+
+
+def _programme_and_question_or_404(programme_id: int, question_id: int):
+    programme = get_programme_or_404(programme_id)
+    return programme, services.get_question_or_404(services.get_form_or_404(programme), question_id)
 
 
 def _record_question(question, action: str) -> None:

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from flask import abort
 
 from webapp.extensions import db
+from webapp.ordering import move_one_place
 from webapp.programmes.models import Finding, FindingKind, Programme
 
 
@@ -95,13 +96,7 @@ def _clean(fields: dict) -> dict:
 
 def move_finding(finding: Finding, direction: str) -> None:
     """Swap a finding with its neighbour of the same kind; positions are renumbered 1..n."""
-    siblings = _siblings(finding.programme, finding.kind)
-    index = siblings.index(finding)
-    target = index - 1 if direction == "up" else index + 1
-    if 0 <= target < len(siblings):
-        siblings[index], siblings[target] = siblings[target], siblings[index]
-    for position, sibling in enumerate(siblings, start=1):
-        sibling.position = position
+    move_one_place(_siblings(finding.programme, finding.kind), finding, direction)
     db.session.commit()
 
 
