@@ -60,7 +60,9 @@ def app_config(database_url) -> dict:
 @pytest.fixture
 def app(database_url, app_config, tmp_path):
     # Emails without a MAIL_SERVER land in this test's own outbox, not instance/outbox/.
-    app = create_app(make_config(database_url, **{"MAIL_OUTBOX": str(tmp_path / "outbox"), **app_config}))
+    app = create_app(make_config(database_url, **{"MAIL_OUTBOX": str(tmp_path / "outbox"),
+                                                  "JOBS_STORAGE_URL": f"sqlite:///{tmp_path / 'jobs.sqlite'}",
+                                                  **app_config}))
     with app.app_context():
         if not SERVER_DATABASE_URL:
             db.create_all()
@@ -73,6 +75,19 @@ def app(database_url, app_config, tmp_path):
                 for table in reversed(db.metadata.sorted_tables):
                     connection.execute(table.delete())
         db.engine.dispose()
+
+
+@pytest.fixture
+def run_jobs(app):
+    """Run, as a worker would, every job waiting in this test's queue (a real Huey
+    SQLite queue); returns how many ran."""
+    from webapp.jobs import queue
+
+    def run() -> int:
+        with app.app_context():
+            return queue.run_pending()
+
+    return run
 
 
 @pytest.fixture
