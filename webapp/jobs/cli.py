@@ -9,6 +9,7 @@ import sys
 import click
 from flask import current_app
 from flask.cli import ScriptInfo, with_appcontext
+from werkzeug.serving import run_simple
 
 from webapp.jobs import outbox, queue
 
@@ -65,7 +66,7 @@ def serve_command(ctx: click.Context, host: str, port: int) -> None:
         command += ["--app", info.app_import_path]
     worker = subprocess.Popen([*command, "jobs", "work", "--workers", "1"])
     try:
-        app.run(host=host, port=port, threaded=True, use_reloader=False)
+        run_simple(host, port, app, threaded=True, use_reloader=False)
     finally:
         worker.terminate()
         try:
