@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import datetime, timezone
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -88,6 +89,8 @@ def run_pending(limit: int = 10_000) -> int:
         task = huey.dequeue()
         if task is None:
             break
+        # A retry due later goes back on Huey's schedule (as a worker does): not run now.
+        due_later = task.eta is not None and task.eta > datetime.now(timezone.utc).replace(tzinfo=None)
         huey.execute(task)
-        done += 1
+        done += not due_later
     return done
