@@ -11,7 +11,7 @@ from flask import abort
 from webapp.audit import AuditAction, record
 from webapp.extensions import db
 from webapp.ordering import move_one_place
-from webapp.programmes.models import Finding, FindingKind, Programme
+from webapp.programmes.models import DEFAULT_REMINDER_HOURS, Finding, FindingKind, Programme
 
 if TYPE_CHECKING:
     from webapp.auth.models import User
@@ -49,8 +49,10 @@ def get_finding_or_404(programme: Programme, finding_id: int) -> Finding:
     return finding
 
 
-def create_programme(title: str, summary: str = "", *, actor: User | None = None) -> Programme:
-    programme = Programme(title=title.strip(), summary=summary.strip(), slug=unique_slug(title))
+def create_programme(title: str, summary: str = "", *, reminder_hours: str = DEFAULT_REMINDER_HOURS,
+                     actor: User | None = None) -> Programme:
+    programme = Programme(title=title.strip(), summary=summary.strip(), slug=unique_slug(title),
+                          reminder_hours=reminder_hours)
     db.session.add(programme)
     db.session.flush()
     record(actor, AuditAction.PROGRAMME_CREATED, f"programme:{programme.id}", programme.title)
@@ -58,9 +60,12 @@ def create_programme(title: str, summary: str = "", *, actor: User | None = None
     return programme
 
 
-def update_programme(programme: Programme, title: str, summary: str, *, actor: User | None = None) -> None:
+def update_programme(programme: Programme, title: str, summary: str, *, reminder_hours: str | None = None,
+                     actor: User | None = None) -> None:
     programme.title = title.strip()
     programme.summary = summary.strip()
+    if reminder_hours is not None:
+        programme.reminder_hours = reminder_hours
     record(actor, AuditAction.PROGRAMME_CHANGED, f"programme:{programme.id}", programme.title)
     db.session.commit()
 

@@ -4,7 +4,8 @@ from flask_login import current_user
 
 from webapp.auth.access import managers_only, readers
 from webapp.programmes import services
-from webapp.programmes.forms import ConfirmForm, FindingForm, ProgrammeForm
+from webapp.programmes.forms import (ConfirmForm, FindingForm, ProgrammeForm, reminder_days_text,
+                                     reminder_hours_from_days)
 from webapp.programmes.models import FINDING_KIND_LABELS, FINDING_KIND_PLURALS, FindingKind
 
 bp = Blueprint("programmes", __name__, url_prefix="/organiser")
@@ -29,7 +30,8 @@ def index():
 def create():
     form = ProgrammeForm()
     if form.validate_on_submit():
-        programme = services.create_programme(form.title.data, form.summary.data or "", actor=current_user)
+        programme = services.create_programme(form.title.data, form.summary.data or "", actor=current_user,
+                                              reminder_hours=reminder_hours_from_days(form.reminder_days.data))
         flash(f"Programme “{programme.title}” created. Add its findings next.", "success")
         return redirect(url_for("programmes.show", programme_id=programme.id))
     return render_template("programmes/form.html", form=form, programme=None)
@@ -54,8 +56,11 @@ def show(programme_id: int):
 def edit(programme_id: int):
     programme = services.get_programme_or_404(programme_id)
     form = ProgrammeForm(obj=programme)
+    if request.method == "GET":
+        form.reminder_days.data = reminder_days_text(programme.reminder_hours_list)
     if form.validate_on_submit():
-        services.update_programme(programme, form.title.data, form.summary.data or "", actor=current_user)
+        services.update_programme(programme, form.title.data, form.summary.data or "", actor=current_user,
+                                  reminder_hours=reminder_hours_from_days(form.reminder_days.data))
         flash("Programme saved.", "success")
         return redirect(url_for("programmes.show", programme_id=programme.id))
     return render_template("programmes/form.html", form=form, programme=programme)
