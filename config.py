@@ -85,6 +85,8 @@ class Config:
     # The job queue (webapp/jobs): an SQLite file in instance/ unless set, e.g.
     # redis://127.0.0.1:6379/1 for several hosts and workers.
     JOBS_STORAGE_URL = os.environ.get("JOBS_STORAGE_URL")
+    # Apps and workers that share a storage and a name share one queue.
+    JOBS_QUEUE_NAME = os.environ.get("JOBS_QUEUE_NAME", "briefings")
     # A failed email is tried again after 30 s, 1 min, 2 min ... at most an hour apart,
     # JOBS_MAX_ATTEMPTS times in all (about 8 hours), then kept as failed for an admin.
     JOBS_MAX_ATTEMPTS = int(os.environ.get("JOBS_MAX_ATTEMPTS", "12"))

@@ -30,18 +30,18 @@ def init_app(app: Flask) -> None:
     url = app.config.get("JOBS_STORAGE_URL") or f"sqlite:///{Path(app.instance_path) / 'jobs.sqlite'}"
     app.config["JOBS_STORAGE_URL"] = url
     huey.storage.close()
-    huey.storage = _storage_for(url)
+    huey.storage = _storage_for(url, app.config["JOBS_QUEUE_NAME"])
     _app = app
 
 
-def _storage_for(url: str):
+def _storage_for(url: str, name: str):
     if url.startswith(("redis://", "rediss://", "unix://")):
         # A blocking read wakes a worker the moment a job arrives.
-        return RedisStorage(huey.name, url=url, blocking=True, read_timeout=1)
+        return RedisStorage(name, url=url, blocking=True, read_timeout=1)
     if url.startswith("sqlite:///"):
         filename = url.removeprefix("sqlite:///")
         Path(filename).parent.mkdir(parents=True, exist_ok=True)
-        return SqliteStorage(huey.name, filename=filename, timeout=15)
+        return SqliteStorage(name, filename=filename, timeout=15)
     raise ValueError(f"JOBS_STORAGE_URL must be sqlite:///FILE or redis://HOST:PORT/DB, not {url!r}")
 
 
@@ -86,6 +86,8 @@ def run_pending(limit: int = 10_000) -> int:
     worker does, without its threads). For tests and `flask jobs run-once`."""
     done = 0
     for _ in range(limit):
+        if not huey.pending_count():  # (Redis' dequeue would block a second on an empty queue)
+            break
         task = huey.dequeue()
         if task is None:
             break
