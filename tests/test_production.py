@@ -176,6 +176,8 @@ def test_gunicorn_serves_the_app_with_the_settings_file(database_url, tmp_path):
         assert body == "ok", log.read_text()
         assert headers["Strict-Transport-Security"].startswith("max-age=")
         assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+        assert headers["Cross-Origin-Opener-Policy"] == "same-origin"
+        assert "/" not in headers.get("Server", "")  # no version for a scanner to match
         # The first worker may answer before the arbiter has forked the second.
         while time.monotonic() < deadline and len(psutil.Process(server.pid).children()) < 2:
             time.sleep(0.2)
