@@ -16,6 +16,8 @@ from pathlib import Path
 
 from flask import current_app, g
 
+from webapp.text import clean_text, one_line
+
 log = logging.getLogger(__name__)
 
 
@@ -23,7 +25,8 @@ def new_message(to: str, subject: str) -> EmailMessage:
     message = EmailMessage()
     message["From"] = current_app.config["MAIL_SENDER"]
     message["To"] = to
-    message["Subject"] = subject
+    # A line break in a title would end the header (or fail the message): one line, cleaned.
+    message["Subject"] = one_line(subject).strip()
     message["Message-ID"] = make_msgid(domain=_sender_domain())
     message["Date"] = datetime.now(timezone.utc).strftime("%a, %d %b %Y %H:%M:%S +0000")
     return message

@@ -13,6 +13,7 @@ from webapp.bookings.services import has_real_email
 from webapp.calendar import booking_calendar
 from webapp.links import public_url
 from webapp.qr import qr_png
+from webapp.text import clean_text
 
 
 def manage_url(registration: Registration) -> str:
@@ -36,8 +37,12 @@ def _compose(registration: Registration, kind: str, subject: str, *, calendar: s
         qr_cid=qr_cid[1:-1] if qr_cid else None,
         **context,
     )
-    message.set_content(render_template(f"emails/{kind}.txt", **values))
-    message.add_alternative(render_template("emails/message.html", text_template=f"emails/{kind}.txt", **values),
+    # The text is rendered once, as plain text, and cleaned (webapp.text); the HTML part
+    # escapes all of it and links only our own addresses, never anything a person typed.
+    text = clean_text(render_template(f"emails/{kind}.txt", **values))
+    message.set_content(text)
+    message.add_alternative(render_template("emails/message.html", text=text,
+                                            links={values["manage_url"], values["checkin_url"]}, **values),
                             subtype="html")
     if ticket:
         html_part = message.get_payload()[1]

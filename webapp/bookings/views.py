@@ -3,6 +3,7 @@ the organisers' attendee lists."""
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import session as browser_session
 from flask_login import current_user
 
 from webapp.auth.access import managers_only
@@ -40,14 +41,25 @@ def register(session_id: int):
             reason = str(error)
         else:
             emails.send_for(result.outcome, result.registration)
-            if result.outcome == "already_booked":
-                return render_template("bookings/already_booked.html", session=session,
-                                       email=result.registration.email)
-            return redirect(url_for("bookings.manage", token=result.registration.booking_token, new=1))
+            # The same answer whatever happened (a place, the waiting list, or a booking
+            # that already existed): whoever typed an address learns nothing about its
+            # owner, and the booking's link goes to that address only.
+            browser_session[EMAILED] = result.registration.email
+            return redirect(url_for("bookings.check_your_email", session_id=session.id))
     status = 200
     if reason and request.method == "POST":
         status = 409
     return render_template("bookings/register.html", session=session, form=form, reason=reason), status
+
+
+EMAILED = "booking_emailed"  # in the signed session cookie: where the last booking email went
+
+
+@bp.route("/sessions/<int:session_id>/register/sent")
+def check_your_email(session_id: int):
+    session = _public_session_or_404(session_id)
+    return render_template("bookings/check_your_email.html", session=session,
+                           email=browser_session.get(EMAILED)), 200, {"Cache-Control": "no-store"}
 
 
 def _manage_context(registration):
