@@ -46,10 +46,32 @@ class Config:
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", True)
     RATELIMIT_HEADERS_ENABLED = False
-    LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "5 per minute;20 per hour")
-    # Generous: a whole room of phones may share one address behind the venue's NAT.
-    FEEDBACK_RATE_LIMIT = os.environ.get("FEEDBACK_RATE_LIMIT", "300 per minute")
-    BOOKING_RATE_LIMIT = os.environ.get("BOOKING_RATE_LIMIT", "60 per minute")
+    # Redis down: count in this process (with a logged warning) rather than refuse people.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True
+    # Networks (CIDR, comma-separated) that are the organisation's own internet gateways:
+    # no per-address ceiling applies to them (the per-person limits still do).
+    RATELIMIT_EXEMPT_NETWORKS = _env_list("RATELIMIT_EXEMPT_NETWORKS")
+    # Sign-in, counted before the password is checked. Per address: an office of
+    # organisers behind one gateway signs in at 9:00, so a ceiling, not a lock.
+    LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "30 per minute;300 per hour")
+    # Per account (the email typed), whoever and wherever the attempts come from.
+    LOGIN_ACCOUNT_RATE_LIMIT = os.environ.get("LOGIN_ACCOUNT_RATE_LIMIT", "5 per minute;20 per hour")
+    # Feedback, per address: a room of 180, or a webinar of 5,000 staff, on one network.
+    FEEDBACK_RATE_LIMIT = os.environ.get("FEEDBACK_RATE_LIMIT", "3000 per minute")
+    # Feedback, per device: one response, then "give another response" for a shared phone.
+    FEEDBACK_DEVICE_RATE_LIMIT = os.environ.get("FEEDBACK_DEVICE_RATE_LIMIT", "10 per 10 minutes;30 per day")
+    # Unknown feedback codes typed or guessed (/f/<code> and /f?code=): per device, and
+    # an organisation-sized ceiling per address. Only codes that do not exist count.
+    FEEDBACK_CODE_DEVICE_RATE_LIMIT = os.environ.get("FEEDBACK_CODE_DEVICE_RATE_LIMIT", "20 per 10 minutes")
+    FEEDBACK_CODE_RATE_LIMIT = os.environ.get("FEEDBACK_CODE_RATE_LIMIT", "600 per 10 minutes")
+    # Booking, per address: the all-staff email makes an organisation book at once.
+    BOOKING_RATE_LIMIT = os.environ.get("BOOKING_RATE_LIMIT", "1200 per minute")
+    # Booking, per device (a shared office PC books for a few colleagues) and per email.
+    BOOKING_DEVICE_RATE_LIMIT = os.environ.get("BOOKING_DEVICE_RATE_LIMIT", "10 per 10 minutes;30 per day")
+    BOOKING_EMAIL_RATE_LIMIT = os.environ.get("BOOKING_EMAIL_RATE_LIMIT", "5 per 10 minutes;20 per day")
+    # Booking, per email domain, except the ALLOWED_EMAIL_DOMAINS: invented addresses.
+    BOOKING_DOMAIN_RATE_LIMIT = os.environ.get("BOOKING_DOMAIN_RATE_LIMIT", "1000 per 10 minutes")
 
     # OWASP (2025): scrypt with N=2^17, r=8, p=1. Werkzeug's default N=2^15 is below it.
     PASSWORD_HASH_METHOD = "scrypt:131072:8:1"
