@@ -49,6 +49,8 @@ class Config:
     # Redis down: count in this process (with a logged warning) rather than refuse people.
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     RATELIMIT_SWALLOW_ERRORS = True
+    # A Redis that does not answer is given up on within a second, not after TCP's minutes.
+    RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 1}
     # Networks (CIDR, comma-separated) that are the organisation's own internet gateways:
     # no per-address ceiling applies to them (the per-person limits still do).
     RATELIMIT_EXEMPT_NETWORKS = _env_list("RATELIMIT_EXEMPT_NETWORKS")
