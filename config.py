@@ -77,11 +77,18 @@ class Config:
 
     # OWASP (2025): scrypt with N=2^17, r=8, p=1. Werkzeug's default N=2^15 is below it.
     PASSWORD_HASH_METHOD = "scrypt:131072:8:1"
+    # Each check is ~1 s of CPU and 128 MiB: at most this many at once per worker process
+    # (the rest wait up to PASSWORD_CHECK_WAIT_SECONDS, then are asked to try again).
+    PASSWORD_CHECKS_AT_ONCE = int(os.environ.get("PASSWORD_CHECKS_AT_ONCE", "2"))
+    PASSWORD_CHECK_WAIT_SECONDS = float(os.environ.get("PASSWORD_CHECK_WAIT_SECONDS", "10"))
+    # Admins must use a second factor (TOTP from an authenticator app) when set.
+    REQUIRE_ADMIN_MFA = _env_bool("REQUIRE_ADMIN_MFA")
 
     # Cookies: Flask's defaults set none of these.
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = False
+    # Also the absolute lifetime of an organiser's sign-in: activity never extends it.
     PERMANENT_SESSION_LIFETIME = timedelta(hours=int(os.environ.get("SESSION_HOURS", "8")))
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
