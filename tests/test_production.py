@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 import uuid
 from pathlib import Path
@@ -177,6 +178,12 @@ def test_gunicorn_serves_the_app_with_the_settings_file(database_url, tmp_path):
                 assert server.poll() is None, log.read_text()
                 time.sleep(0.2)
         assert json.loads(body)["status"] == "ok", log.read_text()
+        secret = "Abcdefghijklmnopqrstuvwxyz0123456789_-ABCDE"  # shaped like a booking token
+        for path in (f"/booking/{secret}", f"/checkin/{secret}", f"/account/setup/{secret}"):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5)
+            except urllib.error.HTTPError:
+                pass
         assert headers["Strict-Transport-Security"].startswith("max-age=")
         assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
         assert headers["Cross-Origin-Opener-Policy"] == "same-origin"
@@ -194,6 +201,9 @@ def test_gunicorn_serves_the_app_with_the_settings_file(database_url, tmp_path):
     assert "Control socket" not in output  # one path per user: two services would fight over it
     # No client address and no query string in the access log.
     assert "127.0.0.1" not in access[0] and "secret" not in access[0]
+    # Tokens are masked, in the access log and everywhere else.
+    assert secret not in output and "GET /booking/[token] HTTP/1.1" in output, output
+    assert "/checkin/[token]" in output and "/account/setup/[token]" in output
 
 
 # --- rate limits shared through Redis -----------------------------------------------------
@@ -336,3 +346,13 @@ class TestRedisUnreachable:
         assert health.json["status"] == "degraded"
         assert health.json["checks"]["database"]["ok"] is True
         assert health.json["checks"]["redis"]["ok"] is False
+
+
+def test_tokens_are_masked_in_the_apps_own_log_lines(app, caplog):
+    token = "Zyxwvutsrqponmlkjihgfedcba9876543210_-QWERT"
+    with caplog.at_level(logging.INFO):
+        logging.getLogger("webapp.bookings").warning("Could not open /booking/%s for %s", token, "a person")
+        logging.getLogger("werkzeug").info('127.0.0.1 - - "GET /checkin/%s HTTP/1.1" 404 -' % token)
+        logging.getLogger("webapp").info("invite link %s", f"https://x.example/account/setup/{token}")
+    assert token not in caplog.text
+    assert caplog.text.count("[token]") == 3
