@@ -145,3 +145,38 @@ def test_any_unicode_through_every_public_field_into_every_export(app, client, d
     _assert_files_open(_downloads(client, app, demo), tmp_path / "outbox")
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(Response.id))) >= 1
+
+
+def test_line_breaks_and_controls_in_organiser_text_are_neutralised_everywhere(app, client, login_as, tmp_path):
+    """A title or venue with a line break (a crafted POST: the browser's box has none)
+    would end an email header or a calendar line; controls would break the workbook."""
+    from tests.booking_helpers import make_session
+    from webapp.programmes.models import Programme
+    from webapp.sessions.models import EventSession
+
+    programme_session = make_session(app)  # a programme to add the session to
+    with app.app_context():
+        programme_id = db.session.get(EventSession, programme_session).programme_id
+    login_as(Role.ORGANISER)
+    url = f"/organiser/programmes/{programme_id}/sessions/new"
+    from tests.booking_helpers import csrf_from
+
+    data = {"title": "Evening\r\nBcc: victim@example.org\x1b[31m", "day": "2030-07-01", "start_time": "18:00",
+            "end_time": "20:00", "venue": "Castlemilk\nHub\ufffe", "address": "1 Main Street\r\nGlasgow",
+            "locality": "South\x07", "capacity": "120", "facilitators": "", "booking_opens_at": "",
+            "booking_closes_at": "", "feedback_opens_at": "", "feedback_closes_at": "", "notes": ""}
+    response = client.post(url, data={"csrf_token": csrf_from(client.get(url).get_data(as_text=True)), **data})
+    assert response.status_code == 302
+    with app.app_context():
+        session = db.session.scalar(sa.select(EventSession).where(EventSession.title.like("Evening%")))
+        assert (session.title, session.venue, session.locality) == (
+            "Evening Bcc: victim@example.org[31m", "Castlemilk Hub", "South")
+        session_id = session.id
+        assert db.session.get(Programme, programme_id)
+    booker = app.test_client()
+    assert book_via_http(booker, session_id, person(7)).status_code == 302
+    [message_file] = [p for p in (tmp_path / "outbox").glob("*.eml")]
+    message = email.message_from_bytes(message_file.read_bytes(), policy=email.policy.default)
+    assert message["Subject"] == "Booking confirmed: Evening Bcc: victim@example.org[31m"
+    assert message["Bcc"] is None
+    _assert_files_open(_downloads(client, app, programme_id), tmp_path / "outbox")
