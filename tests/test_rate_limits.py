@@ -133,3 +133,21 @@ def test_a_refused_booking_keeps_every_answer_and_says_when_to_try_again(app):
     assert "Press Book my place in " in page and "Everything you typed is still here" in page
     assert 'value="Ada &lt;Lovelace&gt;"' in page and "Hearing loop, please</textarea>" in page
     assert 'value="person2@example.org"' in page
+
+
+def test_guessing_feedback_codes_is_limited_but_typing_the_right_one_is_not(app, demo):
+    from webapp.tokens import FEEDBACK_CODE_LENGTH, new_feedback_code
+
+    assert FEEDBACK_CODE_LENGTH == 8 and len(new_feedback_code()) == 8
+    code = open_feedback(app, demo)
+    room = app.test_client()
+    assert all(room.get(f"/f/{code}", environ_base=GATEWAY).status_code == 200 for _ in range(40))
+    guesser = app.test_client()
+    statuses = [guesser.get(f"/f?code=GUESS{n:03d}" if n % 2 else f"/f/GUESS{n:03d}",
+                            environ_base=GATEWAY).status_code for n in range(25)]
+    assert statuses == [404] * 20 + [429] * 5
+    page = guesser.get("/f?code=GUESS999", environ_base=GATEWAY)
+    assert page.status_code == 429 and "then try again" in page.get_data(as_text=True)
+    assert 0 < int(page.headers["Retry-After"]) <= 600
+    # The room on the same network is not held up by one guesser.
+    assert room.get(f"/f/{code}", environ_base=GATEWAY).status_code == 200

@@ -311,8 +311,8 @@ def feedback_code_taken(code: str) -> bool:
 
 
 def unique_feedback_code(attempts: int = 20) -> str:
-    """A code no session uses yet. 31^6 (~887 million) codes make a clash rare; the
-    unique constraint still guards the race between this check and the INSERT."""
+    """A code no session uses yet. 23^8 (~78 billion) codes (webapp.tokens) make a clash
+    rare; the unique constraint still guards the race between this check and the INSERT."""
     for _ in range(attempts):
         code = new_feedback_code()
         if not feedback_code_taken(code):

@@ -237,9 +237,12 @@ def _unknown_code(response) -> bool:
 
 # Guessing codes: only lookups of codes that do not exist count, per device and (an
 # organisation-sized ceiling) per address, so a room typing its code is never held up.
+# Shared by /f?code= and /f/<code>: one count of guesses, whichever way they come.
 _code_limits = [
-    limiter.limit(_setting("FEEDBACK_CODE_DEVICE_RATE_LIMIT"), key_func=device_key, deduct_when=_unknown_code),
-    limiter.limit(_setting("FEEDBACK_CODE_RATE_LIMIT"), deduct_when=_unknown_code, exempt_when=exempt_address),
+    limiter.shared_limit(_setting("FEEDBACK_CODE_DEVICE_RATE_LIMIT"), scope="feedback-code-device",
+                         key_func=device_key, deduct_when=_unknown_code),
+    limiter.shared_limit(_setting("FEEDBACK_CODE_RATE_LIMIT"), scope="feedback-code-address",
+                         deduct_when=_unknown_code, exempt_when=exempt_address),
 ]
 
 
