@@ -63,6 +63,8 @@ class Config:
     FEEDBACK_RATE_LIMIT = os.environ.get("FEEDBACK_RATE_LIMIT", "3000 per minute")
     # Feedback, per device: one response, then "give another response" for a shared phone.
     FEEDBACK_DEVICE_RATE_LIMIT = os.environ.get("FEEDBACK_DEVICE_RATE_LIMIT", "10 per 10 minutes;30 per day")
+    # A session takes at most this many responses per place (plus 10): more than the room.
+    FEEDBACK_RESPONSES_PER_PLACE = float(os.environ.get("FEEDBACK_RESPONSES_PER_PLACE", "1.5"))
     # Unknown feedback codes typed or guessed (/f/<code> and /f?code=): per device, and
     # an organisation-sized ceiling per address. Only codes that do not exist count.
     FEEDBACK_CODE_DEVICE_RATE_LIMIT = os.environ.get("FEEDBACK_CODE_DEVICE_RATE_LIMIT", "20 per 10 minutes")

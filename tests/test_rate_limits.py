@@ -151,3 +151,23 @@ def test_guessing_feedback_codes_is_limited_but_typing_the_right_one_is_not(app,
     assert 0 < int(page.headers["Retry-After"]) <= 600
     # The room on the same network is not held up by one guesser.
     assert room.get(f"/f/{code}", environ_base=GATEWAY).status_code == 200
+
+
+def test_a_session_takes_no_more_responses_than_its_places_allow(app, demo):
+    """Many clients (each its own device, on many networks) cannot pile hundreds of
+    responses onto one session: 1.5 per place, plus 10, then the answers are kept and
+    the person told to see the organiser."""
+    from tests.feedback_helpers import first_session
+
+    code = open_feedback(app, demo)
+    with app.app_context():
+        first_session(demo).capacity = 10
+        db.session.commit()
+    answers = complete_answers(app, demo, comment="Still here after a refusal")
+    statuses = [_send_feedback(app, code, answers, environ={"REMOTE_ADDR": f"203.0.113.{n}"}).status_code
+                for n in range(27)]
+    assert statuses == [200] * 25 + [409] * 2
+    page = _send_feedback(app, code, answers).get_data(as_text=True)
+    assert "more responses than it has places" in page and "Still here after a refusal</textarea>" in page
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(Response.id))) == 25

@@ -305,13 +305,19 @@ def respond(code: str):
         key, send_again = services.new_submission_key(), True
     if send_again or submission.errors:
         return _phone_form(session, form, questions, key, submission, send_again)
+    if services.at_response_ceiling(session):
+        current_app.logger.warning("Feedback refused: session %s has reached its ceiling of responses", session.id)
+        response = _phone_form(session, form, questions, key, submission, session_full=True)
+        response.status_code = 409
+        return response
 
     services.store_response(session.id, key, submission.rows)
     browser_session[SENT_FROM_HERE] = canonical
     return _no_store(render_template("feedback/thanks.html", session_title=session.title, submission=submission))
 
 
-def _phone_form(session, form, questions, key, submission=None, send_again=False, wait=None):
+def _phone_form(session, form, questions, key, submission=None, send_again=False, wait=None,
+                session_full=False):
     if submission is None:
         fields = _blank_questions_html(form)
         submission = services.Submission()
@@ -327,6 +333,7 @@ def _phone_form(session, form, questions, key, submission=None, send_again=False
         submission=submission,
         send_again=send_again,
         wait=wait,
+        session_full=session_full,
     ))
 
 
