@@ -48,18 +48,51 @@ class Config:
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", True)
     RATELIMIT_HEADERS_ENABLED = False
-    LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "5 per minute;20 per hour")
-    # Generous: a whole room of phones may share one address behind the venue's NAT.
-    FEEDBACK_RATE_LIMIT = os.environ.get("FEEDBACK_RATE_LIMIT", "300 per minute")
-    BOOKING_RATE_LIMIT = os.environ.get("BOOKING_RATE_LIMIT", "60 per minute")
+    # Redis down: count in this process (with a logged warning) rather than refuse people.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True
+    # A Redis that does not answer is given up on within a second, not after TCP's minutes.
+    RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 1}
+    # Networks (CIDR, comma-separated) that are the organisation's own internet gateways:
+    # no per-address ceiling applies to them (the per-person limits still do).
+    RATELIMIT_EXEMPT_NETWORKS = _env_list("RATELIMIT_EXEMPT_NETWORKS")
+    # Sign-in, counted before the password is checked. Per address: an office of
+    # organisers behind one gateway signs in at 9:00, so a ceiling, not a lock.
+    LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "30 per minute;300 per hour")
+    # Per account (the email typed), whoever and wherever the attempts come from.
+    LOGIN_ACCOUNT_RATE_LIMIT = os.environ.get("LOGIN_ACCOUNT_RATE_LIMIT", "5 per minute;20 per hour")
+    # Feedback, per address: a room of 180, or a webinar of 5,000 staff, on one network.
+    FEEDBACK_RATE_LIMIT = os.environ.get("FEEDBACK_RATE_LIMIT", "3000 per minute")
+    # Feedback, per device: one response, then "give another response" for a shared phone.
+    FEEDBACK_DEVICE_RATE_LIMIT = os.environ.get("FEEDBACK_DEVICE_RATE_LIMIT", "10 per 10 minutes;30 per day")
+    # A session takes at most this many responses per place (plus 10): more than the room.
+    FEEDBACK_RESPONSES_PER_PLACE = float(os.environ.get("FEEDBACK_RESPONSES_PER_PLACE", "1.5"))
+    # Unknown feedback codes typed or guessed (/f/<code> and /f?code=): per device, and
+    # an organisation-sized ceiling per address. Only codes that do not exist count.
+    FEEDBACK_CODE_DEVICE_RATE_LIMIT = os.environ.get("FEEDBACK_CODE_DEVICE_RATE_LIMIT", "20 per 10 minutes")
+    FEEDBACK_CODE_RATE_LIMIT = os.environ.get("FEEDBACK_CODE_RATE_LIMIT", "600 per 10 minutes")
+    # Booking, per address: the all-staff email makes an organisation book at once.
+    BOOKING_RATE_LIMIT = os.environ.get("BOOKING_RATE_LIMIT", "1200 per minute")
+    # Booking, per device (a shared office PC books for a few colleagues) and per email.
+    BOOKING_DEVICE_RATE_LIMIT = os.environ.get("BOOKING_DEVICE_RATE_LIMIT", "10 per 10 minutes;30 per day")
+    BOOKING_EMAIL_RATE_LIMIT = os.environ.get("BOOKING_EMAIL_RATE_LIMIT", "5 per 10 minutes;20 per day")
+    # Booking, per email domain, except the ALLOWED_EMAIL_DOMAINS: invented addresses.
+    BOOKING_DOMAIN_RATE_LIMIT = os.environ.get("BOOKING_DOMAIN_RATE_LIMIT", "1000 per 10 minutes")
 
     # OWASP (2025): scrypt with N=2^17, r=8, p=1. Werkzeug's default N=2^15 is below it.
     PASSWORD_HASH_METHOD = "scrypt:131072:8:1"
+    # Each check is ~1 s of CPU and 128 MiB: at most this many at once per worker process
+    # (the rest wait up to PASSWORD_CHECK_WAIT_SECONDS, then are asked to try again).
+    PASSWORD_CHECKS_AT_ONCE = int(os.environ.get("PASSWORD_CHECKS_AT_ONCE", "2"))
+    PASSWORD_CHECK_WAIT_SECONDS = float(os.environ.get("PASSWORD_CHECK_WAIT_SECONDS", "10"))
+    # Admins must use a second factor (TOTP from an authenticator app) when set.
+    REQUIRE_ADMIN_MFA = _env_bool("REQUIRE_ADMIN_MFA")
 
     # Cookies: Flask's defaults set none of these.
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = False
+    # Also the absolute lifetime of an organiser's sign-in: activity never extends it.
     PERMANENT_SESSION_LIFETIME = timedelta(hours=int(os.environ.get("SESSION_HOURS", "8")))
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"

@@ -101,7 +101,7 @@ def start_gunicorn(port: int, env: dict) -> subprocess.Popen:
     while time.monotonic() < deadline:
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
-                if response.read() == b"ok":
+                if response.status == 200:
                     return server
         except OSError:
             time.sleep(0.2)

@@ -11,7 +11,7 @@ loaded with the demo (one session's feedback window opened). The access log is o
 itself. A PostgreSQL database named in --database-url is created for the run and dropped
 after it; it must not exist beforehand (the bench never touches a database it did not
 create). Then, on the same server, with the same clients:
-  1. a trivial endpoint (/healthz: "ok" after SELECT 1), as the ceiling of this server on
+  1. a trivial endpoint (/healthz: a small JSON body after SELECT 1), as the ceiling of this server on
      this machine;
   2. the room: each client, in a closed loop, GETs /f/<code> as a new phone (no cookies)
      and POSTs a complete valid response with the page's CSRF token, session cookie and
@@ -161,7 +161,7 @@ def request(connection: http.client.HTTPConnection, method: str, path: str, body
 def get_ok(connection: http.client.HTTPConnection, path: str) -> None:
     try:
         response = request(connection, "GET", path)
-        if response.status != 200 or response.body != b"ok":
+        if response.status != 200:
             raise RuntimeError(f"{path} answered {response.status}")
     finally:
         connection.close()
@@ -262,7 +262,7 @@ def run_bench(args: argparse.Namespace, database_url: str) -> dict:
 
     def trivial(connection: http.client.HTTPConnection) -> None:
         response = request(connection, "GET", "/healthz")
-        if response.status != 200 or response.body != b"ok":
+        if response.status != 200:
             raise RuntimeError(f"healthz answered {response.status}")
 
     form_path = f"/f/{code}"

@@ -115,4 +115,4 @@ def test_viewers_never_reach_management_pages():
     for endpoint, _rule, method in ORGANISER_RULES:
         allowed = _APP.view_functions[endpoint].allowed_roles
         if method != "GET":
-            assert Role.VIEWER not in allowed or endpoint == "auth.change_password", endpoint
+            assert Role.VIEWER not in allowed or endpoint in {"auth.change_password", "auth.two_factor_setup"}, endpoint

@@ -114,7 +114,7 @@ def test_change_password_validation_keeps_the_page(client, auth, make_user):
         token_url="/organiser/account/password")
     body = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert "Password must be between 8 and 256 characters" in body
+    assert "Password must be between 12 and 256 characters" in body
     assert "The two new passwords do not match" in body
 
 
@@ -177,21 +177,15 @@ def test_logout_needs_a_post_with_a_token(client, auth, make_user):
 class TestLoginRateLimit:
     @pytest.fixture
     def app_config(self):
-        return {"LOGIN_RATE_LIMIT": "3 per minute"}
+        return {"LOGIN_RATE_LIMIT": "3 per minute", "LOGIN_ACCOUNT_RATE_LIMIT": "100 per minute"}
 
-    def test_failed_logins_are_rate_limited(self, client, auth, make_user):
+    def test_attempts_from_one_address_are_rate_limited(self, client, auth, make_user):
         user = make_user(Role.ORGANISER)
         for _ in range(3):
             assert auth.login(user.email, "wrong").status_code == 200
         response = auth.login(user.email)  # even the right password now waits
         assert response.status_code == 429
         assert b"Wait a minute" in response.data
-
-    def test_successful_logins_do_not_count(self, app, make_user):
-        user = make_user(Role.ORGANISER)
-        for _ in range(5):
-            device = app.test_client()
-            assert post_form(device, "/login", {"email": user.email, "password": PASSWORD}).status_code == 302
 
 
 def test_passwords_are_hashed_with_the_configured_method(app, make_user):
@@ -219,7 +213,7 @@ def test_users_page_is_for_admins(client, login_as):
 
 
 def test_account_service_rules(app_ctx):
-    with pytest.raises(services.AccountError, match="at least 8"):
+    with pytest.raises(services.AccountError, match="at least 12"):
         services.create_user("a@example.org", "short", Role.ORGANISER)
     with pytest.raises(services.AccountError, match="Role must be"):
         services.create_user("a@example.org", PASSWORD, "superuser")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 from datetime import timedelta
 
 import pytest
@@ -222,7 +223,7 @@ def test_mail_failure_never_loses_the_booking(app, client, caplog, run_jobs):
     response = book_via_http(client, session_id, person(1))
     assert response.status_code == 302
     page = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "You’re booked" in page and "We will email person1@example.org" in page
+    assert "Check your email" in page and "We will email" in page
     with caplog.at_level(logging.WARNING, logger="webapp.jobs"):
         run_jobs()
     assert "failed, attempt 1" in caplog.text and "person1@example.org" not in caplog.text
@@ -246,3 +247,25 @@ def test_without_mail_server_messages_go_to_the_outbox(app, client, tmp_path, ru
     message = email.message_from_bytes(files[0].read_bytes(), policy=email.policy.default)
     assert message["To"] == "person1@example.org"
     assert str(_calendar(message)["METHOD"]) == "PUBLISH"
+
+
+PHISHING_NAME = '<a href="https://evil.example">Confirm here</a>'
+
+
+def test_typed_text_is_never_markup_or_a_link_in_the_html_email(app, client, smtp_server, run_jobs):
+    session_id = make_session(app, capacity=1)
+    book_via_http(client, session_id, person(2))  # takes the only place: the next one waits
+    for n, kind in ((1, "waiting"), (1, "link again")):
+        book_via_http(client, session_id, person(n, name=PHISHING_NAME, team="https://evil.example/team",
+                                                  access_requirements="line one\nhttps://evil.example/x"))
+    run_jobs()
+    messages = smtp_server.to("person1@example.org")
+    assert len(messages) == 2
+    registration = _registration(app, "person1@example.org")
+    for message in messages:
+        html = message.get_body(("html",)).get_content()
+        assert "evil.example" not in html.replace("&lt;a href=&#34;https://evil.example&#34;&gt;", "")
+        assert "&lt;a href=" in html and "<a href=\"https://evil" not in html
+        links = re.findall(r'<a href="([^"]*)"', html)
+        assert links == [f"https://briefings.example.org/booking/{registration.booking_token}"]
+        assert PHISHING_NAME in message.get_body(("plain",)).get_content()  # plain text shows it as typed

@@ -22,21 +22,30 @@ def _count(app, session_id):
         return db.session.get(EventSession, session_id).confirmed_count
 
 
+def _without_csrf(page: str) -> str:
+    import re
+
+    return re.sub(r'name="csrf_token"[^>]*>', "", page)
+
+
 def _book(app, session_id, n, **overrides):
     with app.app_context():
         result = services.book(db.session.get(EventSession, session_id), **person(n, **overrides))
         return result.outcome, result.registration.booking_token
 
 
-def test_booking_form_books_a_place_and_shows_the_manage_page(app, client):
+def test_booking_form_books_a_place_and_says_to_check_the_email(app, client):
     session_id = make_session(app, capacity=2)
     response = book_via_http(client, session_id, person(1, email="  Ada@Example.ORG "))
     assert response.status_code == 302
-    assert response.headers["Location"].startswith("/booking/")
+    assert response.headers["Location"] == f"/sessions/{session_id}/register/sent"
     page = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "You’re booked" in page and "Check-in ticket" in page
+    assert "Check your email" in page and "ada@example.org" in page
     status, token = _registrations(app, session_id)["ada@example.org"]
     assert status == "confirmed" and len(token) >= 22  # >= 128 bits, URL-safe
+    assert token not in page
+    page = client.get(f"/booking/{token}?new=1").get_data(as_text=True)
+    assert "You’re booked" in page and "Check-in ticket" in page
     assert _count(app, session_id) == 1
 
 
@@ -46,19 +55,25 @@ def test_full_session_offers_the_waiting_list(app, client):
     page = client.get(f"/sessions/{session_id}/register").get_data(as_text=True)
     assert "This session is full" in page and "Join the waiting list" in page
     response = book_via_http(client, session_id, person(2))
-    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert response.headers["Location"] == f"/sessions/{session_id}/register/sent"
+    status, token = _registrations(app, session_id)["person2@example.org"]
+    assert status == "waiting"
+    page = client.get(f"/booking/{token}?new=1").get_data(as_text=True)
     assert "You’re on the waiting list" in page and "number 1 on the waiting list" in page
-    assert _registrations(app, session_id)["person2@example.org"][0] == "waiting"
     assert _count(app, session_id) == 1
 
 
-def test_duplicate_booking_says_already_booked_and_keeps_one(app, client):
+def test_duplicate_booking_answers_exactly_as_a_new_one_and_keeps_one(app, client):
+    """Someone typing another person's address cannot tell whether that person has
+    booked: the answer (status, redirect, page) is the same as for a new booking."""
     session_id = make_session(app, capacity=5)
-    book_via_http(client, session_id, person(1))
-    response = book_via_http(client, session_id, person(1, email="PERSON1@example.org", name="Someone else"))
-    assert response.status_code == 200
-    page = response.get_data(as_text=True)
-    assert "You are already booked on this session" in page
+    first = book_via_http(client, session_id, person(1))
+    first_page = client.get(first.headers["Location"]).get_data(as_text=True)
+    stranger = app.test_client()
+    response = book_via_http(stranger, session_id, person(1, email="PERSON1@example.org", name="Someone else"))
+    assert (response.status_code, response.headers["Location"]) == (first.status_code, first.headers["Location"])
+    page = stranger.get(response.headers["Location"]).get_data(as_text=True)
+    assert _without_csrf(page) == _without_csrf(first_page)
     assert "/booking/" not in page  # the link goes by email only, never to whoever typed the address
     assert len(_registrations(app, session_id)) == 1
     assert _count(app, session_id) == 1

@@ -27,7 +27,7 @@ def test_create_with_piped_password(runner, app):
 
 def test_refuses_short_password_duplicate_and_bad_role(runner, app):
     result = runner.invoke(args=["users", "create", "a@example.org"], input="short\n")
-    assert result.exit_code != 0 and "at least 8 characters" in result.output
+    assert result.exit_code != 0 and "at least 12 characters" in result.output
     runner.invoke(args=["users", "create", "a@example.org"], input="long enough pass\n")
     result = runner.invoke(args=["users", "create", "a@example.org"], input="long enough pass\n")
     assert result.exit_code != 0 and "already exists" in result.output

@@ -363,13 +363,19 @@ class TestRateLimit:
     def app_config(self):
         return {"FEEDBACK_RATE_LIMIT": "3 per minute"}
 
-    def test_over_the_limit_is_a_429_that_says_wait_a_minute(self, app, client, demo):
+    def test_over_the_limit_keeps_every_answer_and_says_when_to_send_again(self, app, client, demo):
         code = open_feedback(app, demo)
         html = get_form(client, code)
         statuses = [client.post(f"/f/{code}", data=form_fields(html)).status_code for _ in range(4)]
         assert statuses == [200, 200, 200, 429]
-        response = client.post(f"/f/{code}", data=form_fields(html))
-        assert "Wait a minute" in response.get_data(as_text=True)
+        answers = complete_answers(app, demo, comment="Kept when refused")
+        response = client.post(f"/f/{code}", data={**form_fields(html), **answers})
+        page = response.get_data(as_text=True)
+        assert response.status_code == 429 and 0 < int(response.headers["Retry-After"]) <= 60
+        assert "Press Send again in " in page and "Everything you typed is still here" in page
+        assert "Kept when refused</textarea>" in page
+        for value in answers.values():
+            assert f'value="{value}" checked' in page or value == "Kept when refused"
         # Reading the form is not limited: only sending is.
         assert client.get(f"/f/{code}").status_code == 200
 

@@ -62,10 +62,16 @@ PAYLOADS = {
     "wrong_type": ["a", "b"],
     "invalid_utf8": Raw(b"caf\xe9 \xff\xfe"),
     "lone_surrogate": Raw(b"\xed\xa0\x80 half a pair"),
+    # Issue 12: characters XML 1.0 forbids (one broke every workbook), C1 controls, a line
+    # break into an email header, and a link sent live inside the HTML email.
+    "xml_forbidden": "answer \ufffe\uffff\ufdd0\U0001fffe end",
+    "c1_controls": "next\x85line \x9b31m csi",
+    "header_injection": "Title\r\nBcc: victim@example.org",
+    "phishing_link": '<a href="https://evil.example">Confirm here</a>',
 }
 
 # After a success with one of these, the next page is checked for escaping too.
-ESCAPING_PAYLOADS = ("script", "html", "attribute_breakout")
+ESCAPING_PAYLOADS = ("script", "html", "attribute_breakout", "phishing_link")
 
 # Markers that a page is a clear refusal (an error message on the form, or a plain page).
 REFUSALS = ("There is a problem", "govuk-error-message", "No session has that code", "Page not found",
@@ -366,19 +372,22 @@ def _check_response(client, form, response, fields, target, world, where):
 
 
 def _assert_escaped(body: str, where: str):
-    for raw in ("<script>alert", "<img src=x", 'onerror="alert', '" autofocus onfocus="alert'):
+    for raw in ("<script>alert", "<img src=x", 'onerror="alert', '" autofocus onfocus="alert',
+                '<a href="https://evil.example"'):
         assert raw not in body, f"{where}: {raw!r} unescaped"
 
 
 def _assert_nothing_stored_raw():
-    """No control characters reached the database, in any text column of any table."""
+    """No control characters, nor any character XML forbids, reached the database, in any
+    text column of any table (webapp.text.UNSAFE_CHARACTERS)."""
+    from webapp.text import UNSAFE_CHARACTERS
+
     for table in db.metadata.sorted_tables:
         for column in table.columns:
             if isinstance(column.type, (sa.String, sa.Text)):
                 values = db.session.execute(sa.select(column).where(column.is_not(None))).scalars()
                 for value in values:
-                    assert "\x00" not in value and "\x07" not in value and "\x1b" not in value, \
-                        f"{table.name}.{column.name}"
+                    assert not UNSAFE_CHARACTERS.search(value), f"{table.name}.{column.name}: {value[:60]!r}"
 
 
 def test_every_form_strips_control_characters():

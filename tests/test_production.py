@@ -3,17 +3,20 @@ database pool, and rate-limit counters shared between app servers through Redis.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import runpy
 import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 import uuid
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from config import ProductionConfig
 from tests.conftest import PASSWORD, make_config, post_form
@@ -29,7 +32,8 @@ REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379")
 def test_healthz_says_ok_when_the_database_answers(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.get_data(as_text=True) == "ok"
+    assert response.json == {"status": "ok", "checks": {"database": {"ok": True, "detail": "ok",
+                                                                     "ms": response.json["checks"]["database"]["ms"]}}}
     assert response.headers["Cache-Control"] == "no-store"
 
 
@@ -38,7 +42,7 @@ def test_healthz_is_503_when_the_database_is_unreachable(tmp_path):
     broken = create_app(make_config(f"sqlite:///{tmp_path / 'missing' / 'db.sqlite'}"))
     response = broken.test_client().get("/healthz")
     assert response.status_code == 503
-    assert "ok" not in response.get_data(as_text=True)
+    assert response.json["status"] == "unavailable" and response.json["checks"]["database"]["ok"] is False
     with broken.app_context():
         db.engine.dispose()
 
@@ -173,9 +177,17 @@ def test_gunicorn_serves_the_app_with_the_settings_file(database_url, tmp_path):
             except OSError:
                 assert server.poll() is None, log.read_text()
                 time.sleep(0.2)
-        assert body == "ok", log.read_text()
+        assert json.loads(body)["status"] == "ok", log.read_text()
+        secret = "Abcdefghijklmnopqrstuvwxyz0123456789_-ABCDE"  # shaped like a booking token
+        for path in (f"/booking/{secret}", f"/checkin/{secret}", f"/account/setup/{secret}"):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5)
+            except urllib.error.HTTPError:
+                pass
         assert headers["Strict-Transport-Security"].startswith("max-age=")
         assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+        assert headers["Cross-Origin-Opener-Policy"] == "same-origin"
+        assert "/" not in headers.get("Server", "")  # no version for a scanner to match
         # The first worker may answer before the arbiter has forked the second.
         while time.monotonic() < deadline and len(psutil.Process(server.pid).children()) < 2:
             time.sleep(0.2)
@@ -189,6 +201,9 @@ def test_gunicorn_serves_the_app_with_the_settings_file(database_url, tmp_path):
     assert "Control socket" not in output  # one path per user: two services would fight over it
     # No client address and no query string in the access log.
     assert "127.0.0.1" not in access[0] and "secret" not in access[0]
+    # Tokens are masked, in the access log and everywhere else.
+    assert secret not in output and "GET /booking/[token] HTTP/1.1" in output, output
+    assert "/checkin/[token]" in output and "/account/setup/[token]" in output
 
 
 # --- rate limits shared through Redis -----------------------------------------------------
@@ -284,3 +299,60 @@ def test_shared_rate_limit_counters_hold_no_client_address(database_url, redis_p
     assert keys and not any("203.0.113" in key for key in keys), keys
     with app.app_context():
         db.engine.dispose()
+
+
+# --- Redis unreachable --------------------------------------------------------------------
+
+class TestRedisUnreachable:
+    """Redis down (here: a closed port) must not stop sign-in, booking or feedback: the
+    limits are counted in this process, with a warning, and /healthz says "degraded"."""
+
+    @pytest.fixture
+    def app_config(self):
+        return {"RATELIMIT_STORAGE_URI": f"redis://127.0.0.1:{_free_port()}/13", "LOGIN_RATE_LIMIT": "2 per minute"}
+
+    @pytest.fixture(autouse=True)
+    def _limiter_recovers(self):
+        yield
+        limiter._storage_dead = False  # the extension is process-wide; later apps have a live store
+
+    def test_booking_feedback_and_sign_in_still_work_and_healthz_says_degraded(
+            self, app, client, demo, make_user, caplog):
+        from tests.booking_helpers import book_via_http, person
+        from tests.feedback_helpers import complete_answers, form_fields, open_feedback
+        from webapp.sessions.models import EventSession
+
+        with caplog.at_level(logging.WARNING):
+            with app.app_context():
+                session_id = db.session.scalars(sa.select(EventSession.id).where(
+                    EventSession.programme_id == demo).order_by(EventSession.id)).first()
+            started = time.monotonic()
+            assert book_via_http(client, session_id, person(1)).status_code == 302
+            code = open_feedback(app, demo)
+            html = client.get(f"/f/{code}").get_data(as_text=True)
+            response = client.post(f"/f/{code}", data={**form_fields(html), **complete_answers(app, demo)})
+            assert response.status_code == 200 and "Thank you" in response.get_data(as_text=True)
+            user = make_user("organiser")
+            assert post_form(app.test_client(), "/login", {"email": user.email, "password": PASSWORD}).status_code == 302
+            assert time.monotonic() - started < 10
+            # The limits still hold, counted in this process.
+            statuses = [post_form(app.test_client(), "/login", {"email": user.email, "password": "wrong"}).status_code
+                        for _ in range(3)]
+            assert statuses[-1] == 429
+        assert "falling back to in-memory storage" in caplog.text
+
+        health = client.get("/healthz")
+        assert health.status_code == 200
+        assert health.json["status"] == "degraded"
+        assert health.json["checks"]["database"]["ok"] is True
+        assert health.json["checks"]["redis"]["ok"] is False
+
+
+def test_tokens_are_masked_in_the_apps_own_log_lines(app, caplog):
+    token = "Zyxwvutsrqponmlkjihgfedcba9876543210_-QWERT"
+    with caplog.at_level(logging.INFO):
+        logging.getLogger("webapp.bookings").warning("Could not open /booking/%s for %s", token, "a person")
+        logging.getLogger("werkzeug").info('127.0.0.1 - - "GET /checkin/%s HTTP/1.1" 404 -' % token)
+        logging.getLogger("webapp").info("invite link %s", f"https://x.example/account/setup/{token}")
+    assert token not in caplog.text
+    assert caplog.text.count("[token]") == 3

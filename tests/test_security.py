@@ -73,6 +73,9 @@ def _assert_headers(url: str, response) -> None:
     assert headers.get("Content-Security-Policy") == EXPECTED_CSP, url
     assert headers.get("X-Content-Type-Options") == "nosniff", url
     assert headers.get("Referrer-Policy") == "strict-origin-when-cross-origin", url
+    assert "camera=()" in headers.get("Permissions-Policy", ""), url
+    assert headers.get("Cross-Origin-Opener-Policy") == "same-origin", url
+    assert "/" not in headers.get("Server", ""), f"a server version at {url}"
     assert "Strict-Transport-Security" not in headers, f"HSTS outside production at {url}"
 
 

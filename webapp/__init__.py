@@ -11,6 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from config import CONFIGS, Config, ProductionConfig
+from webapp import log_masking
 from webapp.extensions import csrf, db, limiter, login_manager, migrate
 from webapp.forms import MAX_DATABASE_ID
 
@@ -37,6 +38,7 @@ def create_app(config_name_or_class: str | type[Config] | None = None) -> Flask:
     _register_blueprints(app)
     _register_template_helpers(app)
     _register_cli(app)
+    log_masking.install()  # tokens never reach a log line (gunicorn's access log included)
     if not app.debug and not app.testing:
         logging.basicConfig(level=logging.INFO)
     return app

@@ -20,6 +20,8 @@ class AuditAction(enum.StrEnum):
     PASSWORD_CHANGED = "password.changed"
     PASSWORD_SET = "password.set"
     PASSWORD_RESET_REQUESTED = "password.reset_requested"
+    MFA_ENABLED = "mfa.enabled"
+    MFA_DISABLED = "mfa.disabled"
     USER_CREATED = "user.created"
     USER_INVITED = "user.invited"
     USER_SETUP_LINK = "user.setup_link"
@@ -75,6 +77,8 @@ _LABELS = {
     AuditAction.PASSWORD_CHANGED: "Changed their password",
     AuditAction.PASSWORD_SET: "Set a password",
     AuditAction.PASSWORD_RESET_REQUESTED: "Asked for a password reset link",
+    AuditAction.MFA_ENABLED: "Turned on a second factor",
+    AuditAction.MFA_DISABLED: "Turned off a second factor",
     AuditAction.USER_CREATED: "Account created",
     AuditAction.USER_INVITED: "Invited a user",
     AuditAction.USER_SETUP_LINK: "Created a password link",

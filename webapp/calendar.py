@@ -9,6 +9,7 @@ from flask import current_app
 from icalendar import Calendar, Event, vCalAddress, vText
 
 from webapp.db_types import utcnow
+from webapp.text import clean_text, one_line
 from webapp.timezones import to_local
 
 
@@ -38,12 +39,13 @@ def booking_calendar(registration, manage_url: str, cancelled: bool = False) -> 
     event.add("sequence", max(int((utcnow() - registration.created_at).total_seconds()), 0))
     event.add("dtstart", to_local(session.starts_at))
     event.add("dtend", to_local(session.ends_at))
-    event.add("summary", session.title)
-    location = ", ".join(part for part in (session.venue, session.address) if part)
+    # Text from the database is cleaned again here (webapp.text): it may predate the rule.
+    event.add("summary", one_line(session.title))
+    location = ", ".join(one_line(part) for part in (session.venue, session.address) if part)
     event.add("location", location)
-    description = [session.programme.title]
+    description = [one_line(session.programme.title)]
     if session.notes:
-        description.append(session.notes)
+        description.append(clean_text(session.notes))
     description.append(f"Manage your booking: {manage_url}")
     event.add("description", "\n\n".join(description))
     event.add("url", manage_url)
@@ -54,7 +56,7 @@ def booking_calendar(registration, manage_url: str, cancelled: bool = False) -> 
     if registration.email:
         attendee = vCalAddress(f"mailto:{registration.email}")
         if registration.name:
-            attendee.params["cn"] = vText(registration.name)
+            attendee.params["cn"] = vText(one_line(registration.name))
         event.add("attendee", attendee)
     calendar.add_component(event)
     start_year = to_local(session.starts_at).year

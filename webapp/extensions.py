@@ -1,10 +1,12 @@
 """Extensions are created here, unbound, and bound to the app in create_app()."""
 import hashlib
 import hmac
+import ipaddress
 import sqlite3
+import time
 
 import sqlalchemy as sa
-from flask import current_app
+from flask import current_app, request, session
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -33,16 +35,67 @@ csrf = CSRFProtect()
 login_manager = LoginManager()
 
 
-def rate_limit_key() -> str:
-    """Whom a rate limit counts: a keyed hash of the client's address, never the address
-    itself, so neither memory nor Redis holds a list of who sent feedback when. Hosts
-    sharing Redis share SECRET_KEY, so they count the same client the same way."""
+def _keyed(kind: str, value: str) -> str:
+    """A keyed hash of what a limit counts, never the thing itself, so neither memory nor
+    Redis holds a list of who sent feedback or booked when. Hosts sharing Redis share
+    SECRET_KEY, so they count the same client the same way."""
     secret = current_app.config["SECRET_KEY"].encode()
-    return hmac.new(secret, (get_remote_address() or "").encode(), hashlib.sha256).hexdigest()[:20]
+    return kind + hmac.new(secret, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()[:20]
+
+
+def rate_limit_key() -> str:
+    """The client's address. Hundreds of staff share one address (a council's or a health
+    board's internet gateway, a venue's Wi-Fi), so limits on it are ceilings for a whole
+    organisation; people are told apart by device_key() and email_key()."""
+    return _keyed("a", get_remote_address() or "")
+
+
+def device_key() -> str:
+    """One browser: the random CSRF secret Flask-WTF keeps in its signed session cookie
+    (a form must be fetched before it can be sent). A client that throws its cookies away
+    gets a new 'device' each time, which is why the address and email ceilings remain."""
+    secret = session.get("csrf_token")
+    return _keyed("d", secret) if isinstance(secret, str) and secret else rate_limit_key()
+
+
+def _typed_email() -> str:
+    return str(request.form.get("email", "")).strip().lower()[:254]
+
+
+def email_key() -> str:
+    """The address being booked or signed in with, whoever sends it."""
+    return _keyed("e", _typed_email())
+
+
+def email_domain_key() -> str:
+    return _keyed("m", _typed_email().rpartition("@")[2])
+
+
+def exempt_address() -> bool:
+    """The organisation's own egress networks (RATELIMIT_EXEMPT_NETWORKS) have no
+    per-address ceiling: they are thousands of people, not one."""
+    networks = current_app.config.get("RATELIMIT_EXEMPT_NETWORKS") or ()
+    if not networks:
+        return False
+    try:
+        address = ipaddress.ip_address(get_remote_address() or "")
+    except ValueError:
+        return False
+    return any(address in ipaddress.ip_network(network, strict=False) for network in networks)
+
+
+def retry_after_seconds() -> int:
+    """When the limit this request broke lets it through again (at least 1 second)."""
+    limit = limiter.current_limit
+    if limit is None:
+        return 60
+    return max(1, int(limit.reset_at - time.time()))
 
 
 # The limiter keeps counters, never addresses: in memory by default, in Redis when
-# RATELIMIT_STORAGE_URI says so, so that several workers and hosts share them.
+# RATELIMIT_STORAGE_URI says so, so that several workers and hosts share them. If Redis
+# cannot be reached, it counts in this process instead (and logs a warning) rather than
+# refusing sign-in, bookings and feedback: RATELIMIT_IN_MEMORY_FALLBACK_ENABLED.
 limiter = Limiter(key_func=rate_limit_key, default_limits=[])
 
 

@@ -1,11 +1,8 @@
 """The base class of every form in the app."""
-import re
-
 from flask_wtf import FlaskForm
+from wtforms import PasswordField, StringField, TextAreaField
 
-# Control characters have no place in anything a person types, and PostgreSQL refuses NUL
-# outright. Tabs and line breaks are kept.
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+from webapp.text import clean_text, one_line
 
 
 # The largest id an integer column holds: a bigger number sent in a form is refused,
@@ -24,7 +21,16 @@ def year_in_range(value) -> bool:
 
 
 def strip_control_characters(value):
-    return CONTROL_CHARACTERS.sub("", value) if isinstance(value, str) else value
+    """Control characters, and the characters XML forbids, have no place in anything a
+    person types (PostgreSQL refuses NUL; U+FFFE broke every workbook). Tabs and line
+    breaks are kept (webapp.text.clean_text)."""
+    return clean_text(value)
+
+
+def single_line(value):
+    """A one-line field (a title, a venue, a name) never holds a line break, whatever a
+    crafted request sends: it would split an email header or a calendar line."""
+    return one_line(value) if isinstance(value, str) else value
 
 
 def strip_surrounding_spaces(value):
@@ -42,6 +48,9 @@ class AppForm(FlaskForm):
     class Meta:
         def bind_field(self, form, unbound_field, options):
             filters = [strip_control_characters, *unbound_field.kwargs.get("filters", [])]
+            field_class = unbound_field.field_class
+            if issubclass(field_class, StringField) and not issubclass(field_class, (TextAreaField, PasswordField)):
+                filters.insert(1, single_line)
             if getattr(form, "strip_spaces", False):
                 filters.append(strip_surrounding_spaces)
             return unbound_field.bind(form=form, filters=filters, **options)

@@ -15,12 +15,15 @@ from pathlib import Path
 
 from flask import current_app
 
+from webapp.text import one_line
+
 
 def new_message(to: str, subject: str) -> EmailMessage:
     message = EmailMessage()
     message["From"] = current_app.config["MAIL_SENDER"]
     message["To"] = to
-    message["Subject"] = subject
+    # A line break in a title would end the header (or fail the message): one line, cleaned.
+    message["Subject"] = one_line(subject).strip()
     message["Message-ID"] = make_msgid(domain=_sender_domain())
     message["Date"] = datetime.now(timezone.utc).strftime("%a, %d %b %Y %H:%M:%S +0000")
     return message

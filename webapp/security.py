@@ -33,6 +33,13 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "form-action 'self'",
     ]
 )
+# The app uses none of these browser features: a script that got in could not either.
+PERMISSIONS_POLICY = ", ".join(
+    f"{feature}=()" for feature in (
+        "accelerometer", "camera", "geolocation", "gyroscope", "magnetometer", "microphone",
+        "payment", "usb",
+    )
+)
 
 
 def mark_personal_data() -> None:
@@ -57,6 +64,9 @@ def set_security_headers(response: Response) -> Response:
     headers.setdefault("X-Content-Type-Options", "nosniff")
     # Not no-referrer: Flask-WTF's CSRF check on HTTPS compares the Referer's origin.
     headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+    # No other window (a page this one opened, or one that opened it) keeps a handle on it.
+    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
     hsts_seconds = current_app.config.get("HSTS_SECONDS", 0)
     if hsts_seconds:
         headers.setdefault("Strict-Transport-Security", f"max-age={hsts_seconds}; includeSubDomains")

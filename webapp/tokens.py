@@ -4,9 +4,11 @@ import secrets
 
 # Codes are read off a poster at a distance and typed on a phone: upper case only, and
 # neither half of any look-alike pair (0/O, 1/I/L, 2/Z, 5/S, 8/B, U/V) is used,
-# so a misread character is simply not in the alphabet. 23^6 = 148 million codes.
+# so a misread character is simply not in the alphabet. 23^8 = 78 billion codes: with a
+# few dozen sessions open, a guesser held to FEEDBACK_CODE_RATE_LIMIT unknown codes per
+# address finds one in about a million years. (Codes already issued keep their length.)
 FEEDBACK_CODE_ALPHABET = "34679ACDEFGHJKMNPQRTWXY"
-FEEDBACK_CODE_LENGTH = 6
+FEEDBACK_CODE_LENGTH = 8
 
 
 def new_url_token() -> str:

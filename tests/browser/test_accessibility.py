@@ -71,6 +71,7 @@ def test_public_pages(live_server, app, demo, phone, csp_violations):
     phone.get_by_role("button", name="Book my place").click()
     phone.wait_for_selector(".govuk-error-summary")
     audit(phone, None, "booking form with errors", problems)
+    audit(phone, f"{live_server}/sessions/{session_id}/register/sent", "check your email (just booked)", problems)
     audit(phone, f"{live_server}/booking/{booking_token}?new=1", "manage booking page (just booked)", problems)
     audit(phone, f"{live_server}/privacy", "privacy notice", problems)
     audit(phone, f"{live_server}/no-such-page", "404 page", problems)

@@ -1,12 +1,20 @@
 from wtforms import EmailField, PasswordField, RadioField, StringField
-from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, StopValidation
 
+from webapp.auth import passwords
 from webapp.auth.models import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, Role
 from webapp.forms import AppForm
 
 
+def _password_policy(form, field) -> None:
+    """passwords.problem(): not common, not the account's email (`form.account_email`)."""
+    problem = passwords.problem(field.data or "", getattr(form, "account_email", None))
+    if problem:
+        raise StopValidation(problem)
+
+
 def new_password_field(label: str, missing: str) -> PasswordField:
-    """A new password: long enough, no composition rules (NIST / OWASP)."""
+    """A new password: long enough, not a common one, no composition rules (NIST / OWASP)."""
     return PasswordField(
         label,
         description=f"At least {MIN_PASSWORD_LENGTH} characters. A few unrelated words make a strong one.",
@@ -17,6 +25,7 @@ def new_password_field(label: str, missing: str) -> PasswordField:
                 max=MAX_PASSWORD_LENGTH,
                 message=f"Password must be between {MIN_PASSWORD_LENGTH} and {MAX_PASSWORD_LENGTH} characters",
             ),
+            _password_policy,
         ],
         render_kw={"autocomplete": "new-password"},
     )
@@ -95,4 +104,14 @@ class SetupPasswordForm(AppForm):
     new_password = new_password_field("Create a password", "Enter a password")
     confirm_password = confirm_password_field(
         "Confirm password", "Enter the password again", "The two passwords do not match"
+    )
+
+
+class TwoFactorCodeForm(AppForm):
+    code = StringField(
+        "Code from your authenticator app",
+        description="The 6 digits your app shows now, for example 123456.",
+        validators=[DataRequired("Enter the 6-digit code from your authenticator app"),
+                    Length(max=12, message="Enter the 6-digit code from your authenticator app")],
+        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric", "spellcheck": "false"},
     )

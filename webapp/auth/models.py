@@ -5,10 +5,10 @@ import enum
 from datetime import datetime
 
 import sqlalchemy as sa
-from flask import current_app
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column
-from werkzeug.security import check_password_hash, generate_password_hash
+
+from webapp.auth import passwords
 
 from webapp.db_types import UTCDateTime, utcnow
 from webapp.extensions import db
@@ -20,8 +20,8 @@ class Role(enum.StrEnum):
     VIEWER = "viewer"
 
 
-MIN_PASSWORD_LENGTH = 8
-MAX_PASSWORD_LENGTH = 256
+MIN_PASSWORD_LENGTH = passwords.MIN_PASSWORD_LENGTH
+MAX_PASSWORD_LENGTH = passwords.MAX_PASSWORD_LENGTH
 
 
 class User(UserMixin, db.Model):
@@ -44,6 +44,10 @@ class User(UserMixin, db.Model):
     invite_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Second factor (TOTP, RFC 6238): the shared secret once enrolled, and the last time
+    # step used, so that a code seen over someone's shoulder cannot be used again.
+    totp_secret: Mapped[str | None] = mapped_column(sa.String(64))
+    totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
 
     def __repr__(self) -> str:
         return f"<User {self.email} {self.role}>"
@@ -61,11 +65,11 @@ class User(UserMixin, db.Model):
         return self.display_name or self.email
 
     def set_password(self, password: str) -> None:
-        method = current_app.config["PASSWORD_HASH_METHOD"]
-        self.password_hash = generate_password_hash(password, method=method)
+        self.password_hash = passwords.hash_password(password)
 
     def check_password(self, password: str) -> bool:
-        return bool(self.password_hash) and check_password_hash(self.password_hash, password)
+        """Takes as long with no password set (invited, not set up) as with one."""
+        return passwords.verify(self.password_hash, password)
 
     def end_all_sessions(self) -> None:
         self.session_version += 1

@@ -2,18 +2,19 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
+import pyotp
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import selectinload
-from werkzeug.security import check_password_hash, generate_password_hash
-
 from webapp.audit import AuditAction, record
-from webapp.auth.models import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, AuditEntry, Role, User
+from webapp.auth import passwords
+from webapp.auth.models import AuditEntry, Role, User
 from webapp.db_types import utcnow
 from webapp.extensions import db
 
@@ -30,13 +31,8 @@ def find_user_by_email(email: str) -> User | None:
     return db.session.scalar(sa.select(User).where(User.email == normalise_email(email)))
 
 
-def password_problem(password: str) -> str | None:
-    """NIST/OWASP: a minimum length, a sane maximum, no composition rules."""
-    if len(password) < MIN_PASSWORD_LENGTH:
-        return f"Password must be at least {MIN_PASSWORD_LENGTH} characters"
-    if len(password) > MAX_PASSWORD_LENGTH:
-        return f"Password must be {MAX_PASSWORD_LENGTH} characters or fewer"
-    return None
+def password_problem(password: str, email: str | None = None) -> str | None:
+    return passwords.problem(password, email)
 
 
 def _new_account_email(email: str, role: str) -> str:
@@ -52,7 +48,7 @@ def _new_account_email(email: str, role: str) -> str:
 
 def create_user(email: str, password: str, role: str, display_name: str = "") -> User:
     email = _new_account_email(email, role)
-    problem = password_problem(password)
+    problem = password_problem(password, email)
     if problem:
         raise AccountError(problem)
     user = User(email=email, role=role, display_name=display_name)
@@ -70,7 +66,7 @@ def authenticate(email: str, password: str) -> User | None:
     user = find_user_by_email(email)
     if user is None:
         # Spend the same time as a real check, so response times don't reveal who has an account.
-        check_password_hash(_dummy_hash(), password)
+        passwords.verify(None, password)
         return None
     if not user.check_password(password):
         record(user, AuditAction.SIGN_IN_FAILED, f"user:{user.id}", "wrong password")
@@ -80,24 +76,18 @@ def authenticate(email: str, password: str) -> User | None:
         record(user, AuditAction.SIGN_IN_FAILED, f"user:{user.id}", "account deactivated")
         db.session.commit()
         return None
-    user.last_login_at = utcnow()
-    record(user, AuditAction.SIGN_IN, f"user:{user.id}")
-    db.session.commit()
     return user
 
 
-_dummy_hashes: dict[str, str] = {}
-
-
-def _dummy_hash() -> str:
-    method = current_app.config["PASSWORD_HASH_METHOD"]
-    if method not in _dummy_hashes:
-        _dummy_hashes[method] = generate_password_hash("not a real password", method=method)
-    return _dummy_hashes[method]
+def signed_in(user: User) -> None:
+    """Record a sign-in (after the second factor, when the account has one)."""
+    user.last_login_at = utcnow()
+    record(user, AuditAction.SIGN_IN, f"user:{user.id}")
+    db.session.commit()
 
 
 def change_password(user: User, new_password: str) -> None:
-    problem = password_problem(new_password)
+    problem = password_problem(new_password, user.email)
     if problem:
         raise AccountError(problem)
     user.set_password(new_password)
@@ -111,6 +101,67 @@ def sign_out_everywhere(user: User) -> None:
     user.end_all_sessions()
     record(user, AuditAction.SIGN_OUT, f"user:{user.id}")
     db.session.commit()
+
+
+# --- second factor (TOTP) ---------------------------------------------------------------
+
+def new_totp_secret() -> str:
+    return pyotp.random_base32()
+
+
+def totp_uri(user: User, secret: str) -> str:
+    """What the enrolment QR code holds, for any authenticator app."""
+    issuer = urlsplit(current_app.config["PUBLIC_BASE_URL"]).hostname or "Staff briefings"
+    return pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=f"Staff briefings ({issuer})")
+
+
+def _matching_step(secret: str, code: str) -> int | None:
+    """The time step (30 s) `code` belongs to, allowing one step of clock drift either way."""
+    code = "".join(code.split())
+    if not (code.isdigit() and len(code) == 6):
+        return None
+    totp = pyotp.TOTP(secret)
+    now = totp.timecode(datetime.now())
+    for step in (now, now - 1, now + 1):
+        if hmac.compare_digest(totp.generate_otp(step), code):
+            return step
+    return None
+
+
+def check_second_factor(user: User, code: str) -> bool:
+    """True once per code: a code already used (seen over a shoulder) is refused."""
+    step = _matching_step(user.totp_secret or "", code)
+    if step is None or (user.totp_last_step is not None and step <= user.totp_last_step):
+        record(user, AuditAction.SIGN_IN_FAILED, f"user:{user.id}", "wrong second-factor code")
+        db.session.commit()
+        return False
+    user.totp_last_step = step
+    return True
+
+
+def enable_second_factor(user: User, secret: str, code: str) -> bool:
+    step = _matching_step(secret, code)
+    if step is None:
+        return False
+    user.totp_secret, user.totp_last_step = secret, step
+    user.end_all_sessions()  # other devices sign in again, with the code
+    record(user, AuditAction.MFA_ENABLED, f"user:{user.id}")
+    db.session.commit()
+    return True
+
+
+def disable_second_factor(user: User, code: str) -> None:
+    if current_app.config["REQUIRE_ADMIN_MFA"] and user.role == Role.ADMIN:
+        raise AccountError("Admins must keep a second factor on this service")
+    if not check_second_factor(user, code):
+        raise AccountError("That code is not right. Enter the 6 digits your app shows now")
+    user.totp_secret = user.totp_last_step = None
+    record(user, AuditAction.MFA_DISABLED, f"user:{user.id}")
+    db.session.commit()
+
+
+def needs_second_factor_enrolment(user: User) -> bool:
+    return bool(current_app.config["REQUIRE_ADMIN_MFA"]) and user.role == Role.ADMIN and not user.totp_secret
 
 
 def load_user_from_session(session_id: str) -> User | None:
@@ -180,7 +231,7 @@ def user_for_setup_token(token: str, now: datetime | None = None) -> User | None
 
 def set_first_password(user: User, password: str) -> None:
     """Use the one-time link: set the password, spend the link, end any other session."""
-    problem = password_problem(password)
+    problem = password_problem(password, user.email)
     if problem:
         raise AccountError(problem)
     user.set_password(password)

@@ -1,24 +1,33 @@
 """Sign in, sign out, change password, idle sessions, accounts managed by admins
 (invite, deactivate, change role), the one-time link to set a password, and the audit log."""
+import base64
 import time
 
 import sqlalchemy as sa
 from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
                    session, url_for)
-from flask_login import current_user, login_required, login_user, logout_user, user_logged_in
+from flask_login import (current_user, login_required, login_user, logout_user, user_logged_in,
+                         user_logged_out)
 
 from webapp.audit import AuditAction
 from webapp.auth import services
 from webapp.auth.access import admins_only, readers
 from webapp.auth.forms import (ActionForm, ChangePasswordForm, InviteForm, LoginForm, RoleForm,
-                               SetupPasswordForm)
+                               SetupPasswordForm, TwoFactorCodeForm)
 from webapp.auth.models import User
-from webapp.extensions import db, limiter, login_manager
+from webapp.auth.passwords import PasswordCheckBusy
+from webapp.extensions import db, email_key, exempt_address, limiter, login_manager
+from webapp.qr import qr_svg
 from webapp.security import mark_personal_data
 
 bp = Blueprint("auth", __name__)
 
 LAST_ACTIVE = "last_active"
+SIGNED_IN_AT = "signed_in_at"
+# Between the password and the second factor: (the account's session id, when).
+PENDING_SECOND_FACTOR = "pending_second_factor"
+SECOND_FACTOR_MINUTES = 5
+ENROLLING_SECRET = "totp_enrolling"
 
 login_manager.login_view = "auth.login"
 login_manager.login_message = "Sign in to see that page."
@@ -33,7 +42,15 @@ def load_user(session_id: str) -> User | None:
 
 @user_logged_in.connect
 def _start_idle_clock(_app, **_extra) -> None:
+    # Signing in again on this device (a new password, a second factor turned on) keeps
+    # the original sign-in time: only signing out starts a new lifetime.
     session[LAST_ACTIVE] = int(time.time())
+    session.setdefault(SIGNED_IN_AT, session[LAST_ACTIVE])
+
+
+@user_logged_out.connect
+def _end_lifetime(_app, **_extra) -> None:
+    session.pop(SIGNED_IN_AT, None)
 
 
 @bp.before_app_request
@@ -44,15 +61,23 @@ def end_idle_sessions():
         return None
     now = int(time.time())
     idle_minutes = current_app.config["SESSION_IDLE_MINUTES"]
-    last_active = session.get(LAST_ACTIVE)
-    if isinstance(last_active, int) and now - last_active <= idle_minutes * 60:
+    lifetime = current_app.config["PERMANENT_SESSION_LIFETIME"].total_seconds()
+    last_active, signed_in_at = session.get(LAST_ACTIVE), session.get(SIGNED_IN_AT)
+    # Activity extends the idle timer, never the sign-in itself (SESSION_HOURS).
+    within_lifetime = isinstance(signed_in_at, int) and now - signed_in_at <= lifetime
+    if within_lifetime and isinstance(last_active, int) and now - last_active <= idle_minutes * 60:
         if now - last_active >= 60:  # rewrite the cookie at most once a minute
             session[LAST_ACTIVE] = now
-        return None
+        return _enrol_if_required()
     logout_user()
     session.pop(LAST_ACTIVE, None)
-    flash(f"You were signed out because you had not used the service for {idle_minutes} minutes. "
-          "Sign in again to carry on.", "info")
+    session.pop(SIGNED_IN_AT, None)
+    if within_lifetime:
+        flash(f"You were signed out because you had not used the service for {idle_minutes} minutes. "
+              "Sign in again to carry on.", "info")
+    else:
+        flash(f"You were signed out because you signed in more than {lifetime / 3600:g} hours ago. "
+              "Sign in again to carry on.", "info")
     view = current_app.view_functions.get(request.endpoint)
     if hasattr(view, "allowed_roles") or request.endpoint == "auth.logout":
         next_url = request.full_path if request.method == "GET" and request.query_string else request.path
@@ -60,28 +85,116 @@ def end_idle_sessions():
     return None  # a public page: show it, signed out
 
 
-def _failed_login(response) -> bool:
-    # Only failed attempts count against the limit: a successful sign-in redirects.
-    return response.status_code != 302
+def _enrol_if_required():
+    """REQUIRE_ADMIN_MFA: an admin without a second factor sets one up before anything else."""
+    if (current_user.is_authenticated and services.needs_second_factor_enrolment(current_user)
+            and request.endpoint not in {"auth.two_factor_setup", "auth.logout", "static"}):
+        flash("Set up a second factor to carry on: this service requires one for admins.", "info")
+        return redirect(url_for("auth.two_factor_setup"))
+    return None
 
 
+def _setting(name: str):
+    return lambda: current_app.config[name]
+
+
+def _pending_account_key() -> str:
+    pending = session.get(PENDING_SECOND_FACTOR) or ["", 0]
+    return f"t{pending[0]}"
+
+
+def _busy(template: str, form, **context):
+    """Too many password checks at once on this worker: ask to try again in a moment."""
+    form.form_errors.append("Many people are signing in at this moment. Wait 10 seconds and try again.")
+    return render_template(template, form=form, **context), 503, {"Retry-After": "10"}
+
+
+def _signed_in(user: User, next_url: str | None):
+    services.signed_in(user)
+    login_user(user)
+    return redirect(next_url or url_for("programmes.index"))
+
+
+# Every attempt counts, before its password is checked: parallel attempts cannot slip
+# through while the first are still being checked. Per address (an office signs in
+# through one gateway: a ceiling) and per account, wherever the attempts come from.
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(
-    lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"], deduct_when=_failed_login
-)
+@limiter.limit(_setting("LOGIN_RATE_LIMIT"), methods=["POST"], exempt_when=exempt_address)
+@limiter.limit(_setting("LOGIN_ACCOUNT_RATE_LIMIT"), key_func=email_key, methods=["POST"])
 def login():
     next_url = services.safe_next_url(request.args.get("next"))
     if current_user.is_authenticated:
         return redirect(next_url or url_for("programmes.index"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = services.authenticate(form.email.data, form.password.data)
+        try:
+            user = services.authenticate(form.email.data, form.password.data)
+        except PasswordCheckBusy:
+            return _busy("auth/login.html", form)
+        if user and user.totp_secret:
+            session[PENDING_SECOND_FACTOR] = [user.get_id(), int(time.time())]
+            return redirect(url_for("auth.two_factor", next=next_url))
         if user:
-            login_user(user)
-            return redirect(next_url or url_for("programmes.index"))
+            return _signed_in(user, next_url)
         # One vague message: never say whether the account exists.
         form.email.errors.append("Enter a correct email address and password")
     return render_template("auth/login.html", form=form), 200
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+@limiter.limit(_setting("LOGIN_ACCOUNT_RATE_LIMIT"), key_func=_pending_account_key, methods=["POST"])
+def two_factor():
+    """The second step of signing in, for an account with a second factor."""
+    next_url = services.safe_next_url(request.args.get("next"))
+    pending = session.get(PENDING_SECOND_FACTOR)
+    user = None
+    if isinstance(pending, list) and len(pending) == 2 and time.time() - pending[1] <= SECOND_FACTOR_MINUTES * 60:
+        user = services.load_user_from_session(str(pending[0]))
+    if user is None or not user.totp_secret:
+        session.pop(PENDING_SECOND_FACTOR, None)
+        flash("Sign in again: the code must be entered within 5 minutes of the password.", "info")
+        return redirect(url_for("auth.login", next=next_url))
+    form = TwoFactorCodeForm()
+    if form.validate_on_submit():
+        if services.check_second_factor(user, form.code.data):
+            session.pop(PENDING_SECOND_FACTOR, None)
+            return _signed_in(user, next_url)
+        form.code.errors.append("That code is not right. Enter the 6 digits your app shows now")
+    return render_template("auth/two_factor.html", form=form)
+
+
+@bp.route("/organiser/account/two-factor", methods=["GET", "POST"])
+@readers
+def two_factor_setup():
+    """Turn the second factor on (scan a QR code, type a code) or off."""
+    mark_personal_data()  # the secret is on the page
+    form = TwoFactorCodeForm()
+    user = current_user._get_current_object()
+    if user.totp_secret:
+        if form.validate_on_submit():
+            try:
+                services.disable_second_factor(user, form.code.data)
+            except services.AccountError as error:
+                form.code.errors.append(str(error))
+            else:
+                flash("Second factor turned off. You sign in with your password alone.", "success")
+                return redirect(url_for("auth.two_factor_setup"))
+        return render_template("auth/two_factor_setup.html", form=form, enabled=True,
+                               required=services.needs_second_factor_enrolment(user) or (
+                                   current_app.config["REQUIRE_ADMIN_MFA"] and user.role == "admin"))
+    secret = session.get(ENROLLING_SECRET)
+    if not isinstance(secret, str) or request.method == "GET":
+        secret = session[ENROLLING_SECRET] = services.new_totp_secret()
+    if form.validate_on_submit():
+        if services.enable_second_factor(user, secret, form.code.data):
+            session.pop(ENROLLING_SECRET, None)
+            login_user(user)  # this device stays signed in; the others sign in again
+            flash("Second factor turned on. You will be asked for a code each time you sign in.", "success")
+            return redirect(url_for("programmes.index"))
+        form.code.errors.append("That code is not right. Enter the 6 digits your app shows now")
+    uri = services.totp_uri(user, secret)
+    qr = "data:image/svg+xml;base64," + base64.b64encode(qr_svg(uri, "M").encode()).decode()
+    return render_template("auth/two_factor_setup.html", form=form, enabled=False, secret=secret, qr=qr)
 
 
 @bp.route("/logout", methods=["POST"])
@@ -98,8 +211,13 @@ def logout():
 @readers
 def change_password():
     form = ChangePasswordForm()
+    form.account_email = current_user.email
     if form.validate_on_submit():
-        if not current_user.check_password(form.current_password.data):
+        try:
+            correct = current_user.check_password(form.current_password.data)
+        except PasswordCheckBusy:
+            return _busy("auth/change_password.html", form)
+        if not correct:
             form.current_password.errors.append("Your current password is not correct")
         else:
             services.change_password(current_user, form.new_password.data)
@@ -228,8 +346,12 @@ def setup_account(token: str):
     if account is None:
         return render_template("auth/setup_invalid.html"), 404
     form = SetupPasswordForm()
+    form.account_email = account.email
     if form.validate_on_submit():
-        services.set_first_password(account, form.new_password.data)
+        try:
+            services.set_first_password(account, form.new_password.data)
+        except PasswordCheckBusy:
+            return _busy("auth/setup.html", form, account=account)
         logout_user()  # whoever was signed in on this browser, it is this person now
         login_user(account)
         flash("Your password is set and you are signed in.", "success")

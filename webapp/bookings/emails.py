@@ -8,7 +8,7 @@ from datetime import datetime
 from email.message import EmailMessage
 from email.utils import make_msgid
 
-from flask import render_template
+from flask import current_app, render_template
 
 from webapp import mail
 from webapp.bookings.models import Registration, RegistrationStatus
@@ -19,6 +19,7 @@ from webapp.jobs.models import EmailKind, OutboundEmail
 from webapp.jobs.outbox import queue_email, renderer
 from webapp.links import public_url
 from webapp.qr import qr_png
+from webapp.text import clean_text
 
 def manage_url(registration: Registration) -> str:
     return public_url("bookings.manage", token=registration.booking_token)
@@ -62,8 +63,13 @@ def _compose(registration: Registration, kind: str, subject: str, *, calendar: s
         qr_cid=qr_cid[1:-1] if qr_cid else None,
         **context,
     )
-    message.set_content(render_template(f"emails/{kind}.txt", **values))
-    message.add_alternative(render_template("emails/message.html", text_template=f"emails/{kind}.txt", **values),
+    # The text is rendered once, as plain text, and cleaned (webapp.text); the HTML part
+    # escapes all of it and links only our own addresses, never anything a person typed.
+    text = clean_text(render_template(f"emails/{kind}.txt", **values))
+    message.set_content(text)
+    links = {values["manage_url"], values["checkin_url"], current_app.config["PUBLIC_BASE_URL"] + "/",
+             *(value for name, value in context.items() if name.endswith("_url") and value)}
+    message.add_alternative(clean_text(render_template("emails/message.html", text=text, links=links, **values)),
                             subtype="html")
     if ticket:
         html_part = message.get_payload()[1]

@@ -32,6 +32,7 @@ from webapp.extensions import db
 from webapp.forms import strip_control_characters
 from webapp.jobs.models import EmailKind
 from webapp.sessions.models import EventSession, SessionStatus
+from webapp.text import csv_cell
 from webapp.timezones import format_datetime
 from webapp.tokens import is_url_token
 
@@ -563,17 +564,10 @@ def counts_by_session(session_ids: list[int]) -> dict[int, SessionCounts]:
     return counts
 
 
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 CSV_HEADER = [
     "Session", "Session starts", "Name", "Email", "Job role", "Team or service", "Locality",
     "Organisation", "Access requirements", "Status", "Walk-in", "Booked at", "Checked in at",
 ]
-
-
-def safe_cell(value) -> str:
-    """Text a person typed never becomes a spreadsheet formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
 
 
 def export_attendees_csv(actor: User, registrations: list[Registration], target: str) -> str:
@@ -590,7 +584,7 @@ def attendees_csv(registrations: list[Registration]) -> str:
     writer.writerow(CSV_HEADER)
     for r in registrations:
         writer.writerow([
-            safe_cell(value)
+            csv_cell(value)
             for value in (
                 r.session.title,
                 format_datetime(r.session.starts_at),

@@ -3,13 +3,15 @@ the organisers' attendee lists."""
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import session as browser_session
 from flask_login import current_user
 
 from webapp.auth.access import managers_only
 from webapp.bookings import emails, services
 from webapp.bookings.forms import BookingForm, MoveForm
 from webapp.bookings.models import RegistrationStatus
-from webapp.extensions import db, limiter
+from webapp.errors.handlers import render_error
+from webapp.extensions import db, device_key, email_domain_key, email_key, exempt_address, limiter, retry_after_seconds
 from webapp.jobs import outbox
 from webapp.programmes.forms import ConfirmForm
 from webapp.programmes.services import get_programme_or_404
@@ -20,8 +22,14 @@ from webapp.sessions.services import get_session_or_404
 bp = Blueprint("bookings", __name__)
 
 
-def _booking_rate_limit() -> str:
-    return current_app.config["BOOKING_RATE_LIMIT"]
+def _setting(name: str):
+    return lambda: current_app.config[name]
+
+
+def _allowed_domain() -> bool:
+    allowed = current_app.config.get("ALLOWED_EMAIL_DOMAINS") or []
+    domain = str(request.form.get("email", "")).strip().lower().rpartition("@")[2]
+    return any(domain == d or domain.endswith("." + d) for d in allowed)
 
 
 def _public_session_or_404(session_id: int) -> EventSession:
@@ -29,7 +37,14 @@ def _public_session_or_404(session_id: int) -> EventSession:
 
 
 @bp.route("/sessions/<int:session_id>/register", methods=["GET", "POST"])
-@limiter.limit(_booking_rate_limit, methods=["POST"])
+# Hundreds of people book from one gateway address within a minute of the all-staff
+# email: they are told apart by device and by the address booked; the gateway has only
+# an organisation-sized ceiling (none for RATELIMIT_EXEMPT_NETWORKS). See README.
+@limiter.limit(_setting("BOOKING_RATE_LIMIT"), methods=["POST"], exempt_when=exempt_address)
+@limiter.limit(_setting("BOOKING_DEVICE_RATE_LIMIT"), key_func=device_key, methods=["POST"])
+@limiter.limit(_setting("BOOKING_EMAIL_RATE_LIMIT"), key_func=email_key, methods=["POST"])
+@limiter.limit(_setting("BOOKING_DOMAIN_RATE_LIMIT"), key_func=email_domain_key, methods=["POST"],
+               exempt_when=_allowed_domain)
 def register(session_id: int):
     session = _public_session_or_404(session_id)
     reason = services.unavailable_reason(session)
@@ -40,14 +55,36 @@ def register(session_id: int):
         except services.BookingError as error:
             reason = str(error)
         else:
-            if result.outcome == services.BookingOutcome.ALREADY_BOOKED:
-                return render_template("bookings/already_booked.html", session=session,
-                                       email=result.registration.email)
-            return redirect(url_for("bookings.manage", token=result.registration.booking_token, new=1))
+            # The same answer whatever happened (a place, the waiting list, or a booking
+            # that already existed): whoever typed an address learns nothing about its
+            # owner, and the booking's link goes to that address only.
+            browser_session[EMAILED] = result.registration.email
+            return redirect(url_for("bookings.check_your_email", session_id=session.id))
     status = 200
     if reason and request.method == "POST":
         status = 409
     return render_template("bookings/register.html", session=session, form=form, reason=reason), status
+
+
+@bp.errorhandler(429)
+def too_many(_error):
+    """Over a limit: the form again, with everything typed and when to send it again."""
+    if request.endpoint != "bookings.register":
+        return render_error(429)
+    session = _public_session_or_404(request.view_args["session_id"])
+    wait = retry_after_seconds()
+    return render_template("bookings/register.html", session=session, form=BookingForm(), reason=None,
+                           wait=wait), 429, {"Retry-After": str(wait)}
+
+
+EMAILED = "booking_emailed"  # in the signed session cookie: where the last booking email went
+
+
+@bp.route("/sessions/<int:session_id>/register/sent")
+def check_your_email(session_id: int):
+    session = _public_session_or_404(session_id)
+    return render_template("bookings/check_your_email.html", session=session,
+                           email=browser_session.get(EMAILED)), 200, {"Cache-Control": "no-store"}
 
 
 def _manage_context(registration):

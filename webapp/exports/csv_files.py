@@ -10,21 +10,18 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 
 from webapp.exports import rows as table_rows
-from webapp.exports.workbook import FORMULA_TRIGGERS
 from webapp.programmes.models import Programme
 from webapp.results import services as results
 from webapp.results.services import ResultsFilter
+from webapp.text import csv_cell
 
 
 def csv_value(value) -> str:
-    if value is None:
-        return ""
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d %H:%M")
-    text = str(value)
-    if isinstance(value, str) and text.startswith(FORMULA_TRIGGERS):
-        return "'" + text
-    return text
+    if isinstance(value, str):
+        return csv_cell(value)
+    return "" if value is None else str(value)  # a number: never quoted
 
 
 def _lines(header: Iterable[str], body: Iterable[Iterable]) -> Iterator[str]:

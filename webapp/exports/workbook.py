@@ -19,7 +19,6 @@ from typing import IO
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
@@ -31,9 +30,10 @@ from webapp.feedback.models import AGREEMENT_SCALE, QUESTION_KIND_LABELS, Questi
 from webapp.programmes.models import Programme
 from webapp.results import services as results
 from webapp.results.services import ResultsFilter, local_naive
+from webapp import text as text_rules
+from webapp.text import FORMULA_TRIGGERS
 
 SHEETS = ("Summary", "Sessions", "Indicators", "Questions", "Responses", "Comments", "Attendance")
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 EXCEL_CELL_MAX = 32767
 NO_RESPONSES = "There are no responses yet."
 
@@ -60,8 +60,8 @@ def indicators_headers() -> list[str]:
 
 
 def clean_text(value: object) -> str:
-    """Text Excel accepts: no control characters it refuses, within its cell limit."""
-    return ILLEGAL_CHARACTERS_RE.sub("", str(value))[:EXCEL_CELL_MAX]
+    """Text Excel and XML accept (webapp.text.clean_text), within Excel's cell limit."""
+    return text_rules.clean_text(str(value))[:EXCEL_CELL_MAX]
 
 
 @dataclass(frozen=True)

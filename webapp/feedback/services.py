@@ -328,8 +328,8 @@ def feedback_code_taken(code: str) -> bool:
 
 
 def unique_feedback_code(attempts: int = 20) -> str:
-    """A code no session uses yet. 31^6 (~887 million) codes make a clash rare; the
-    unique constraint still guards the race between this check and the INSERT."""
+    """A code no session uses yet. 23^8 (~78 billion) codes (webapp.tokens) make a clash
+    rare; the unique constraint still guards the race between this check and the INSERT."""
     for _ in range(attempts):
         code = new_feedback_code()
         if not feedback_code_taken(code):
@@ -363,6 +363,7 @@ class PhoneSession:
     ends_at: datetime
     feedback_opens_at: datetime | None
     feedback_closes_at: datetime | None
+    capacity: int
 
     is_cancelled = property(EventSession.is_cancelled.fget)
     feedback_window = property(EventSession.feedback_window.fget)
@@ -642,6 +643,18 @@ def _read_choice(submission: Submission, question, values: list[str]) -> None:
         {"question_id": question.id, "option_id": option.id, "text": None} for option in ordered
     )
     submission.summary.append((question.text, [option.label for option in ordered]))
+
+
+def response_ceiling(capacity: int) -> int:
+    """Most responses a session can take: FEEDBACK_RESPONSES_PER_PLACE per place (walk-ins
+    add places, so attendance never exceeds capacity), plus a few. One client sending
+    hundreds of responses meets it; a real room never does."""
+    return int(capacity * current_app.config["FEEDBACK_RESPONSES_PER_PLACE"]) + 10
+
+
+def at_response_ceiling(session: PhoneSession) -> bool:
+    count = db.session.scalar(sa.select(sa.func.count(Response.id)).where(Response.session_id == session.id))
+    return (count or 0) >= response_ceiling(session.capacity)
 
 
 def store_response(session_id: int, submission_key: str, rows: list[dict]) -> bool:

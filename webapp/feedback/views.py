@@ -18,7 +18,7 @@ from flask_wtf.csrf import ValidationError, validate_csrf
 
 from webapp import qr
 from webapp.auth.access import managers_only
-from webapp.extensions import csrf, limiter
+from webapp.extensions import csrf, device_key, exempt_address, limiter, retry_after_seconds
 from webapp.feedback import services
 from webapp.feedback.forms import ConfirmForm, QuestionForm
 from webapp.feedback.models import AGREEMENT_SCALE, RATING_SCALE, QuestionKind
@@ -215,11 +215,33 @@ def _poster_page(template: str, programme_id: int, session_id: int):
 SENT_FROM_HERE = "feedback_sent"
 
 
-def _feedback_rate_limit() -> str:
-    return current_app.config["FEEDBACK_RATE_LIMIT"]
+def _setting(name: str):
+    return lambda: current_app.config[name]
+
+
+def _unknown_code(response) -> bool:
+    return response.status_code == 404
+
+
+# Guessing codes: only lookups of codes that do not exist count, per device and (an
+# organisation-sized ceiling) per address, so a room typing its code is never held up.
+# Shared by /f?code= and /f/<code>: one count of guesses, whichever way they come.
+_code_limits = [
+    limiter.shared_limit(_setting("FEEDBACK_CODE_DEVICE_RATE_LIMIT"), scope="feedback-code-device",
+                         key_func=device_key, deduct_when=_unknown_code),
+    limiter.shared_limit(_setting("FEEDBACK_CODE_RATE_LIMIT"), scope="feedback-code-address",
+                         deduct_when=_unknown_code, exempt_when=exempt_address),
+]
+
+
+def _code_limited(view):
+    for limit in _code_limits:
+        view = limit(view)
+    return view
 
 
 @bp.route("/f", methods=["GET"])
+@_code_limited
 def enter_code():
     typed = request.args.get("code", "")
     error = None
@@ -233,7 +255,11 @@ def enter_code():
 
 @bp.route("/f/<code>", methods=["GET", "POST"])
 @csrf.exempt  # checked in the view, so that an expired token keeps the answers
-@limiter.limit(_feedback_rate_limit, methods=["POST"])
+# A room of 180 phones, or a webinar of 5,000 staff, shares one address: each phone is
+# limited on its own; the address has only an organisation-sized ceiling.
+@limiter.limit(_setting("FEEDBACK_RATE_LIMIT"), methods=["POST"], exempt_when=exempt_address)
+@limiter.limit(_setting("FEEDBACK_DEVICE_RATE_LIMIT"), key_func=device_key, methods=["POST"])
+@_code_limited
 def respond(code: str):
     canonical = normalise_feedback_code(code)
     session = services.phone_session_by_code(canonical)
@@ -267,13 +293,19 @@ def respond(code: str):
         key, send_again = services.new_submission_key(), True
     if send_again or submission.errors:
         return _phone_form(session, form, questions, key, submission, send_again)
+    if services.at_response_ceiling(session):
+        current_app.logger.warning("Feedback refused: session %s has reached its ceiling of responses", session.id)
+        response = _phone_form(session, form, questions, key, submission, session_full=True)
+        response.status_code = 409
+        return response
 
     services.store_response(session.id, key, submission.rows)
     browser_session[SENT_FROM_HERE] = canonical
     return _no_store(render_template("feedback/thanks.html", session_title=session.title, submission=submission))
 
 
-def _phone_form(session, form, questions, key, submission=None, send_again=False):
+def _phone_form(session, form, questions, key, submission=None, send_again=False, wait=None,
+                session_full=False):
     if submission is None:
         fields = _blank_questions_html(form)
         submission = services.Submission()
@@ -288,6 +320,8 @@ def _phone_form(session, form, questions, key, submission=None, send_again=False
         submission_key=key,
         submission=submission,
         send_again=send_again,
+        wait=wait,
+        session_full=session_full,
     ))
 
 
@@ -314,4 +348,22 @@ def _no_store(body: str) -> Response:
 
 @bp.errorhandler(429)
 def too_many(error):
-    return render_template("feedback/too_many.html"), 429
+    """Over a limit. A phone sending its answers gets the form back with every answer
+    kept and when to press Send again; anything else is told when to try again."""
+    wait = retry_after_seconds()
+    headers = {"Retry-After": str(wait)}
+    session = None
+    if request.endpoint == "feedback.respond" and request.method == "POST":
+        session = services.phone_session_by_code(normalise_feedback_code(request.view_args["code"]))
+    form = services.load_phone_form(session.programme_id) if session else None
+    if form is None or not form.visible_questions:
+        return render_template("feedback/too_many.html", wait=wait), 429, headers
+    questions = form.visible_questions
+    key = request.form.get("submission_key")
+    if not services.is_submission_key(key):
+        key = services.new_submission_key()
+    response = _phone_form(session, form, questions, key, services.read_answers(questions, request.form),
+                           wait=wait)
+    response.status_code = 429
+    response.headers.update(headers)
+    return response
