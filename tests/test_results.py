@@ -130,29 +130,33 @@ def test_comments_are_paginated(app, demo):
         assert services.comment_page([session.id], page=99).page == 2
 
 
-def test_small_groups_are_suppressed(app, client, login_as, demo):
+def test_small_groups_are_suppressed_with_a_complement(app, client, login_as, demo):
     with app.app_context():
         session = f.sessions(demo)[0]
         locality = f.question(demo, breakdown="locality")
         indicator = f.question(demo, kind=QuestionKind.AGREEMENT)
-        for _ in range(5):
-            f.respond(session, {locality: "North East", indicator: "Agree"})
-        for _ in range(4):
-            f.respond(session, {locality: "South", indicator: "Disagree"})
+        for label, answer, people in (("North East", "Agree", 6), ("North West", "Agree", 5),
+                                      ("South", "Disagree", 4)):
+            for _ in range(people):
+                f.respond(session, {locality: label, indicator: answer})
         db.session.commit()
         tables = services.breakdowns(f.programme(demo).feedback_form, [session.id])
         groups = {g.label: g for g in next(t for t in tables if t.breakdown == "locality").groups}
         assert not groups["North East"].suppressed
-        assert groups["North East"].shown_responses == 5 and groups["North East"].percent_agree == 1.0
+        assert groups["North East"].shown_responses == 6 and groups["North East"].percent_agree == 1.0
         assert groups["South"].suppressed
         assert groups["South"].percent_agree is None and groups["South"].shown_responses is None
-        assert groups[services.NOT_ANSWERED].responses == 0 and groups[services.NOT_ANSWERED].suppressed
+        # South alone would be 15 - 6 = 9 minus North West's 5: North West is hidden with it.
+        assert groups["North West"].suppressed and groups["North West"].shown_responses is None
+        # Nobody answered "City-wide" or left the question out: 0 is shown (no one to identify).
+        assert groups["City-wide"].shown_responses == 0 and groups[services.NOT_ANSWERED].shown_responses == 0
     login_as(Role.VIEWER)
     page = client.get(f"/organiser/programmes/{demo}/results").get_data(as_text=True)
     table = page[page.index("By locality"):page.index("By role group")]
-    south = table[table.index(">South<"):]
-    south = south[:south.index("</tr>")]
-    assert "fewer than 5 responses" in south and ">4<" not in south and "0%" not in south
+    for label in ("South", "North West"):
+        row = table[table.index(f">{label}<"):]
+        row = row[:row.index("</tr>")]
+        assert services.SUPPRESSED_LABEL in row and ">4<" not in row and ">5<" not in row and "0%" not in row
     north_east = table[table.index(">North East<"):]
     assert "100%" in north_east[:north_east.index("</tr>")]
 

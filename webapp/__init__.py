@@ -130,11 +130,13 @@ def _register_template_helpers(app: Flask) -> None:
 def _register_cli(app: Flask) -> None:
     from webapp.auth.cli import users_cli
     from webapp.demo.cli import demo_command
+    from webapp.results.cli import results_cli
     from webapp.retention.cli import retention_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_command)
     app.cli.add_command(retention_cli)
+    app.cli.add_command(results_cli)
 
 
 def warm_up(app: Flask) -> None:

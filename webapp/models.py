@@ -10,6 +10,7 @@ from webapp.feedback.models import (
     Response,
 )
 from webapp.programmes.models import Finding, FindingKind, Programme
+from webapp.results.models import ResultCount
 from webapp.sessions.models import EventSession, SessionStatus
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "Registration",
     "RegistrationStatus",
     "Response",
+    "ResultCount",
     "Role",
     "SessionStatus",
     "User",

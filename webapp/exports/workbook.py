@@ -284,9 +284,8 @@ def _summary(workbook, programme, figures: results.Results, filters: ResultsFilt
     sheet.ws.append([])
     sheet.plain_row("% agree", results.PERCENT_AGREE_DEFINITION)
     sheet.ws.append([])
-    sheet.plain_row("Breakdowns",
-                    f"From the optional 'about you' questions. Groups with fewer than "
-                    f"{results.SMALL_GROUP_MIN} responses are not shown.")
+    sheet.plain_row("Breakdowns", results.BREAKDOWNS_WITHHELD if figures.breakdowns_withheld
+                    else f"From the optional 'about you' questions. {results.SMALL_GROUP_RULE}")
     for table in figures.breakdowns:
         sheet.ws.append([])
         sheet.plain_row(f"By {table.label.lower()}", "Group", "Responses", "% agree (all indicators)")
