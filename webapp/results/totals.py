@@ -94,7 +94,7 @@ def subtract_responses(response_ids: list[int]) -> None:
         answers.setdefault(response_id, [])
         if question_id is not None:
             answers[response_id].append((question_id, option_id))
-    groups = group_question_ids(question_id for _, question_id, _, _ in rows if question_id is not None)
+    groups = group_question_ids(question_id for _, _, question_id, _ in rows if question_id is not None)
     deltas: Counter = Counter()
     for response_id, session_id in sessions.items():
         for key in response_keys(session_id, answers[response_id], groups):
