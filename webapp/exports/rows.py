@@ -13,11 +13,14 @@ import sqlalchemy as sa
 from webapp.bookings.models import STATUS_LABELS, Registration, RegistrationStatus
 from webapp.extensions import db
 from webapp.feedback.models import Answer, Question, Response
-from webapp.results.services import comments_query, local_naive
+from webapp.results.models import EVERYONE
+from webapp.results.services import SMALL_GROUP_MIN, comments_query, count_totals, local_naive
 from webapp.sessions.models import EventSession
 
 BATCH = 5000
 MULTI_CHOICE_SEPARATOR = "; "
+# What a viewer sees for an "about you" answer that fewer than SMALL_GROUP_MIN responses share.
+RARE_GROUP = "Other / not shown"
 
 RESPONSE_FIXED_HEADERS = ("Response number", "Session", "Locality", "Submitted at")
 COMMENT_HEADERS = ("Session", "Question", "Submitted at", "Comment")
@@ -43,10 +46,19 @@ def response_headers(questions: list[Question]) -> list[str]:
     return [*RESPONSE_FIXED_HEADERS, *(question.text for question in questions)]
 
 
+def rare_group_options(session_ids: list[int], questions: list[Question]) -> set[str]:
+    """The "about you" answers (option ids, as strings) that fewer than SMALL_GROUP_MIN
+    of these sessions' responses gave: a viewer's rows show RARE_GROUP instead."""
+    counts = count_totals(session_ids).get(EVERYONE, {})
+    return {str(option.id) for question in questions if question.breakdown for option in question.options
+            if counts.get((question.id, option.id), 0) < SMALL_GROUP_MIN}
+
+
 def response_rows(sessions: list[EventSession], questions: list[Question],
-                  text: Callable[[str], object] = _as_is) -> Iterator[list]:
+                  text: Callable[[str], object] = _as_is, full_detail: bool = False) -> Iterator[list]:
     """One row per response: number, session, locality, submitted at (London time),
     then one cell per question in form order (multiple choices joined in one cell).
+    Without `full_detail` (viewers), rare "about you" answers read RARE_GROUP.
 
     `text` turns text into a cell value (the workbook cleans it and guards formulas).
     It runs once per session, per set of chosen options and per written answer, not
@@ -66,6 +78,8 @@ def response_rows(sessions: list[EventSession], questions: list[Question],
     option_label = {str(option.id): (option.position, option.id, option.label)
                     for question in questions for option in question.options}
     choice_cells: dict[str, object] = {}
+    if not full_detail:
+        choice_cells.update(dict.fromkeys(rare_group_options(session_ids, questions), text(RARE_GROUP)))
 
     def choices_cell(option_keys: str):
         """The cell for one response's choices in one question ("12" or "12,15"), made once."""

@@ -77,7 +77,9 @@ def _csv(programme_id: int, lines_for, what: str, personal: bool):
 @bp.route("/programmes/<int:programme_id>/responses.csv")
 @readers
 def responses_csv(programme_id: int):
-    return _csv(programme_id, csv_files.responses_csv, "responses", personal=False)
+    full_detail = current_user.can_manage  # viewers: rare "about you" answers hidden
+    return _csv(programme_id, lambda programme, filters: csv_files.responses_csv(programme, filters, full_detail),
+                "responses", personal=False)
 
 
 @bp.route("/programmes/<int:programme_id>/attendance.csv")
