@@ -14,7 +14,7 @@ from webapp.bookings.models import STATUS_LABELS, Registration, RegistrationStat
 from webapp.extensions import db
 from webapp.feedback.models import Answer, Question, Response
 from webapp.results.models import EVERYONE
-from webapp.results.services import SMALL_GROUP_MIN, comments_query, count_totals, local_naive
+from webapp.results.services import COMMENT_ORDER, SMALL_GROUP_MIN, comments_query, count_totals, local_naive
 from webapp.sessions.models import EventSession
 
 BATCH = 5000
@@ -124,7 +124,7 @@ def response_rows(sessions: list[EventSession], questions: list[Question],
 
 
 def comment_rows(session_ids: list[int], text: Callable[[str], object] = _as_is) -> Iterator[tuple]:
-    """Every text answer, newest first (as on the results page): session, question,
+    """Every text answer, newest stored first (as on the results page): session, question,
     submitted at (London time), comment. `text` as for response_rows (labels once each)."""
     if not session_ids:
         return
@@ -135,7 +135,7 @@ def comment_rows(session_ids: list[int], text: Callable[[str], object] = _as_is)
             labels[value] = text(value)
         return labels[value]
 
-    query = comments_query(session_ids).order_by(Response.submitted_at.desc(), Answer.id.desc())
+    query = comments_query(session_ids).order_by(*COMMENT_ORDER)
     for comment, submitted_at, question_text, session_title, *_ in _stream(query):
         yield label(session_title), label(question_text), local_naive(submitted_at), text(comment)
 

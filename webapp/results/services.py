@@ -16,6 +16,7 @@ from flask import abort
 from webapp.bookings.services import counts_by_session
 from webapp.extensions import db
 from webapp.feedback.models import (
+    TEXT_KINDS,
     Answer,
     Breakdown,
     FeedbackForm,
@@ -372,6 +373,10 @@ def _like_pattern(query: str) -> str:
     return f"%{escaped}%"
 
 
+# Newest stored first (the order of the index of written answers), on the page and in the workbook.
+COMMENT_ORDER = (Answer.id.desc(),)
+
+
 def comments_query(session_ids: list[int], search: str = ""):
     """Text answers with their question and session, newest first (a select, for paging or streaming)."""
     query = (
@@ -388,16 +393,31 @@ def comments_query(session_ids: list[int], search: str = ""):
     return query
 
 
+def comment_count(session_ids: list[int]) -> int:
+    """How many written answers these sessions have, from the running totals."""
+    if not session_ids:
+        return 0
+    return db.session.scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(ResultCount.count), 0))
+        .join(Question, Question.id == ResultCount.question_id)
+        .where(ResultCount.session_id.in_(session_ids), ResultCount.group_option_id == EVERYONE,
+               ResultCount.option_id == ALL, Question.kind.in_([kind.value for kind in TEXT_KINDS]))
+    ) or 0
+
+
 def comment_page(session_ids: list[int], search: str = "", page: int = 1,
                  per_page: int = COMMENTS_PER_PAGE) -> CommentPage:
+    """One page of comments, newest stored first: read backwards along the index of
+    written answers (ix_answer_written), so a page costs its own rows, not a sort of
+    every comment. Without a search the count comes from the running totals."""
     query = comments_query(session_ids, search)
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
+    if search.strip():
+        total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
+    else:
+        total = comment_count(session_ids)
     pages = max(1, -(-total // per_page))
     page = min(max(page, 1), pages)
-    rows = db.session.execute(
-        query.order_by(Response.submitted_at.desc(), Answer.id.desc())
-        .limit(per_page).offset((page - 1) * per_page)
-    )
+    rows = db.session.execute(query.order_by(*COMMENT_ORDER).limit(per_page).offset((page - 1) * per_page))
     comments = [Comment(text, submitted, question, session) for text, submitted, question, session, *_ in rows]
     return CommentPage(comments, total, page, per_page, (search or "").strip())
 
