@@ -12,6 +12,7 @@ from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
 from flask import abort
+from sqlalchemy.orm import selectinload
 
 from webapp.bookings.services import counts_by_session
 from webapp.extensions import db
@@ -385,7 +386,9 @@ def comments_query(session_ids: list[int], search: str = ""):
         .join(Response, Response.id == Answer.response_id)
         .join(Question, Question.id == Answer.question_id)
         .join(EventSession, EventSession.id == Response.session_id)
-        .where(Response.session_id.in_(session_ids or [-1]), Answer.text.is_not(None))
+        # "+ 0" keeps SQLite from starting at the sessions' responses (then sorting every
+        # comment): it walks ix_answer_written backwards and stops after one page.
+        .where((Response.session_id + 0).in_(session_ids or [-1]), Answer.text.is_not(None))
     )
     search = strip_control_characters(search or "").strip()
     if search:
@@ -569,8 +572,17 @@ def is_whole_programme(programme: Programme, session_ids: list[int]) -> bool:
     return set(session_ids) == {session.id for session in programme.sessions}
 
 
+def load_form(programme: Programme) -> FeedbackForm | None:
+    """The programme's form with its questions, options and findings in three queries
+    (a results page reads every option of every question)."""
+    questions = selectinload(FeedbackForm.questions)
+    return db.session.scalar(
+        sa.select(FeedbackForm).where(FeedbackForm.programme_id == programme.id)
+        .options(questions.selectinload(Question.options), questions.selectinload(Question.finding)))
+
+
 def results_for(programme: Programme, sessions: list[EventSession]) -> Results:
-    form = programme.feedback_form
+    form = load_form(programme)
     figures = session_figures(sessions)
     session_ids = [session.id for session in sessions]
     whole = is_whole_programme(programme, session_ids)
@@ -653,10 +665,14 @@ def compared_questions(results: Results) -> list[QuestionResult]:
     return [result for result in results.questions if result.question.is_choice and not result.question.breakdown]
 
 
-def comparisons(results: Results) -> list[Comparison]:
-    """For each compared question: the programme figure, then by session, by date
-    (when sessions fall on several dates) and by each "about you" group (whole
-    programme only, small groups hidden as in the breakdown tables)."""
+COMPARE_BY = ("session", "date", "group")
+
+
+def comparisons(results: Results, questions: list[QuestionResult] | None = None,
+                by: tuple[str, ...] = COMPARE_BY) -> list[Comparison]:
+    """For each compared question (or those given): the programme figure, then by
+    session, by date (when sessions fall on several dates) and by each "about you"
+    group (whole programme only, small groups hidden as in the breakdown tables)."""
     by_session = count_totals(results.session_ids, by="session")
     dates: dict[date, Counts] = {}
     session_rows = []
@@ -667,7 +683,7 @@ def comparisons(results: Results) -> list[Comparison]:
         for key, count in counts.items():
             day[key] = day.get(key, 0) + count
     out = []
-    for overall in compared_questions(results):
+    for overall in compared_questions(results) if questions is None else questions:
         question, number = overall.question, overall.number
 
         def row(label: str, counts: Counts, suppressed: bool = False) -> ComparisonRow:
@@ -676,12 +692,12 @@ def comparisons(results: Results) -> list[Comparison]:
                                  "" if suppressed else large_difference(result, overall))
 
         sections = []
-        if len(session_rows) > 1:
+        if "session" in by and len(session_rows) > 1:
             sections.append(ComparisonSection("By session", [row(label, counts) for label, counts in session_rows]))
-        if len(dates) > 1:
+        if "date" in by and len(dates) > 1:
             sections.append(ComparisonSection("By date", [
                 row(format_date(london_to_utc(day, time(12, 0))), counts) for day, counts in sorted(dates.items())]))
-        for table in results.breakdowns:
+        for table in results.breakdowns if "group" in by else ():
             sizes = [group.counts.get((question.id, ALL), 0) for group in table.groups]
             hidden = hidden_cells(sizes, table.hidden)
             sections.append(ComparisonSection(f"By {table.label.lower()}", [

@@ -28,7 +28,7 @@ def render_programme_results(programme, export_form: ExportFilterForm | None = N
         programme=programme,
         session=None,
         results=results,
-        comparisons=services.comparisons(results),
+        comparisons=services.comparisons(results, results.indicators, by=("date",)),
         comments=comments,
         export_form=export_form,
     ), status
