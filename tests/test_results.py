@@ -207,3 +207,33 @@ def test_results_links_for_viewers_and_organisers(client, auth, login_as, demo):
     login_as(Role.ORGANISER)
     show = client.get(f"/organiser/programmes/{demo}").get_data(as_text=True)
     assert f'href="/organiser/programmes/{demo}/results"' in show
+
+
+def test_comparisons_flag_large_differences_in_words_and_show_each_date(app, client, login_as, demo):
+    with app.app_context():
+        sessions = f.sessions(demo)
+        locality = f.question(demo, breakdown="locality")
+        indicator = f.question(demo, kind=QuestionKind.AGREEMENT)
+        for number in range(40):
+            place, answer = ("North East", "Strongly disagree") if number < 10 else ("South", "Agree")
+            f.respond(sessions[0] if number % 2 else sessions[-1], {locality: place, indicator: answer})
+        db.session.commit()
+        programme = f.programme(demo)
+        results = services.results_for(programme, services.select_sessions(programme))
+        comparison = next(c for c in services.comparisons(results) if c.question.id == indicator.id)
+        sections = {section.label: section for section in comparison.sections}
+        rows = {row.label: row for row in sections["By locality"].rows}
+        assert rows["North East"].difference == services.LOWER and rows["South"].difference == services.HIGHER
+        assert rows["North East"].result.percent_disagree == 1.0
+        dates = sections["By date"].rows
+        assert [row.result.respondents for row in dates if row.result.respondents] == [20, 20]
+        assert comparison.overall.percent_agree == 0.75
+    login_as(Role.VIEWER)
+    page = client.get(f"/organiser/programmes/{demo}/results/compare").get_data(as_text=True)
+    north_east = page[page.index(">North East<"):]
+    north_east = north_east[:north_east.index("</tr>")]
+    # a cue for the eye and the words for everyone (not colour alone)
+    assert "▼" in north_east and "75 points below" in north_east
+    assert '<th scope="rowgroup"' in page and "Inspectors' grade:" in page
+    programme_page = client.get(f"/organiser/programmes/{demo}/results").get_data(as_text=True)
+    assert 'id="by-date"' in programme_page and "(n = 20)" in programme_page
