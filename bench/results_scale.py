@@ -123,15 +123,17 @@ def main() -> int:
 
     smallest, largest = min(figures), max(figures)
     missed = []
-    print(f"\n{largest:,} against {smallest:,} responses (wall time; target: within {FLAT_RATIO}x and under "
-          f"{PAGE_TARGET_MS} ms)")
+    print(f"\n{largest:,} against {smallest:,} responses (target: within {FLAT_RATIO}x and under "
+          f"{PAGE_TARGET_MS} ms; wall time flips with machine load, CPU time much less)")
     for name in pages:
         if name == "/healthz":
             continue
-        wall, ratio = figures[largest][name][0], figures[largest][name][0] / figures[smallest][name][0]
-        print(f"  {name:18} {ratio:5.2f}x   {wall:6.1f} ms")
-        if wall >= PAGE_TARGET_MS or ratio > FLAT_RATIO:
-            missed.append(name)
+        (wall, cpu), (small_wall, small_cpu) = figures[largest][name], figures[smallest][name]
+        print(f"  {name:18} wall {wall / small_wall:5.2f}x {wall:6.1f} ms   CPU {cpu / small_cpu:5.2f}x {cpu:6.1f} ms")
+        if wall >= PAGE_TARGET_MS or wall / small_wall > FLAT_RATIO:
+            missed.append(f"{name} (wall)")
+        if cpu >= PAGE_TARGET_MS or cpu / small_cpu > FLAT_RATIO:
+            missed.append(f"{name} (CPU)")
 
     if args.workbook:
         print(f"\nworkbook at {largest:,} responses (separate processes, same database)")
