@@ -135,6 +135,7 @@ def _register_cli(app: Flask) -> None:
     from webapp.auth.cli import users_cli
     from webapp.demo.cli import demo_command
     from webapp.jobs.cli import jobs_cli, serve_command
+    from webapp.results.cli import results_cli
     from webapp.retention.cli import retention_cli
 
     app.cli.add_command(users_cli)
@@ -142,6 +143,7 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(retention_cli)
     app.cli.add_command(jobs_cli)
     app.cli.add_command(serve_command)
+    app.cli.add_command(results_cli)
 
 
 def warm_up(app: Flask) -> None:

@@ -11,6 +11,7 @@ from webapp.feedback.models import (
 )
 from webapp.jobs.models import DeliveryStatus, EmailKind, OutboundEmail, WorkerHeartbeat
 from webapp.programmes.models import Finding, FindingKind, Programme
+from webapp.results.models import ResultCount
 from webapp.sessions.models import EventSession, SessionStatus
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "Registration",
     "RegistrationStatus",
     "Response",
+    "ResultCount",
     "Role",
     "SessionStatus",
     "User",

@@ -76,7 +76,9 @@ def _csv(programme_id: int, lines_for, what: str, action: AuditAction, personal:
 @bp.route("/programmes/<int:programme_id>/responses.csv")
 @readers
 def responses_csv(programme_id: int):
-    return _csv(programme_id, csv_files.responses_csv, "responses", AuditAction.EXPORT_RESPONSES_CSV, personal=False)
+    full_detail = current_user.can_manage  # viewers: rare "about you" answers hidden
+    return _csv(programme_id, lambda programme, filters: csv_files.responses_csv(programme, filters, full_detail),
+                "responses", AuditAction.EXPORT_RESPONSES_CSV, personal=False)
 
 
 @bp.route("/programmes/<int:programme_id>/attendance.csv")

@@ -34,6 +34,7 @@ from webapp.feedback.models import (
 from webapp.forms import strip_control_characters
 from webapp.ordering import move_one_place
 from webapp.programmes.models import FINDING_KIND_LABELS, Finding, FindingKind, Programme
+from webapp.results import totals
 from webapp.sessions.models import EventSession
 from webapp.tokens import is_feedback_code, new_feedback_code, new_url_token
 
@@ -658,7 +659,8 @@ def at_response_ceiling(session: PhoneSession) -> bool:
 
 
 def store_response(session_id: int, submission_key: str, rows: list[dict]) -> bool:
-    """Store one anonymous response: the session, the time and the answers, nothing else.
+    """Store one anonymous response: the session, the time and the answers, nothing else,
+    and add it to the running totals in the same transaction.
 
     Returns False, storing nothing, when the key was already used (a double tap or a
     resent POST). The unique constraint decides, so two POSTs racing each other on
@@ -674,6 +676,7 @@ def store_response(session_id: int, submission_key: str, rows: list[dict]) -> bo
         raise
     if rows:
         db.session.execute(_INSERT_ANSWERS, [dict(row, response_id=response_id) for row in rows])
+    totals.add_response(session_id, [(row["question_id"], row["option_id"]) for row in rows])
     db.session.commit()
     return True
 
