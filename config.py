@@ -130,6 +130,8 @@ class Config:
     JOBS_CLAIM_SECONDS = int(os.environ.get("JOBS_CLAIM_SECONDS", "120"))
     # A pending email still not picked up this long after it was due is handed over again.
     JOBS_SWEEP_AFTER_SECONDS = int(os.environ.get("JOBS_SWEEP_AFTER_SECONDS", "120"))
+    # The largest staff list file accepted (a 40,000-row CSV is about 4 MB).
+    STAFF_UPLOAD_MAX_BYTES = int(os.environ.get("STAFF_UPLOAD_MAX_BYTES", str(20 * 1000 * 1000)))
     # Worker threads per `flask jobs work` process.
     JOBS_WORKERS = int(os.environ.get("JOBS_WORKERS", "2"))
 

@@ -50,7 +50,13 @@ def url_values(app, demo, make_user):
         db.session.add(registration)
         db.session.commit()
         question = db.session.scalars(sa.select(Question).order_by(Question.id)).first()
+        from webapp.staff.models import StaffUpload
+        upload = StaffUpload(programme_id=demo, filename="staff.csv", file_type="csv",
+                             content=b"Name,Email,Team\r\n", headers=["Name", "Email", "Team"], mapping={})
+        db.session.add(upload)
+        db.session.commit()
         values = {
+            "upload_id": upload.id,
             "programme_id": demo,
             "session_id": session.id,
             "finding_id": db.session.scalars(sa.select(Finding.id).order_by(Finding.id)).first(),

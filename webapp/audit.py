@@ -55,6 +55,9 @@ class AuditAction(enum.StrEnum):
     QUESTION_SHOWN = "question.shown"
     QUESTION_DELETED = "question.deleted"
     EMAIL_RETRIED = "email.retried"
+    STAFF_LIST_IMPORTED = "staff.imported"
+    STAFF_LIST_DOWNLOADED = "staff.downloaded"
+    STAFF_INVITED = "staff.invited"
 
     @property
     def label(self) -> str:
@@ -112,6 +115,9 @@ _LABELS = {
     AuditAction.QUESTION_SHOWN: "Showed a question again",
     AuditAction.QUESTION_DELETED: "Deleted a question",
     AuditAction.EMAIL_RETRIED: "Sent a failed email again",
+    AuditAction.STAFF_LIST_IMPORTED: "Imported a staff list",
+    AuditAction.STAFF_LIST_DOWNLOADED: "Downloaded a staff list or coverage",
+    AuditAction.STAFF_INVITED: "Invited staff not yet reached",
 }
 
 

@@ -13,6 +13,7 @@ from webapp.jobs.models import DeliveryStatus, EmailKind, OutboundEmail, WorkerH
 from webapp.programmes.models import Finding, FindingKind, Programme
 from webapp.results.models import ResultCount
 from webapp.sessions.models import EventSession, SessionStatus
+from webapp.staff.models import StaffInvitation, StaffMember, StaffUpload, StaffUploadRow
 
 __all__ = [
     "Answer",
@@ -34,6 +35,10 @@ __all__ = [
     "ResultCount",
     "Role",
     "SessionStatus",
+    "StaffInvitation",
+    "StaffMember",
+    "StaffUpload",
+    "StaffUploadRow",
     "User",
     "WorkerHeartbeat",
 ]

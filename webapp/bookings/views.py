@@ -32,6 +32,18 @@ def _allowed_domain() -> bool:
     return any(domain == d or domain.endswith("." + d) for d in allowed)
 
 
+def _invited_person(session: EventSession) -> dict | None:
+    """A personal invitation link (?invitation=...) fills in the form for its person."""
+    from webapp.staff import invitations
+
+    if request.method != "GET" or "invitation" not in request.args:
+        return None
+    invitation = invitations.invitation_by_token(request.args["invitation"])
+    if invitation is None or invitation.staff_member.programme_id != session.programme_id:
+        return None
+    return invitations.prefill(invitation)
+
+
 def _public_session_or_404(session_id: int) -> EventSession:
     return db.get_or_404(EventSession, session_id)
 
@@ -48,7 +60,7 @@ def _public_session_or_404(session_id: int) -> EventSession:
 def register(session_id: int):
     session = _public_session_or_404(session_id)
     reason = services.unavailable_reason(session)
-    form = BookingForm()
+    form = BookingForm(data=_invited_person(session))
     if reason is None and form.validate_on_submit():
         try:
             result = services.book(session, **form.person())

@@ -28,5 +28,8 @@ def purge_command(after_days: int | None, dry_run: bool) -> None:
                    f"{item.title} (ended {format_datetime(item.ends_at)})")
     click.echo(f"{verb} personal details of {report.registrations} bookings in "
                f"{len(report.sessions)} sessions that ended more than {after_days} days ago.")
+    if report.staff_listed:
+        click.echo(f"{verb} {report.staff_listed} people from the staff lists of programmes whose "
+                   "sessions have all ended.")
     if dry_run:
         click.echo("Dry run: nothing was changed.")

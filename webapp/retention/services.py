@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from webapp.audit import AuditAction, record
 from webapp.jobs.models import OutboundEmail
+from webapp.staff.models import StaffMember
 from webapp.bookings.models import Registration
 from webapp.db_types import utcnow
 from webapp.extensions import db
@@ -44,6 +45,8 @@ class PurgeReport:
     sessions: list[SessionCount] = field(default_factory=list)
     dry_run: bool = False
 
+    staff_listed: int = 0  # people on staff lists of programmes whose sessions have all ended
+
     @property
     def registrations(self) -> int:
         return sum(item.registrations for item in self.sessions)
@@ -71,7 +74,11 @@ def purge(after_days: int, dry_run: bool = False, now: datetime | None = None) -
         .order_by(EventSession.ends_at, EventSession.id)
     ).all()
     report.sessions = [SessionCount(*row) for row in rows]
-    if dry_run or not report.sessions:
+    finished = (sa.select(EventSession.programme_id).group_by(EventSession.programme_id)
+                .having(sa.func.max(EventSession.ends_at) < report.cutoff))
+    listed = sa.select(StaffMember.id).where(StaffMember.programme_id.in_(finished))
+    report.staff_listed = db.session.scalar(sa.select(sa.func.count()).select_from(listed.subquery())) or 0
+    if dry_run or not (report.sessions or report.staff_listed):
         db.session.rollback()
         return report
     db.session.execute(
@@ -83,8 +90,10 @@ def purge(after_days: int, dry_run: bool = False, now: datetime | None = None) -
     # The delivery records hold the same addresses.
     db.session.execute(sa.delete(OutboundEmail).where(
         OutboundEmail.session_id.in_([session.session_id for session in report.sessions])))
+    # The staff list goes once a programme's last session is past the cutoff.
+    db.session.execute(sa.delete(StaffMember).where(StaffMember.programme_id.in_(finished)))
     record(None, AuditAction.RETENTION_PURGED, "",
            f"{report.registrations} bookings from {len(report.sessions)} sessions "
-           f"that ended more than {after_days} days ago")
+           f"that ended more than {after_days} days ago; {report.staff_listed} people on staff lists")
     db.session.commit()
     return report
