@@ -94,9 +94,9 @@ class StallingSMTP:
 
 def worker_env(database_url: str, jobs_url: str, smtp_port: int | None, **settings) -> dict:
     """The environment of a worker (or app) process against these stores and this SMTP port."""
-    env = dict(os.environ, DATABASE_URL=database_url, JOBS_STORAGE_URL=jobs_url,
-               APP_CONFIG=os.environ.get("APP_CONFIG", "development"), MAIL_USE_STARTTLS="0", MAIL_TIMEOUT="5",
-               **{name: str(value) for name, value in settings.items()})
+    env = dict(os.environ, DATABASE_URL=database_url, JOBS_STORAGE_URL=jobs_url, APP_CONFIG="development",
+               MAIL_USE_STARTTLS="0", MAIL_TIMEOUT="5")
+    env.update({name: str(value) for name, value in settings.items()})
     if smtp_port is None:
         env.pop("MAIL_SERVER", None)
     else:
