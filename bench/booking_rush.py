@@ -91,6 +91,16 @@ def outcomes(database_url: str, session_id: int) -> dict:
     return counts
 
 
+def clear_queue_keys() -> None:
+    """Empty the Huey queue in Redis db 7: only the queue's own keys, never FLUSHALL."""
+    import redis
+
+    connection = redis.Redis.from_url(REDIS_URL)
+    for key in connection.scan_iter("huey.*.briefings"):
+        connection.delete(key)
+    connection.close()
+
+
 def cpu_seconds(processes: list[psutil.Process]) -> float:
     """User + system CPU of these processes and their children, so far."""
     total = 0.0
@@ -104,7 +114,7 @@ def cpu_seconds(processes: list[psutil.Process]) -> float:
     return total
 
 
-def booker(base_port: int, form_path: str, numbers):
+def booker(form_path: str, numbers):
     """One person: a fresh connection, GET the form, POST it back with its cookie."""
     def book(connection: http.client.HTTPConnection) -> float:
         number = next(numbers)
@@ -132,9 +142,7 @@ def run_bench(args: argparse.Namespace, database_url: str, workdir: Path) -> dic
     session_id = prepare_database(database_url, args.places)
     jobs_url = REDIS_URL if args.redis else f"sqlite:///{workdir / 'jobs.sqlite'}"
     if args.redis:
-        import redis
-        for key in redis.Redis.from_url(REDIS_URL).scan_iter("huey.*briefings*"):
-            redis.Redis.from_url(REDIS_URL).delete(key)  # only the queue's own keys, never FLUSHALL
+        clear_queue_keys()
     inbox = TimedInbox()
     smtp = start_smtp(inbox)
     port = free_port()
@@ -160,7 +168,7 @@ def run_bench(args: argparse.Namespace, database_url: str, workdir: Path) -> dic
         trivial_seconds, _, trivial_errors = run_clients(args.clients, args.trivial_requests, trivial, connect)
         cpu_before, wall_before = cpu_seconds(processes) + time.process_time(), time.perf_counter()
         rush_seconds, latencies, errors = run_clients(args.clients, args.people,
-                                                      booker(port, form_path, iter(range(args.people))), connect)
+                                                      booker(form_path, iter(range(args.people))), connect)
         rush_end = time.monotonic()
         if args.kill_worker_after:
             inbox.wait_for(args.kill_worker_after, timeout=120)
