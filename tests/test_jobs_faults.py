@@ -9,16 +9,20 @@ and Huey storage (an SQLite file, or Redis db 7), and real SMTP servers on loopb
 """
 from __future__ import annotations
 
+import http.cookiejar
 import statistics
 import threading
 import time
+import urllib.error
+import urllib.parse
+import urllib.request
 
 import pytest
 import redis
 import sqlalchemy as sa
 from werkzeug.serving import make_server
 
-from tests.booking_helpers import book_via_http, free_port, make_session, person
+from tests.booking_helpers import csrf_from, free_port, make_session, person
 from tests.job_helpers import StallingSMTP, TimedInbox, kill, start_smtp, start_worker, stop, worker_env
 from webapp.bookings import services
 from webapp.extensions import db
@@ -153,17 +157,13 @@ class LiveServer:
         self.server.shutdown()
 
 
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
 def _timed_bookings(base: str, session_id: int, numbers: range) -> list[float]:
-    import http.cookiejar
-    import urllib.parse
-    import urllib.request
-
-    from tests.booking_helpers import csrf_from
-
-    class NoRedirect(urllib.request.HTTPRedirectHandler):
-        def redirect_request(self, *args, **kwargs):
-            return None
-
+    """POST latency of each booking, through HTTP with its own cookie jar."""
     latencies = []
     url = f"{base}/sessions/{session_id}/register"
     for number in numbers:
@@ -181,8 +181,6 @@ def _timed_bookings(base: str, session_id: int, numbers: range) -> list[float]:
 
 
 def _healthz_seconds(base: str) -> float:
-    import urllib.request
-
     started = time.perf_counter()
     with urllib.request.urlopen(f"{base}/healthz", timeout=5) as answer:
         assert answer.read() == b"ok"
