@@ -110,7 +110,8 @@ class PostgresDatabase:
 
     def __exit__(self, *_exc) -> None:
         with self.admin.connect() as connection:
-            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
+            # Its own database, once every process using it has stopped: no FORCE needed.
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{self.name}"'))
         self.admin.dispose()
 
 

@@ -29,12 +29,25 @@ REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379")
 
 # --- /healthz ----------------------------------------------------------------------------
 
-def test_healthz_says_ok_when_the_database_answers(client):
+def test_healthz_says_ok_when_the_database_answers(app, client):
+    from webapp.jobs.schedule import beat
+
+    with app.app_context():
+        beat("worker-1")  # a job worker has reported
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json == {"status": "ok", "checks": {"database": {"ok": True, "detail": "ok",
-                                                                     "ms": response.json["checks"]["database"]["ms"]}}}
+    checks = response.json["checks"]
+    assert response.json["status"] == "ok" and set(checks) == {"database", "job_queue", "job_worker"}
+    assert checks["database"]["detail"] == "ok" and checks["job_queue"]["detail"] == "0 jobs waiting"
+    assert checks["job_worker"]["ok"] and checks["job_worker"]["detail"].startswith("last heartbeat 0 s ago")
     assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_healthz_is_degraded_not_down_without_a_job_worker(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200 and response.json["status"] == "degraded"
+    assert response.json["checks"]["job_worker"] == {
+        "ok": False, "detail": "no job worker has reported yet", "ms": response.json["checks"]["job_worker"]["ms"]}
 
 
 def test_healthz_is_503_when_the_database_is_unreachable(tmp_path):
@@ -177,7 +190,9 @@ def test_gunicorn_serves_the_app_with_the_settings_file(database_url, tmp_path):
             except OSError:
                 assert server.poll() is None, log.read_text()
                 time.sleep(0.2)
-        assert json.loads(body)["status"] == "ok", log.read_text()
+        # Serving; "degraded" only because no job worker runs beside it here.
+        assert json.loads(body)["status"] == "degraded", log.read_text()
+        assert not json.loads(body)["checks"]["job_worker"]["ok"]
         secret = "Abcdefghijklmnopqrstuvwxyz0123456789_-ABCDE"  # shaped like a booking token
         for path in (f"/booking/{secret}", f"/checkin/{secret}", f"/account/setup/{secret}"):
             try:

@@ -31,8 +31,15 @@ def work(workers: int | None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     consumer = queue.huey.create_consumer(
         workers=workers or current_app.config["JOBS_WORKERS"], worker_type="thread", periodic=True,
-        check_worker_health=True, scheduler_interval=1)
-    click.echo(f"Job worker started: storage {_safe_url(current_app.config['JOBS_STORAGE_URL'])}")
+        check_worker_health=True, scheduler_interval=1,
+        # An idle worker polls SQLite storage at most a second apart (Huey's default grows
+        # to 10 s), so the first email after a quiet spell does not wait.
+        max_delay=1)
+    # Work a killed worker held (claimed, or taken off the queue) is found now, not at
+    # the next minute's sweep.
+    swept = outbox.sweep()
+    click.echo(f"Job worker started: storage {_safe_url(current_app.config['JOBS_STORAGE_URL'])}; "
+               f"{swept} emails found again by the sweep")
     consumer.run()
 
 

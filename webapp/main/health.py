@@ -15,6 +15,7 @@ from typing import Callable
 import sqlalchemy as sa
 from flask import current_app
 
+from webapp.db_types import utcnow
 from webapp.extensions import db, limiter
 
 
@@ -45,9 +46,52 @@ def _rate_limit_store() -> tuple[bool, str] | None:
     return False, "unreachable: rate limits are counted in each process until it is back"
 
 
+def _at_most_every(seconds: float):
+    """Probe the job queue at most this often per process: load balancers ask every
+    second, and the benches measure /healthz as the cheapest request the app serves."""
+    def decorate(probe):
+        last: dict = {}  # per app: (when, result)
+
+        def cached():
+            app, now = current_app._get_current_object(), time.monotonic()
+            if app not in last or now - last[app][0] > seconds:
+                last[app] = (now, probe())
+            return last[app][1]
+        return cached
+    return decorate
+
+
+@_at_most_every(5)
+def _job_queue() -> tuple[bool, str]:
+    from webapp.jobs import queue
+
+    waiting = queue.backlog()
+    if waiting is None:
+        current_app.logger.warning("Health check: the job queue's storage is unreachable")
+        return False, "unreachable: emails wait in the database until it is back"
+    return True, f"{waiting} jobs waiting"
+
+
+@_at_most_every(5)
+def _job_worker() -> tuple[bool, str]:
+    from webapp.jobs.schedule import last_heartbeat
+
+    try:
+        seen = last_heartbeat()
+    except sa.exc.SQLAlchemyError:
+        db.session.rollback()
+        return False, "unknown: the database is unreachable"
+    if seen is None:
+        return False, "no job worker has reported yet"
+    age = (utcnow() - seen).total_seconds()
+    return age < 180, f"last heartbeat {int(age)} s ago"
+
+
 CHECKS: list[Check] = [
     Check("database", True, _database),
     Check("redis", False, _rate_limit_store),
+    Check("job_queue", False, _job_queue),
+    Check("job_worker", False, _job_worker),
 ]
 
 
