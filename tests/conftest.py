@@ -190,11 +190,25 @@ def live_server(app):
     PUBLIC_BASE_URL points at it so that links in emails and QR codes work."""
     from werkzeug.serving import make_server
 
+    from webapp.jobs import queue
+
     server = make_server("127.0.0.1", 0, app, threaded=True)
     base_url = f"http://127.0.0.1:{server.server_port}"
     app.config["PUBLIC_BASE_URL"] = base_url
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
+    # A job worker beside it, as `make run` has: emails leave within a fraction of a second.
+    stop = threading.Event()
+
+    def work() -> None:
+        while not stop.wait(0.2):
+            with app.app_context():
+                queue.run_pending()
+
+    worker = threading.Thread(target=work, daemon=True)
+    worker.start()
     yield base_url
+    stop.set()
+    worker.join(timeout=10)
     server.shutdown()
     thread.join(timeout=10)
