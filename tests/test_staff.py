@@ -218,7 +218,7 @@ def listed(app, programme_id, organiser):
 def test_coverage_on_a_small_list_with_known_answers(app, programme_id, listed):
     with app.app_context():
         from webapp.programmes.models import Programme
-        figures = coverage.coverage(db.session.get(Programme, programme_id))
+        figures = coverage.coverage(db.session.get(Programme, programme_id), "team")
         total = figures.total
         assert (total.listed, total.attended, total.booked, total.absent, total.not_reached) == (10, 3, 2, 1, 7)
         assert figures.unlisted_attended == 1
@@ -231,7 +231,7 @@ def test_coverage_on_a_small_list_with_known_answers(app, programme_id, listed):
 def test_viewers_see_groups_under_5_hidden_with_one_more(app, client, programme_id, listed):
     with app.app_context():
         from webapp.programmes.models import Programme
-        figures = coverage.coverage(db.session.get(Programme, programme_id), viewer=True)
+        figures = coverage.coverage(db.session.get(Programme, programme_id), "locality", viewer=True)
         localities = {row.name: row.hidden for row in figures.groups["locality"]}
         assert localities == {"North": True, "South": True}  # 3 people: hidden, and so is the other
     _login(client, app, Role.VIEWER)

@@ -73,42 +73,40 @@ def _reached():
     )
 
 
-def coverage(programme: Programme, viewer: bool = False) -> Coverage:
+def coverage(programme: Programme, grouping: str = "team", viewer: bool = False) -> Coverage:
+    """The programme's figures, broken down by one grouping (GROUPINGS). Two queries:
+    the groups (the total is their sum), and those who came without being listed."""
     reached = (_reached().where(EventSession.programme_id == programme.id)
                .group_by(Registration.email).subquery())
     said = sa.func.coalesce(StaffMember.not_applicable, "")
     attended = sa.or_(sa.func.coalesce(reached.c.attended, 0) == 1, said == NotApplicable.ATTENDED_ELSEWHERE.value)
     is_left = said == NotApplicable.LEFT.value
     counted = said != NotApplicable.LEFT.value
-
-    def figures(*group_by):
-        return (
-            sa.select(
-                *group_by,
-                sa.func.count().filter(counted).label("listed"),
-                sa.func.count().filter(counted, sa.not_(attended), reached.c.booked == 1).label("booked"),
-                sa.func.count().filter(counted, attended).label("attended"),
-                sa.func.count().filter(counted, sa.not_(attended), reached.c.absent == 1).label("absent"),
-                sa.func.count().filter(is_left).label("left"),
-            )
-            .select_from(StaffMember)
-            .outerjoin(reached, reached.c.email == StaffMember.email)
-            .where(StaffMember.programme_id == programme.id)
+    key = getattr(StaffMember, grouping)
+    rows = db.session.execute(
+        sa.select(
+            key,
+            sa.func.count().filter(counted),
+            sa.func.count().filter(counted, sa.not_(attended), reached.c.booked == 1),
+            sa.func.count().filter(counted, attended),
+            sa.func.count().filter(counted, sa.not_(attended), reached.c.absent == 1),
+            sa.func.count().filter(is_left),
         )
-
-    total_row = db.session.execute(figures()).one()
-    result = Coverage(total=Counts(*total_row))
-    for column, _heading in GROUPINGS.items():
-        key = getattr(StaffMember, column)
-        rows = db.session.execute(figures(key).group_by(key).order_by(key)).all()
-        result.groups[column] = [GroupRow(name=row[0] or "Not given", counts=Counts(*row[1:])) for row in rows]
-        if viewer:
-            suppress_small_groups(result.groups[column])
+        .select_from(StaffMember)
+        .outerjoin(reached, reached.c.email == StaffMember.email)
+        .where(StaffMember.programme_id == programme.id)
+        .group_by(key).order_by(key)
+    ).all()
+    groups = [GroupRow(name=row[0] or "Not given", counts=Counts(*row[1:])) for row in rows]
+    total = Counts(*(sum(getattr(group.counts, name) for group in groups)
+                     for name in ("listed", "booked", "attended", "absent", "left")))
+    if viewer:
+        suppress_small_groups(groups)
     listed = sa.select(StaffMember.email).where(StaffMember.programme_id == programme.id)
-    result.unlisted_attended = db.session.scalar(
+    unlisted = db.session.scalar(
         sa.select(sa.func.count()).select_from(reached).where(reached.c.attended == 1,
                                                              reached.c.email.not_in(listed))) or 0
-    return result
+    return Coverage(total=total, groups={grouping: groups}, unlisted_attended=unlisted)
 
 
 def suppress_small_groups(rows: list[GroupRow]) -> None:

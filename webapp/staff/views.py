@@ -32,9 +32,9 @@ STAFF = "/organiser/programmes/<int:programme_id>/staff"
 def overview(programme_id: int):
     programme = get_programme_or_404(programme_id)
     viewer = not current_user.can_manage
-    figures = coverage_figures.coverage(programme, viewer=viewer)
     grouping = request.args.get("by", "team")
     grouping = grouping if grouping in coverage_figures.GROUPINGS else "team"
+    figures = coverage_figures.coverage(programme, grouping, viewer=viewer)
     threshold = request.args.get("below", 50, type=int)
     threshold = min(max(threshold or 50, 1), 100)
     below = [] if viewer else coverage_figures.below_threshold(figures, grouping, threshold / 100)
