@@ -40,6 +40,7 @@ def url_values(app, demo, make_user):
     """A real object for every kind of id an organiser URL can carry.
 
     A new URL parameter name needs a value here (the test says which one is missing)."""
+    from webapp.jobs.models import DeliveryStatus, EmailKind, OutboundEmail
     from webapp.models import EventSession, FeedbackForm, Finding, Question, QuestionOption, Registration
 
     with app.app_context():
@@ -50,6 +51,10 @@ def url_values(app, demo, make_user):
         db.session.add(registration)
         db.session.commit()
         question = db.session.scalars(sa.select(Question).order_by(Question.id)).first()
+        failed_email = OutboundEmail(kind=EmailKind.REMINDER, to_address="ada@example.org",
+                                     status=DeliveryStatus.FAILED, registration_id=registration.id)
+        db.session.add(failed_email)
+        db.session.commit()
         values = {
             "programme_id": demo,
             "session_id": session.id,
@@ -63,6 +68,7 @@ def url_values(app, demo, make_user):
             "token": registration.checkin_token,
             "code": session.feedback_code,
             "user_id": make_user(Role.VIEWER).id,
+            "message_id": failed_email.id,
         }
     return values
 
