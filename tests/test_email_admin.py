@@ -114,3 +114,33 @@ def test_only_admins_see_failed_emails(client, login_as, role):
     login_as(role)
     assert client.get("/organiser/emails").status_code == 403
     assert 'href="/organiser/emails"' not in client.get("/organiser/programmes").get_data(as_text=True)
+
+
+def test_organisers_see_each_persons_latest_email(app, client, login_as, smtp_server, run_jobs):
+    accept = smtp_server.handle_DATA
+
+    async def refuse_one(server, session, envelope):
+        if "person2@example.org" in envelope.rcpt_tos:
+            return "550 No such mailbox here"
+        return await accept(server, session, envelope)
+
+    smtp_server.handle_DATA = refuse_one
+    session_id = make_session(app)
+    for n in (1, 2):
+        book_via_http(client, session_id, person(n))
+    run_jobs()
+    book_via_http(client, session_id, person(3))  # not sent yet
+
+    login_as(Role.ORGANISER)
+    with app.app_context():
+        from webapp.sessions.models import EventSession
+
+        programme_id = db.session.get(EventSession, session_id).programme_id
+    for url in (f"/organiser/programmes/{programme_id}/sessions/{session_id}",
+                f"/organiser/programmes/{programme_id}/attendees"):
+        html = client.get(url).get_data(as_text=True)
+        rows = {n: row for row in html.split('<tr class="govuk-table__row">')
+                for n in (1, 2, 3) if f"person{n}@example.org" in row}
+        assert "Booking confirmation" in rows[1] and "Sent " in rows[1]
+        assert "Failed" in rows[2] and "The mail server refused it (550): No such mailbox here" in rows[2]
+        assert "Waiting to be sent" in rows[3] and "Sent " not in rows[3]

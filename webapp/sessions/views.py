@@ -6,6 +6,7 @@ from flask_login import current_user
 
 from webapp.auth.access import managers_only
 from webapp.bookings import services as bookings
+from webapp.jobs import outbox
 from webapp.programmes.forms import ConfirmForm
 from webapp.programmes.services import get_programme_or_404
 from webapp.sessions import services
@@ -53,11 +54,12 @@ def show(programme_id: int, session_id: int):
     status = request.args.get("status", "all")
     status = status if status in bookings.STATUS_FILTERS else "all"
     q = request.args.get("q", "")[:100]
+    registrations = bookings.attendees([session.id], status, q)
     return render_template(
         "sessions/show.html", programme=programme, session=session,
         counts=bookings.counts_by_session([session.id])[session.id],
-        registrations=bookings.attendees([session.id], status, q), status=status, q=q,
-        filters=bookings.STATUS_FILTERS,
+        registrations=registrations, status=status, q=q, filters=bookings.STATUS_FILTERS,
+        deliveries=outbox.latest_by_registration([r.id for r in registrations]),
     )
 
 
