@@ -62,9 +62,10 @@ def _compose(registration: Registration, kind: str, subject: str, *, calendar: s
         qr_cid=qr_cid[1:-1] if qr_cid else None,
         **context,
     )
-    message.set_content(render_template(f"emails/{kind}.txt", **values))
-    message.add_alternative(render_template("emails/message.html", text_template=f"emails/{kind}.txt", **values),
-                            subtype="html")
+    text = render_template(f"emails/{kind}.txt", **values)
+    message.set_content(text)
+    # The HTML version is built from the plain text, so everything in it is escaped.
+    message.add_alternative(render_template("emails/message.html", text=text, **values), subtype="html")
     if ticket:
         html_part = message.get_payload()[1]
         html_part.add_related(qr_png(values["checkin_url"], "M", box_size=6), "image", "png",
@@ -200,3 +201,12 @@ def _after_missed(message: OutboundEmail) -> EmailMessage | None:
     session = registration.session
     ahead = [s for s in session.programme.sessions if s.is_bookable() and s.id != session.id]
     return _compose(registration, "after_missed", f"We missed you: {session.title}", sessions_ahead=ahead)
+
+
+@renderer(EmailKind.ORGANISER_MESSAGE)
+def _organiser_message(message: OutboundEmail) -> EmailMessage | None:
+    registration = _registration_of(message, CONFIRMED, WAITING)
+    if registration is None or registration.session_id != message.session_id:
+        return None  # cancelled or moved since: the message was about a session they are no longer on
+    return _compose(registration, "organiser_message", f"Message from the organisers: {registration.session.title}",
+                    message_text=message.context.get("message", ""))
