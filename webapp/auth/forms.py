@@ -96,3 +96,14 @@ class SetupPasswordForm(AppForm):
     confirm_password = confirm_password_field(
         "Confirm password", "Enter the password again", "The two passwords do not match"
     )
+
+
+class ForgotPasswordForm(AppForm):
+    strip_spaces = True
+    email = EmailField(
+        "Email address",
+        description="The address you sign in with.",
+        validators=[DataRequired("Enter your email address"),
+                    Length(max=254, message="Email address must be 254 characters or fewer")],
+        render_kw={"autocomplete": "username", "spellcheck": "false"},
+    )
