@@ -109,6 +109,8 @@ class Config:
     SESSION_IDLE_MINUTES = int(os.environ.get("SESSION_IDLE_MINUTES", "60"))
     # A one-time link to set a first password works for this long.
     INVITE_HOURS = int(os.environ.get("INVITE_HOURS", "72"))
+    # A password reset link (from "Forgot your password?") works for this long.
+    RESET_HOURS = int(os.environ.get("RESET_HOURS", "1"))
     # Booking details are deleted this many days after the session ended (see the
     # privacy notice); run `flask --app wsgi retention purge` daily from cron.
     RETENTION_DAYS = int(os.environ.get("RETENTION_DAYS", "90"))

@@ -40,6 +40,7 @@ def url_values(app, demo, make_user):
     """A real object for every kind of id an organiser URL can carry.
 
     A new URL parameter name needs a value here (the test says which one is missing)."""
+    from webapp.jobs.models import DeliveryStatus, EmailKind, OutboundEmail
     from webapp.models import EventSession, FeedbackForm, Finding, Question, QuestionOption, Registration
 
     with app.app_context():
@@ -54,6 +55,9 @@ def url_values(app, demo, make_user):
         upload = StaffUpload(programme_id=demo, filename="staff.csv", file_type="csv",
                              content=b"Name,Email,Team\r\n", headers=["Name", "Email", "Team"], mapping={})
         db.session.add(upload)
+        failed_email = OutboundEmail(kind=EmailKind.REMINDER, to_address="ada@example.org",
+                                     status=DeliveryStatus.FAILED, registration_id=registration.id)
+        db.session.add(failed_email)
         db.session.commit()
         values = {
             "upload_id": upload.id,
@@ -69,6 +73,7 @@ def url_values(app, demo, make_user):
             "token": registration.checkin_token,
             "code": session.feedback_code,
             "user_id": make_user(Role.VIEWER).id,
+            "message_id": failed_email.id,
         }
     return values
 

@@ -58,6 +58,11 @@ def test_admin_invites_and_the_person_sets_a_first_password(app, client, login_a
     admin = login_as(Role.ADMIN)
     response = _invite(client)
     assert response.status_code == 200
+    assert "We will email New Person a link" in response.get_data(as_text=True)
+    with app.app_context():
+        invited_id = services.find_user_by_email("new.person@example.org").id
+    # The admin may also copy a link to send it themselves.
+    response = post_form(client, f"/organiser/users/{invited_id}/setup-link", token_url="/organiser/users")
     assert response.headers["Cache-Control"] == "no-store"
     path = _link_path(response)
     token = path.rsplit("/", 1)[1]
@@ -105,7 +110,8 @@ def test_setup_link_expires_after_72_hours(app, client, make_user):
     admin = make_user(Role.ADMIN)
     with app.app_context():
         by = db.session.get(User, admin.id)
-        user, token = services.invite_user("late@example.org", "viewer", by=by)
+        user = services.invite_user("late@example.org", "viewer", by=by)
+        token = services.new_setup_link(user, by=by)
         assert services.user_for_setup_token(token) is not None
         later = utcnow() + timedelta(hours=72, seconds=1)
         assert services.user_for_setup_token(token, now=later) is None
@@ -121,7 +127,8 @@ def test_guessed_and_old_setup_links_do_not_work(app, client, make_user):
     admin = make_user(Role.ADMIN)
     with app.app_context():
         by = db.session.get(User, admin.id)
-        user, first = services.invite_user("twice@example.org", "organiser", by=by)
+        user = services.invite_user("twice@example.org", "organiser", by=by)
+        first = services.new_setup_link(user, by=by)
         second = services.new_setup_link(user, by=by)
     assert client.get(f"/account/setup/{first}").status_code == 404  # replaced by the second
     assert client.get(f"/account/setup/{first[:-1]}x").status_code == 404

@@ -260,8 +260,9 @@ def world(app, demo, make_user):
         ).first()
         admin = make_user(Role.ADMIN)
         account = make_user(Role.ORGANISER)
-        _, setup_token = accounts.invite_user("newcomer@example.org", Role.ORGANISER,
-                                              by=db.session.get(User, admin.id))
+        by = db.session.get(User, admin.id)
+        setup_token = accounts.new_setup_link(accounts.invite_user("newcomer@example.org", Role.ORGANISER, by=by),
+                                              by=by)
         db.session.commit()
         return {
             "programme_id": demo, "session_id": first.id, "session2_id": second.id, "code": first.feedback_code,

@@ -115,3 +115,14 @@ class TwoFactorCodeForm(AppForm):
                     Length(max=12, message="Enter the 6-digit code from your authenticator app")],
         render_kw={"autocomplete": "one-time-code", "inputmode": "numeric", "spellcheck": "false"},
     )
+
+
+class ForgotPasswordForm(AppForm):
+    strip_spaces = True
+    email = EmailField(
+        "Email address",
+        description="The address you sign in with.",
+        validators=[DataRequired("Enter your email address"),
+                    Length(max=254, message="Email address must be 254 characters or fewer")],
+        render_kw={"autocomplete": "username", "spellcheck": "false"},
+    )

@@ -17,6 +17,8 @@ from webapp.auth import passwords
 from webapp.auth.models import AuditEntry, Role, User
 from webapp.db_types import utcnow
 from webapp.extensions import db
+from webapp.jobs.models import EmailKind, OutboundEmail
+from webapp.jobs.outbox import cancel_pending, queue_email
 
 
 class AccountError(ValueError):
@@ -187,16 +189,30 @@ def _hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def invite_user(email: str, role: str, by: User, display_name: str = "") -> tuple[User, str]:
-    """An account with no password yet, and the one-time link token to set one."""
+def invite_user(email: str, role: str, by: User, display_name: str = "") -> User:
+    """An account with no password yet; the invitation email with its one-time link is
+    queued (the link's token is made when the email is sent: see webapp.auth.emails)."""
     email = _new_account_email(email, role)
     user = User(email=email, role=role, display_name=display_name.strip(), password_hash=None)
     db.session.add(user)
     db.session.flush()
-    token = _new_setup_token(user)
+    queue_email(EmailKind.ACCOUNT_INVITATION, user.email, user_id=user.id)
     record(by, AuditAction.USER_INVITED, f"user:{user.id}", f"{email} as {role}")
     db.session.commit()
-    return user, token
+    return user
+
+
+def request_password_reset(email: str, now: datetime | None = None) -> None:
+    """"Forgot your password?": queue a reset link for an active account with this
+    address, at most one per quarter of an hour. Says nothing about whether it exists."""
+    user = find_user_by_email(email)
+    if user is None or not user.active:
+        return
+    now = now or utcnow()
+    queue_email(EmailKind.PASSWORD_RESET, user.email, user_id=user.id,
+                dedupe_key=f"password-reset:{user.id}:{now:%Y%m%d%H}:{now.minute // 15}")
+    record(user, AuditAction.PASSWORD_RESET_REQUESTED, f"user:{user.id}")
+    db.session.commit()
 
 
 def new_setup_link(user: User, by: User) -> str:
@@ -204,16 +220,21 @@ def new_setup_link(user: User, by: User) -> str:
     any earlier link stops working."""
     if not user.active:
         raise AccountError("Reactivate the account before creating a link for it")
-    token = _new_setup_token(user)
+    token = new_link_token(user, current_app.config["INVITE_HOURS"])
+    # This link replaces any emailed one: an email still waiting would replace it in turn.
+    cancel_pending(OutboundEmail.user_id == user.id,
+                   OutboundEmail.kind.in_([EmailKind.ACCOUNT_INVITATION, EmailKind.PASSWORD_RESET]))
     record(by, AuditAction.USER_SETUP_LINK, f"user:{user.id}", user.email)
     db.session.commit()
     return token
 
 
-def _new_setup_token(user: User) -> str:
+def new_link_token(user: User, hours: int) -> str:
+    """A one-time link token for this account, valid for `hours`; only its hash is kept,
+    and any earlier link stops working."""
     token = secrets.token_urlsafe(32)
     user.invite_token_hash = _hash_token(token)
-    user.invite_expires_at = utcnow() + timedelta(hours=current_app.config["INVITE_HOURS"])
+    user.invite_expires_at = utcnow() + timedelta(hours=hours)
     return token
 
 

@@ -12,7 +12,8 @@ from flask_login import (current_user, login_required, login_user, logout_user, 
 from webapp.audit import AuditAction
 from webapp.auth import services
 from webapp.auth.access import admins_only, readers
-from webapp.auth.forms import (ActionForm, ChangePasswordForm, InviteForm, LoginForm, RoleForm,
+from webapp.auth import emails  # noqa: F401  (registers the account emails' renderers)
+from webapp.auth.forms import (ActionForm, ChangePasswordForm, ForgotPasswordForm, InviteForm, LoginForm, RoleForm,
                                SetupPasswordForm, TwoFactorCodeForm)
 from webapp.auth.models import User
 from webapp.auth.passwords import PasswordCheckBusy
@@ -197,6 +198,17 @@ def two_factor_setup():
     return render_template("auth/two_factor_setup.html", form=form, enabled=False, secret=secret, qr=qr)
 
 
+@bp.route("/login/forgot", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+def forgot_password():
+    """The same page afterwards whether or not there is an account for the address."""
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        services.request_password_reset(form.email.data)
+        return render_template("auth/forgot_password.html", form=form, asked=True)
+    return render_template("auth/forgot_password.html", form=form, asked=False)
+
+
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
@@ -243,10 +255,10 @@ def _get_user_or_404(user_id: int) -> User:
     return user
 
 
-def _show_setup_link(user: User, token: str, invited: bool):
+def _show_setup_link(user: User, token: str):
     mark_personal_data()  # the link is as good as a password until it is used
     link = f"{current_app.config['PUBLIC_BASE_URL']}{url_for('auth.setup_account', token=token)}"
-    return render_template("auth/setup_link.html", account=user, link=link, invited=invited)
+    return render_template("auth/setup_link.html", account=user, link=link, invited=not user.password_hash)
 
 
 @bp.route("/organiser/users/invite", methods=["GET", "POST"])
@@ -255,13 +267,13 @@ def invite():
     form = InviteForm()
     if form.validate_on_submit():
         try:
-            user, token = services.invite_user(
+            user = services.invite_user(
                 form.email.data, form.role.data, by=current_user, display_name=form.display_name.data or ""
             )
         except services.AccountError as error:
             form.email.errors.append(str(error))
         else:
-            return _show_setup_link(user, token, invited=True)
+            return render_template("auth/invited.html", account=user, action_form=ActionForm())
     return render_template("auth/invite.html", form=form)
 
 
@@ -324,7 +336,7 @@ def setup_link(user_id: int):
         except services.AccountError as error:
             flash(str(error), "error")
         else:
-            return _show_setup_link(account, token, invited=False)
+            return _show_setup_link(account, token)
     return redirect(url_for("auth.user", user_id=account.id))
 
 

@@ -206,3 +206,12 @@ def _after_missed(message: OutboundEmail) -> EmailMessage | None:
     session = registration.session
     ahead = [s for s in session.programme.sessions if s.is_bookable() and s.id != session.id]
     return _compose(registration, "after_missed", f"We missed you: {session.title}", sessions_ahead=ahead)
+
+
+@renderer(EmailKind.ORGANISER_MESSAGE)
+def _organiser_message(message: OutboundEmail) -> EmailMessage | None:
+    registration = _registration_of(message, CONFIRMED, WAITING)
+    if registration is None or registration.session_id != message.session_id:
+        return None  # cancelled or moved since: the message was about a session they are no longer on
+    return _compose(registration, "organiser_message", f"Message from the organisers: {registration.session.title}",
+                    message_text=message.context.get("message", ""))

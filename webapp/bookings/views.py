@@ -205,7 +205,7 @@ def programme_attendees(programme_id: int):
     registrations = services.attendees(session_ids, status, request.args.get("q", ""))
     counts = services.counts_by_session(session_ids)
     return render_template("bookings/programme_attendees.html", programme=programme, registrations=registrations,
-                           status=status, filters=services.STATUS_FILTERS, counts=counts,
+                           deliveries=outbox.latest_by_registration([r.id for r in registrations]), status=status, filters=services.STATUS_FILTERS, counts=counts,
                            q=request.args.get("q", "")[:100])
 
 

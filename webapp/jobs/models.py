@@ -3,12 +3,16 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.db_types import UTCDateTime, utcnow
 from webapp.extensions import db
+
+if TYPE_CHECKING:
+    from webapp.sessions.models import EventSession
 
 
 class DeliveryStatus(enum.StrEnum):
@@ -120,6 +124,8 @@ class OutboundEmail(db.Model):
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    session: Mapped[EventSession | None] = relationship("EventSession", viewonly=True)
 
     def __repr__(self) -> str:
         return f"<OutboundEmail {self.id} {self.kind} {self.status}>"

@@ -1,6 +1,6 @@
 from datetime import datetime, time, timezone
 
-from wtforms import DateField, DateTimeLocalField, IntegerField, StringField, TextAreaField, TimeField
+from wtforms import DateField, DateTimeLocalField, IntegerField, RadioField, StringField, TextAreaField, TimeField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from webapp.forms import YEAR_RANGE_MESSAGE, AppForm, year_in_range
@@ -159,3 +159,24 @@ class SessionForm(AppForm):
             "feedback_opens_at": _utc_to_local_naive(session.feedback_opens_at),
             "feedback_closes_at": _utc_to_local_naive(session.feedback_closes_at),
         }
+
+
+MAX_MESSAGE_LENGTH = 2000
+
+
+class SessionMessageForm(AppForm):
+    """An organiser's message to everyone booked on a session (a room change, parking)."""
+
+    message = TextAreaField(
+        "Message",
+        description="Plain text. It is sent as you type it, with the session's details and each person's booking link.",
+        validators=[DataRequired("Enter the message to send"),
+                    Length(max=MAX_MESSAGE_LENGTH,
+                           message=f"Message must be {MAX_MESSAGE_LENGTH:,} characters or fewer")],
+    )
+    audience = RadioField(
+        "Who to email",
+        choices=[("confirmed", "People with a place"),
+                 ("everyone", "People with a place and people on the waiting list")],
+        default="confirmed", validators=[DataRequired("Select who to email")],
+    )

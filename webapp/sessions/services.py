@@ -10,8 +10,9 @@ from webapp.auth.models import User
 from webapp.bookings import emails
 from webapp.bookings import services as bookings
 from webapp.jobs import reminders
-from webapp.jobs.models import EmailKind
-from webapp.bookings.models import Registration
+from webapp.jobs import outbox
+from webapp.jobs.models import EmailKind, OutboundEmail
+from webapp.bookings.models import Registration, RegistrationStatus
 from webapp.extensions import db
 from webapp.programmes.models import Programme
 from webapp.sessions.models import EventSession
@@ -96,3 +97,23 @@ def cancel_session(session: EventSession, actor: User) -> list[Registration]:
     for registration in affected:
         db.session.refresh(registration)
     return affected
+
+
+def message_everyone(session: EventSession, actor: User, text: str, include_waiting: bool) -> int:
+    """Queue the organiser's message to everyone booked (and, if asked, waiting) who has
+    an email address. Returns how many emails were queued."""
+    people = [person for person in people_to_tell(session)
+              if include_waiting or person.status == RegistrationStatus.CONFIRMED]
+    text = text.replace("\r\n", "\n").strip()  # browsers send CRLF; the email keeps lines its own way
+    queued = sum(emails.queue(EmailKind.ORGANISER_MESSAGE, person, message=text) is not None for person in people)
+    # No names, addresses or the message itself: the audit log outlives the bookings.
+    record(actor, AuditAction.SESSION_MESSAGE, f"session:{session.id}",
+           f"{session.title}: {queued} emails queued ({'with' if include_waiting else 'without'} the waiting list)")
+    db.session.commit()
+    return queued
+
+
+def message_counts(session: EventSession):
+    """How the organisers' messages to this session are getting on, by delivery status."""
+    return outbox.counts_by_status(OutboundEmail.session_id == session.id,
+                                   OutboundEmail.kind == EmailKind.ORGANISER_MESSAGE)

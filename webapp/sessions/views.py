@@ -6,10 +6,11 @@ from flask_login import current_user
 
 from webapp.auth.access import managers_only
 from webapp.bookings import services as bookings
+from webapp.jobs import outbox
 from webapp.programmes.forms import ConfirmForm
 from webapp.programmes.services import get_programme_or_404
 from webapp.sessions import services
-from webapp.sessions.forms import SessionForm
+from webapp.sessions.forms import SessionForm, SessionMessageForm
 
 bp = Blueprint("sessions", __name__, url_prefix="/organiser/programmes/<int:programme_id>/sessions")
 
@@ -53,11 +54,13 @@ def show(programme_id: int, session_id: int):
     status = request.args.get("status", "all")
     status = status if status in bookings.STATUS_FILTERS else "all"
     q = request.args.get("q", "")[:100]
+    registrations = bookings.attendees([session.id], status, q)
     return render_template(
         "sessions/show.html", programme=programme, session=session,
         counts=bookings.counts_by_session([session.id])[session.id],
-        registrations=bookings.attendees([session.id], status, q), status=status, q=q,
-        filters=bookings.STATUS_FILTERS,
+        registrations=registrations, status=status, q=q, filters=bookings.STATUS_FILTERS,
+        deliveries=outbox.latest_by_registration([r.id for r in registrations]),
+        message_counts=services.message_counts(session),
     )
 
 
@@ -86,6 +89,22 @@ def edit(programme_id: int, session_id: int):
             flash(message, "success")
             return redirect(url_for("sessions.show", programme_id=programme.id, session_id=session.id))
     return render_template("sessions/form.html", form=form, programme=programme, session=session, source=None)
+
+
+@bp.route("/<int:session_id>/message", methods=["GET", "POST"])
+@managers_only
+def message(programme_id: int, session_id: int):
+    programme = get_programme_or_404(programme_id)
+    session = services.get_session_or_404(programme, session_id)
+    form = SessionMessageForm()
+    if form.validate_on_submit():
+        queued = services.message_everyone(session, current_user, form.message.data,
+                                           include_waiting=form.audience.data == "everyone")
+        flash(f"Your message will be emailed to {queued} {'person' if queued == 1 else 'people'}. "
+              "The session page shows how many have been sent." if queued else
+              "Nobody was emailed: no one booked has an email address.", "success" if queued else "info")
+        return redirect(url_for("sessions.show", programme_id=programme.id, session_id=session.id))
+    return render_template("sessions/message.html", form=form, programme=programme, session=session)
 
 
 @bp.route("/<int:session_id>/cancel", methods=["GET", "POST"])
