@@ -40,7 +40,8 @@ def url_values(app, demo, make_user):
     """A real object for every kind of id an organiser URL can carry.
 
     A new URL parameter name needs a value here (the test says which one is missing)."""
-    from webapp.models import EventSession, FeedbackForm, Finding, Question, QuestionOption, Registration
+    from webapp.models import (EventSession, FeedbackForm, Finding, Question, QuestionOption, Registration,
+                               WorkbookBuild)
 
     with app.app_context():
         session = db.session.scalars(sa.select(EventSession).order_by(EventSession.id)).first()
@@ -50,7 +51,11 @@ def url_values(app, demo, make_user):
         db.session.add(registration)
         db.session.commit()
         question = db.session.scalars(sa.select(Question).order_by(Question.id)).first()
+        build = WorkbookBuild(programme_id=demo, data_key="0" * 64, filters={})
+        db.session.add(build)
+        db.session.commit()
         values = {
+            "build_id": build.id,
             "programme_id": demo,
             "session_id": session.id,
             "finding_id": db.session.scalars(sa.select(Finding.id).order_by(Finding.id)).first(),

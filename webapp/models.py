@@ -1,6 +1,7 @@
 """Every model, imported in one place so that Alembic and the shell see them all."""
 from webapp.auth.models import AuditEntry, Role, User
 from webapp.bookings.models import Registration, RegistrationStatus
+from webapp.exports.models import BuildStatus, WorkbookBuild
 from webapp.feedback.models import (
     Answer,
     FeedbackForm,
@@ -16,6 +17,7 @@ from webapp.sessions.models import EventSession, SessionStatus
 __all__ = [
     "Answer",
     "AuditEntry",
+    "BuildStatus",
     "DeliveryStatus",
     "EmailKind",
     "EventSession",
@@ -33,5 +35,6 @@ __all__ = [
     "Role",
     "SessionStatus",
     "User",
+    "WorkbookBuild",
     "WorkerHeartbeat",
 ]

@@ -12,6 +12,7 @@ from webapp.bookings import services as bookings
 from webapp.jobs import reminders
 from webapp.jobs.models import EmailKind
 from webapp.bookings.models import Registration
+from webapp.calendar import EVENT_FIELDS
 from webapp.extensions import db
 from webapp.programmes.models import Programme
 from webapp.sessions.models import EventSession
@@ -55,8 +56,10 @@ def update_session(session: EventSession, actor: User, **fields) -> SessionUpdat
     BookingError and changes nothing."""
     capacity = fields.pop("capacity")
     changes: list[str] = []
+    event_changed = False
     for name, value in fields.items():
         if getattr(session, name) != value:
+            event_changed = event_changed or name in EVENT_FIELDS
             if name in NOTIFIED_CHANGES and NOTIFIED_CHANGES[name] not in changes:
                 changes.append(NOTIFIED_CHANGES[name])
             setattr(session, name, value)
@@ -66,6 +69,8 @@ def update_session(session: EventSession, actor: User, **fields) -> SessionUpdat
     except bookings.BookingError:
         db.session.rollback()
         raise
+    if event_changed:
+        bookings.calendar_changed(session.id)
     people = people_to_tell(session) if changes else []
     told = sum(emails.queue(EmailKind.SESSION_CHANGED, person, changes=changes) is not None for person in people)
     if changes:
