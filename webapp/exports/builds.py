@@ -170,15 +170,22 @@ def _finish(build_id: int, **values) -> None:
 
 def clean_up(now: datetime | None = None) -> int:
     """Delete builds (and their files) older than EXPORTS_KEEP_HOURS, and finished ones
-    a newer build of the same data has replaced. Returns how many went."""
+    that a newer finished build of the same workbook (programme, filters, attendance)
+    has replaced: their data has changed since, so nobody is given them again.
+    Returns how many went."""
     now = now or utcnow()
     cutoff = now - timedelta(hours=current_app.config["EXPORTS_KEEP_HOURS"])
-    newest_ready = (sa.select(sa.func.max(WorkbookBuild.id)).where(WorkbookBuild.status == BuildStatus.READY)
-                    .group_by(WorkbookBuild.data_key))
-    doomed = db.session.scalars(sa.select(WorkbookBuild).where(sa.or_(
-        WorkbookBuild.created_at < cutoff,
-        sa.and_(WorkbookBuild.status == BuildStatus.READY, WorkbookBuild.id.not_in(newest_ready)),
-    ))).all()
+    doomed = list(db.session.scalars(sa.select(WorkbookBuild).where(WorkbookBuild.created_at < cutoff)))
+    newest: dict[tuple, WorkbookBuild] = {}
+    ready = db.session.scalars(sa.select(WorkbookBuild).where(WorkbookBuild.created_at >= cutoff,
+                                                              WorkbookBuild.status == BuildStatus.READY)
+                               .order_by(WorkbookBuild.id.desc()))
+    for build in ready:
+        kind = (build.programme_id, build.include_attendance, json.dumps(build.filters, sort_keys=True))
+        if kind in newest:
+            doomed.append(build)
+        else:
+            newest[kind] = build
     for build in doomed:
         if build.file_name:
             (exports_dir() / build.file_name).unlink(missing_ok=True)
