@@ -246,3 +246,73 @@ def test_without_mail_server_messages_go_to_the_outbox(app, client, tmp_path, ru
     message = email.message_from_bytes(files[0].read_bytes(), policy=email.policy.default)
     assert message["To"] == "person1@example.org"
     assert str(_calendar(message)["METHOD"]) == "PUBLISH"
+
+
+def _download(client, registration):
+    response = client.get(f"/booking/{registration.booking_token}/calendar.ics")
+    assert response.status_code == 200 and response.mimetype == "text/calendar"
+    return _event(Calendar.from_ical(response.data))
+
+
+def test_every_change_carries_a_strictly_higher_sequence_even_within_a_second(app, client, smtp_server, run_jobs,
+                                                                              make_user):
+    first = make_session(app, capacity=2)
+    with app.app_context():
+        programme_id = db.session.get(EventSession, first).programme_id
+    second = make_session(app, capacity=2, programme_id=programme_id, days_ahead=20, venue="Castlemilk Hub")
+    book_via_http(client, first, person(1))
+    run_jobs()
+    registration = _registration(app, "person1@example.org")
+    sequences = [int(_event(_calendar(smtp_server.to("person1@example.org")[-1]))["SEQUENCE"])]
+    sequences.append(int(_download(client, registration)["SEQUENCE"]))
+    assert sequences[1] == sequences[0]  # the same event, the same version
+
+    csrf = csrf_from(client.get(f"/booking/{registration.booking_token}").get_data(as_text=True))
+    client.post(f"/booking/{registration.booking_token}/move", data={"csrf_token": csrf, "session_id": second})
+    run_jobs()
+    sequences.append(int(_event(_calendar(smtp_server.to("person1@example.org")[-1]))["SEQUENCE"]))
+
+    with app.app_context():  # the organiser moves the session an hour later
+        from webapp.sessions import services as sessions
+
+        session = db.session.get(EventSession, second)
+        fields = {name: getattr(session, name) for name in
+                  ("title", "starts_at", "ends_at", "venue", "address", "locality", "notes")}
+        fields.update(starts_at=session.starts_at + timedelta(hours=1), ends_at=session.ends_at + timedelta(hours=1),
+                      capacity=session.capacity)
+        sessions.update_session(session, make_user("organiser"), **fields)
+    run_jobs()
+    changed = smtp_server.to("person1@example.org")[-1]
+    assert changed["Subject"].startswith("Changed")
+    sequences.append(int(_event(_calendar(changed))["SEQUENCE"]))
+
+    csrf = csrf_from(client.get(f"/booking/{registration.booking_token}").get_data(as_text=True))
+    client.post(f"/booking/{registration.booking_token}/cancel", data={"csrf_token": csrf})
+    run_jobs()
+    cancelled = _event(_calendar(smtp_server.to("person1@example.org")[-1]))
+    assert str(cancelled["STATUS"]) == "CANCELLED"
+    sequences.append(int(cancelled["SEQUENCE"]))
+    # All within a second or two: each newer file still outranks the one before.
+    assert sequences[1:] == sorted(set(sequences[1:])) and len(set(sequences)) == 4, sequences
+
+
+def test_a_waiting_place_is_never_a_confirmed_event(app, client, smtp_server, run_jobs):
+    session_id = make_session(app, capacity=1)
+    book_via_http(client, session_id, person(1))
+    book_via_http(client, session_id, person(2))
+    run_jobs()
+    waiting = _registration(app, "person2@example.org")
+    page = client.get(f"/booking/{waiting.booking_token}").get_data(as_text=True)
+    assert "Add to your calendar as tentative" in page
+    event = _download(client, waiting)
+    assert str(event["STATUS"]) == "TENTATIVE" and str(event["SUMMARY"]).startswith("Waiting list: ")
+    for message in smtp_server.to("person2@example.org"):  # no email offers them a confirmed event
+        assert not [p for p in message.iter_attachments() if p.get_content_type() == "text/calendar"]
+
+    booked = _registration(app, "person1@example.org")
+    csrf = csrf_from(client.get(f"/booking/{booked.booking_token}").get_data(as_text=True))
+    client.post(f"/booking/{booked.booking_token}/cancel", data={"csrf_token": csrf})
+    run_jobs()
+    promoted = _event(_calendar(smtp_server.to("person2@example.org")[-1]))
+    assert str(promoted["STATUS"]) == "CONFIRMED" and not str(promoted["SUMMARY"]).startswith("Waiting list")
+    assert int(promoted["SEQUENCE"]) > int(event["SEQUENCE"])  # replaces the tentative one
