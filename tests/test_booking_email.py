@@ -46,6 +46,20 @@ def _registration(app, email):
         return registration
 
 
+def _two_sessions(app) -> tuple[int, int]:
+    """Two sessions of one programme, the second at Castlemilk Hub."""
+    first = make_session(app, capacity=2)
+    with app.app_context():
+        programme_id = db.session.get(EventSession, first).programme_id
+    return first, make_session(app, capacity=2, programme_id=programme_id, days_ahead=20, venue="Castlemilk Hub")
+
+
+def _manage(client, registration, action: str, **data):
+    """Press a button on the booking's own page (move, cancel)."""
+    csrf = csrf_from(client.get(f"/booking/{registration.booking_token}").get_data(as_text=True))
+    return client.post(f"/booking/{registration.booking_token}/{action}", data={"csrf_token": csrf, **data})
+
+
 def test_confirmation_email_with_calendar_manage_link_and_qr(app, client, smtp_server, run_jobs):
     session_id = make_session(app, capacity=5, notes="Tea and coffee from 9:15.")
     assert book_via_http(client, session_id, person(1)).status_code == 302
@@ -155,16 +169,12 @@ def test_change_notice_when_organiser_changes_time_or_venue(app, client, smtp_se
 
 
 def test_moved_booking_keeps_its_calendar_uid(app, client, smtp_server, run_jobs):
-    first = make_session(app, capacity=2)
-    with app.app_context():
-        programme_id = db.session.get(EventSession, first).programme_id
-    second = make_session(app, capacity=2, programme_id=programme_id, days_ahead=20, venue="Castlemilk Hub")
+    first, second = _two_sessions(app)
     book_via_http(client, first, person(1))
     run_jobs()
     registration = _registration(app, "person1@example.org")
     uid = str(_event(_calendar(smtp_server.to("person1@example.org")[0]))["UID"])
-    csrf = csrf_from(client.get(f"/booking/{registration.booking_token}").get_data(as_text=True))
-    client.post(f"/booking/{registration.booking_token}/move", data={"csrf_token": csrf, "session_id": second})
+    _manage(client, registration, "move", session_id=second)
     run_jobs()
     moved = smtp_server.to("person1@example.org")[-1]
     assert moved["Subject"].startswith("Booking moved")
@@ -256,10 +266,7 @@ def _download(client, registration):
 
 def test_every_change_carries_a_strictly_higher_sequence_even_within_a_second(app, client, smtp_server, run_jobs,
                                                                               make_user):
-    first = make_session(app, capacity=2)
-    with app.app_context():
-        programme_id = db.session.get(EventSession, first).programme_id
-    second = make_session(app, capacity=2, programme_id=programme_id, days_ahead=20, venue="Castlemilk Hub")
+    first, second = _two_sessions(app)
     book_via_http(client, first, person(1))
     run_jobs()
     registration = _registration(app, "person1@example.org")
@@ -267,8 +274,7 @@ def test_every_change_carries_a_strictly_higher_sequence_even_within_a_second(ap
     sequences.append(int(_download(client, registration)["SEQUENCE"]))
     assert sequences[1] == sequences[0]  # the same event, the same version
 
-    csrf = csrf_from(client.get(f"/booking/{registration.booking_token}").get_data(as_text=True))
-    client.post(f"/booking/{registration.booking_token}/move", data={"csrf_token": csrf, "session_id": second})
+    _manage(client, registration, "move", session_id=second)
     run_jobs()
     sequences.append(int(_event(_calendar(smtp_server.to("person1@example.org")[-1]))["SEQUENCE"]))
 
@@ -286,8 +292,7 @@ def test_every_change_carries_a_strictly_higher_sequence_even_within_a_second(ap
     assert changed["Subject"].startswith("Changed")
     sequences.append(int(_event(_calendar(changed))["SEQUENCE"]))
 
-    csrf = csrf_from(client.get(f"/booking/{registration.booking_token}").get_data(as_text=True))
-    client.post(f"/booking/{registration.booking_token}/cancel", data={"csrf_token": csrf})
+    _manage(client, registration, "cancel")
     run_jobs()
     cancelled = _event(_calendar(smtp_server.to("person1@example.org")[-1]))
     assert str(cancelled["STATUS"]) == "CANCELLED"
@@ -310,8 +315,7 @@ def test_a_waiting_place_is_never_a_confirmed_event(app, client, smtp_server, ru
         assert not [p for p in message.iter_attachments() if p.get_content_type() == "text/calendar"]
 
     booked = _registration(app, "person1@example.org")
-    csrf = csrf_from(client.get(f"/booking/{booked.booking_token}").get_data(as_text=True))
-    client.post(f"/booking/{booked.booking_token}/cancel", data={"csrf_token": csrf})
+    _manage(client, booked, "cancel")
     run_jobs()
     promoted = _event(_calendar(smtp_server.to("person2@example.org")[-1]))
     assert str(promoted["STATUS"]) == "CONFIRMED" and not str(promoted["SUMMARY"]).startswith("Waiting list")

@@ -202,3 +202,16 @@ def test_old_and_superseded_files_are_cleaned_up(app, client, login_as, demo, ru
         assert list(builds.exports_dir().glob("*")) == []
     assert client.get(first).status_code == 404
     assert client.get(second).status_code == 404
+
+
+def test_a_lost_build_is_marked_failed_and_a_new_request_starts_another(app, client, login_as, demo, run_jobs):
+    add_responses(app, demo, 4)
+    login_as(Role.ORGANISER)
+    lost = start_build(client, demo)
+    with app.app_context():  # its job never ran (worker killed, queue lost it) and time passed
+        db.session.execute(sa.update(WorkbookBuild).values(created_at=utcnow() - timedelta(hours=1)))
+        db.session.commit()
+    assert start_build(client, demo) != lost  # not joined: it is stale
+    with app.app_context():
+        builds.clean_up()
+    assert "could not be built" in client.get(lost).get_data(as_text=True)

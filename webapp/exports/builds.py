@@ -169,11 +169,19 @@ def _finish(build_id: int, **values) -> None:
 
 
 def clean_up(now: datetime | None = None) -> int:
-    """Delete builds (and their files) older than EXPORTS_KEEP_HOURS, and finished ones
+    """Mark lost builds failed; delete builds (and their files) older than
+    EXPORTS_KEEP_HOURS, and finished ones
     that a newer finished build of the same workbook (programme, filters, attendance)
     has replaced: their data has changed since, so nobody is given them again.
     Returns how many went."""
     now = now or utcnow()
+    # Lost builds (the worker was killed, or the queue lost the job) say so on their page.
+    db.session.execute(
+        sa.update(WorkbookBuild)
+        .where(WorkbookBuild.status.in_([BuildStatus.PENDING, BuildStatus.BUILDING]),
+               WorkbookBuild.created_at < now - STALE_AFTER)
+        .values(status=BuildStatus.FAILED, finished_at=now, error="Lost: the worker stopped before it finished")
+        .execution_options(synchronize_session=False))
     cutoff = now - timedelta(hours=current_app.config["EXPORTS_KEEP_HOURS"])
     doomed = list(db.session.scalars(sa.select(WorkbookBuild).where(WorkbookBuild.created_at < cutoff)))
     newest: dict[tuple, WorkbookBuild] = {}

@@ -67,20 +67,21 @@ def workbook(programme_id: int):
     return _send(file, filename_for(programme, now), XLSX, personal=include_attendance)
 
 
-def _build_or_404(programme, build_id: int) -> WorkbookBuild:
-    """The build, only for someone who may see what it holds (attendance: managers)."""
+def _build_or_404(programme_id: int, build_id: int):
+    """The programme and its build, only for someone who may see what the build holds
+    (attendance: managers)."""
+    programme = get_programme_or_404(programme_id)
     build = db.session.get(WorkbookBuild, build_id)
     if build is None or build.programme_id != programme.id or (
             build.include_attendance and not current_user.can_manage):
         abort(404)
-    return build
+    return programme, build
 
 
 @bp.route("/programmes/<int:programme_id>/workbook/<int:build_id>")
 @readers
 def workbook_build(programme_id: int, build_id: int):
-    programme = get_programme_or_404(programme_id)
-    build = _build_or_404(programme, build_id)
+    programme, build = _build_or_404(programme_id, build_id)
     ready = builds.file_path(build) is not None
     finished = build.status in (BuildStatus.READY, BuildStatus.FAILED)
     response = make_response(render_template(
@@ -93,8 +94,7 @@ def workbook_build(programme_id: int, build_id: int):
 @bp.route("/programmes/<int:programme_id>/workbook/<int:build_id>/download")
 @readers
 def workbook_build_download(programme_id: int, build_id: int):
-    programme = get_programme_or_404(programme_id)
-    build = _build_or_404(programme, build_id)
+    programme, build = _build_or_404(programme_id, build_id)
     path = builds.file_path(build)
     if path is None:
         return redirect(url_for("exports.workbook_build", programme_id=programme.id, build_id=build.id))
