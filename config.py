@@ -136,6 +136,12 @@ class Config:
     STAFF_UPLOAD_MAX_BYTES = int(os.environ.get("STAFF_UPLOAD_MAX_BYTES", str(20 * 1000 * 1000)))
     # Worker threads per `flask jobs work` process.
     JOBS_WORKERS = int(os.environ.get("JOBS_WORKERS", "2"))
+    # A workbook of this many responses or more is built by a worker (the page shows
+    # its progress); smaller ones are built in the request and sent at once.
+    WORKBOOK_STREAM_BELOW = int(os.environ.get("WORKBOOK_STREAM_BELOW", "2000"))
+    # Where built workbooks are kept (default instance/exports), and for how long.
+    EXPORTS_DIR = os.environ.get("EXPORTS_DIR")
+    EXPORTS_KEEP_HOURS = float(os.environ.get("EXPORTS_KEEP_HOURS", "24"))
 
     @classmethod
     def validate(cls, app) -> None:

@@ -41,7 +41,8 @@ def url_values(app, demo, make_user):
 
     A new URL parameter name needs a value here (the test says which one is missing)."""
     from webapp.jobs.models import DeliveryStatus, EmailKind, OutboundEmail
-    from webapp.models import EventSession, FeedbackForm, Finding, Question, QuestionOption, Registration
+    from webapp.models import (EventSession, FeedbackForm, Finding, Question, QuestionOption, Registration,
+                               WorkbookBuild)
 
     with app.app_context():
         session = db.session.scalars(sa.select(EventSession).order_by(EventSession.id)).first()
@@ -58,8 +59,11 @@ def url_values(app, demo, make_user):
         failed_email = OutboundEmail(kind=EmailKind.REMINDER, to_address="ada@example.org",
                                      status=DeliveryStatus.FAILED, registration_id=registration.id)
         db.session.add(failed_email)
+        build = WorkbookBuild(programme_id=demo, data_key="0" * 64, filters={})
+        db.session.add(build)
         db.session.commit()
         values = {
+            "build_id": build.id,
             "upload_id": upload.id,
             "programme_id": demo,
             "session_id": session.id,

@@ -47,6 +47,20 @@ def _registration(app, email):
         return registration
 
 
+def _two_sessions(app) -> tuple[int, int]:
+    """Two sessions of one programme, the second at Castlemilk Hub."""
+    first = make_session(app, capacity=2)
+    with app.app_context():
+        programme_id = db.session.get(EventSession, first).programme_id
+    return first, make_session(app, capacity=2, programme_id=programme_id, days_ahead=20, venue="Castlemilk Hub")
+
+
+def _manage(client, registration, action: str, **data):
+    """Press a button on the booking's own page (move, cancel)."""
+    csrf = csrf_from(client.get(f"/booking/{registration.booking_token}").get_data(as_text=True))
+    return client.post(f"/booking/{registration.booking_token}/{action}", data={"csrf_token": csrf, **data})
+
+
 def test_confirmation_email_with_calendar_manage_link_and_qr(app, client, smtp_server, run_jobs):
     session_id = make_session(app, capacity=5, notes="Tea and coffee from 9:15.")
     assert book_via_http(client, session_id, person(1)).status_code == 302
@@ -156,16 +170,12 @@ def test_change_notice_when_organiser_changes_time_or_venue(app, client, smtp_se
 
 
 def test_moved_booking_keeps_its_calendar_uid(app, client, smtp_server, run_jobs):
-    first = make_session(app, capacity=2)
-    with app.app_context():
-        programme_id = db.session.get(EventSession, first).programme_id
-    second = make_session(app, capacity=2, programme_id=programme_id, days_ahead=20, venue="Castlemilk Hub")
+    first, second = _two_sessions(app)
     book_via_http(client, first, person(1))
     run_jobs()
     registration = _registration(app, "person1@example.org")
     uid = str(_event(_calendar(smtp_server.to("person1@example.org")[0]))["UID"])
-    csrf = csrf_from(client.get(f"/booking/{registration.booking_token}").get_data(as_text=True))
-    client.post(f"/booking/{registration.booking_token}/move", data={"csrf_token": csrf, "session_id": second})
+    _manage(client, registration, "move", session_id=second)
     run_jobs()
     moved = smtp_server.to("person1@example.org")[-1]
     assert moved["Subject"].startswith("Booking moved")
@@ -269,3 +279,67 @@ def test_typed_text_is_never_markup_or_a_link_in_the_html_email(app, client, smt
         links = re.findall(r'<a href="([^"]*)"', html)
         assert links == [f"https://briefings.example.org/booking/{registration.booking_token}"]
         assert PHISHING_NAME in message.get_body(("plain",)).get_content()  # plain text shows it as typed
+
+
+def _download(client, registration):
+    response = client.get(f"/booking/{registration.booking_token}/calendar.ics")
+    assert response.status_code == 200 and response.mimetype == "text/calendar"
+    return _event(Calendar.from_ical(response.data))
+
+
+def test_every_change_carries_a_strictly_higher_sequence_even_within_a_second(app, client, smtp_server, run_jobs,
+                                                                              make_user):
+    first, second = _two_sessions(app)
+    book_via_http(client, first, person(1))
+    run_jobs()
+    registration = _registration(app, "person1@example.org")
+    sequences = [int(_event(_calendar(smtp_server.to("person1@example.org")[-1]))["SEQUENCE"])]
+    sequences.append(int(_download(client, registration)["SEQUENCE"]))
+    assert sequences[1] == sequences[0]  # the same event, the same version
+
+    _manage(client, registration, "move", session_id=second)
+    run_jobs()
+    sequences.append(int(_event(_calendar(smtp_server.to("person1@example.org")[-1]))["SEQUENCE"]))
+
+    with app.app_context():  # the organiser moves the session an hour later
+        from webapp.sessions import services as sessions
+
+        session = db.session.get(EventSession, second)
+        fields = {name: getattr(session, name) for name in
+                  ("title", "starts_at", "ends_at", "venue", "address", "locality", "notes")}
+        fields.update(starts_at=session.starts_at + timedelta(hours=1), ends_at=session.ends_at + timedelta(hours=1),
+                      capacity=session.capacity)
+        sessions.update_session(session, make_user("organiser"), **fields)
+    run_jobs()
+    changed = smtp_server.to("person1@example.org")[-1]
+    assert changed["Subject"].startswith("Changed")
+    sequences.append(int(_event(_calendar(changed))["SEQUENCE"]))
+
+    _manage(client, registration, "cancel")
+    run_jobs()
+    cancelled = _event(_calendar(smtp_server.to("person1@example.org")[-1]))
+    assert str(cancelled["STATUS"]) == "CANCELLED"
+    sequences.append(int(cancelled["SEQUENCE"]))
+    # All within a second or two: each newer file still outranks the one before.
+    assert sequences[1:] == sorted(set(sequences[1:])) and len(set(sequences)) == 4, sequences
+
+
+def test_a_waiting_place_is_never_a_confirmed_event(app, client, smtp_server, run_jobs):
+    session_id = make_session(app, capacity=1)
+    book_via_http(client, session_id, person(1))
+    book_via_http(client, session_id, person(2))
+    run_jobs()
+    waiting = _registration(app, "person2@example.org")
+    page = client.get(f"/booking/{waiting.booking_token}").get_data(as_text=True)
+    assert "Add to your calendar as tentative" in page
+    event = _download(client, waiting)
+    assert str(event["STATUS"]) == "TENTATIVE" and str(event["SUMMARY"]).startswith("Waiting list: ")
+    for message in smtp_server.to("person2@example.org"):  # no email offers them a confirmed event
+        assert not [p for p in message.iter_attachments() if p.get_content_type() == "text/calendar"]
+
+    booked = _registration(app, "person1@example.org")
+    _manage(client, booked, "cancel")
+    run_jobs()
+    promoted = _event(_calendar(smtp_server.to("person2@example.org")[-1]))
+    assert str(promoted["STATUS"]) == "CONFIRMED" and not str(promoted["SUMMARY"]).startswith("Waiting list")
+    assert int(promoted["SEQUENCE"]) > int(event["SEQUENCE"])  # replaces the tentative one

@@ -8,9 +8,15 @@ from urllib.parse import urlsplit
 from flask import current_app
 from icalendar import Calendar, Event, vCalAddress, vText
 
+from webapp.bookings.models import RegistrationStatus
 from webapp.db_types import utcnow
 from webapp.text import clean_text, one_line
 from webapp.timezones import to_local
+
+
+# The session's fields a calendar event shows: changing one makes a new version of it.
+EVENT_FIELDS = frozenset({"title", "starts_at", "ends_at", "venue", "address", "notes"})
+WAITING_PREFIX = "Waiting list: "
 
 
 def booking_uid(registration) -> str:
@@ -21,7 +27,9 @@ def booking_uid(registration) -> str:
 
 
 def booking_calendar(registration, manage_url: str, cancelled: bool = False) -> bytes:
-    """The booking as a calendar file; `cancelled` gives the METHOD:CANCEL version."""
+    """The booking as a calendar file; `cancelled` gives the METHOD:CANCEL version. A
+    place on the waiting list is never a confirmed event: it is TENTATIVE, and its
+    title starts "Waiting list:"."""
     session = registration.session
     sender = current_app.config["MAIL_SENDER"]
     sender_address = sender.rsplit("<", 1)[-1].strip(" >")
@@ -35,12 +43,14 @@ def booking_calendar(registration, manage_url: str, cancelled: bool = False) -> 
     event = Event()
     event.add("uid", booking_uid(registration))
     event.add("dtstamp", utcnow())
-    # Calendars keep the newest SEQUENCE: seconds since booking grow with every change.
-    event.add("sequence", max(int((utcnow() - registration.created_at).total_seconds()), 0))
+    # Calendars keep the file with the highest SEQUENCE: every change to the event adds one.
+    event.add("sequence", registration.calendar_sequence or 0)
     event.add("dtstart", to_local(session.starts_at))
     event.add("dtend", to_local(session.ends_at))
     # Text from the database is cleaned again here (webapp.text): it may predate the rule.
-    event.add("summary", one_line(session.title))
+    waiting = registration.status == RegistrationStatus.WAITING and not cancelled
+    title = one_line(session.title)
+    event.add("summary", f"{WAITING_PREFIX}{title}" if waiting else title)
     location = ", ".join(one_line(part) for part in (session.venue, session.address) if part)
     event.add("location", location)
     description = [one_line(session.programme.title)]
@@ -49,7 +59,7 @@ def booking_calendar(registration, manage_url: str, cancelled: bool = False) -> 
     description.append(f"Manage your booking: {manage_url}")
     event.add("description", "\n\n".join(description))
     event.add("url", manage_url)
-    event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
+    event.add("status", "CANCELLED" if cancelled else "TENTATIVE" if waiting else "CONFIRMED")
     organizer = vCalAddress(f"mailto:{sender_address}")
     organizer.params["cn"] = vText("Staff briefings")
     event.add("organizer", organizer)

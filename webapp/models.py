@@ -1,6 +1,7 @@
 """Every model, imported in one place so that Alembic and the shell see them all."""
 from webapp.auth.models import AuditEntry, Role, User
 from webapp.bookings.models import Registration, RegistrationStatus
+from webapp.exports.models import BuildStatus, WorkbookBuild
 from webapp.feedback.models import (
     Answer,
     FeedbackForm,
@@ -18,6 +19,7 @@ from webapp.staff.models import StaffInvitation, StaffMember, StaffUpload, Staff
 __all__ = [
     "Answer",
     "AuditEntry",
+    "BuildStatus",
     "DeliveryStatus",
     "EmailKind",
     "EventSession",
@@ -40,5 +42,6 @@ __all__ = [
     "StaffUpload",
     "StaffUploadRow",
     "User",
+    "WorkbookBuild",
     "WorkerHeartbeat",
 ]

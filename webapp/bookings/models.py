@@ -83,6 +83,9 @@ class Registration(db.Model):
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The calendar file's SEQUENCE: one more with every change to the event (move,
+    # promotion, cancellation, session changed), so calendars take the newer file.
+    calendar_sequence: Mapped[int] = mapped_column(default=0, server_default="0")
 
     session: Mapped[EventSession] = relationship(back_populates="registrations")
 

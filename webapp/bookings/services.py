@@ -88,14 +88,28 @@ def _release_place(session_id: int) -> None:
 
 
 def _set_status(registration_id: int, from_status: str, **values) -> bool:
-    """Change a registration only if it is still in `from_status`; True if it was."""
+    """Change a registration only if it is still in `from_status`; True if it was.
+    Its calendar event changes too, so the next calendar file outranks the last."""
     result = db.session.execute(
         sa.update(Registration)
         .where(Registration.id == registration_id, Registration.status == from_status)
-        .values(**values)
+        .values(**values, calendar_sequence=NEXT_SEQUENCE)
         .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1
+
+
+NEXT_SEQUENCE = Registration.calendar_sequence + 1
+
+
+def calendar_changed(session_id: int) -> None:
+    """The session's time or place changed: every booking's calendar event did too."""
+    db.session.execute(
+        sa.update(Registration)
+        .where(Registration.session_id == session_id, Registration.status != CANCELLED)
+        .values(calendar_sequence=NEXT_SEQUENCE)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def promote_waiting(session_id: int) -> list[Registration]:
@@ -391,7 +405,7 @@ def cancel_session_bookings(session_id: int) -> list[Registration]:
     db.session.execute(
         sa.update(Registration)
         .where(Registration.session_id == session_id, Registration.status != CANCELLED)
-        .values(status=CANCELLED, cancelled_at=utcnow())
+        .values(status=CANCELLED, cancelled_at=utcnow(), calendar_sequence=NEXT_SEQUENCE)
         .execution_options(synchronize_session=False)
     )
     for registration in affected:

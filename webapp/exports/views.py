@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import tempfile
 
-from flask import Blueprint, request, send_file
+from flask import (Blueprint, abort, current_app, make_response, redirect, render_template, request, send_file,
+                   url_for)
 from flask_login import current_user
 
 from webapp.auth.access import managers_only, readers
 from webapp.audit import AuditAction, record_export
 from webapp.db_types import utcnow
-from webapp.exports import csv_files
+from webapp.extensions import db
+from webapp.exports import builds, csv_files
+from webapp.exports.models import BuildStatus, WorkbookBuild
 from webapp.exports.workbook import build_workbook, filename_for
 from webapp.programmes.services import get_programme_or_404
 from webapp.results import services as results
@@ -23,6 +26,7 @@ bp = Blueprint("exports", __name__, url_prefix="/organiser")
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SPOOL_BYTES = 4 * 1024 * 1024
+BUILD_REFRESH_SECONDS = 3
 
 
 def _filters(programme):
@@ -44,18 +48,59 @@ def _send(file, name: str, mimetype: str, personal: bool):
 @bp.route("/programmes/<int:programme_id>/workbook.xlsx")
 @readers
 def workbook(programme_id: int):
+    """Small programmes: built and sent at once. Large ones: a worker builds the file
+    and the build's page shows its progress."""
     programme = get_programme_or_404(programme_id)
     form, filters = _filters(programme)
     if filters is None:
         return render_programme_results(programme, export_form=form, status=400)
-    now = utcnow()
     include_attendance = current_user.can_manage
+    sessions = results.select_sessions(programme, filters)
+    if builds.response_count(sessions) >= current_app.config["WORKBOOK_STREAM_BELOW"]:
+        build = builds.request_workbook(current_user, programme, filters, include_attendance)
+        return redirect(url_for("exports.workbook_build", programme_id=programme.id, build_id=build.id))
+    now = utcnow()
     file = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)
     info = build_workbook(programme, file, include_attendance=include_attendance, filters=filters, now=now)
     record_export(current_user, AuditAction.EXPORT_WORKBOOK, programme,
-                  f"{info.responses} responses, {info.sessions} sessions, "
-                  f"attendance {'included' if include_attendance else 'omitted'}; filters: {filters.describe()}")
+                  builds.export_detail(info.responses, info.sessions, include_attendance, filters))
     return _send(file, filename_for(programme, now), XLSX, personal=include_attendance)
+
+
+def _build_or_404(programme_id: int, build_id: int):
+    """The programme and its build, only for someone who may see what the build holds
+    (attendance: managers)."""
+    programme = get_programme_or_404(programme_id)
+    build = db.session.get(WorkbookBuild, build_id)
+    if build is None or build.programme_id != programme.id or (
+            build.include_attendance and not current_user.can_manage):
+        abort(404)
+    return programme, build
+
+
+@bp.route("/programmes/<int:programme_id>/workbook/<int:build_id>")
+@readers
+def workbook_build(programme_id: int, build_id: int):
+    programme, build = _build_or_404(programme_id, build_id)
+    ready = builds.file_path(build) is not None
+    finished = build.status in (BuildStatus.READY, BuildStatus.FAILED)
+    response = make_response(render_template(
+        "exports/build.html", programme=programme, build=build, ready=ready, statuses=BuildStatus,
+        refresh_seconds=None if finished else BUILD_REFRESH_SECONDS))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/programmes/<int:programme_id>/workbook/<int:build_id>/download")
+@readers
+def workbook_build_download(programme_id: int, build_id: int):
+    programme, build = _build_or_404(programme_id, build_id)
+    path = builds.file_path(build)
+    if path is None:
+        return redirect(url_for("exports.workbook_build", programme_id=programme.id, build_id=build.id))
+    record_export(current_user, AuditAction.EXPORT_WORKBOOK, programme, build.detail)
+    return _send(path.open("rb"), filename_for(programme, build.finished_at or utcnow()), XLSX,
+                 personal=build.include_attendance)
 
 
 def _csv(programme_id: int, lines_for, what: str, action: AuditAction, personal: bool):

@@ -12,7 +12,7 @@ characters that Excel refuses are stripped.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import IO
@@ -227,11 +227,17 @@ def filename_for(programme: Programme, moment: datetime) -> str:
     return f"{programme.slug}-{local_naive(moment):%Y%m%d-%H%M}.xlsx"
 
 
+Progress = Callable[[int, int], None]
+PROGRESS_EVERY = 2000
+
+
 def build_workbook(programme: Programme, out: IO[bytes] | str, *, include_attendance: bool,
-                   filters: ResultsFilter | None = None, now: datetime | None = None) -> WorkbookInfo:
+                   filters: ResultsFilter | None = None, now: datetime | None = None,
+                   progress: Progress | None = None) -> WorkbookInfo:
     """Write the workbook to `out` (a path or a binary file). Attendance (personal data)
     only when `include_attendance` (organisers and admins): a viewer's workbook has none
-    anywhere, and its Responses sheet hides rare "about you" answers."""
+    anywhere, and its Responses sheet hides rare "about you" answers.
+    `progress(rows done, rows in all)` is called every PROGRESS_EVERY response rows."""
     now = now or utcnow()
     filters = filters or ResultsFilter()
     sessions = results.select_sessions(programme, filters)
@@ -243,7 +249,7 @@ def build_workbook(programme: Programme, out: IO[bytes] | str, *, include_attend
     _sessions(workbook, figures)
     _indicators(workbook, figures)
     _questions(workbook, figures)
-    _responses(workbook, figures, full_detail=include_attendance)
+    _responses(workbook, figures, full_detail=include_attendance, progress=progress)
     _comments(workbook, session_ids)
     if include_attendance:
         _attendance(workbook, sessions)
@@ -384,7 +390,7 @@ def _questions(workbook, figures: results.Results) -> None:
     sheet.filter_all()
 
 
-def _responses(workbook, figures: results.Results, full_detail: bool) -> None:
+def _responses(workbook, figures: results.Results, full_detail: bool, progress: Progress | None = None) -> None:
     questions = [result.question for result in figures.questions]
     columns = [Column("Response number", 10, "int"), Column("Session", 32), Column("Locality", 14),
                Column("Submitted at", 17, "datetime")]
@@ -395,11 +401,14 @@ def _responses(workbook, figures: results.Results, full_detail: bool) -> None:
     submitted_at = sheet.stamp()
     # Hot loop (100,000 rows): text is already cleaned and guarded by text_cell (labels
     # once each, written answers one by one), so each row is appended as it comes.
+    total = figures.totals.responses
     for row in table_rows.response_rows(figures.sessions, questions, text=sheet.text_cell,
                                         full_detail=full_detail):
         row[3] = submitted_at(row[3])
         ws.append(row)
         sheet.rows_written += 1
+        if progress and sheet.rows_written % PROGRESS_EVERY == 0:
+            progress(sheet.rows_written - 1, total)
     if sheet.rows_written == 1:
         sheet.row([None, NO_RESPONSES])
     sheet.filter_all()

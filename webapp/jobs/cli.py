@@ -19,6 +19,12 @@ def jobs_cli() -> None:
     """The background job queue."""
 
 
+def register_tasks() -> None:
+    """Import every module that declares tasks, so this process can run them."""
+    from webapp.exports import tasks as exports_tasks  # noqa: F401
+    from webapp.jobs import tasks  # noqa: F401
+
+
 @jobs_cli.command("work")
 @click.option("--workers", type=click.IntRange(min=1, max=64), default=None,
               help="Worker threads (default JOBS_WORKERS, 2).")
@@ -26,8 +32,7 @@ def jobs_cli() -> None:
 def work(workers: int | None) -> None:
     """Run a worker: sends emails, reminders and builds files until stopped (SIGINT or
     SIGTERM stop it after the jobs in hand). Run as many, on as many hosts, as you like."""
-    from webapp.jobs import tasks  # noqa: F401  (registers the tasks)
-
+    register_tasks()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     consumer = queue.huey.create_consumer(
         workers=workers or current_app.config["JOBS_WORKERS"], worker_type="thread", periodic=True,
@@ -47,8 +52,7 @@ def work(workers: int | None) -> None:
 @with_appcontext
 def run_pending() -> None:
     """Run every job now waiting in the queue, then stop (for cron or a quick check)."""
-    from webapp.jobs import tasks  # noqa: F401
-
+    register_tasks()
     swept = outbox.sweep()
     done = queue.run_pending()
     click.echo(f"Ran {done} jobs ({swept} found again by the sweep).")

@@ -10,9 +10,10 @@ from webapp.auth.models import User
 from webapp.bookings import emails
 from webapp.bookings import services as bookings
 from webapp.jobs import reminders
+from webapp.bookings.models import Registration, RegistrationStatus
+from webapp.calendar import EVENT_FIELDS
 from webapp.jobs import outbox
 from webapp.jobs.models import EmailKind, OutboundEmail
-from webapp.bookings.models import Registration, RegistrationStatus
 from webapp.extensions import db
 from webapp.programmes.models import Programme
 from webapp.sessions.models import EventSession
@@ -56,8 +57,10 @@ def update_session(session: EventSession, actor: User, **fields) -> SessionUpdat
     BookingError and changes nothing."""
     capacity = fields.pop("capacity")
     changes: list[str] = []
+    event_changed = False
     for name, value in fields.items():
         if getattr(session, name) != value:
+            event_changed = event_changed or name in EVENT_FIELDS
             if name in NOTIFIED_CHANGES and NOTIFIED_CHANGES[name] not in changes:
                 changes.append(NOTIFIED_CHANGES[name])
             setattr(session, name, value)
@@ -67,6 +70,8 @@ def update_session(session: EventSession, actor: User, **fields) -> SessionUpdat
     except bookings.BookingError:
         db.session.rollback()
         raise
+    if event_changed:
+        bookings.calendar_changed(session.id)
     people = people_to_tell(session) if changes else []
     told = sum(emails.queue(EmailKind.SESSION_CHANGED, person, changes=changes) is not None for person in people)
     if changes:

@@ -1,0 +1,217 @@
+"""Large workbooks built by a worker: the page shows progress, then the file; unchanged
+data reuses the file; roles; old files cleaned up; small programmes still stream."""
+from __future__ import annotations
+
+import io
+import re
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from openpyxl import load_workbook
+
+from tests import results_factories as f
+from webapp.audit import AuditAction
+from webapp.auth.models import AuditEntry, Role
+from webapp.db_types import utcnow
+from webapp.exports import builds
+from webapp.exports.models import BuildStatus, WorkbookBuild
+from webapp.extensions import db
+from webapp.feedback.models import QuestionKind
+
+
+@pytest.fixture
+def app_config(tmp_path):
+    return {"WORKBOOK_STREAM_BELOW": 3, "EXPORTS_DIR": str(tmp_path / "exports")}
+
+
+def add_responses(app, demo, count: int, text: str = "Clear and useful") -> None:
+    with app.app_context():
+        session = f.sessions(demo)[0]
+        comment = f.question(demo, kind=QuestionKind.LONG_TEXT)
+        for _ in range(count):
+            f.respond(session, {comment: text})
+        db.session.commit()
+
+
+def workbook_url(demo: int) -> str:
+    return f"/organiser/programmes/{demo}/workbook.xlsx"
+
+
+def start_build(client, demo: int) -> str:
+    response = client.get(workbook_url(demo))
+    assert response.status_code == 302, response.get_data(as_text=True)[:300]
+    location = response.headers["Location"]
+    assert re.search(rf"/organiser/programmes/{demo}/workbook/\d+$", location)
+    return location
+
+
+def download(client, build_page: str):
+    page = client.get(build_page).get_data(as_text=True)
+    link = re.search(r'href="([^"]+/download)"', page)
+    assert link, page
+    return client.get(link.group(1))
+
+
+def exports_audited(app) -> list[AuditEntry]:
+    with app.app_context():
+        return list(db.session.scalars(sa.select(AuditEntry).where(
+            AuditEntry.action == AuditAction.EXPORT_WORKBOOK.value)))
+
+
+def test_a_large_workbook_is_built_by_the_worker_and_offered_when_ready(app, client, login_as, demo, run_jobs):
+    add_responses(app, demo, 5, "=HYPERLINK(\"http://evil.example\",\"x\")")
+    login_as(Role.ORGANISER)
+    page_url = start_build(client, demo)
+    page = client.get(page_url)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
+    assert "being built" in html and 'http-equiv="refresh"' in html and "/download" not in html
+    assert exports_audited(app) == []  # nothing downloaded yet
+
+    assert run_jobs() == 1
+    html = client.get(page_url).get_data(as_text=True)
+    assert "Ready to download" in html and 'http-equiv="refresh"' not in html
+    assert 'data-refresh-seconds="0"' in html  # the script stops too
+    response = download(client, page_url)
+    assert response.status_code == 200
+    assert response.headers["Content-Disposition"].startswith("attachment")
+    assert response.headers["Cache-Control"] == "no-store"
+    workbook = load_workbook(io.BytesIO(response.data))
+    assert "Attendance" in workbook.sheetnames
+    comments = [row[3] for row in workbook["Comments"].iter_rows(min_row=2, values_only=True)]
+    assert comments.count("=HYPERLINK(\"http://evil.example\",\"x\")") == 5  # text, not a formula
+    entries = exports_audited(app)
+    assert len(entries) == 1 and "attendance included" in entries[0].detail
+
+
+def test_unchanged_data_reuses_the_file_and_a_new_response_builds_again(app, client, login_as, demo, run_jobs):
+    add_responses(app, demo, 4)
+    login_as(Role.ORGANISER)
+    first = start_build(client, demo)
+    assert start_build(client, demo) == first  # joined while under way
+    run_jobs()
+    assert start_build(client, demo) == first  # reused once finished
+    assert run_jobs() == 0
+    add_responses(app, demo, 1)
+    second = start_build(client, demo)
+    assert second != first
+    run_jobs()
+    response = download(client, second)
+    responses_sheet = load_workbook(io.BytesIO(response.data))["Responses"]
+    with app.app_context():
+        total = builds.response_count(f.sessions(demo))
+    assert responses_sheet.max_row == total + 1
+
+
+def test_a_viewer_gets_no_attendance_and_cannot_open_an_organisers_build(app, client, auth, login_as, demo,
+                                                                        run_jobs):
+    add_responses(app, demo, 4)
+    login_as(Role.ORGANISER)
+    organisers = start_build(client, demo)
+    run_jobs()
+    auth.logout()
+    login_as(Role.VIEWER)
+    assert client.get(organisers).status_code == 404
+    assert client.get(organisers + "/download").status_code == 404
+    viewers = start_build(client, demo)
+    assert viewers != organisers  # a different file: no personal data in it
+    run_jobs()
+    workbook = load_workbook(io.BytesIO(download(client, viewers).data))
+    assert "Attendance" not in workbook.sheetnames
+    auth.logout()
+    login_as(Role.ORGANISER)
+    assert client.get(viewers).status_code == 200  # the same data an organiser may see
+
+
+def test_a_build_of_another_programme_is_not_found(app, client, login_as, demo, run_jobs):
+    add_responses(app, demo, 4)
+    login_as(Role.ORGANISER)
+    page_url = start_build(client, demo)
+    build_id = page_url.rsplit("/", 1)[1]
+    assert client.get(f"/organiser/programmes/{demo + 999}/workbook/{build_id}").status_code == 404
+
+
+def test_small_programmes_still_stream_at_once(app, client, login_as, demo):
+    app.config["WORKBOOK_STREAM_BELOW"] = 1_000_000
+    add_responses(app, demo, 2)
+    login_as(Role.ORGANISER)
+    response = client.get(workbook_url(demo))
+    assert response.status_code == 200
+    assert load_workbook(io.BytesIO(response.data))["Summary"]["A1"].value
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(WorkbookBuild.id))) == 0
+    assert len(exports_audited(app)) == 1
+
+
+def test_progress_is_reported_while_building(app, demo, make_user, monkeypatch):
+    add_responses(app, demo, 7)
+    monkeypatch.setattr("webapp.exports.workbook.PROGRESS_EVERY", 2)
+    seen: list[tuple[int, int]] = []
+    real = builds._set_progress
+
+    def watch(build_id, done, total):
+        real(build_id, done, total)
+        with db.engine.connect() as connection:  # another connection sees it mid-build
+            seen.append(tuple(connection.execute(sa.select(WorkbookBuild.rows_done, WorkbookBuild.rows_total)
+                                                 .where(WorkbookBuild.id == build_id)).one()))
+
+    monkeypatch.setattr(builds, "_set_progress", watch)
+    with app.app_context():
+        user = make_user(Role.ORGANISER)
+        build = builds.request_workbook(user, f.programme(demo), builds.filters_from_json({}), True)
+        assert builds.run_build(build.id) == BuildStatus.READY
+        assert builds.run_build(build.id) is None  # done: a second worker does nothing
+        total = builds.response_count(f.sessions(demo))
+    assert seen and seen[0][1] == total and [done for done, _ in seen] == sorted(done for done, _ in seen)
+
+
+def test_a_failed_build_says_so(app, client, login_as, demo, run_jobs, monkeypatch):
+    add_responses(app, demo, 4)
+    login_as(Role.ORGANISER)
+    page_url = start_build(client, demo)
+
+    def broken(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(builds, "build_workbook", broken)
+    run_jobs()
+    html = client.get(page_url).get_data(as_text=True)
+    assert "could not be built" in html and 'http-equiv="refresh"' not in html
+    with app.app_context():
+        build = db.session.scalars(sa.select(WorkbookBuild)).one()
+        assert build.status == BuildStatus.FAILED and "disk full" in build.error
+    assert not list(Path(app.config["EXPORTS_DIR"]).glob("*"))  # no half-written file left
+
+
+def test_old_and_superseded_files_are_cleaned_up(app, client, login_as, demo, run_jobs):
+    add_responses(app, demo, 4)
+    login_as(Role.ORGANISER)
+    first = start_build(client, demo)
+    run_jobs()
+    add_responses(app, demo, 1)
+    second = start_build(client, demo)
+    run_jobs()
+    with app.app_context():
+        files = sorted(builds.exports_dir().glob("*.xlsx"))
+        assert len(files) == 2
+        assert builds.clean_up() == 1  # the first: a newer build of the same kind replaced it
+        assert len(list(builds.exports_dir().glob("*.xlsx"))) == 1
+        assert builds.clean_up(utcnow() + timedelta(hours=25)) == 1
+        assert list(builds.exports_dir().glob("*")) == []
+    assert client.get(first).status_code == 404
+    assert client.get(second).status_code == 404
+
+
+def test_a_lost_build_is_marked_failed_and_a_new_request_starts_another(app, client, login_as, demo, run_jobs):
+    add_responses(app, demo, 4)
+    login_as(Role.ORGANISER)
+    lost = start_build(client, demo)
+    with app.app_context():  # its job never ran (worker killed, queue lost it) and time passed
+        db.session.execute(sa.update(WorkbookBuild).values(created_at=utcnow() - timedelta(hours=1)))
+        db.session.commit()
+    assert start_build(client, demo) != lost  # not joined: it is stale
+    with app.app_context():
+        builds.clean_up()
+    assert "could not be built" in client.get(lost).get_data(as_text=True)
