@@ -84,6 +84,7 @@ def _instance_secret_key(app: Flask) -> str:
 
 def _init_extensions(app: Flask) -> None:
     from webapp import assets, compression, security
+    from webapp.auth import oidc
     from webapp import models  # noqa: F401  (registers every table on the metadata)
     from webapp.db_types import render_migration_item
 
@@ -100,6 +101,7 @@ def _init_extensions(app: Flask) -> None:
     assets.init_app(app)
     security.init_app(app)
     compression.init_app(app)
+    oidc.init_app(app)
 
 
 def _register_blueprints(app: Flask) -> None:

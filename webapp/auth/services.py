@@ -220,6 +220,7 @@ def change_role(user: User, role: str, by: User) -> None:
 AUDIT_ACTION_LABELS = {
     "sign_in": "Signed in",
     "sign_in.failed": "Sign-in refused",
+    "sign_in.sso_refused": "Single sign-on refused",
     "sign_out": "Signed out",
     "session.idle_timeout": "Signed out after inactivity",
     "password.changed": "Changed their password",
