@@ -85,7 +85,15 @@ const provider = new Provider(issuer, {
   features: {
     devInteractions: { enabled: false },
     registration: { enabled: true },
-    rpInitiatedLogout: { enabled: true },
+    rpInitiatedLogout: {
+      enabled: true,
+      // The package's own page loads a web font from the internet; this one needs nothing.
+      async logoutSource(ctx, form) {
+        ctx.body = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Test provider: sign out</title></head>
+<body><main><h1>Sign out of the test provider?</h1>${form}
+<button type="submit" form="op.logoutForm" name="logout" value="yes">Yes, sign me out</button></main></body></html>`;
+      },
+    },
   },
   interactions: { url: (ctx, interaction) => `/interaction/${interaction.uid}` },
   // Every client here is first party: the person is never asked to consent.
