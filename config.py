@@ -151,6 +151,9 @@ class ProductionConfig(Config):
                 "ProductionConfig needs SECRET_KEY: at least 32 random characters, e.g. "
                 "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
             )
+        issuer = app.config.get("OIDC_ISSUER") or ""
+        if issuer and not issuer.startswith("https://"):
+            raise RuntimeError("OIDC_ISSUER must be an https:// address in production")
         uri = app.config.get("SQLALCHEMY_DATABASE_URI") or ""
         if uri.startswith("sqlite") and not app.config.get("ALLOW_SQLITE_IN_PRODUCTION"):
             raise RuntimeError(

@@ -255,6 +255,25 @@ def test_an_account_without_an_email_claim_is_refused(client, sso):
     _refused(sso(client, "nomail@example.org"), "did not tell us your email address")
 
 
+@pytest.mark.parametrize("verified, accepted", [
+    (True, True), ("true", True), ("1", True),
+    (False, False), ("false", False), (None, False), (1.5, False), ("yes please", False),
+])
+def test_which_verified_values_count(app, make_user, verified, accepted):
+    """Entra ID sends no email_verified: there the claim is xms_edov (README)."""
+    from webapp.auth import oidc
+
+    make_user(Role.VIEWER, email="vic@example.org")
+    app.config["OIDC_EMAIL_VERIFIED_CLAIM"] = "xms_edov"
+    claims = {"email": "vic@example.org", "email_verified": True, "xms_edov": verified}
+    with app.test_request_context():
+        if accepted:
+            assert oidc.sign_in_with_claims(claims).email == "vic@example.org"
+        else:
+            with pytest.raises(oidc.SignInRefused, match="has not verified"):
+                oidc.sign_in_with_claims(claims)
+
+
 # --- signing out -----------------------------------------------------------------------------------
 
 def test_signing_out_ends_the_session_and_offers_the_providers_sign_out(app, client, sso, make_user):
@@ -321,5 +340,5 @@ def test_production_needs_an_https_issuer(tmp_path):
         "SECRET_KEY": "x" * 40, "ALLOW_SQLITE_IN_PRODUCTION": True,
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'production.sqlite'}",
         "OIDC_ISSUER": "http://login.example.org", "OIDC_CLIENT_ID": "a", "OIDC_CLIENT_SECRET": "b"})
-    with pytest.raises(RuntimeError, match="OIDC_ISSUER must be an https:// address"):
+    with pytest.raises(RuntimeError, match="OIDC_ISSUER must be an https:// address in production"):
         create_app(config)
