@@ -174,6 +174,19 @@ def test_a_response_from_another_issuer_is_refused(app, client, sso):
     assert _audit(app)[-1][2] == "single sign-on: the response came from another issuer"
 
 
+def test_a_hostile_error_in_the_callback_is_neutralised(app, client, sso):
+    body = _refused(client.get(f"{CALLBACK_PATH}?error=%00%07<script>x</script>"), "cancelled or refused")
+    assert "<script>x" not in body
+    assert _audit(app)[-1][2] == "single sign-on: provider said <script>x</script>"  # escaped where shown
+
+
+@pytest.mark.parametrize("sso_settings", [{"LOGIN_RATE_LIMIT": "2 per minute"}])
+def test_refused_callbacks_count_against_the_sign_in_limit(client, sso):
+    for _ in range(2):
+        assert client.get(f"{CALLBACK_PATH}?code=a&state=b").status_code == 403
+    assert client.get(f"{CALLBACK_PATH}?code=a&state=b").status_code == 429
+
+
 def test_cancelling_at_the_provider(app, client, sso):
     _refused(sso(client, "olu@example.org", cancel=True), "cancelled or refused at the provider")
     assert _audit(app)[-1][2] == "single sign-on: provider said access_denied"
@@ -188,11 +201,15 @@ def test_an_unverified_email_is_refused_even_for_a_real_account(app, client, sso
     assert _audit(app)[-1][:2] == ("sign_in.sso_refused", None)
 
 
-def test_an_unknown_person_is_told_what_to_do(app, client, sso):
+def test_an_unknown_person_is_told_what_to_do(app, client, sso, make_user):
     _refused(sso(client, "vic@example.org"),
              "There is no account for vic@example.org in Staff briefings. Ask an administrator to invite you")
     assert _account(app, "vic@example.org") is None
     assert _audit(app)[-1] == ("sign_in.sso_refused", None, "single sign-on: no account for vic@example.org")
+    admin = app.test_client()
+    post_form(admin, "/login", {"email": make_user(Role.ADMIN).email, "password": PASSWORD})
+    audit_page = admin.get("/organiser/audit").get_data(as_text=True)
+    assert "Single sign-on refused" in audit_page and "no account for vic@example.org" in audit_page
 
 
 def test_a_deactivated_account_is_refused_although_the_provider_said_yes(app, client, sso, make_user):

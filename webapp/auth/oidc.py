@@ -149,9 +149,12 @@ def finish() -> tuple[User, str | None]:
     except SignInRefused as refusal:
         action = "sign_in.failed" if refusal.user else "sign_in.sso_refused"
         target = f"user:{refusal.user.id}" if refusal.user else ""
-        services.record(refusal.user, action, target, f"single sign-on: {refusal.reason}")
+        # The reason may quote the provider or the query string: no control characters (PostgreSQL
+        # refuses NUL), and not much of it.
+        reason = strip_control_characters(refusal.reason)[:300]
+        services.record(refusal.user, action, target, f"single sign-on: {reason}")
         db.session.commit()
-        log.warning("single sign-on refused: %s", refusal.reason)
+        log.warning("single sign-on refused: %s", reason)
         raise
     return user, session.pop(NEXT_URL, None)
 
