@@ -87,6 +87,7 @@ def _init_extensions(app: Flask) -> None:
     from webapp.auth import oidc
     from webapp import models  # noqa: F401  (registers every table on the metadata)
     from webapp.db_types import render_migration_item
+    from webapp.jobs import queue as jobs_queue
 
     db.init_app(app)
     migrate.init_app(
@@ -101,6 +102,7 @@ def _init_extensions(app: Flask) -> None:
     assets.init_app(app)
     security.init_app(app)
     compression.init_app(app)
+    jobs_queue.init_app(app)
     oidc.init_app(app)
 
 
@@ -132,11 +134,14 @@ def _register_template_helpers(app: Flask) -> None:
 def _register_cli(app: Flask) -> None:
     from webapp.auth.cli import users_cli
     from webapp.demo.cli import demo_command
+    from webapp.jobs.cli import jobs_cli, serve_command
     from webapp.retention.cli import retention_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_command)
     app.cli.add_command(retention_cli)
+    app.cli.add_command(jobs_cli)
+    app.cli.add_command(serve_command)
 
 
 def warm_up(app: Flask) -> None:

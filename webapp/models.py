@@ -9,16 +9,20 @@ from webapp.feedback.models import (
     QuestionOption,
     Response,
 )
+from webapp.jobs.models import DeliveryStatus, EmailKind, OutboundEmail, WorkerHeartbeat
 from webapp.programmes.models import Finding, FindingKind, Programme
 from webapp.sessions.models import EventSession, SessionStatus
 
 __all__ = [
     "Answer",
     "AuditEntry",
+    "DeliveryStatus",
+    "EmailKind",
     "EventSession",
     "FeedbackForm",
     "Finding",
     "FindingKind",
+    "OutboundEmail",
     "Programme",
     "Question",
     "QuestionKind",
@@ -29,4 +33,5 @@ __all__ = [
     "Role",
     "SessionStatus",
     "User",
+    "WorkerHeartbeat",
 ]

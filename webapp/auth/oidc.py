@@ -20,6 +20,7 @@ from email_validator import EmailNotValidError, validate_email
 from flask import Flask, current_app, request, session, url_for
 from joserfc.errors import JoseError
 
+from webapp.audit import AuditAction, record
 from webapp.auth import services
 from webapp.auth.models import Role, User
 from webapp.db_types import utcnow
@@ -147,12 +148,12 @@ def finish() -> tuple[User, str | None]:
         claims = _verified_claims()
         user = sign_in_with_claims(claims)
     except SignInRefused as refusal:
-        action = "sign_in.failed" if refusal.user else "sign_in.sso_refused"
+        action = AuditAction.SIGN_IN_FAILED if refusal.user else AuditAction.SSO_REFUSED
         target = f"user:{refusal.user.id}" if refusal.user else ""
         # The reason may quote the provider or the query string: no control characters (PostgreSQL
         # refuses NUL), and not much of it.
         reason = strip_control_characters(refusal.reason)[:300]
-        services.record(refusal.user, action, target, f"single sign-on: {reason}")
+        record(refusal.user, action, target, f"single sign-on: {reason}")
         db.session.commit()
         log.warning("single sign-on refused: %s", reason)
         raise
@@ -213,7 +214,7 @@ def sign_in_with_claims(claims: Mapping) -> User:
         raise SignInRefused("Your account has been deactivated. Ask an administrator if you "
                             "still need it.", "account deactivated", user)
     user.last_login_at = utcnow()
-    services.record(user, "sign_in", f"user:{user.id}", f"single sign-on ({provider_name()})")
+    record(user, AuditAction.SIGN_IN, f"user:{user.id}", f"single sign-on ({provider_name()})")
     db.session.commit()
     return user
 
@@ -250,7 +251,7 @@ def _create_account(email: str, claims: Mapping) -> User:
                 display_name=strip_control_characters(name).strip()[:120] if isinstance(name, str) else "")
     db.session.add(user)
     db.session.flush()
-    services.record(user, "user.created", f"user:{user.id}", f"{email} as {role}, at first single sign-on")
+    record(user, AuditAction.USER_CREATED, f"user:{user.id}", f"{email} as {role}, at first single sign-on")
     return user
 
 

@@ -12,6 +12,7 @@ from flask import current_app
 from sqlalchemy.orm import selectinload
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from webapp.audit import AuditAction, record
 from webapp.auth.models import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, AuditEntry, Role, User
 from webapp.db_types import utcnow
 from webapp.extensions import db
@@ -58,7 +59,7 @@ def create_user(email: str, password: str, role: str, display_name: str = "") ->
     user.set_password(password)
     db.session.add(user)
     db.session.flush()
-    record(None, "user.created", f"user:{user.id}", f"{email} as {role}")
+    record(None, AuditAction.USER_CREATED, f"user:{user.id}", f"{email} as {role}")
     db.session.commit()
     return user
 
@@ -72,15 +73,15 @@ def authenticate(email: str, password: str) -> User | None:
         check_password_hash(_dummy_hash(), password)
         return None
     if not user.check_password(password):
-        record(user, "sign_in.failed", f"user:{user.id}", "wrong password")
+        record(user, AuditAction.SIGN_IN_FAILED, f"user:{user.id}", "wrong password")
         db.session.commit()
         return None
     if not user.active:
-        record(user, "sign_in.failed", f"user:{user.id}", "account deactivated")
+        record(user, AuditAction.SIGN_IN_FAILED, f"user:{user.id}", "account deactivated")
         db.session.commit()
         return None
     user.last_login_at = utcnow()
-    record(user, "sign_in", f"user:{user.id}")
+    record(user, AuditAction.SIGN_IN, f"user:{user.id}")
     db.session.commit()
     return user
 
@@ -101,7 +102,14 @@ def change_password(user: User, new_password: str) -> None:
         raise AccountError(problem)
     user.set_password(new_password)
     user.end_all_sessions()
-    record(user, "password.changed", f"user:{user.id}")
+    record(user, AuditAction.PASSWORD_CHANGED, f"user:{user.id}")
+    db.session.commit()
+
+
+def sign_out_everywhere(user: User) -> None:
+    """Signing out ends this account's sessions on every device, not just this cookie."""
+    user.end_all_sessions()
+    record(user, AuditAction.SIGN_OUT, f"user:{user.id}")
     db.session.commit()
 
 
@@ -135,7 +143,7 @@ def invite_user(email: str, role: str, by: User, display_name: str = "") -> tupl
     db.session.add(user)
     db.session.flush()
     token = _new_setup_token(user)
-    record(by, "user.invited", f"user:{user.id}", f"{email} as {role}")
+    record(by, AuditAction.USER_INVITED, f"user:{user.id}", f"{email} as {role}")
     db.session.commit()
     return user, token
 
@@ -146,7 +154,7 @@ def new_setup_link(user: User, by: User) -> str:
     if not user.active:
         raise AccountError("Reactivate the account before creating a link for it")
     token = _new_setup_token(user)
-    record(by, "user.setup_link", f"user:{user.id}", user.email)
+    record(by, AuditAction.USER_SETUP_LINK, f"user:{user.id}", user.email)
     db.session.commit()
     return token
 
@@ -179,7 +187,7 @@ def set_first_password(user: User, password: str) -> None:
     user.invite_token_hash = None
     user.invite_expires_at = None
     user.end_all_sessions()
-    record(user, "password.set", f"user:{user.id}", "with a one-time link")
+    record(user, AuditAction.PASSWORD_SET, f"user:{user.id}", "with a one-time link")
     db.session.commit()
 
 
@@ -192,7 +200,7 @@ def deactivate_user(user: User, by: User) -> None:
     user.end_all_sessions()  # signed out everywhere, straight away
     user.invite_token_hash = None
     user.invite_expires_at = None
-    record(by, "user.deactivated", f"user:{user.id}", user.email)
+    record(by, AuditAction.USER_DEACTIVATED, f"user:{user.id}", user.email)
     db.session.commit()
 
 
@@ -200,7 +208,7 @@ def reactivate_user(user: User, by: User) -> None:
     if user.active:
         return
     user.active = True
-    record(by, "user.reactivated", f"user:{user.id}", user.email)
+    record(by, AuditAction.USER_REACTIVATED, f"user:{user.id}", user.email)
     db.session.commit()
 
 
@@ -210,51 +218,12 @@ def change_role(user: User, role: str, by: User) -> None:
         raise AccountError("You cannot change your own role. Ask another admin to do it.")
     if role == user.role:
         return
-    record(by, "user.role_changed", f"user:{user.id}", f"{user.email}: {user.role} to {role}")
+    record(by, AuditAction.USER_ROLE_CHANGED, f"user:{user.id}", f"{user.email}: {user.role} to {role}")
     user.role = role
     db.session.commit()
 
 
 # --- the audit log -------------------------------------------------------------------------
-
-AUDIT_ACTION_LABELS = {
-    "sign_in": "Signed in",
-    "sign_in.failed": "Sign-in refused",
-    "sign_in.sso_refused": "Single sign-on refused",
-    "sign_out": "Signed out",
-    "session.idle_timeout": "Signed out after inactivity",
-    "password.changed": "Changed their password",
-    "password.set": "Set a password",
-    "user.created": "Account created",
-    "user.invited": "Invited a user",
-    "user.setup_link": "Created a password link",
-    "user.deactivated": "Deactivated an account",
-    "user.reactivated": "Reactivated an account",
-    "user.role_changed": "Changed a role",
-    "retention.purged": "Deleted old booking details",
-    "export.workbook": "Downloaded the feedback workbook",
-    "export.responses_csv": "Downloaded the responses (CSV)",
-    "export.attendance_csv": "Downloaded the attendance (CSV)",
-    "export.attendees_csv": "Downloaded an attendee list (CSV)",
-    "session.changed": "Changed a session",
-    "session.cancelled": "Cancelled a session",
-    "booking.cancelled": "Cancelled someone's booking",
-    "session.created": "Scheduled a session",
-    "programme.created": "Created a programme",
-    "programme.changed": "Changed a programme",
-    "programme.opened": "Opened a programme for booking",
-    "programme.closed": "Closed a programme",
-    "finding.added": "Added a finding",
-    "finding.changed": "Changed a finding",
-    "finding.removed": "Removed a finding",
-    "form.created": "Created a feedback form",
-    "question.added": "Added a question",
-    "question.changed": "Changed a question",
-    "question.hidden": "Hid a question",
-    "question.shown": "Showed a question again",
-    "question.deleted": "Deleted a question",
-}
-
 
 @dataclass
 class AuditPage:
@@ -277,20 +246,6 @@ def audit_page(page: int = 1, per_page: int = 50) -> AuditPage:
         .offset((page - 1) * per_page)
     ).all()
     return AuditPage(entries=list(entries), page=page, pages=pages, total=total)
-
-
-def record(user: User | None, action: str, target: str = "", detail: str = "") -> AuditEntry:
-    """Add an audit entry to the current transaction (the caller commits)."""
-    entry = AuditEntry(user_id=user.id if user else None, action=action, target=target, detail=detail)
-    db.session.add(entry)
-    return entry
-
-
-def record_done(user: User, action: str, target: str = "", detail: str = "") -> None:
-    """Record what `user` has just done (and committed), in a commit of its own. No names
-    or email addresses in `detail`: the retention purge does not reach the audit log."""
-    record(user, action, target, detail)
-    db.session.commit()
 
 
 def safe_next_url(target: str | None) -> str | None:

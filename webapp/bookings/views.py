@@ -6,10 +6,11 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 from flask_login import current_user
 
 from webapp.auth.access import managers_only
-from webapp.auth.services import record_done
 from webapp.bookings import emails, services
 from webapp.bookings.forms import BookingForm, MoveForm
+from webapp.bookings.models import RegistrationStatus
 from webapp.extensions import db, limiter
+from webapp.jobs import outbox
 from webapp.programmes.forms import ConfirmForm
 from webapp.programmes.services import get_programme_or_404
 from webapp.qr import qr_png, qr_svg
@@ -39,8 +40,7 @@ def register(session_id: int):
         except services.BookingError as error:
             reason = str(error)
         else:
-            emails.send_for(result.outcome, result.registration)
-            if result.outcome == "already_booked":
+            if result.outcome == services.BookingOutcome.ALREADY_BOOKED:
                 return render_template("bookings/already_booked.html", session=session,
                                        email=result.registration.email)
             return redirect(url_for("bookings.manage", token=result.registration.booking_token, new=1))
@@ -57,6 +57,7 @@ def _manage_context(registration):
         position=services.waiting_position(registration),
         targets=services.move_targets(registration) if registration.is_active else [],
         checkin_url=emails.checkin_url(registration),
+        email=outbox.latest_by_registration([registration.id]).get(registration.id),
     )
 
 
@@ -81,12 +82,9 @@ def _render_manage(registration, move_form, just_booked=False, status=200):
 def cancel(token: str):
     registration = services.get_by_booking_token_or_404(token)
     if ConfirmForm().validate_on_submit():
-        was_cancelled, promoted = services.cancel(registration)
+        was_cancelled, _ = services.cancel(registration)
         if was_cancelled:
-            emails.send_cancellation(registration)
-            for person in promoted:
-                emails.send_promotion(person)
-            flash("Your booking has been cancelled. We have emailed you to confirm.", "success")
+            flash("Your booking has been cancelled. We will email you to confirm.", "success")
     return redirect(url_for("bookings.manage", token=registration.booking_token))
 
 
@@ -102,14 +100,11 @@ def move(token: str):
             form.session_id.errors.append("Select one of the sessions listed")
         else:
             try:
-                promoted = services.move(registration, target)
+                services.move(registration, target)
             except services.BookingError as error:
                 form.session_id.errors.append(str(error))
             else:
-                emails.send_moved(registration)
-                for person in promoted:
-                    emails.send_promotion(person)
-                flash("Your booking has moved. We have emailed you a new calendar file.", "success")
+                flash("Your booking has moved. We will email you a new calendar file.", "success")
                 return redirect(url_for("bookings.manage", token=registration.booking_token))
     return _render_manage(registration, form, status=400)
 
@@ -128,7 +123,7 @@ def calendar(token: str):
 @bp.route("/booking/<token>/ticket.<any(png, svg):kind>")
 def ticket(token: str, kind: str):
     registration = services.get_by_booking_token_or_404(token)
-    if registration.status != "confirmed":
+    if registration.status != RegistrationStatus.CONFIRMED:
         abort(404)
     url = emails.checkin_url(registration)
     headers = {"Cache-Control": "private, no-store"}
@@ -142,8 +137,8 @@ def ticket(token: str, kind: str):
 # ---------------------------------------------------------------------------
 
 def _csv_response(registrations, filename: str, target: str) -> Response:
-    record_done(current_user, "export.attendees_csv", target=target, detail=f"{len(registrations)} people")
-    return Response(services.attendees_csv(registrations), mimetype="text/csv", headers={
+    data = services.export_attendees_csv(current_user, registrations, target)
+    return Response(data, mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"})
 
 
@@ -162,7 +157,7 @@ def programme_attendees(programme_id: int):
     counts = services.counts_by_session(session_ids)
     return render_template("bookings/programme_attendees.html", programme=programme, registrations=registrations,
                            status=status, filters=services.STATUS_FILTERS, counts=counts,
-                           q=request.args.get("q", "")[:100], has_real_email=services.has_real_email)
+                           q=request.args.get("q", "")[:100])
 
 
 @bp.route("/organiser/programmes/<int:programme_id>/attendees.csv")
@@ -192,13 +187,8 @@ def organiser_cancel(programme_id: int, session_id: int, registration_id: int):
     registration = services.get_registration_or_404(session, registration_id)
     form = ConfirmForm()
     if form.validate_on_submit():
-        was_cancelled, promoted = services.cancel(registration)
+        was_cancelled, promoted = services.cancel(registration, actor=current_user)
         if was_cancelled:
-            record_done(current_user, "booking.cancelled", target=f"registration:{registration.id}",
-                        detail=session.title)
-            emails.send_cancellation(registration)
-            for person in promoted:
-                emails.send_promotion(person)
             message = f"Booking for {registration.name} cancelled."
             if promoted:
                 message += " Promoted from the waiting list: " + ", ".join(p.name for p in promoted) + "."
