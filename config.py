@@ -143,6 +143,25 @@ class Config:
     EXPORTS_DIR = os.environ.get("EXPORTS_DIR")
     EXPORTS_KEEP_HOURS = float(os.environ.get("EXPORTS_KEEP_HOURS", "24"))
 
+    # Single sign-on with the organisation's OpenID Connect provider (README: "Single sign-on").
+    OIDC_ISSUER = os.environ.get("OIDC_ISSUER", "").strip()
+    OIDC_CLIENT_ID = os.environ.get("OIDC_CLIENT_ID", "").strip()
+    OIDC_CLIENT_SECRET = os.environ.get("OIDC_CLIENT_SECRET", "")
+    OIDC_PROVIDER_NAME = os.environ.get("OIDC_PROVIDER_NAME", "your organisation's account")
+    OIDC_SCOPES = os.environ.get("OIDC_SCOPES", "openid email profile")
+    OIDC_EMAIL_CLAIM = os.environ.get("OIDC_EMAIL_CLAIM", "email")
+    # The claim that says the provider has verified that email (Entra ID: xms_edov).
+    OIDC_EMAIL_VERIFIED_CLAIM = os.environ.get("OIDC_EMAIL_VERIFIED_CLAIM", "email_verified")
+    OIDC_ALLOWED_DOMAINS = _env_list("OIDC_ALLOWED_DOMAINS")
+    # Unknown people get an account (viewer, or a role from OIDC_ROLE_GROUPS) instead of a refusal.
+    OIDC_AUTO_CREATE = _env_bool("OIDC_AUTO_CREATE")
+    OIDC_ROLE_GROUPS = os.environ.get("OIDC_ROLE_GROUPS", "")
+    OIDC_GROUPS_CLAIM = os.environ.get("OIDC_GROUPS_CLAIM", "groups")
+    # Seconds to wait for the provider (discovery, keys, token).
+    OIDC_TIMEOUT = int(os.environ.get("OIDC_TIMEOUT", "10"))
+    # 0: only single sign-on; the email and password form is gone.
+    PASSWORD_LOGIN = _env_bool("PASSWORD_LOGIN", True)
+
     @classmethod
     def validate(cls, app) -> None:
         """Called by create_app() once the app's config is loaded."""
@@ -195,6 +214,9 @@ class ProductionConfig(Config):
                 "ProductionConfig needs SECRET_KEY: at least 32 random characters, e.g. "
                 "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
             )
+        issuer = app.config.get("OIDC_ISSUER") or ""
+        if issuer and not issuer.startswith("https://"):
+            raise RuntimeError("OIDC_ISSUER must be an https:// address in production")
         uri = app.config.get("SQLALCHEMY_DATABASE_URI") or ""
         if uri.startswith("sqlite") and not app.config.get("ALLOW_SQLITE_IN_PRODUCTION"):
             raise RuntimeError(

@@ -86,6 +86,7 @@ def _instance_secret_key(app: Flask) -> str:
 
 def _init_extensions(app: Flask) -> None:
     from webapp import assets, compression, security
+    from webapp.auth import oidc
     from webapp import models  # noqa: F401  (registers every table on the metadata)
     from webapp.db_types import render_migration_item
     from webapp.jobs import queue as jobs_queue
@@ -104,6 +105,7 @@ def _init_extensions(app: Flask) -> None:
     security.init_app(app)
     compression.init_app(app)
     jobs_queue.init_app(app)
+    oidc.init_app(app)
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 class AuditAction(enum.StrEnum):
     SIGN_IN = "sign_in"
     SIGN_IN_FAILED = "sign_in.failed"
+    SSO_REFUSED = "sign_in.sso_refused"
     SIGN_OUT = "sign_out"
     IDLE_TIMEOUT = "session.idle_timeout"
     PASSWORD_CHANGED = "password.changed"
@@ -75,6 +76,7 @@ class AuditAction(enum.StrEnum):
 _LABELS = {
     AuditAction.SIGN_IN: "Signed in",
     AuditAction.SIGN_IN_FAILED: "Sign-in refused",
+    AuditAction.SSO_REFUSED: "Single sign-on refused",
     AuditAction.SIGN_OUT: "Signed out",
     AuditAction.IDLE_TIMEOUT: "Signed out after inactivity",
     AuditAction.PASSWORD_CHANGED: "Changed their password",

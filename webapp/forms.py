@@ -20,6 +20,14 @@ def year_in_range(value) -> bool:
     return value is None or EARLIEST_YEAR <= value.year <= LATEST_YEAR
 
 
+def email_domain_allowed(email: str, allowed: list[str]) -> bool:
+    """True when `allowed` is empty, or the address is at one of those domains or below one."""
+    if not allowed:
+        return True
+    domain = email.rsplit("@", 1)[-1].lower()
+    return any(domain == d or domain.endswith("." + d) for d in allowed)
+
+
 def strip_control_characters(value):
     """Control characters, and the characters XML forbids, have no place in anything a
     person types (PostgreSQL refuses NUL; U+FFFE broke every workbook). Tabs and line

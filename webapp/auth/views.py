@@ -10,7 +10,7 @@ from flask_login import (current_user, login_required, login_user, logout_user, 
                          user_logged_out)
 
 from webapp.audit import AuditAction
-from webapp.auth import services
+from webapp.auth import oidc, services
 from webapp.auth.access import admins_only, readers
 from webapp.auth import emails  # noqa: F401  (registers the account emails' renderers)
 from webapp.auth.forms import (ActionForm, ChangePasswordForm, ForgotPasswordForm, InviteForm, LoginForm, RoleForm,
@@ -126,6 +126,8 @@ def login():
     next_url = services.safe_next_url(request.args.get("next"))
     if current_user.is_authenticated:
         return redirect(next_url or url_for("programmes.index"))
+    if not current_app.config["PASSWORD_LOGIN"]:
+        return _login_page(status=403 if request.method == "POST" else 200)
     form = LoginForm()
     if form.validate_on_submit():
         try:
@@ -136,10 +138,57 @@ def login():
             session[PENDING_SECOND_FACTOR] = [user.get_id(), int(time.time())]
             return redirect(url_for("auth.two_factor", next=next_url))
         if user:
+            session.pop(oidc.SIGNED_IN_WITH_PROVIDER, None)
             return _signed_in(user, next_url)
         # One vague message: never say whether the account exists.
         form.email.errors.append("Enter a correct email address and password")
-    return render_template("auth/login.html", form=form), 200
+    return _login_page(form)
+
+
+def _login_page(form: LoginForm | None = None, sso_error: str | None = None, status: int = 200):
+    """The sign-in page: the password form (unless PASSWORD_LOGIN=0), the provider's button
+    (when single sign-on is configured) and, after a refused single sign-on, why."""
+    if form is None and current_app.config["PASSWORD_LOGIN"]:
+        form = LoginForm(formdata=None)
+    return render_template("auth/login.html", form=form, sso_error=sso_error,
+                           sso_name=oidc.provider_name() if oidc.enabled() else None,
+                           next_url=services.safe_next_url(request.args.get("next"))), status
+
+
+@bp.route("/login/oidc")
+def oidc_login():
+    """Off to the provider's sign-in page (a link, not a form: the strict CSP's form-action
+    would stop a form's redirect to another site)."""
+    if not oidc.enabled():
+        abort(404)
+    if current_user.is_authenticated:
+        return redirect(url_for("programmes.index"))
+    try:
+        return oidc.start(request.args.get("next"))
+    except oidc.ProviderUnavailable as error:
+        current_app.logger.error("single sign-on unavailable: %s", error)
+        return _login_page(sso_error=_PROVIDER_DOWN.format(oidc.provider_name()), status=503)
+
+
+_PROVIDER_DOWN = "Signing in with {} is not working at the moment. Try again in a few minutes."
+
+
+@bp.route("/login/oidc/callback")
+@limiter.limit(_setting("LOGIN_RATE_LIMIT"), exempt_when=exempt_address)
+def oidc_callback():
+    """Where the provider sends the person back, with a code to exchange for an ID token."""
+    if not oidc.enabled():
+        abort(404)
+    try:
+        user, next_url = oidc.finish()
+    except oidc.SignInRefused as refusal:
+        return _login_page(sso_error=str(refusal), status=403)
+    except oidc.ProviderUnavailable as error:
+        current_app.logger.error("single sign-on unavailable: %s", error)
+        return _login_page(sso_error=_PROVIDER_DOWN.format(oidc.provider_name()), status=503)
+    login_user(user)
+    session[oidc.SIGNED_IN_WITH_PROVIDER] = True
+    return redirect(next_url or url_for("programmes.index"))
 
 
 @bp.route("/login/code", methods=["GET", "POST"])
@@ -215,8 +264,21 @@ def logout():
     # Ends this account's sessions everywhere, not just this cookie.
     services.sign_out_everywhere(current_user)
     logout_user()
+    if session.pop(oidc.SIGNED_IN_WITH_PROVIDER, False) and oidc.enabled():
+        return redirect(url_for("auth.signed_out"))
     flash("You have signed out.", "success")
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/signed-out")
+def signed_out():
+    """After signing out of a session that began at the provider: the person may still be
+    signed in there (on a shared computer, the next person would be too), so offer its
+    end-session page."""
+    if not oidc.enabled():
+        return redirect(url_for("auth.login"))
+    return render_template("auth/signed_out.html", sso_name=oidc.provider_name(),
+                           end_session_url=oidc.end_session_url())
 
 
 @bp.route("/organiser/account/password", methods=["GET", "POST"])

@@ -3,7 +3,7 @@ from wtforms import EmailField, RadioField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, ValidationError
 
 from webapp.bookings.models import ACCESS_MAX, EMAIL_MAX, NAME_MAX, SHORT_TEXT_MAX
-from webapp.forms import MAX_DATABASE_ID, AppForm
+from webapp.forms import MAX_DATABASE_ID, AppForm, email_domain_allowed
 
 
 def _cap(label: str, limit: int) -> Length:
@@ -39,10 +39,9 @@ class BookingForm(AppForm):
 
     def validate_email(self, field):
         allowed = current_app.config.get("ALLOWED_EMAIL_DOMAINS") or []
-        if not allowed or not field.data or "@" not in field.data:
+        if not field.data or "@" not in field.data:
             return
-        domain = field.data.rsplit("@", 1)[1].lower()
-        if not any(domain == d or domain.endswith("." + d) for d in allowed):
+        if not email_domain_allowed(field.data, allowed):
             names = " or ".join(f"@{d}" for d in allowed)
             raise ValidationError(f"Enter your work email address: it must end in {names}")
 
