@@ -296,3 +296,22 @@ def test_the_upload_is_refused_without_its_csrf_token(app, client, programme_id)
     assert response.status_code == 400
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(StaffUpload.id))) == 0
+
+
+def test_the_workbook_has_a_coverage_sheet_with_small_groups_hidden_for_viewers(app, programme_id, listed):
+    from openpyxl import load_workbook
+
+    from webapp.exports.workbook import build_workbook
+    from webapp.programmes.models import Programme
+
+    with app.app_context():
+        programme = db.session.get(Programme, programme_id)
+        for full, expected_north in ((True, 3), (False, "fewer than 5")):
+            out = io.BytesIO()
+            build_workbook(programme, out, include_attendance=full)
+            sheet = load_workbook(io.BytesIO(out.getvalue()), read_only=True)["Coverage"]
+            rows = [row for row in sheet.iter_rows(values_only=True)]
+            assert rows[0][:3] == ("Grouping", "Group", "Listed")
+            assert rows[1][:5] == ("Whole programme", "All listed", 10, 2, 3)
+            north = next(row for row in rows if row[:2] == ("Locality", "North"))
+            assert north[2] == expected_north

@@ -30,6 +30,7 @@ from webapp.feedback.models import AGREEMENT_SCALE, QUESTION_KIND_LABELS, Questi
 from webapp.programmes.models import Programme
 from webapp.results import services as results
 from webapp.results.services import ResultsFilter, local_naive
+from webapp.staff import coverage as staff_coverage
 from webapp import text as text_rules
 from webapp.text import FORMULA_TRIGGERS
 
@@ -251,6 +252,7 @@ def build_workbook(programme: Programme, out: IO[bytes] | str, *, include_attend
     _questions(workbook, figures)
     _responses(workbook, figures, full_detail=include_attendance, progress=progress)
     _comments(workbook, session_ids)
+    _coverage(workbook, programme, viewer=not include_attendance)
     if include_attendance:
         _attendance(workbook, sessions)
     workbook.save(out)
@@ -322,6 +324,31 @@ def _sessions(workbook, figures: results.Results) -> None:
         sheet.row([starts.date(), starts.time(), ends.time(), venue, row.session.locality,
                    row.session.capacity, row.booked, row.waiting, row.attended, row.responses,
                    row.response_rate])
+    sheet.filter_all()
+
+
+def _coverage(workbook, programme: Programme, viewer: bool) -> None:
+    """Who has been reached, by each grouping of the staff list (a viewer's copy hides small
+    groups as the coverage page does). Nothing when the programme has no staff list."""
+    first = staff_coverage.coverage(programme, "team", viewer=viewer)
+    if not first.total.listed and not first.total.left:
+        return
+    columns = [Column("Grouping", 16), Column("Group", 36), Column("Listed", 9, "int"), Column("Booked", 9, "int"),
+               Column("Attended", 10, "int"), Column("Not yet reached", 15, "int"), Column("Coverage", 10, "percent")]
+    sheet = SheetWriter(workbook, "Coverage", columns)
+    sheet.header()
+    total = first.total
+    sheet.row(["Whole programme", "All listed", total.listed, total.booked, total.attended, total.not_reached,
+               total.coverage])
+    for grouping, heading in staff_coverage.GROUPINGS.items():
+        figures = first if grouping == "team" else staff_coverage.coverage(programme, grouping, viewer=viewer)
+        for group in figures.groups[grouping]:
+            counts = group.counts
+            if group.hidden:
+                sheet.row([heading, group.name, "fewer than 5", "", "", "", None])
+            else:
+                sheet.row([heading, group.name, counts.listed, counts.booked, counts.attended, counts.not_reached,
+                           counts.coverage])
     sheet.filter_all()
 
 
