@@ -3,66 +3,62 @@ same transaction as its change, so the change and its record commit together or 
 all. No names or email addresses in `detail`: the retention purge does not reach it."""
 from __future__ import annotations
 
-import enum
 from typing import TYPE_CHECKING
 
+from webapp.enums import LabelledEnum
 from webapp.extensions import db
 
 if TYPE_CHECKING:
     from webapp.auth.models import AuditEntry, User
 
 
-class AuditAction(enum.StrEnum):
-    SIGN_IN = "sign_in"
-    SIGN_IN_FAILED = "sign_in.failed"
-    SSO_REFUSED = "sign_in.sso_refused"
-    SIGN_OUT = "sign_out"
-    IDLE_TIMEOUT = "session.idle_timeout"
-    PASSWORD_CHANGED = "password.changed"
-    PASSWORD_SET = "password.set"
-    PASSWORD_RESET_REQUESTED = "password.reset_requested"
-    MFA_ENABLED = "mfa.enabled"
-    MFA_DISABLED = "mfa.disabled"
-    USER_CREATED = "user.created"
-    USER_INVITED = "user.invited"
-    USER_SETUP_LINK = "user.setup_link"
-    USER_DEACTIVATED = "user.deactivated"
-    USER_REACTIVATED = "user.reactivated"
-    USER_ROLE_CHANGED = "user.role_changed"
-    RETENTION_PURGED = "retention.purged"
-    EXPORT_WORKBOOK = "export.workbook"
-    EXPORT_RESPONSES_CSV = "export.responses_csv"
-    EXPORT_ATTENDANCE_CSV = "export.attendance_csv"
-    EXPORT_ATTENDEES_CSV = "export.attendees_csv"
-    SESSION_CREATED = "session.created"
-    SESSION_CHANGED = "session.changed"
-    SESSION_CANCELLED = "session.cancelled"
-    SESSION_MESSAGE = "session.message"
-    BOOKING_CANCELLED = "booking.cancelled"
-    WALK_IN_ADDED = "booking.walk_in"
-    CHECKED_IN = "booking.checked_in"
-    CHECK_IN_UNDONE = "booking.check_in_undone"
-    PROGRAMME_CREATED = "programme.created"
-    PROGRAMME_CHANGED = "programme.changed"
-    PROGRAMME_OPENED = "programme.opened"
-    PROGRAMME_CLOSED = "programme.closed"
-    FINDING_ADDED = "finding.added"
-    FINDING_CHANGED = "finding.changed"
-    FINDING_REMOVED = "finding.removed"
-    FORM_CREATED = "form.created"
-    QUESTION_ADDED = "question.added"
-    QUESTION_CHANGED = "question.changed"
-    QUESTION_HIDDEN = "question.hidden"
-    QUESTION_SHOWN = "question.shown"
-    QUESTION_DELETED = "question.deleted"
-    EMAIL_RETRIED = "email.retried"
-    STAFF_LIST_IMPORTED = "staff.imported"
-    STAFF_LIST_DOWNLOADED = "staff.downloaded"
-    STAFF_INVITED = "staff.invited"
-
-    @property
-    def label(self) -> str:
-        return _LABELS[self]
+class AuditAction(LabelledEnum):
+    SIGN_IN = "sign_in", "Signed in"
+    SIGN_IN_FAILED = "sign_in.failed", "Sign-in refused"
+    SSO_REFUSED = "sign_in.sso_refused", "Single sign-on refused"
+    SIGN_OUT = "sign_out", "Signed out"
+    IDLE_TIMEOUT = "session.idle_timeout", "Signed out after inactivity"
+    PASSWORD_CHANGED = "password.changed", "Changed their password"
+    PASSWORD_SET = "password.set", "Set a password"
+    PASSWORD_RESET_REQUESTED = "password.reset_requested", "Asked for a password reset link"
+    MFA_ENABLED = "mfa.enabled", "Turned on a second factor"
+    MFA_DISABLED = "mfa.disabled", "Turned off a second factor"
+    USER_CREATED = "user.created", "Account created"
+    USER_INVITED = "user.invited", "Invited a user"
+    USER_SETUP_LINK = "user.setup_link", "Created a password link"
+    USER_DEACTIVATED = "user.deactivated", "Deactivated an account"
+    USER_REACTIVATED = "user.reactivated", "Reactivated an account"
+    USER_ROLE_CHANGED = "user.role_changed", "Changed a role"
+    RETENTION_PURGED = "retention.purged", "Deleted old booking details"
+    EXPORT_WORKBOOK = "export.workbook", "Downloaded the feedback workbook"
+    EXPORT_RESPONSES_CSV = "export.responses_csv", "Downloaded the responses (CSV)"
+    EXPORT_ATTENDANCE_CSV = "export.attendance_csv", "Downloaded the attendance (CSV)"
+    EXPORT_ATTENDEES_CSV = "export.attendees_csv", "Downloaded an attendee list (CSV)"
+    SESSION_CREATED = "session.created", "Scheduled a session"
+    SESSION_CHANGED = "session.changed", "Changed a session"
+    SESSION_CANCELLED = "session.cancelled", "Cancelled a session"
+    SESSION_MESSAGE = "session.message", "Emailed everyone booked on a session"
+    BOOKING_CANCELLED = "booking.cancelled", "Cancelled someone's booking"
+    WALK_IN_ADDED = "booking.walk_in", "Added a walk-in"
+    CHECKED_IN = "booking.checked_in", "Checked someone in"
+    CHECK_IN_UNDONE = "booking.check_in_undone", "Undid a check-in"
+    PROGRAMME_CREATED = "programme.created", "Created a programme"
+    PROGRAMME_CHANGED = "programme.changed", "Changed a programme"
+    PROGRAMME_OPENED = "programme.opened", "Opened a programme for booking"
+    PROGRAMME_CLOSED = "programme.closed", "Closed a programme"
+    FINDING_ADDED = "finding.added", "Added a finding"
+    FINDING_CHANGED = "finding.changed", "Changed a finding"
+    FINDING_REMOVED = "finding.removed", "Removed a finding"
+    FORM_CREATED = "form.created", "Created a feedback form"
+    QUESTION_ADDED = "question.added", "Added a question"
+    QUESTION_CHANGED = "question.changed", "Changed a question"
+    QUESTION_HIDDEN = "question.hidden", "Hid a question"
+    QUESTION_SHOWN = "question.shown", "Showed a question again"
+    QUESTION_DELETED = "question.deleted", "Deleted a question"
+    EMAIL_RETRIED = "email.retried", "Sent a failed email again"
+    STAFF_LIST_IMPORTED = "staff.imported", "Imported a staff list"
+    STAFF_LIST_DOWNLOADED = "staff.downloaded", "Downloaded a staff list or coverage"
+    STAFF_INVITED = "staff.invited", "Invited staff not yet reached"
 
     @classmethod
     def label_of(cls, value: str) -> str:
@@ -73,54 +69,6 @@ class AuditAction(enum.StrEnum):
             return value
 
 
-_LABELS = {
-    AuditAction.SIGN_IN: "Signed in",
-    AuditAction.SIGN_IN_FAILED: "Sign-in refused",
-    AuditAction.SSO_REFUSED: "Single sign-on refused",
-    AuditAction.SIGN_OUT: "Signed out",
-    AuditAction.IDLE_TIMEOUT: "Signed out after inactivity",
-    AuditAction.PASSWORD_CHANGED: "Changed their password",
-    AuditAction.PASSWORD_SET: "Set a password",
-    AuditAction.PASSWORD_RESET_REQUESTED: "Asked for a password reset link",
-    AuditAction.MFA_ENABLED: "Turned on a second factor",
-    AuditAction.MFA_DISABLED: "Turned off a second factor",
-    AuditAction.USER_CREATED: "Account created",
-    AuditAction.USER_INVITED: "Invited a user",
-    AuditAction.USER_SETUP_LINK: "Created a password link",
-    AuditAction.USER_DEACTIVATED: "Deactivated an account",
-    AuditAction.USER_REACTIVATED: "Reactivated an account",
-    AuditAction.USER_ROLE_CHANGED: "Changed a role",
-    AuditAction.RETENTION_PURGED: "Deleted old booking details",
-    AuditAction.EXPORT_WORKBOOK: "Downloaded the feedback workbook",
-    AuditAction.EXPORT_RESPONSES_CSV: "Downloaded the responses (CSV)",
-    AuditAction.EXPORT_ATTENDANCE_CSV: "Downloaded the attendance (CSV)",
-    AuditAction.EXPORT_ATTENDEES_CSV: "Downloaded an attendee list (CSV)",
-    AuditAction.SESSION_CREATED: "Scheduled a session",
-    AuditAction.SESSION_CHANGED: "Changed a session",
-    AuditAction.SESSION_CANCELLED: "Cancelled a session",
-    AuditAction.SESSION_MESSAGE: "Emailed everyone booked on a session",
-    AuditAction.BOOKING_CANCELLED: "Cancelled someone's booking",
-    AuditAction.WALK_IN_ADDED: "Added a walk-in",
-    AuditAction.CHECKED_IN: "Checked someone in",
-    AuditAction.CHECK_IN_UNDONE: "Undid a check-in",
-    AuditAction.PROGRAMME_CREATED: "Created a programme",
-    AuditAction.PROGRAMME_CHANGED: "Changed a programme",
-    AuditAction.PROGRAMME_OPENED: "Opened a programme for booking",
-    AuditAction.PROGRAMME_CLOSED: "Closed a programme",
-    AuditAction.FINDING_ADDED: "Added a finding",
-    AuditAction.FINDING_CHANGED: "Changed a finding",
-    AuditAction.FINDING_REMOVED: "Removed a finding",
-    AuditAction.FORM_CREATED: "Created a feedback form",
-    AuditAction.QUESTION_ADDED: "Added a question",
-    AuditAction.QUESTION_CHANGED: "Changed a question",
-    AuditAction.QUESTION_HIDDEN: "Hid a question",
-    AuditAction.QUESTION_SHOWN: "Showed a question again",
-    AuditAction.QUESTION_DELETED: "Deleted a question",
-    AuditAction.EMAIL_RETRIED: "Sent a failed email again",
-    AuditAction.STAFF_LIST_IMPORTED: "Imported a staff list",
-    AuditAction.STAFF_LIST_DOWNLOADED: "Downloaded a staff list or coverage",
-    AuditAction.STAFF_INVITED: "Invited staff not yet reached",
-}
 
 
 def record(actor: User | None, action: AuditAction, target: str = "", detail: str = "") -> AuditEntry:

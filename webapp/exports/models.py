@@ -1,34 +1,24 @@
 """Workbooks built on a worker: one row per build, reused while the data is unchanged."""
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from webapp.db_types import UTCDateTime, utcnow
+from webapp.enums import LabelledEnum
 from webapp.extensions import db
 from webapp.jobs.models import enum_column
 
 
-class BuildStatus(enum.StrEnum):
-    PENDING = "pending"
-    BUILDING = "building"
-    READY = "ready"
-    FAILED = "failed"
-
-    @property
-    def label(self) -> str:
-        return _BUILD_LABELS[self]
+class BuildStatus(LabelledEnum):
+    PENDING = "pending", "Waiting to start"
+    BUILDING = "building", "Being built"
+    READY = "ready", "Ready to download"
+    FAILED = "failed", "Failed"
 
 
-_BUILD_LABELS = {
-    BuildStatus.PENDING: "Waiting to start",
-    BuildStatus.BUILDING: "Being built",
-    BuildStatus.READY: "Ready to download",
-    BuildStatus.FAILED: "Failed",
-}
 
 
 class WorkbookBuild(db.Model):

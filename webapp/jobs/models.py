@@ -9,31 +9,21 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.db_types import UTCDateTime, utcnow
+from webapp.enums import LabelledEnum
 from webapp.extensions import db
 
 if TYPE_CHECKING:
     from webapp.sessions.models import EventSession
 
 
-class DeliveryStatus(enum.StrEnum):
-    PENDING = "pending"
-    SENDING = "sending"
-    SENT = "sent"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-
-    @property
-    def label(self) -> str:
-        return _DELIVERY_LABELS[self]
+class DeliveryStatus(LabelledEnum):
+    PENDING = "pending", "Waiting to be sent"
+    SENDING = "sending", "Being sent"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Not sent (no longer needed)"
 
 
-_DELIVERY_LABELS = {
-    DeliveryStatus.PENDING: "Waiting to be sent",
-    DeliveryStatus.SENDING: "Being sent",
-    DeliveryStatus.SENT: "Sent",
-    DeliveryStatus.FAILED: "Failed",
-    DeliveryStatus.CANCELLED: "Not sent (no longer needed)",
-}
 
 
 def enum_column(enum_class: type[enum.StrEnum], length: int = 32) -> sa.Enum:
@@ -44,49 +34,27 @@ def enum_column(enum_class: type[enum.StrEnum], length: int = 32) -> sa.Enum:
                    validate_strings=True)
 
 
-class EmailKind(enum.StrEnum):
+class EmailKind(LabelledEnum):
     """Every email the app sends, with how organisers see it named."""
 
-    BOOKING_CONFIRMED = "booking.confirmed"
-    WAITING_LIST = "booking.waiting"
-    PROMOTED = "booking.promoted"
-    MOVED = "booking.moved"
-    CANCELLED = "booking.cancelled"
-    SESSION_CANCELLED = "session.cancelled"
-    SESSION_CHANGED = "session.changed"
-    LINK_AGAIN = "booking.link_again"
-    REMINDER = "booking.reminder"
-    STILL_WAITING = "booking.still_waiting"
-    FEEDBACK_INVITATION = "after.attended"
-    MISSED_SESSION = "after.missed"
-    ORGANISER_MESSAGE = "session.message"
-    ACCOUNT_INVITATION = "account.invitation"
-    PASSWORD_RESET = "account.password_reset"
-    STAFF_INVITATION = "staff.invitation"
-
-    @property
-    def label(self) -> str:
-        return _KIND_LABELS[self]
+    BOOKING_CONFIRMED = "booking.confirmed", "Booking confirmation"
+    WAITING_LIST = "booking.waiting", "Waiting list confirmation"
+    PROMOTED = "booking.promoted", "Place offered from the waiting list"
+    MOVED = "booking.moved", "Booking moved"
+    CANCELLED = "booking.cancelled", "Booking cancelled"
+    SESSION_CANCELLED = "session.cancelled", "Session cancelled"
+    SESSION_CHANGED = "session.changed", "Session changed"
+    LINK_AGAIN = "booking.link_again", "Booking link sent again"
+    REMINDER = "booking.reminder", "Reminder"
+    STILL_WAITING = "booking.still_waiting", "Waiting list update"
+    FEEDBACK_INVITATION = "after.attended", "Feedback link after the session"
+    MISSED_SESSION = "after.missed", "Sorry we missed you"
+    ORGANISER_MESSAGE = "session.message", "Message from the organisers"
+    ACCOUNT_INVITATION = "account.invitation", "Account invitation"
+    PASSWORD_RESET = "account.password_reset", "Password reset"
+    STAFF_INVITATION = "staff.invitation", "Invitation to a briefing"
 
 
-_KIND_LABELS = {
-    EmailKind.BOOKING_CONFIRMED: "Booking confirmation",
-    EmailKind.WAITING_LIST: "Waiting list confirmation",
-    EmailKind.PROMOTED: "Place offered from the waiting list",
-    EmailKind.MOVED: "Booking moved",
-    EmailKind.CANCELLED: "Booking cancelled",
-    EmailKind.SESSION_CANCELLED: "Session cancelled",
-    EmailKind.SESSION_CHANGED: "Session changed",
-    EmailKind.LINK_AGAIN: "Booking link sent again",
-    EmailKind.REMINDER: "Reminder",
-    EmailKind.STILL_WAITING: "Waiting list update",
-    EmailKind.FEEDBACK_INVITATION: "Feedback link after the session",
-    EmailKind.MISSED_SESSION: "Sorry we missed you",
-    EmailKind.ORGANISER_MESSAGE: "Message from the organisers",
-    EmailKind.ACCOUNT_INVITATION: "Account invitation",
-    EmailKind.PASSWORD_RESET: "Password reset",
-    EmailKind.STAFF_INVITATION: "Invitation to a briefing",
-}
 
 
 class OutboundEmail(db.Model):

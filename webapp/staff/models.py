@@ -2,13 +2,13 @@
 invitations sent to those not yet reached."""
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from webapp.db_types import UTCDateTime, utcnow
+from webapp.enums import LabelledEnum
 from webapp.extensions import db
 from webapp.jobs.models import enum_column
 from webapp.tokens import new_url_token
@@ -18,16 +18,11 @@ EMAIL_MAX = 254
 GROUP_MAX = 120
 
 
-class NotApplicable(enum.StrEnum):
+class NotApplicable(LabelledEnum):
     """What a person said when invited: the briefing does not apply to them."""
 
-    LEFT = "left"
-    ATTENDED_ELSEWHERE = "attended_elsewhere"
-
-    @property
-    def label(self) -> str:
-        return {NotApplicable.LEFT: "Has left or moved on",
-                NotApplicable.ATTENDED_ELSEWHERE: "Says they attended another briefing"}[self]
+    LEFT = "left", "Has left or moved on"
+    ATTENDED_ELSEWHERE = "attended_elsewhere", "Says they attended another briefing"
 
 
 class StaffMember(db.Model):
