@@ -5,6 +5,7 @@ import email
 import email.policy
 import re
 import socket
+import time
 from datetime import timedelta
 
 import pytest
@@ -81,6 +82,14 @@ class Inbox:
 
     def to(self, address: str) -> list:
         return [m for m in self.messages if address in m["To"]]
+
+    def wait_for(self, address: str, count: int, seconds: float = 15) -> list:
+        """The messages to `address` once there are `count` of them: a job worker sends
+        them a moment after the page that caused them."""
+        deadline = time.monotonic() + seconds
+        while len(self.to(address)) < count and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return self.to(address)
 
 
 @pytest.fixture

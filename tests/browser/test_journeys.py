@@ -87,7 +87,7 @@ def test_book_on_a_phone_get_the_email_cancel_and_rebook(live_server, app, demo,
     expect(phone.locator(".govuk-panel__title")).to_have_text("Check your email")
     assert fits_the_screen(phone)
 
-    [confirmation] = smtp_server.to(email)
+    [confirmation] = smtp_server.wait_for(email, 1)
     assert confirmation["Subject"] == "Booking confirmed: North East: morning briefing"
     text = confirmation.get_body(("plain",)).get_content()
     manage_link = re.search(rf"{re.escape(live_server)}/booking/\S+", text).group(0)
@@ -104,7 +104,7 @@ def test_book_on_a_phone_get_the_email_cancel_and_rebook(live_server, app, demo,
     phone.get_by_role("button", name="Cancel my booking").tap()
     expect(phone.locator(".govuk-notification-banner")).to_contain_text("Your booking has been cancelled")
     expect(phone.get_by_text("Cancelled", exact=True)).to_be_visible()
-    assert smtp_server.to(email)[-1]["Subject"] == "Cancelled: North East: morning briefing"
+    assert smtp_server.wait_for(email, 2)[-1]["Subject"] == "Cancelled: North East: morning briefing"
     assert registration_of(app, email).status == "cancelled"
 
     # Changed their mind: book the same session again from the link on the page.
@@ -112,7 +112,7 @@ def test_book_on_a_phone_get_the_email_cancel_and_rebook(live_server, app, demo,
     phone.get_by_role("link", name=re.compile(r"^Book a place")).first.tap()
     fill_booking_form(phone, "Jo Bloggs", email)
     expect(phone.locator(".govuk-panel__title")).to_have_text("Check your email")
-    subjects = [message["Subject"] for message in smtp_server.to(email)]
+    subjects = [message["Subject"] for message in smtp_server.wait_for(email, 3)]
     assert subjects.count("Booking confirmed: North East: morning briefing") == 2
     assert registration_of(app, email, "confirmed").booking_token in smtp_server.to(email)[-1].get_body(
         ("plain",)).get_content()
