@@ -268,8 +268,11 @@ def _summary(workbook, programme, figures: results.Results, filters: ResultsFilt
     sheet.plain_row("Booked", totals.booked)
     sheet.plain_row("Attended", totals.attended)
     sheet.plain_row("Responses", totals.responses)
-    sheet.plain_row("Response rate", (totals.response_rate, "percent") if totals.response_rate is not None
-                    else "Not available: nobody has been checked in")
+    rate = totals.rate
+    if rate.value is None:
+        sheet.plain_row("Response rate", str(rate))
+    else:
+        sheet.plain_row("Response rate", (rate.value, "percent"), *([rate.note] if rate.note else []))
     if not totals.responses:
         sheet.ws.append([])
         sheet.plain_row(NO_RESPONSES)
@@ -300,8 +303,8 @@ def _summary(workbook, programme, figures: results.Results, filters: ResultsFilt
 
 
 def _sessions(workbook, figures: results.Results) -> None:
-    columns = [Column("Date", 12, "date"), Column("Start", 8, "time"), Column("End", 8, "time"),
-               Column("Venue", 40), Column("Locality", 16), Column("Capacity", 10, "int"),
+    columns = [Column("Session", 36), Column("Date", 12, "date"), Column("Start", 8, "time"),
+               Column("End", 8, "time"), Column("Venue", 40), Column("Locality", 16), Column("Capacity", 10, "int"),
                Column("Booked", 9, "int"), Column("Waiting", 9, "int"), Column("Attended", 10, "int"),
                Column("Responses", 11, "int"), Column("Response rate", 14, "percent")]
     sheet = SheetWriter(workbook, "Sessions", columns)
@@ -309,9 +312,9 @@ def _sessions(workbook, figures: results.Results) -> None:
     for row in figures.figures:
         starts, ends = local_naive(row.session.starts_at), local_naive(row.session.ends_at)
         venue = row.session.venue + (" (cancelled)" if row.session.is_cancelled else "")
-        sheet.row([starts.date(), starts.time(), ends.time(), venue, row.session.locality,
+        sheet.row([row.session.title, starts.date(), starts.time(), ends.time(), venue, row.session.locality,
                    row.session.capacity, row.booked, row.waiting, row.attended, row.responses,
-                   row.response_rate])
+                   row.response_rate if row.response_rate is not None else str(row.rate)])
     sheet.filter_all()
 
 
