@@ -68,6 +68,9 @@ def choice_options(labels) -> list[QuestionOption]:
     return [QuestionOption(position=position, label=label) for position, label in enumerate(labels, start=1)]
 
 
+PREFER_NOT_TO_SAY = "Prefer not to say"
+
+
 def build_default_form(programme: Programme) -> FeedbackForm:
     """The form PRODUCT.md describes, built from the programme's findings (not committed)."""
     form = FeedbackForm(
@@ -137,7 +140,8 @@ def build_default_form(programme: Programme) -> FeedbackForm:
                 hint=about_hint,
                 breakdown=breakdown,
                 section=about_you,
-                options=choice_options(labels),
+                # A way to decline, and to take back an answer a radio button cannot undo.
+                options=choice_options((*labels, PREFER_NOT_TO_SAY)),
             )
         )
     for position, question in enumerate(questions, start=1):
@@ -572,6 +576,11 @@ REQUIRED_MESSAGES = {
 }
 
 
+# An empty "Send feedback" is not a response: the error is the form's, not a question's.
+NOTHING_ANSWERED = 0
+NOTHING_ANSWERED_MESSAGE = "Answer at least one question, then press Send feedback"
+
+
 def read_answers(questions, formdata) -> Submission:
     """Check the answers to `questions` in `formdata` (a MultiDict, field `q<id>`)."""
     submission = Submission()
@@ -581,6 +590,8 @@ def read_answers(questions, formdata) -> Submission:
             _read_text(submission, question, formdata.get(name, ""))
         else:
             _read_choice(submission, question, formdata.getlist(name))
+    if questions and not submission.rows and not submission.errors:
+        submission.errors[NOTHING_ANSWERED] = NOTHING_ANSWERED_MESSAGE
     return submission
 
 
