@@ -466,9 +466,10 @@ def attendees(session_ids: list[int], status: str = "all", search: str = "") -> 
     elif status == "not_arrived":
         query = query.where(Registration.status == CONFIRMED, Registration.checked_in_at.is_(None))
     search = strip_control_characters(search or "").strip()[:100]
-    if search:
+    # Each word typed must be found: "jo bl" finds Jo Bloggs from the first letters.
+    for word in search.lower().split():
         # % and _ typed in the box are searched for, not wildcards.
-        escaped = search.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         pattern = f"%{escaped}%"
         query = query.where(
             sa.or_(

@@ -1,7 +1,7 @@
 """Check-in: the ticket's QR link, the door page and the printable sign-in sheet."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 
 from webapp.auth.access import managers_only
 from webapp.bookings import services as bookings
@@ -31,6 +31,11 @@ def confirm(token: str):
             just_checked_in = bookings.check_in(registration)
         except bookings.BookingError as problem:
             error = str(problem)
+    if request.method == "POST" and request.accept_mimetypes.best == "application/json":
+        # The door page's camera scanner: one line to show, and whether they are in now.
+        return jsonify(checked_in=bool(registration.checked_in_at), message=error or _arrival_message(
+            registration, just_checked_in) + (f" Access: {registration.access_requirements}"
+                                              if registration.access_requirements else ""))
     return render_template("checkin/confirm.html", registration=registration, session=session, error=error,
                            just_checked_in=just_checked_in, door_url=url_for(
                                "checkin.door", programme_id=session.programme_id, session_id=session.id))
@@ -52,9 +57,8 @@ def door(programme_id: int, session_id: int):
 @managers_only
 def arrived(programme_id: int, session_id: int, registration_id: int):
     def record_arrival(registration):
-        if bookings.check_in(registration):
-            return f"{registration.name} checked in.", "success"
-        return f"{registration.name} was already checked in at {format_time(registration.checked_in_at)}.", "info"
+        checked_in_now = bookings.check_in(registration)
+        return _arrival_message(registration, checked_in_now), "success" if checked_in_now else "info"
 
     return _at_the_door(programme_id, session_id, registration_id, record_arrival)
 
@@ -64,10 +68,16 @@ def arrived(programme_id: int, session_id: int, registration_id: int):
 def not_arrived(programme_id: int, session_id: int, registration_id: int):
     def take_back_arrival(registration):
         if bookings.undo_check_in(registration):
-            return f"{registration.name} is no longer marked as arrived.", "success"
-        return f"{registration.name} was not marked as arrived.", "info"
+            return f"{registration.name} is no longer checked in.", "success"
+        return f"{registration.name} was not checked in.", "info"
 
     return _at_the_door(programme_id, session_id, registration_id, take_back_arrival)
+
+
+def _arrival_message(registration, checked_in_now: bool) -> str:
+    if checked_in_now:
+        return f"{registration.name} checked in at {format_time(registration.checked_in_at)}."
+    return f"{registration.name} was already checked in at {format_time(registration.checked_in_at)}."
 
 
 def _at_the_door(programme_id: int, session_id: int, registration_id: int, action):
