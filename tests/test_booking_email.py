@@ -94,7 +94,7 @@ def test_waiting_promotion_and_cancellation_emails(app, client, smtp_server):
     first = _registration(app, "person1@example.org")
     [confirmation] = smtp_server.to("person1@example.org")
     uid = str(_event(_calendar(confirmation))["UID"])
-    csrf = csrf_from(client.get(f"/booking/{first.booking_token}").get_data(as_text=True))
+    csrf = csrf_from(client.get(f"/booking/{first.booking_token}/cancel").get_data(as_text=True))
     client.post(f"/booking/{first.booking_token}/cancel", data={"csrf_token": csrf})
 
     cancellation = smtp_server.to("person1@example.org")[-1]

@@ -77,7 +77,7 @@ def test_promotion_on_cancel_takes_the_oldest_waiting(app, client):
     _, first = _book(app, session_id, 1)
     _book(app, session_id, 2)
     _book(app, session_id, 3)
-    token = csrf_from(client.get(f"/booking/{first}").get_data(as_text=True))
+    token = csrf_from(client.get(f"/booking/{first}/cancel").get_data(as_text=True))
     response = client.post(f"/booking/{first}/cancel", data={"csrf_token": token})
     assert response.status_code == 302
     statuses = {email: status for email, (status, _) in _registrations(app, session_id).items()}
@@ -192,15 +192,34 @@ def test_wrong_token_is_a_plain_404(app, client, path):
 def test_wrong_token_cannot_cancel(app, client):
     session_id = make_session(app)
     _, token = _book(app, session_id, 1)
-    csrf = csrf_from(client.get(f"/booking/{token}").get_data(as_text=True))
+    csrf = csrf_from(client.get(f"/booking/{token}/cancel").get_data(as_text=True))
     assert client.post(f"/booking/{'a' * 43}/cancel", data={"csrf_token": csrf}).status_code == 404
     assert _count(app, session_id) == 1
+
+
+def test_cancel_from_the_manage_page_asks_first(app, client):
+    session_id = make_session(app)
+    _, token = _book(app, session_id, 1)
+    manage = client.get(f"/booking/{token}").get_data(as_text=True)
+    assert f'href="/booking/{token}/cancel"' in manage  # a link to a question, not a one-tap form
+    assert f'action="/booking/{token}/cancel"' not in manage
+    question = client.get(f"/booking/{token}/cancel")
+    page = question.get_data(as_text=True)
+    assert question.status_code == 200 and question.headers["Cache-Control"] == "no-store"
+    assert "Are you sure you want to cancel your booking?" in page and "Yes, cancel my booking" in page
+    assert f'href="/booking/{token}"' in page and "No, keep my booking" in page
+    assert _registrations(app, session_id)["person1@example.org"][0] == "confirmed"
+    response = client.post(f"/booking/{token}/cancel", data={"csrf_token": csrf_from(page)})
+    assert response.status_code == 302
+    assert _registrations(app, session_id)["person1@example.org"][0] == "cancelled"
+    # once cancelled, the question is not asked again
+    assert client.get(f"/booking/{token}/cancel").status_code == 302
 
 
 def test_manage_page_cancel_then_old_link_shows_cancelled(app, client):
     session_id = make_session(app)
     _, token = _book(app, session_id, 1)
-    csrf = csrf_from(client.get(f"/booking/{token}").get_data(as_text=True))
+    csrf = csrf_from(client.get(f"/booking/{token}/cancel").get_data(as_text=True))
     client.post(f"/booking/{token}/cancel", data={"csrf_token": csrf})
     page = client.get(f"/booking/{token}").get_data(as_text=True)
     assert "This booking was cancelled" in page and "Cancel my booking" not in page

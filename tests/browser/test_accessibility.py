@@ -95,6 +95,9 @@ def test_public_pages(live_server, app, demo, phone, csp_violations):
 
     audit(phone, f"{live_server}/booking/{booking_token}", "manage booking page", problems)
     phone.get_by_role("button", name="Cancel my booking").click()
+    phone.wait_for_selector("text=Are you sure you want to cancel your booking?")
+    audit(phone, None, "cancel booking: are you sure?", problems)
+    phone.get_by_role("button", name="Yes, cancel my booking").click()
     phone.wait_for_selector(".govuk-notification-banner")
     audit(phone, None, "manage booking page (cancelled)", problems)
     check(problems, csp_violations)

@@ -77,10 +77,15 @@ def _render_manage(registration, move_form, just_booked=False, status=200):
     return response, status, {"Cache-Control": "no-store"}
 
 
-@bp.route("/booking/<token>/cancel", methods=["POST"])
+@bp.route("/booking/<token>/cancel", methods=["GET", "POST"])
 def cancel(token: str):
+    """Asks "Are you sure?" first: nothing irreversible in one tap."""
     registration = services.get_by_booking_token_or_404(token)
-    if ConfirmForm().validate_on_submit():
+    form = ConfirmForm()
+    if request.method == "GET" and registration.is_active:
+        return render_template("bookings/cancel.html", registration=registration, session=registration.session,
+                               form=form), 200, {"Cache-Control": "no-store"}
+    if form.validate_on_submit():
         was_cancelled, promoted = services.cancel(registration)
         if was_cancelled:
             emails.send_cancellation(registration)
