@@ -114,7 +114,7 @@ def test_organiser_pages(live_server, app, with_results, desktop, make_user, csp
     demo = with_results
     session_id, _, checkin_token = booked(app, demo)
     admin = make_user(Role.ADMIN)
-    make_user(Role.VIEWER)
+    viewer = make_user(Role.VIEWER)
     sign_in(desktop, live_server, admin.email, PASSWORD)
     with app.app_context():
         question_id = db.session.get(Programme, demo).feedback_form.questions[0].id
@@ -142,6 +142,8 @@ def test_organiser_pages(live_server, app, with_results, desktop, make_user, csp
         (f"{session}/feedback/poster", "QR poster"),
         (f"{live_server}/organiser/users", "users"),
         (f"{live_server}/organiser/users/invite", "invite a user"),
+        (f"{live_server}/organiser/users/{viewer.id}/deactivate", "deactivate an account: are you sure?"),
+        (f"{live_server}/organiser/account/password", "change password"),
         (f"{live_server}/organiser/audit", "audit log"),
     ]:
         audit(desktop, path, label, problems)
