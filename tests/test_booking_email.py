@@ -227,3 +227,80 @@ def test_without_mail_server_messages_go_to_the_outbox(app, client, tmp_path):
     message = email.message_from_bytes(files[0].read_bytes(), policy=email.policy.default)
     assert message["To"] == "person1@example.org"
     assert str(_calendar(message)["METHOD"]) == "PUBLISH"
+
+
+# --- find my booking, and what the emails say (issue 13) ----------------------------------------
+
+
+def _find(client, email):
+    page = client.get("/booking/find").get_data(as_text=True)
+    return client.post("/booking/find", data={"csrf_token": csrf_from(page), "email": email})
+
+
+def test_find_my_booking_emails_the_links_and_says_the_same_either_way(app, client, smtp_server):
+    first = make_session(app, capacity=1)
+    with app.app_context():
+        programme_id = db.session.get(EventSession, first).programme_id
+    second = make_session(app, capacity=5, programme_id=programme_id, days_ahead=20, title="South: afternoon")
+    past = make_session(app, capacity=5, programme_id=programme_id, days_ahead=10, title="Held already")
+    book_via_http(client, first, person(1))
+    book_via_http(client, second, person(1))
+    book_via_http(client, past, person(1))
+    with app.app_context():
+        held = db.session.get(EventSession, past)
+        held.starts_at, held.ends_at = held.starts_at - timedelta(days=13), held.ends_at - timedelta(days=13)
+        db.session.commit()
+    book_via_http(client, first, person(2))  # waiting list
+    before = len(smtp_server.messages)
+
+    found = _find(client, "  Person1@Example.org ")
+    nobody = _find(client, "nobody@example.org")
+    assert found.status_code == nobody.status_code == 200
+    assert found.headers["Cache-Control"] == "no-store"
+    page = found.get_data(as_text=True)
+    assert "Check your email" in page
+    assert page.replace("person1@example.org", "X") == nobody.get_data(as_text=True).replace("nobody@example.org", "X")
+    assert "/booking/" not in page.replace('href="/booking/find"', "")  # the links go to the address, never to the screen
+
+    new = smtp_server.messages[before:]
+    assert [m["To"] for m in new] == ["person1@example.org"]  # nothing to an address with no booking
+    text = new[0].get_body(("plain",)).get_content()
+    with app.app_context():
+        tokens = dict(db.session.execute(sa.select(Registration.session_id, Registration.booking_token)
+                                         .where(Registration.email == "person1@example.org")).all())
+    assert f"https://briefings.example.org/booking/{tokens[first]}" in text
+    assert f"https://briefings.example.org/booking/{tokens[second]}" in text
+    assert tokens[past] not in text and "Held already" not in text  # over: nothing to manage
+    assert text.index("North East: morning briefing") < text.index("South: afternoon")
+    assert f'href="https://briefings.example.org/booking/{tokens[second]}"' in new[0].get_body(("html",)).get_content()
+
+    _find(client, "person2@example.org")
+    assert "(waiting list)" in smtp_server.to("person2@example.org")[-1].get_body(("plain",)).get_content()
+
+
+def test_find_my_booking_refuses_a_malformed_address(client):
+    response = _find(client, "not an address")
+    assert response.status_code == 400
+    assert "Enter an email address in the correct format" in response.get_data(as_text=True)
+    assert _find(client, "").status_code == 400
+    assert 'href="/booking/find"' in client.get("/").get_data(as_text=True)
+
+
+def test_email_wording(app, client, smtp_server):
+    """No "page above"; a cancellation does not say to arrive early; the venue is named once."""
+    session_id = make_session(app, capacity=5, venue="North East locality hub",
+                              address="Main hall, North East locality hub, Glasgow",
+                              notes="Please arrive ten minutes early.")
+    book_via_http(client, session_id, person(1))
+    token = _registration(app, "person1@example.org").booking_token
+    client.post(f"/booking/{token}/cancel",
+                data={"csrf_token": csrf_from(client.get(f"/booking/{token}/cancel").get_data(as_text=True))})
+    confirmation, cancellation = smtp_server.to("person1@example.org")
+    for message in (confirmation, cancellation):
+        text = message.get_body(("plain",)).get_content()
+        assert "above" not in text
+        assert "Where: Main hall, North East locality hub, Glasgow\r\n" in text
+        assert text.count("North East locality hub") == 1
+    assert "arrive ten minutes early" in confirmation.get_body(("plain",)).get_content()
+    assert "arrive ten minutes early" not in cancellation.get_body(("plain",)).get_content()
+    assert "arrive ten minutes early" not in cancellation.get_body(("html",)).get_content()

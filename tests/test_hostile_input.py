@@ -135,6 +135,8 @@ FORMS = [
                 token_url="/f/{code}", success_text="Your feedback has been sent", kept=_phone_kept,
                 show=("/organiser/programmes/{programme_id}/results",
                       "/organiser/programmes/{programme_id}/sessions/{session_id}/results")),
+    HostileForm("find my booking", "/booking/find", None, {"email": "person@example.org"}, ["email"],
+                token_url="/booking/find", success_text="Check your email"),
     HostileForm("feedback code entry", "/f", None, {"code": "{code}"}, ["code"], token_url=None,
                 method="GET", success_text="Give feedback on a session"),
     HostileForm("account setup", "/account/setup/{setup_token}", None,

@@ -39,7 +39,7 @@ def booking_calendar(registration, manage_url: str, cancelled: bool = False) -> 
     event.add("dtstart", to_local(session.starts_at))
     event.add("dtend", to_local(session.ends_at))
     event.add("summary", session.title)
-    location = ", ".join(part for part in (session.venue, session.address) if part)
+    location = session.place
     event.add("location", location)
     description = [session.programme.title]
     if session.notes:

@@ -95,6 +95,18 @@ def send_booking_link_again(registration: Registration) -> bool:
                  calendar="publish" if confirmed else None, ticket=confirmed)
 
 
+def send_manage_links(registrations: list[Registration]) -> bool:
+    """"Find my booking": one email with the link to each booking the address holds."""
+    if not registrations or not has_real_email(registrations[0]):
+        return False
+    values = dict(bookings=[(registration, manage_url(registration)) for registration in registrations])
+    message = mail.new_message(registrations[0].email, "Your bookings for staff briefings")
+    message.set_content(render_template("emails/find_booking.txt", **values))
+    message.add_alternative(render_template("emails/message.html", text_template="emails/find_booking.txt",
+                                            title="Your bookings", **values), subtype="html")
+    return mail.send(message)
+
+
 def send_for(result_outcome: str, registration: Registration) -> bool:
     if result_outcome == "confirmed":
         return send_booking_confirmation(registration)

@@ -51,6 +51,20 @@ class BookingForm(AppForm):
                 ("name", "email", "job_role", "team", "locality", "organisation", "access_requirements")}
 
 
+class FindBookingForm(AppForm):
+    strip_spaces = True
+    email = EmailField(
+        "Work email address",
+        description="The address you booked with.",
+        validators=[
+            DataRequired("Enter the email address you booked with"),
+            _cap("Email address", EMAIL_MAX),
+            Email("Enter an email address in the correct format, like name@example.org", check_deliverability=False),
+        ],
+        render_kw={"autocomplete": "email", "spellcheck": "false"},
+    )
+
+
 class MoveForm(AppForm):
     session_id = RadioField("Which session would you like instead?", coerce=int,
                             validators=[DataRequired("Select the session you would like to move to"),

@@ -166,6 +166,17 @@ def active_booking(session_id: int, email: str) -> Registration | None:
     )
 
 
+def bookings_to_find(email: str, now: datetime | None = None) -> list[Registration]:
+    """"Find my booking": the active bookings an address holds for sessions not yet over."""
+    now = now or utcnow()
+    return list(db.session.scalars(
+        sa.select(Registration).join(EventSession, EventSession.id == Registration.session_id)
+        .options(joinedload(Registration.session))
+        .where(Registration.email == normalise_email(email), Registration.status != CANCELLED,
+               Registration.purged_at.is_(None), EventSession.ends_at > now)
+        .order_by(EventSession.starts_at)))
+
+
 def waiting_position(registration: Registration) -> int | None:
     if registration.status != WAITING:
         return None

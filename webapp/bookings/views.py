@@ -8,7 +8,7 @@ from flask_login import current_user
 from webapp.auth.access import managers_only
 from webapp.auth.services import record_done
 from webapp.bookings import emails, services
-from webapp.bookings.forms import BookingForm, MoveForm
+from webapp.bookings.forms import BookingForm, FindBookingForm, MoveForm
 from webapp.extensions import db, limiter
 from webapp.programmes.forms import ConfirmForm
 from webapp.programmes.services import get_programme_or_404
@@ -48,6 +48,19 @@ def register(session_id: int):
     if reason and request.method == "POST":
         status = 409
     return render_template("bookings/register.html", session=session, form=form, reason=reason), status
+
+
+@bp.route("/booking/find", methods=["GET", "POST"])
+@limiter.limit(_booking_rate_limit, methods=["POST"])
+def find():
+    """"Find my booking": the links go to the address, never to the screen, and the page
+    says the same whether or not the address has a booking."""
+    form = FindBookingForm()
+    if form.validate_on_submit():
+        emails.send_manage_links(services.bookings_to_find(form.email.data))
+        return render_template("bookings/find_sent.html", email=form.email.data.strip().lower()), 200, {
+            "Cache-Control": "no-store"}
+    return render_template("bookings/find.html", form=form), 400 if form.errors else 200
 
 
 def _manage_context(registration):
