@@ -6,14 +6,18 @@ from __future__ import annotations
 import re
 
 import pytest
+import sqlalchemy as sa
 from playwright.sync_api import expect
 
 from tests.booking_helpers import smtp_server  # noqa: F401  (fixture)
-from tests.browser.conftest import assert_accessible, sign_in
+from tests.browser.conftest import DESKTOP, _context, assert_accessible, sign_in
 from tests.conftest import PASSWORD
 from tests.feedback_helpers import first_session
 from webapp.auth.models import Role
 from webapp.bookings import services as bookings
+from webapp.extensions import db
+from webapp.sessions.models import EventSession
+from webapp.timezones import to_local
 
 
 def test_invitation_link_has_a_copy_button(live_server, desktop, make_user, csp_violations):
@@ -64,3 +68,48 @@ def test_find_my_booking_on_a_phone(live_server, app, demo, phone, smtp_server, 
     phone.goto(link)
     expect(phone.get_by_role("heading", name="Your booking")).to_be_visible()
     assert not csp_violations
+
+
+def test_session_dates_and_times_under_a_us_english_browser(live_server, app, demo, browser, make_user):
+    """Day, month and year boxes and a 24-hour time: nothing for the browser's locale to turn
+    into mm/dd/yyyy or AM/PM."""
+    organiser = make_user(Role.ORGANISER)
+    context = _context(browser, locale="en-US", timezone_id="America/New_York", **DESKTOP)
+    page = context.new_page()
+    try:
+        sign_in(page, live_server, organiser.email, PASSWORD)
+        assert page.evaluate("navigator.language") == "en-US"
+        page.goto(f"{live_server}/organiser/programmes/{demo}/sessions/new")
+        assert page.locator("input[type=date], input[type=time], input[type=datetime-local]").count() == 0
+        page.get_by_label("Title", exact=True).fill("US locale check")
+        date = page.get_by_role("group", name="Date")
+        date.get_by_label("Day").fill("7")
+        date.get_by_label("Month").fill("1")
+        date.get_by_label("Year").fill("2031")
+        page.get_by_label("Starts at").fill("14:30")
+        page.get_by_label("Ends at").fill("16:00")
+        closes = page.get_by_role("group", name="Booking closes (optional)")
+        closes.get_by_label("Day").fill("6")
+        closes.get_by_label("Month").fill("1")
+        closes.get_by_label("Year").fill("2031")
+        closes.get_by_label("Time (24-hour)").fill("17:00")
+        page.get_by_label("Venue").fill("Eastbank Academy")
+        page.get_by_label("Capacity").fill("40")
+        assert_accessible(page, "session form in en-US")
+        page.get_by_role("button", name="Schedule session").click()
+        expect(page.locator("body")).to_contain_text("Tuesday 7 January 2031")  # not 1 July
+        expect(page.locator("body")).to_contain_text("2:30pm to 4pm")
+        with app.app_context():
+            session = db.session.scalar(sa.select(EventSession).where(EventSession.title == "US locale check"))
+            assert f"{to_local(session.starts_at):%Y-%m-%d %H:%M}" == "2031-01-07 14:30"
+            assert f"{to_local(session.booking_closes_at):%Y-%m-%d %H:%M}" == "2031-01-06 17:00"
+        # a mistake comes back box by box, with the message
+        page.goto(f"{live_server}/organiser/programmes/{demo}/sessions/{session.id}/edit")
+        page.get_by_role("group", name="Date").get_by_label("Day").fill("31")
+        page.get_by_role("group", name="Date").get_by_label("Month").fill("2")
+        page.get_by_role("button", name="Save session").click()
+        expect(page.locator(".govuk-error-summary")).to_contain_text("Enter the date as a day, month and year")
+        expect(page.get_by_role("group", name="Date").get_by_label("Day")).to_have_value("31")
+        assert_accessible(page, "session form with a date error, en-US")
+    finally:
+        context.close()
