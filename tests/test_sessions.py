@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -160,12 +161,55 @@ def test_duplicate_prefills_the_form_and_saves_a_new_session(app, client, login_
     login_as("organiser")
     url = f"/organiser/programmes/{programme_id}/sessions/{session_id}/duplicate"
     page = client.get(url).get_data(as_text=True)
-    assert 'value="North East: morning briefing (copy)"' in page and 'value="25"' in page
+    assert 'value="North East: morning briefing"' in page and "(copy)" not in page and 'value="25"' in page
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(EventSession.id))) == 1
     assert _post(client, url, VALID).status_code == 302
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(EventSession.id))) == 2
+
+
+def test_duplicating_moves_the_windows_with_the_new_date(app, client, login_as):
+    source_id = make_session(app, capacity=25)
+    with app.app_context():
+        source = db.session.get(EventSession, source_id)
+        source.booking_closes_at = source.starts_at - timedelta(days=2)
+        source.feedback_opens_at = source.starts_at - timedelta(hours=1)
+        source.feedback_closes_at = source.ends_at + timedelta(days=3)
+        db.session.commit()
+        programme_id, starts = source.programme_id, to_local(source.starts_at)
+        old = {name: getattr(source, name) for name in ("starts_at", "booking_closes_at", "feedback_opens_at",
+                                                         "feedback_closes_at")}
+    login_as("organiser")
+    url = f"/organiser/programmes/{programme_id}/sessions/{source_id}/duplicate"
+    page = client.get(url).get_data(as_text=True)
+    for name in ("booking_closes_at", "feedback_opens_at"):  # the form shows the source's windows
+        day, month, year, clock = _boxes(old[name])
+        assert re.search(rf'id="{name}-day" name="{name}" type="text"[^>]* value="{day}"', page)
+        assert re.search(rf'id="{name}-time" name="{name}" type="text"[^>]* value="{clock}"', page)
+    new_day = starts.date() + timedelta(weeks=3)
+    # what the browser sends back: the new date; the windows as shown, but one changed by hand
+    form = {**VALID, "title": "North East: morning briefing", "start_time": f"{starts:%H:%M}",
+            "end_time": f"{starts + timedelta(hours=2):%H:%M}", "capacity": "25",
+            "day": [str(new_day.day), str(new_day.month), str(new_day.year)],
+            "booking_closes_at": _boxes(old["booking_closes_at"]), "feedback_opens_at": _boxes(old["feedback_opens_at"]),
+            "feedback_closes_at": ["1", "1", str(new_day.year + 1), "12:00"]}
+    assert _post(client, url, form).status_code == 302
+    with app.app_context():
+        copy = db.session.scalars(sa.select(EventSession).order_by(EventSession.id.desc())).first()
+        assert copy.title == "North East: morning briefing"
+        shift = copy.starts_at - old["starts_at"]
+        assert timedelta(weeks=3) - timedelta(hours=1) <= shift <= timedelta(weeks=3) + timedelta(hours=1)
+        assert copy.booking_closes_at == old["booking_closes_at"] + shift
+        assert copy.feedback_opens_at == old["feedback_opens_at"] + shift
+        assert f"{to_local(copy.feedback_closes_at):%Y-%m-%d %H:%M}" == f"{new_day.year + 1}-01-01 12:00"
+        assert db.session.get(EventSession, source_id).booking_closes_at == old["booking_closes_at"]
+
+
+def _boxes(moment) -> list[str]:
+    """A stored time as the form's boxes show it: day, month, year, 24-hour time."""
+    local = to_local(moment)
+    return [str(local.day), str(local.month), str(local.year), f"{local:%H:%M}"]
 
 
 def test_programme_page_lists_sessions_with_counts(app, client, login_as):
@@ -193,3 +237,16 @@ def test_another_programmes_session_is_404(app, client, login_as):
     login_as("organiser")
     for suffix in ("", "/edit", "/duplicate", "/cancel", "/door", "/sign-in-sheet", "/attendees.csv"):
         assert client.get(f"/organiser/programmes/{other_programme}/sessions/{session_id}{suffix}").status_code == 404
+
+
+def test_session_page_is_the_hub_for_the_day(app, client, login_as):
+    session_id = make_session(app, capacity=25)
+    with app.app_context():
+        programme_id = db.session.get(EventSession, session_id).programme_id
+    login_as("organiser")
+    base = f"/organiser/programmes/{programme_id}/sessions/{session_id}"
+    page = client.get(base).get_data(as_text=True)
+    for link in ("/door", "/feedback/poster", "/feedback/slide", "/presenter", "/results", "/sign-in-sheet"):
+        assert f'href="{base}{link}"' in page, link
+        assert client.get(base + link).status_code == 200, link
+    assert 'href="#attendees"' in page and 'id="attendees"' in page

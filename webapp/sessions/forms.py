@@ -183,10 +183,10 @@ class SessionForm(AppForm):
         }
 
     @staticmethod
-    def initial_data(session, title_suffix: str = "") -> dict:
+    def initial_data(session) -> dict:
         local_start, local_end = to_local(session.starts_at), to_local(session.ends_at)
         return {
-            "title": session.title + title_suffix,
+            "title": session.title,
             "day": local_start.date(),
             "start_time": time(local_start.hour, local_start.minute),
             "end_time": time(local_end.hour, local_end.minute),
