@@ -405,3 +405,32 @@ def test_streamed_sheet_refuses_what_it_cannot_write_safely():
     sheet = create_streamed_sheet(workbook, "Control")
     with pytest.raises(XMLSyntaxError):
         sheet.append(["bell\x07"])  # must be cleaned first: never a corrupt file
+
+
+def test_workbook_reads_and_prints_like_a_board_paper(app, filled):
+    """The chart where the Indicators sheet opens; headers never cut; every sheet printable
+    (landscape, fitted to the width, header row repeated, a title in the page header);
+    the Summary on one page."""
+    workbook = _load(_build(app, filled["programme"]))
+    indicators = workbook["Indicators"]
+    [chart] = indicators._charts
+    anchor = chart.anchor._from
+    assert anchor.col == 0  # column A, under the table: not at column S
+    assert anchor.row == indicators.max_row + 2  # row 13 for 9 indicators: two blank rows below the table
+    with app.app_context():
+        title = f.programme(filled["programme"]).title
+    for ws in workbook.worksheets:
+        assert ws.page_setup.orientation == "landscape", ws.title
+        assert ws.sheet_properties.pageSetUpPr.fitToPage, ws.title
+        assert ws.page_setup.fitToWidth in (1, "1", None), ws.title  # 1 is the default, left out
+        assert ws.oddHeader.center.text == f"{title.replace('&', '&&')}: &A", ws.title
+        if ws.title == "Summary":
+            assert int(ws.page_setup.fitToHeight) == 1
+            continue
+        assert int(ws.page_setup.fitToHeight) == 0, ws.title
+        assert ws.print_title_rows == "$1:$1", ws.title
+        for cell in ws[1]:  # every header fits its column, or wraps
+            width = ws.column_dimensions[cell.column_letter].width
+            assert width >= len(str(cell.value)) + 1 or cell.alignment.wrap_text, (ws.title, cell.value)
+    strongly = indicators_headers().index("Strongly disagree") + 1
+    assert indicators.column_dimensions[indicators.cell(1, strongly).column_letter].width >= len("Strongly disagree")
