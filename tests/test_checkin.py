@@ -30,8 +30,17 @@ def door_counts(page: str) -> dict:
 
 def test_checkin_link_needs_an_organiser(app, client, login_as):
     _, _, [token] = _booked(app)
+    # someone who scans their own ticket is told to show it at the door, and nothing more
     response = client.get(f"/checkin/{token}")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and "This is your check-in ticket" in page and "Show this QR code" in page
+    assert "Person 1" not in page and "person1@example.org" not in page
+    assert f'href="/login?next=/checkin/{token}"' in page
+    assert client.get("/checkin/" + "x" * 43).status_code == 404
+    response = client.post(f"/checkin/{token}", data={"csrf_token": csrf_from(client.get("/login").get_data(as_text=True))})
     assert response.status_code == 302 and response.headers["Location"].startswith("/login?next=")
+    with app.app_context():
+        assert db.session.scalar(sa.select(Registration.checked_in_at)) is None
     login_as("viewer")
     assert client.get(f"/checkin/{token}").status_code == 403
 

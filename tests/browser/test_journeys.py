@@ -137,6 +137,10 @@ def test_organiser_checks_people_in_from_the_ticket_and_the_door_page(live_serve
 
     # The organiser's phone camera opens the link; they sign in and land back on it.
     phone.goto(checkin_url)
+    # Not signed in, the link reads as the holder's ticket; the organiser signs in from it.
+    expect(phone.get_by_role("heading", level=1)).to_have_text("This is your check-in ticket")
+    assert_accessible(phone, "a ticket scanned by its holder")
+    phone.get_by_role("link", name="Sign in as an organiser").tap()
     phone.get_by_label("Email address").fill(organiser.email)
     phone.get_by_label("Password").fill(PASSWORD)
     phone.get_by_role("button", name="Sign in").tap()

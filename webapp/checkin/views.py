@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user
 
 from webapp.auth.access import managers_only
 from webapp.bookings import services as bookings
@@ -19,9 +20,19 @@ DOOR = "/organiser/programmes/<int:programme_id>/sessions/<int:session_id>"
 
 
 @bp.route("/checkin/<token>", methods=["GET", "POST"])
-@managers_only
 def confirm(token: str):
-    """What a ticket's QR code opens on an organiser's phone: confirm arrival in one tap."""
+    """What a ticket's QR code opens on an organiser's phone: confirm arrival in one tap.
+    A member of staff who scans their own ticket is told to show it at the door, rather
+    than sent to the organisers' sign-in."""
+    if request.method == "GET" and not current_user.is_authenticated:
+        registration = bookings.get_by_checkin_token_or_404(token)
+        return render_template("checkin/show_at_the_door.html", session=registration.session,
+                               sign_in_url=url_for("auth.login", next=request.path))
+    return _confirm_arrival(token)
+
+
+@managers_only
+def _confirm_arrival(token: str):
     registration = bookings.get_by_checkin_token_or_404(token)
     session = db.session.get(EventSession, registration.session_id)
     error = None
