@@ -3,9 +3,12 @@ button, the find-my-booking page, date inputs under a US English browser, and th
 session answered from its poster's QR code straight after `make run`."""
 from __future__ import annotations
 
+import io
 import re
 
 import pytest
+import zxingcpp
+from PIL import Image
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
@@ -16,6 +19,7 @@ from tests.feedback_helpers import first_session
 from webapp.auth.models import Role
 from webapp.bookings import services as bookings
 from webapp.extensions import db
+from webapp.feedback.models import Response
 from webapp.sessions.models import EventSession
 from webapp.timezones import to_local
 
@@ -113,3 +117,53 @@ def test_session_dates_and_times_under_a_us_english_browser(live_server, app, de
         assert_accessible(page, "session form with a date error, en-US")
     finally:
         context.close()
+
+
+def test_demo_session_today_answered_from_its_poster_right_after_make_run(
+        live_server, app, runner, phone, desktop, make_user, csp_violations):
+    """What a newcomer does after `make run` (migrations, then `demo --if-empty`): open
+    today's session, scan its poster's QR code with a phone and answer at once."""
+    result = runner.invoke(args=["demo", "--if-empty"])
+    assert "Loaded the demo programme" in result.output, result.output
+    printed = re.search(r"Feedback is open now for “(.+)”: (\S+)", result.output)
+    title, printed_url = printed.group(1), printed.group(2)
+    with app.app_context():
+        today = db.session.scalar(sa.select(EventSession).where(EventSession.title == title))
+        before = db.session.scalar(sa.select(sa.func.count()).select_from(Response)
+                                   .where(Response.session_id == today.id))
+    assert before == 0
+
+    organiser = make_user(Role.ORGANISER)
+    sign_in(desktop, live_server, organiser.email, PASSWORD)
+    desktop.get_by_role("link", name=re.compile("Joint inspection")).first.click()
+    desktop.get_by_role("link", name=title).click()
+    desktop.get_by_role("link", name="Feedback poster").click()
+    poster_png = desktop.locator(".app-poster__qr").screenshot()
+    [barcode] = zxingcpp.read_barcodes(Image.open(io.BytesIO(poster_png)))
+    assert barcode.text == printed_url and barcode.text.startswith(live_server + "/f/")
+    assert_accessible(desktop, "demo poster")
+
+    phone.goto(barcode.text)
+    expect(phone.get_by_role("button", name="Send feedback")).to_be_visible()
+    assert_accessible(phone, "demo feedback form")
+    phone.get_by_role("group").nth(0).get_by_text("Agree", exact=True).tap()
+    phone.get_by_role("button", name="Send feedback").tap()
+    expect(phone.locator(".govuk-panel")).to_contain_text("sent")
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Response)
+                                 .where(Response.session_id == today.id)) == 1
+    assert not csp_violations
+
+
+def test_an_empty_feedback_form_is_refused_on_the_phone(live_server, app, runner, phone):
+    runner.invoke(args=["demo"])
+    with app.app_context():
+        today = db.session.scalar(sa.select(EventSession).where(EventSession.feedback_opens_at.is_not(None)))
+        code = today.feedback_code
+    phone.goto(f"{live_server}/f/{code}")
+    phone.get_by_role("button", name="Send feedback").tap()
+    expect(phone.locator(".govuk-error-summary")).to_contain_text("Answer at least one question")
+    assert_accessible(phone, "empty feedback refused")
+    with app.app_context():
+        assert not db.session.scalar(sa.select(sa.func.count()).select_from(Response)
+                                     .where(Response.session_id == today.id))
