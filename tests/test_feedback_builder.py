@@ -1,6 +1,8 @@
 """The default form from the findings, the form builder, and past answers kept safe."""
 from __future__ import annotations
 
+import re
+
 import pytest
 import sqlalchemy as sa
 
@@ -268,3 +270,27 @@ def test_hidden_questions_leave_the_phone_form_but_keep_their_answers(app, clien
 def test_viewers_cannot_change_the_form(app, client, demo, login_as):
     login_as("viewer")
     assert client.get(FORM.format(demo)).status_code == 403
+
+
+def test_finding_picker_groups_findings_under_headings(app, client, demo, organiser):
+    page = client.get(FORM.format(demo) + "/questions/new").get_data(as_text=True)
+    groups = re.findall(r'<optgroup label="([^"]+)">(.*?)</optgroup>', page, re.S)
+    assert [label for label, _ in groups] == ["No finding", "Quality indicators", "Areas for improvement",
+                                              "Action-plan improvement areas"]
+    options = {label: re.findall(r"<option[^>]*>([^<]+)</option>", body) for label, body in groups}
+    assert len(options["Quality indicators"]) == 9 and "(Very Good)" in options["Quality indicators"][0]
+    assert len(options["Areas for improvement"]) == 4 and options["Action-plan improvement areas"][0] == "Management of Risk"
+    with app.app_context():
+        area = db.session.scalar(sa.select(Finding).where(Finding.programme_id == demo,
+                                                          Finding.kind == FindingKind.IMPROVEMENT_AREA))
+        area_id = area.id
+    response = post_form(client, FORM.format(demo) + "/questions/new",
+                         {"kind": "long_text", "text": "About this area?", "finding_id": str(area_id)},
+                         token_url=FORM.format(demo))
+    assert response.status_code == 302
+    refused = post_form(client, FORM.format(demo) + "/questions/new",
+                        {"kind": "long_text", "text": "About nothing?", "finding_id": "999999"},
+                        token_url=FORM.format(demo))
+    assert refused.status_code == 200 and "<title>Error:" in refused.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Programme, demo).feedback_form.questions[-1].finding_id == area_id
