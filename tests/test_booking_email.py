@@ -240,7 +240,10 @@ def _find(client, email):
 def test_find_my_booking_emails_the_links_and_says_the_same_either_way(app, client, smtp_server):
     first = make_session(app, capacity=1)
     with app.app_context():
-        programme_id = db.session.get(EventSession, first).programme_id
+        programme = db.session.get(EventSession, first).programme
+        programme.allows_several_places = True
+        db.session.commit()
+        programme_id = programme.id
     second = make_session(app, capacity=5, programme_id=programme_id, days_ahead=20, title="South: afternoon")
     past = make_session(app, capacity=5, programme_id=programme_id, days_ahead=10, title="Held already")
     book_via_http(client, first, person(1))
@@ -304,3 +307,41 @@ def test_email_wording(app, client, smtp_server):
     assert "arrive ten minutes early" in confirmation.get_body(("plain",)).get_content()
     assert "arrive ten minutes early" not in cancellation.get_body(("plain",)).get_content()
     assert "arrive ten minutes early" not in cancellation.get_body(("html",)).get_content()
+
+
+def test_one_place_per_person_per_programme_offers_to_move(app, client, smtp_server):
+    first = make_session(app, capacity=3)
+    with app.app_context():
+        programme_id = db.session.get(EventSession, first).programme_id
+    second = make_session(app, capacity=3, programme_id=programme_id, days_ahead=20, title="South: afternoon")
+    assert book_via_http(client, first, person(1)).status_code == 302
+    response = book_via_http(client, second, person(1, email="PERSON1@example.org"))
+    page = response.get_data(as_text=True)
+    assert response.status_code == 409 and "You already have a place at another session" in page
+    assert "Move my booking" in page and "/booking/" not in page.replace('href="/booking/find"', "")
+    assert _confirmed(app, second) == 0 and _confirmed(app, first) == 1
+    offer = smtp_server.to("person1@example.org")[-1]
+    assert offer["Subject"] == "You already have a place: North East: morning briefing"
+    text = offer.get_body(("plain",)).get_content()
+    with app.app_context():
+        token = db.session.scalar(sa.select(Registration.booking_token).where(Registration.session_id == first))
+    assert f"/booking/{token}" in text and '"South: afternoon"' in text
+    # the link's page offers the session they wanted; moving there keeps one place
+    manage = client.get(f"/booking/{token}").get_data(as_text=True)
+    assert "South: afternoon" in manage
+    client.post(f"/booking/{token}/move", data={"csrf_token": csrf_from(manage), "session_id": second})
+    assert _confirmed(app, first) == 0 and _confirmed(app, second) == 1
+    # someone else, and a waiting list elsewhere, are not affected
+    assert book_via_http(client, second, person(2)).status_code == 302
+    # a programme that allows it takes a second place
+    with app.app_context():
+        db.session.get(EventSession, first).programme.allows_several_places = True
+        db.session.commit()
+    assert book_via_http(client, first, person(1)).status_code == 302
+    assert _confirmed(app, first) == 1
+
+
+
+def _confirmed(app, session_id) -> int:
+    with app.app_context():
+        return db.session.get(EventSession, session_id).confirmed_count

@@ -107,6 +107,13 @@ def send_manage_links(registrations: list[Registration]) -> bool:
     return mail.send(message)
 
 
+def send_booked_elsewhere(registration: Registration, wanted) -> bool:
+    """Someone with a place tried to book another session of the programme: the link to
+    move it there goes to the address, never to the screen."""
+    return _send(registration, "booked_elsewhere", f"You already have a place: {registration.session.title}",
+                 wanted=wanted)
+
+
 def send_for(result_outcome: str, registration: Registration) -> bool:
     if result_outcome == "confirmed":
         return send_booking_confirmation(registration)

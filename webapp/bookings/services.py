@@ -44,7 +44,7 @@ class BookingError(ValueError):
 @dataclass
 class BookingResult:
     registration: Registration
-    outcome: str  # "confirmed", "waiting" or "already_booked"
+    outcome: str  # "confirmed", "waiting", "already_booked" or "booked_elsewhere"
 
 
 # ---------------------------------------------------------------------------
@@ -177,6 +177,17 @@ def bookings_to_find(email: str, now: datetime | None = None) -> list[Registrati
         .order_by(EventSession.starts_at)))
 
 
+def place_elsewhere(session: EventSession, email: str) -> Registration | None:
+    """A confirmed place the address holds on another session of the same programme that
+    is still to come: a person holds one place per programme unless it allows more."""
+    return db.session.scalar(
+        sa.select(Registration).join(EventSession, EventSession.id == Registration.session_id)
+        .where(Registration.email == normalise_email(email), Registration.status == CONFIRMED,
+               EventSession.programme_id == session.programme_id, EventSession.id != session.id,
+               EventSession.status == SessionStatus.SCHEDULED, EventSession.ends_at > utcnow())
+        .order_by(EventSession.starts_at).limit(1))
+
+
 def waiting_position(registration: Registration) -> int | None:
     if registration.status != WAITING:
         return None
@@ -232,6 +243,10 @@ def book(session: EventSession, **fields) -> BookingResult:
     reason = unavailable_reason(session)
     if reason:
         raise BookingError(reason)
+    if not session.programme.allows_several_places:
+        elsewhere = place_elsewhere(session, person["email"])
+        if elsewhere is not None:  # one place each: offer to move it instead (see the view)
+            return BookingResult(elsewhere, "booked_elsewhere")
 
     took_place = _take_place(session.id)
     if not took_place:

@@ -39,6 +39,10 @@ def register(session_id: int):
         except services.BookingError as error:
             reason = str(error)
         else:
+            if result.outcome == "booked_elsewhere":
+                emails.send_booked_elsewhere(result.registration, session)
+                return render_template("bookings/booked_elsewhere.html", session=session,
+                                       email=result.registration.email), 409
             emails.send_for(result.outcome, result.registration)
             if result.outcome == "already_booked":
                 return render_template("bookings/already_booked.html", session=session,

@@ -1,5 +1,5 @@
 from webapp.forms import AppForm
-from wtforms import RadioField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from webapp.programmes.models import FINDING_KIND_LABELS, GRADES, FindingKind
@@ -15,6 +15,11 @@ class ProgrammeForm(AppForm):
         "Findings headline",
         description="One or two sentences that staff and the workbook's summary will show.",
         validators=[Optional(), Length(max=2000, message="Findings headline must be 2000 characters or fewer")],
+    )
+    allows_several_places = BooleanField(
+        "A person may book more than one session of this programme",
+        description="Leave unticked for a programme everyone attends once: someone who books a second "
+        "session is offered to move their first booking instead.",
     )
 
 

@@ -47,6 +47,8 @@ class Programme(db.Model):
     # The findings in one or two sentences: shown to staff and on the workbook's Summary.
     summary: Mapped[str] = mapped_column(sa.Text, default="")
     is_open: Mapped[bool] = mapped_column(default=False)
+    # One confirmed place per person (by email) in the programme unless this is set.
+    allows_several_places: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 

@@ -44,16 +44,18 @@ def get_finding_or_404(programme: Programme, finding_id: int) -> Finding:
     return finding
 
 
-def create_programme(title: str, summary: str = "") -> Programme:
-    programme = Programme(title=title.strip(), summary=summary.strip(), slug=unique_slug(title))
+def create_programme(title: str, summary: str = "", allows_several_places: bool = False) -> Programme:
+    programme = Programme(title=title.strip(), summary=summary.strip(), slug=unique_slug(title),
+                          allows_several_places=allows_several_places)
     db.session.add(programme)
     db.session.commit()
     return programme
 
 
-def update_programme(programme: Programme, title: str, summary: str) -> None:
+def update_programme(programme: Programme, title: str, summary: str, allows_several_places: bool = False) -> None:
     programme.title = title.strip()
     programme.summary = summary.strip()
+    programme.allows_several_places = allows_several_places
     db.session.commit()
 
 

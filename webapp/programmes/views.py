@@ -30,7 +30,8 @@ def index():
 def create():
     form = ProgrammeForm()
     if form.validate_on_submit():
-        programme = services.create_programme(form.title.data, form.summary.data or "")
+        programme = services.create_programme(form.title.data, form.summary.data or "",
+                                               bool(form.allows_several_places.data))
         record_done(current_user, "programme.created", target=f"programme:{programme.id}", detail=programme.title)
         flash(f"Programme “{programme.title}” created. Add its findings next.", "success")
         return redirect(url_for("programmes.show", programme_id=programme.id))
@@ -57,7 +58,8 @@ def edit(programme_id: int):
     programme = services.get_programme_or_404(programme_id)
     form = ProgrammeForm(obj=programme)
     if form.validate_on_submit():
-        services.update_programme(programme, form.title.data, form.summary.data or "")
+        services.update_programme(programme, form.title.data, form.summary.data or "",
+                                  bool(form.allows_several_places.data))
         record_done(current_user, "programme.changed", target=f"programme:{programme.id}", detail=programme.title)
         flash("Programme saved.", "success")
         return redirect(url_for("programmes.show", programme_id=programme.id))
