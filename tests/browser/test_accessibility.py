@@ -94,7 +94,7 @@ def test_public_pages(live_server, app, demo, phone, csp_violations):
     assert "Your feedback has been sent" in phone.inner_text("h1")
 
     audit(phone, f"{live_server}/booking/{booking_token}", "manage booking page", problems)
-    phone.get_by_role("button", name="Cancel my booking").click()
+    phone.get_by_role("link", name="Cancel my booking").click()
     phone.wait_for_selector("text=Are you sure you want to cancel your booking?")
     audit(phone, None, "cancel booking: are you sure?", problems)
     phone.get_by_role("button", name="Yes, cancel my booking").click()

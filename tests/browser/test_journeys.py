@@ -100,14 +100,15 @@ def test_book_on_a_phone_get_the_email_cancel_and_rebook(live_server, app, demo,
     # A new visit from the email's link: the manage page, then cancel.
     phone.goto(manage_link)
     expect(phone.get_by_role("heading", name="Your booking")).to_be_visible()
-    phone.get_by_role("button", name="Cancel my booking").tap()
+    phone.get_by_role("link", name="Cancel my booking").tap()
     # Nothing irreversible in one tap: "No" keeps the booking, "Yes" cancels it.
     expect(phone.get_by_role("heading", level=1)).to_have_text("Are you sure you want to cancel your booking?")
     assert registration_of(app, email).status == "confirmed"
     phone.get_by_role("link", name="No, keep my booking").tap()
     expect(phone.get_by_role("heading", name="Your booking")).to_be_visible()
     assert registration_of(app, email).status == "confirmed"
-    phone.get_by_role("button", name="Cancel my booking").tap()
+    phone.get_by_role("link", name="Cancel my booking").tap()
+    expect(phone.get_by_role("button", name="Yes, cancel my booking")).to_be_visible()
     assert fits_the_screen(phone)
     phone.get_by_role("button", name="Yes, cancel my booking").tap()
     expect(phone.locator(".govuk-notification-banner")).to_contain_text("Your booking has been cancelled")

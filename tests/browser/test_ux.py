@@ -3,6 +3,7 @@ button, the find-my-booking page, date inputs under a US English browser, and th
 session answered from its poster's QR code straight after `make run`."""
 from __future__ import annotations
 
+import base64
 import io
 import re
 
@@ -17,6 +18,7 @@ from tests.browser.conftest import DESKTOP, _context, assert_accessible, sign_in
 from tests.conftest import PASSWORD
 from tests.feedback_helpers import first_session
 from webapp.auth.models import Role
+from webapp.bookings import emails
 from webapp.bookings import services as bookings
 from webapp.extensions import db
 from webapp.feedback.models import Response
@@ -167,3 +169,33 @@ def test_an_empty_feedback_form_is_refused_on_the_phone(live_server, app, runner
     with app.app_context():
         assert not db.session.scalar(sa.select(sa.func.count()).select_from(Response)
                                      .where(Response.session_id == today.id))
+
+
+def test_html_email_puts_the_ticket_and_key_facts_first(live_server, app, demo, phone, smtp_server):  # noqa: F811
+    """The confirmation's HTML part, opened in Chromium the way a mail client shows it (the
+    ticket image from the message itself): title, when and where, then the ticket, before
+    any paragraph; inline styles only; the QR code on screen scans."""
+    with app.app_context():
+        registration = bookings.book(first_session(demo), name="Mo Mail", email="mo@example.org",
+                                     job_role="Teacher", team="St Mungo's", organisation="Glasgow City Council"
+                                     ).registration
+        emails.send_booking_confirmation(registration)
+        checkin = emails.checkin_url(registration)
+    [message] = smtp_server.to("mo@example.org")
+    html = message.get_body(("html",)).get_content()
+    assert "<style" not in html and "class=" not in html and "<script" not in html.lower()
+    [image] = [part for part in message.walk() if part.get_content_type() == "image/png"]
+    data_uri = "data:image/png;base64," + base64.b64encode(image.get_payload(decode=True)).decode()
+    phone.set_content(html.replace(f'cid:{image["Content-ID"].strip("<>")}', data_uri))
+    heading, when, ticket = (phone.get_by_role("heading", level=1), phone.get_by_text("When", exact=True),
+                             phone.get_by_role("img", name=re.compile("Check-in ticket QR code for Mo Mail")))
+    first_paragraph = phone.locator("p").filter(has_text="Your place is booked.")
+    tops = [locator.bounding_box()["y"] for locator in (heading, when, ticket, first_paragraph)]
+    assert tops == sorted(tops), tops  # the facts and the ticket come first
+    assert ticket.bounding_box()["y"] + ticket.bounding_box()["height"] < 740  # on the first screen of a phone
+    [barcode] = zxingcpp.read_barcodes(Image.open(io.BytesIO(ticket.screenshot())))
+    assert barcode.text == checkin
+    expect(phone.get_by_role("link", name="See, cancel or move your booking")).to_have_attribute(
+        "href", re.compile(r"/booking/"))
+    assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert_accessible(phone, "the confirmation email's HTML")
