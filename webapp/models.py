@@ -7,6 +7,7 @@ from webapp.feedback.models import (
     Question,
     QuestionKind,
     QuestionOption,
+    QuestionWording,
     Response,
 )
 from webapp.programmes.models import Finding, FindingKind, Programme
@@ -23,6 +24,7 @@ __all__ = [
     "Question",
     "QuestionKind",
     "QuestionOption",
+    "QuestionWording",
     "Registration",
     "RegistrationStatus",
     "Response",

@@ -76,6 +76,12 @@ def test_find_my_booking_on_a_phone(live_server, app, demo, phone, smtp_server, 
     assert not csp_violations
 
 
+def fill_boxes(group, **boxes) -> None:
+    """Type into the boxes of a GOV.UK date input, by their labels."""
+    for label, value in boxes.items():
+        group.get_by_label(label).fill(value)
+
+
 def test_session_dates_and_times_under_a_us_english_browser(live_server, app, demo, browser, make_user):
     """Day, month and year boxes and a 24-hour time: nothing for the browser's locale to turn
     into mm/dd/yyyy or AM/PM."""
@@ -88,17 +94,11 @@ def test_session_dates_and_times_under_a_us_english_browser(live_server, app, de
         page.goto(f"{live_server}/organiser/programmes/{demo}/sessions/new")
         assert page.locator("input[type=date], input[type=time], input[type=datetime-local]").count() == 0
         page.get_by_label("Title", exact=True).fill("US locale check")
-        date = page.get_by_role("group", name="Date")
-        date.get_by_label("Day").fill("7")
-        date.get_by_label("Month").fill("1")
-        date.get_by_label("Year").fill("2031")
+        fill_boxes(page.get_by_role("group", name="Date"), Day="7", Month="1", Year="2031")
         page.get_by_label("Starts at").fill("14:30")
         page.get_by_label("Ends at").fill("16:00")
-        closes = page.get_by_role("group", name="Booking closes (optional)")
-        closes.get_by_label("Day").fill("6")
-        closes.get_by_label("Month").fill("1")
-        closes.get_by_label("Year").fill("2031")
-        closes.get_by_label("Time (24-hour)").fill("17:00")
+        fill_boxes(page.get_by_role("group", name="Booking closes (optional)"), Day="6", Month="1", Year="2031",
+                   **{"Time (24-hour)": "17:00"})
         page.get_by_label("Venue").fill("Eastbank Academy")
         page.get_by_label("Capacity").fill("40")
         assert_accessible(page, "session form in en-US")

@@ -249,6 +249,7 @@ AUDIT_ACTION_LABELS = {
     "form.created": "Created a feedback form",
     "question.added": "Added a question",
     "question.changed": "Changed a question",
+    "question.reworded": "Reworded a question people had answered",
     "question.hidden": "Hid a question",
     "question.shown": "Showed a question again",
     "question.deleted": "Deleted a question",

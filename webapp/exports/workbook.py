@@ -402,12 +402,13 @@ def _questions(workbook, figures: results.Results) -> None:
     sheet.header()
     for result in figures.questions:
         kind = QUESTION_KIND_LABELS[QuestionKind(result.kind)]
+        text = " ".join(filter(None, (result.question.text, results.wording_note(result.question))))
         if result.question.is_choice:
             for option in result.options:
-                sheet.row([result.number, result.question.text, kind, option.option.label, option.count,
+                sheet.row([result.number, text, kind, option.option.label, option.count,
                            option.share, result.respondents, result.mean])
         else:
-            sheet.row([result.number, result.question.text, kind, "(written answers: see Comments)",
+            sheet.row([result.number, text, kind, "(written answers: see Comments)",
                        result.text_answers, None, result.respondents, None])
     sheet.filter_all()
 

@@ -44,6 +44,9 @@ class QuestionForm(AppForm):
         "Most answers a person can choose (multiple choice only, optional)",
         validators=[Optional(), NumberRange(min=1, message="Enter a whole number, 1 or more")],
     )
+    # Asked for only when a question people have answered is reworded (see the view).
+    confirm_rewording = BooleanField(
+        "Yes, change the wording: the results will show which answers were to the old words")
     finding_id = SelectField(
         "Finding this question is about (optional)",
         description="Shown beside the question, with its grade, on the phone form.",

@@ -26,6 +26,7 @@ from webapp.feedback.models import (
     Question,
     QuestionKind,
     QuestionOption,
+    QuestionWording,
     Response,
     rating_scale_meaning,
 )
@@ -253,6 +254,9 @@ def update_question(question: Question, *, kind: str, text: str, hint: str = "",
         question.options = _fresh_options(kind, option_labels or [])
     elif kind in (QuestionKind.SINGLE_CHOICE, QuestionKind.MULTI_CHOICE):
         _sync_choice_options(question, option_labels or [])
+    if text.strip() != question.text and question_has_answers(question):
+        # Answers so far were to the old words: keep them, so results can say which.
+        question.earlier_wordings.append(QuestionWording(text=question.text, used_until=utcnow()))
     question.text = text.strip()
     question.hint = hint.strip()
     question.section = section.strip()

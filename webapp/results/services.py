@@ -27,7 +27,7 @@ from webapp.feedback.models import (
 from webapp.forms import strip_control_characters
 from webapp.programmes.models import Programme
 from webapp.sessions.models import EventSession
-from webapp.timezones import LONDON, london_to_utc
+from webapp.timezones import LONDON, format_datetime, london_to_utc
 
 # Groups smaller than this are never shown in a breakdown, on a page or in the workbook.
 SMALL_GROUP_MIN = 5
@@ -78,6 +78,16 @@ def response_rate(responses: int, attended: int) -> ResponseRate:
         return ResponseRate(None, f"more responses ({responses}) than people checked in ({attended}), "
                                   "so attendance was not fully taken")
     return ResponseRate(responses / attended)
+
+
+def wording_note(question: Question) -> str:
+    """Which words the answers were to, for a question reworded after people answered it;
+    empty when it was never reworded. The same words on the results pages and the workbook."""
+    if not question.earlier_wordings:
+        return ""
+    earlier = "; ".join(f"until {format_datetime(wording.used_until)} it read “{wording.text}”"
+                        for wording in question.earlier_wordings)
+    return f"Reworded: {earlier}. Answers sent before then were to those words."
 
 
 def percent_agree(agree: int, answered_excluding_dont_know: int) -> float | None:
