@@ -114,6 +114,15 @@ class Config:
     # Booking details are deleted this many days after the session ended (see the
     # privacy notice); run `flask --app wsgi retention purge` daily from cron.
     RETENTION_DAYS = int(os.environ.get("RETENTION_DAYS", "90"))
+    # The privacy notice (UK GDPR articles 13 and 14): who is responsible, how to reach
+    # them, on what basis. Empty values are explained in general words on the notice.
+    PRIVACY_CONTROLLER = os.environ.get("PRIVACY_CONTROLLER", "")  # e.g. Glasgow City Council
+    PRIVACY_CONTACT = os.environ.get("PRIVACY_CONTACT", "")  # e.g. dataprotection@example.org
+    PRIVACY_DPO = os.environ.get("PRIVACY_DPO", "")  # the Data Protection Officer, if different
+    PRIVACY_LAWFUL_BASIS = os.environ.get(
+        "PRIVACY_LAWFUL_BASIS",
+        "public task (UK GDPR article 6(1)(e)): briefing staff on the inspection and hearing their views "
+        "is part of running public services")
     # The presenter view reloads itself this often (a meta refresh: no script).
     PRESENTER_REFRESH_SECONDS = int(os.environ.get("PRESENTER_REFRESH_SECONDS", "10"))
 

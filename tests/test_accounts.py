@@ -176,8 +176,15 @@ def test_deactivating_ends_the_accounts_sessions_at_once(app, client, login_as, 
     assert their_browser.get("/organiser/programmes").status_code == 200
 
     admin = login_as(Role.ADMIN)
+    # the account page links to a question; answering it is what deactivates
+    account_page = client.get(f"/organiser/users/{organiser.id}").get_data(as_text=True)
+    assert f'href="/organiser/users/{organiser.id}/deactivate"' in account_page
+    assert f'action="/organiser/users/{organiser.id}/deactivate"' not in account_page
+    question = client.get(f"/organiser/users/{organiser.id}/deactivate").get_data(as_text=True)
+    assert f"Are you sure you want to deactivate {organiser.email}?" in question
+    assert "Yes, deactivate the account" in question and _user(app, organiser.id).active
     response = post_form(client, f"/organiser/users/{organiser.id}/deactivate",
-                         token_url=f"/organiser/users/{organiser.id}")
+                         token_url=f"/organiser/users/{organiser.id}/deactivate")
     assert response.status_code == 302
     assert their_browser.get("/organiser/programmes").status_code == 302  # signed out
     assert not _user(app, organiser.id).active
@@ -195,6 +202,23 @@ def test_deactivating_ends_the_accounts_sessions_at_once(app, client, login_as, 
     assert (admin.email, "user.deactivated", organiser.email) in actions
     assert (admin.email, "user.reactivated", organiser.email) in actions
     assert (organiser.email, "sign_in.failed", "account deactivated") in actions
+
+
+def test_account_list_links_are_not_mistaken_for_email_links(client, login_as, make_user):
+    login_as(Role.ADMIN)
+    other = make_user(Role.VIEWER)
+    page = client.get("/organiser/users").get_data(as_text=True)
+    assert f">{other.email}</a>" not in page and "mailto:" not in page
+    assert f'href="/organiser/users/{other.id}">Manage<span class="govuk-visually-hidden"> the account of ' \
+           f'{other.email}</span></a>' in page
+
+
+def test_change_password_is_linked_from_the_header(client, login_as):
+    assert "Change password" not in client.get("/").get_data(as_text=True)
+    login_as(Role.VIEWER)
+    page = client.get("/organiser/programmes").get_data(as_text=True)
+    assert '<a href="/organiser/account/password" class="govuk-link govuk-link--inverse' in page
+    assert client.get("/organiser/account/password").status_code == 200
 
 
 def test_change_role(app, client, login_as, make_user):

@@ -57,7 +57,8 @@ def _two_sessions(app) -> tuple[int, int]:
 
 def _manage(client, registration, action: str, **data):
     """Press a button on the booking's own page (move, cancel)."""
-    csrf = csrf_from(client.get(f"/booking/{registration.booking_token}").get_data(as_text=True))
+    page = f"/booking/{registration.booking_token}" + ("/cancel" if action == "cancel" else "")  # "Are you sure?"
+    csrf = csrf_from(client.get(page).get_data(as_text=True))
     return client.post(f"/booking/{registration.booking_token}/{action}", data={"csrf_token": csrf, **data})
 
 
@@ -112,7 +113,7 @@ def test_waiting_promotion_and_cancellation_emails(app, client, smtp_server, run
     first = _registration(app, "person1@example.org")
     [confirmation] = smtp_server.to("person1@example.org")
     uid = str(_event(_calendar(confirmation))["UID"])
-    csrf = csrf_from(client.get(f"/booking/{first.booking_token}").get_data(as_text=True))
+    csrf = csrf_from(client.get(f"/booking/{first.booking_token}/cancel").get_data(as_text=True))
     client.post(f"/booking/{first.booking_token}/cancel", data={"csrf_token": csrf})
     assert run_jobs() == 2
 
@@ -277,7 +278,7 @@ def test_typed_text_is_never_markup_or_a_link_in_the_html_email(app, client, smt
         assert "evil.example" not in html.replace("&lt;a href=&#34;https://evil.example&#34;&gt;", "")
         assert "&lt;a href=" in html and "<a href=\"https://evil" not in html
         links = re.findall(r'<a href="([^"]*)"', html)
-        assert links == [f"https://briefings.example.org/booking/{registration.booking_token}"]
+        assert set(links) == {f"https://briefings.example.org/booking/{registration.booking_token}"}
         assert PHISHING_NAME in message.get_body(("plain",)).get_content()  # plain text shows it as typed
 
 
@@ -343,3 +344,126 @@ def test_a_waiting_place_is_never_a_confirmed_event(app, client, smtp_server, ru
     promoted = _event(_calendar(smtp_server.to("person2@example.org")[-1]))
     assert str(promoted["STATUS"]) == "CONFIRMED" and not str(promoted["SUMMARY"]).startswith("Waiting list")
     assert int(promoted["SEQUENCE"]) > int(event["SEQUENCE"])  # replaces the tentative one
+
+
+# --- find my booking, and what the emails say (issue 13) ----------------------------------------
+
+
+def _find(client, email):
+    page = client.get("/booking/find").get_data(as_text=True)
+    return client.post("/booking/find", data={"csrf_token": csrf_from(page), "email": email})
+
+
+def test_find_my_booking_emails_the_links_and_says_the_same_either_way(app, client, smtp_server, run_jobs):
+    first = make_session(app, capacity=1)
+    with app.app_context():
+        programme = db.session.get(EventSession, first).programme
+        programme.allows_several_places = True
+        db.session.commit()
+        programme_id = programme.id
+    second = make_session(app, capacity=5, programme_id=programme_id, days_ahead=20, title="South: afternoon")
+    past = make_session(app, capacity=5, programme_id=programme_id, days_ahead=10, title="Held already")
+    book_via_http(client, first, person(1))
+    book_via_http(client, second, person(1))
+    book_via_http(client, past, person(1))
+    with app.app_context():
+        held = db.session.get(EventSession, past)
+        held.starts_at, held.ends_at = held.starts_at - timedelta(days=13), held.ends_at - timedelta(days=13)
+        db.session.commit()
+    book_via_http(client, first, person(2))  # waiting list
+    run_jobs()
+    before = len(smtp_server.messages)
+
+    found = _find(client, "  Person1@Example.org ")
+    nobody = _find(client, "nobody@example.org")
+    assert found.status_code == nobody.status_code == 200
+    assert found.headers["Cache-Control"] == "no-store"
+    page = found.get_data(as_text=True)
+    assert "Check your email" in page
+    assert page.replace("person1@example.org", "X") == nobody.get_data(as_text=True).replace("nobody@example.org", "X")
+    assert "/booking/" not in page.replace('href="/booking/find"', "")  # the links go to the address, never to the screen
+
+    run_jobs()
+    new = smtp_server.messages[before:]
+    assert [m["To"] for m in new] == ["person1@example.org"]  # nothing to an address with no booking
+    text = new[0].get_body(("plain",)).get_content()
+    with app.app_context():
+        tokens = dict(db.session.execute(sa.select(Registration.session_id, Registration.booking_token)
+                                         .where(Registration.email == "person1@example.org")).all())
+    assert f"https://briefings.example.org/booking/{tokens[first]}" in text
+    assert f"https://briefings.example.org/booking/{tokens[second]}" in text
+    assert tokens[past] not in text and "Held already" not in text  # over: nothing to manage
+    assert text.index("North East: morning briefing") < text.index("South: afternoon")
+    assert f'href="https://briefings.example.org/booking/{tokens[second]}"' in new[0].get_body(("html",)).get_content()
+
+    _find(client, "person2@example.org")
+    run_jobs()
+    assert "(waiting list)" in smtp_server.to("person2@example.org")[-1].get_body(("plain",)).get_content()
+
+
+def test_find_my_booking_refuses_a_malformed_address(client):
+    response = _find(client, "not an address")
+    assert response.status_code == 400
+    assert "Enter an email address in the correct format" in response.get_data(as_text=True)
+    assert _find(client, "").status_code == 400
+    assert 'href="/booking/find"' in client.get("/").get_data(as_text=True)
+
+
+def test_email_wording(app, client, smtp_server, run_jobs):
+    """No "page above"; a cancellation does not say to arrive early; the venue is named once."""
+    session_id = make_session(app, capacity=5, venue="North East locality hub",
+                              address="Main hall, North East locality hub, Glasgow",
+                              notes="Please arrive ten minutes early.")
+    book_via_http(client, session_id, person(1))
+    run_jobs()
+    token = _registration(app, "person1@example.org").booking_token
+    client.post(f"/booking/{token}/cancel",
+                data={"csrf_token": csrf_from(client.get(f"/booking/{token}/cancel").get_data(as_text=True))})
+    run_jobs()
+    confirmation, cancellation = smtp_server.to("person1@example.org")
+    for message in (confirmation, cancellation):
+        text = message.get_body(("plain",)).get_content()
+        assert "above" not in text
+        assert "Where: Main hall, North East locality hub, Glasgow\r\n" in text
+        assert text.count("North East locality hub") == 1
+    assert "arrive ten minutes early" in confirmation.get_body(("plain",)).get_content()
+    assert "arrive ten minutes early" not in cancellation.get_body(("plain",)).get_content()
+    assert "arrive ten minutes early" not in cancellation.get_body(("html",)).get_content()
+
+
+def test_one_place_per_person_per_programme_offers_to_move(app, client, smtp_server, run_jobs):
+    first = make_session(app, capacity=3)
+    with app.app_context():
+        programme_id = db.session.get(EventSession, first).programme_id
+    second = make_session(app, capacity=3, programme_id=programme_id, days_ahead=20, title="South: afternoon")
+    assert book_via_http(client, first, person(1)).status_code == 302
+    response = book_via_http(client, second, person(1, email="PERSON1@example.org"))
+    # The same answer as any booking (whoever typed the address learns nothing); the email says the rest.
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/sessions/{second}/register/sent")
+    assert _confirmed(app, second) == 0 and _confirmed(app, first) == 1
+    run_jobs()
+    offer = smtp_server.to("person1@example.org")[-1]
+    assert offer["Subject"] == "You already have a place: North East: morning briefing"
+    text = offer.get_body(("plain",)).get_content()
+    with app.app_context():
+        token = db.session.scalar(sa.select(Registration.booking_token).where(Registration.session_id == first))
+    assert f"/booking/{token}" in text and '"South: afternoon"' in text
+    # the link's page offers the session they wanted; moving there keeps one place
+    manage = client.get(f"/booking/{token}").get_data(as_text=True)
+    assert "South: afternoon" in manage
+    client.post(f"/booking/{token}/move", data={"csrf_token": csrf_from(manage), "session_id": second})
+    assert _confirmed(app, first) == 0 and _confirmed(app, second) == 1
+    # someone else, and a waiting list elsewhere, are not affected
+    assert book_via_http(client, second, person(2)).status_code == 302
+    # a programme that allows it takes a second place
+    with app.app_context():
+        db.session.get(EventSession, first).programme.allows_several_places = True
+        db.session.commit()
+    assert book_via_http(client, first, person(1)).status_code == 302
+    assert _confirmed(app, first) == 1
+
+
+
+def _confirmed(app, session_id) -> int:
+    with app.app_context():
+        return db.session.get(EventSession, session_id).confirmed_count

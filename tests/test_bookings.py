@@ -1,6 +1,8 @@
 """Public booking, the waiting list, promotion, moving and manage-my-booking."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 import sqlalchemy as sa
 import pytest
 
@@ -92,7 +94,7 @@ def test_promotion_on_cancel_takes_the_oldest_waiting(app, client):
     _, first = _book(app, session_id, 1)
     _book(app, session_id, 2)
     _book(app, session_id, 3)
-    token = csrf_from(client.get(f"/booking/{first}").get_data(as_text=True))
+    token = csrf_from(client.get(f"/booking/{first}/cancel").get_data(as_text=True))
     response = client.post(f"/booking/{first}/cancel", data={"csrf_token": token})
     assert response.status_code == 302
     statuses = {email: status for email, (status, _) in _registrations(app, session_id).items()}
@@ -170,7 +172,10 @@ def test_move_booking_to_another_session_keeps_the_link_and_promotes(app, client
 def test_move_refuses_a_session_already_booked(app):
     first = make_session(app, capacity=3)
     with app.app_context():
-        programme_id = db.session.get(EventSession, first).programme_id
+        programme = db.session.get(EventSession, first).programme
+        programme.allows_several_places = True  # so that one person can hold both
+        db.session.commit()
+        programme_id = programme.id
     second = make_session(app, capacity=3, programme_id=programme_id)
     _, token = _book(app, first, 1)
     _book(app, second, 1)
@@ -207,15 +212,34 @@ def test_wrong_token_is_a_plain_404(app, client, path):
 def test_wrong_token_cannot_cancel(app, client):
     session_id = make_session(app)
     _, token = _book(app, session_id, 1)
-    csrf = csrf_from(client.get(f"/booking/{token}").get_data(as_text=True))
+    csrf = csrf_from(client.get(f"/booking/{token}/cancel").get_data(as_text=True))
     assert client.post(f"/booking/{'a' * 43}/cancel", data={"csrf_token": csrf}).status_code == 404
     assert _count(app, session_id) == 1
+
+
+def test_cancel_from_the_manage_page_asks_first(app, client):
+    session_id = make_session(app)
+    _, token = _book(app, session_id, 1)
+    manage = client.get(f"/booking/{token}").get_data(as_text=True)
+    assert f'href="/booking/{token}/cancel"' in manage  # a link to a question, not a one-tap form
+    assert f'action="/booking/{token}/cancel"' not in manage
+    question = client.get(f"/booking/{token}/cancel")
+    page = question.get_data(as_text=True)
+    assert question.status_code == 200 and question.headers["Cache-Control"] == "no-store"
+    assert "Are you sure you want to cancel your booking?" in page and "Yes, cancel my booking" in page
+    assert f'href="/booking/{token}"' in page and "No, keep my booking" in page
+    assert _registrations(app, session_id)["person1@example.org"][0] == "confirmed"
+    response = client.post(f"/booking/{token}/cancel", data={"csrf_token": csrf_from(page)})
+    assert response.status_code == 302
+    assert _registrations(app, session_id)["person1@example.org"][0] == "cancelled"
+    # once cancelled, the question is not asked again
+    assert client.get(f"/booking/{token}/cancel").status_code == 302
 
 
 def test_manage_page_cancel_then_old_link_shows_cancelled(app, client):
     session_id = make_session(app)
     _, token = _book(app, session_id, 1)
-    csrf = csrf_from(client.get(f"/booking/{token}").get_data(as_text=True))
+    csrf = csrf_from(client.get(f"/booking/{token}/cancel").get_data(as_text=True))
     client.post(f"/booking/{token}/cancel", data={"csrf_token": csrf})
     page = client.get(f"/booking/{token}").get_data(as_text=True)
     assert "This booking was cancelled" in page and "Cancel my booking" not in page
@@ -342,3 +366,16 @@ def test_booking_posts_are_rate_limited(app, client):
     session_id = make_session(app, capacity=10)
     codes = [book_via_http(client, session_id, person(n)).status_code for n in range(3)]
     assert codes == [302, 302, 429]
+
+
+def test_a_place_at_a_session_already_held_does_not_count(app):
+    held = make_session(app, capacity=3)
+    with app.app_context():
+        programme_id = db.session.get(EventSession, held).programme_id
+    mop_up = make_session(app, capacity=3, programme_id=programme_id, days_ahead=60)
+    _book(app, held, 1)
+    with app.app_context():
+        session = db.session.get(EventSession, held)
+        session.starts_at, session.ends_at = session.starts_at - timedelta(days=30), session.ends_at - timedelta(days=30)
+        db.session.commit()
+    assert _book(app, mop_up, 1)[0] == "confirmed"

@@ -1,10 +1,14 @@
 """The demo programme, from the seed report."""
+import re
 from collections import Counter
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 
-from webapp.demo.services import add_synthetic_responses, first_weekday_run, load_demo_programme
+from webapp.bookings.models import Registration
+from webapp.demo.services import (add_synthetic_responses, first_weekday_run, last_weekday_run, load_demo,
+                                  load_demo_programme)
+from webapp.results import services as results
 from webapp.extensions import db
 from webapp.models import (Answer, EventSession, FeedbackForm, Finding, Programme, Question,
                            QuestionKind, Response)
@@ -97,12 +101,97 @@ def test_first_weekday_run():
     assert first_weekday_run(date(2026, 12, 14)) == date(2026, 12, 14)
 
 
+def test_last_weekday_run():
+    assert last_weekday_run(date(2026, 11, 26)) == date(2026, 11, 23)  # Thu -> Mon, Tue, Wed
+    assert last_weekday_run(date(2026, 11, 30)) == date(2026, 11, 25)  # Mon -> last Wed, Thu, Fri
+    assert last_weekday_run(date(2026, 11, 24)) == date(2026, 11, 18)  # Tue -> Wed, Thu, Fri before
+
+
+def _story(now):
+    from webapp.feedback.services import WindowState, window_state
+
+    programme, created = load_demo(now=now)
+    assert created
+    sessions = sorted(programme.sessions, key=lambda s: s.starts_at)
+    figures = {row.session.id: row for row in results.session_figures(sessions)}
+    return programme, sessions, figures, window_state, WindowState
+
+
+def test_demo_story_is_part_way_through_and_consistent(app_ctx):
+    # Monday 30 November 2026, 10:15 in London: the six were held Wed-Fri last week.
+    now = datetime(2026, 11, 30, 10, 15, tzinfo=LONDON)
+    programme, sessions, figures, window_state, WindowState = _story(now)
+    assert len(sessions) == 8
+    held, today, mop_up = sessions[:6], sessions[6], sessions[7]
+    assert sorted({s.starts_at.astimezone(LONDON).date() for s in held}) == [
+        date(2026, 11, 25), date(2026, 11, 26), date(2026, 11, 27)]
+    assert {s.locality for s in held} == {"North East", "North West", "South"}
+    for session in held:
+        row = figures[session.id]
+        opens, closes = session.feedback_window
+        assert 0 < row.responses <= row.attended <= row.booked == session.confirmed_count <= session.capacity
+        assert 0.4 <= row.response_rate <= 1
+        times = db.session.scalars(sa.select(Response.submitted_at).where(Response.session_id == session.id))
+        assert all(opens <= moment <= min(closes, now) for moment in times)
+        checked = db.session.scalars(sa.select(Registration.checked_in_at).where(
+            Registration.session_id == session.id, Registration.checked_in_at.is_not(None)))
+        assert all(moment < session.ends_at for moment in checked)
+    # today's session: its form is open now, nobody has answered yet
+    assert today.starts_at.astimezone(LONDON).date() == now.date()
+    assert window_state(today, now) == WindowState.OPEN
+    assert figures[today.id].responses == 0 and figures[today.id].attended == 0
+    # the mop-up is ahead and bookable
+    assert mop_up.title == "Mop-up briefing" and mop_up.is_bookable(now) and mop_up.places_left > 0
+    assert figures[mop_up.id].attended == figures[mop_up.id].responses == 0
+    # the overall rate makes sense (never 15,200%)
+    totals = results.totals(list(figures.values()))
+    assert totals.response_rate is not None and 0.4 <= totals.response_rate <= 1
+    # one confirmed booking per person in the whole programme
+    emails = db.session.scalars(sa.select(Registration.email)).all()
+    assert len(emails) == len(set(emails))
+    assert load_demo(now=now) == (programme, False)
+
+
+def test_demo_story_late_in_the_day(app_ctx):
+    """Loaded after today's session: it was held, and its feedback is still open."""
+    now = datetime(2026, 11, 26, 22, 0, tzinfo=LONDON)
+    _, sessions, figures, window_state, WindowState = _story(now)
+    today = sessions[6]
+    assert window_state(today, now) == WindowState.OPEN
+    assert 0 < figures[today.id].responses <= figures[today.id].attended
+
+
+def test_demo_story_during_todays_session(app_ctx):
+    now = datetime(2026, 11, 26, 14, 0, tzinfo=LONDON)
+    _, sessions, figures, window_state, WindowState = _story(now)
+    today = sessions[6]
+    assert window_state(today, now) == WindowState.OPEN
+    assert figures[today.id].attended > 0 and figures[today.id].responses == 0
+
+
+def test_more_responses_go_to_sessions_already_held(app_ctx):
+    now = datetime(2026, 11, 30, 10, 15, tzinfo=LONDON)
+    programme, sessions, *_ = _story(now)
+    before = _count(Response)
+    assert add_synthetic_responses(programme, 300, seed=2, now=now) == 300
+    assert _count(Response) == before + 300
+    ahead = [s.id for s in sessions if s.feedback_window[0] > now]
+    assert ahead and not db.session.scalar(sa.select(sa.func.count()).select_from(Response).where(
+        Response.session_id.in_(ahead)))
+    assert db.session.scalar(sa.select(sa.func.max(Response.submitted_at))) <= now
+
+
 def test_demo_cli(runner, app):
     result = runner.invoke(args=["demo"])
     assert "Loaded the demo programme" in result.output
+    assert re.search(r"Feedback is open now for .*: http://\S+/f/[A-Z0-9]{6,8}", result.output)
+    with app.app_context():
+        before = _count(Response)
+        assert 0 < before <= db.session.scalar(sa.select(sa.func.count()).select_from(Registration)
+                                               .where(Registration.checked_in_at.is_not(None)))
     result = runner.invoke(args=["demo", "--responses", "20", "--seed", "3"])
     assert "already loaded" in result.output and "Added 20 synthetic responses" in result.output
     result = runner.invoke(args=["demo", "--if-empty"])
     assert "already has programmes" in result.output
     with app.app_context():
-        assert _count(Programme) == 1 and _count(Response) == 20
+        assert _count(Programme) == 1 and _count(Response) == before + 20

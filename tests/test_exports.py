@@ -74,7 +74,7 @@ def _summary(ws) -> dict:
 def test_sheet_names_order_and_headers(app, filled):
     workbook = _load(_build(app, filled["programme"]))
     assert workbook.sheetnames == list(SHEETS)
-    assert _header(workbook["Sessions"]) == ["Date", "Start", "End", "Venue", "Locality", "Capacity", "Booked",
+    assert _header(workbook["Sessions"]) == ["Session", "Date", "Start", "End", "Venue", "Locality", "Capacity", "Booked",
                                              "Waiting", "Attended", "Responses", "Response rate"]
     assert _header(workbook["Indicators"]) == indicators_headers()
     assert indicators_headers()[:5] == ["Headline question", "Indicator", "Inspection grade",
@@ -135,10 +135,12 @@ def test_figures_equal_the_answers_and_the_results_pages(app, client, login_as, 
     assert summary["Responses"] == total_responses
     assert summary["Sessions"] == len(sessions)
     assert summary["Booked"] == 2 and summary["Attended"] == 2
-    assert summary["Response rate"] == pytest.approx(total_responses / 2)
+    # more responses than check-ins: no rate, and the reason instead
+    assert summary["Response rate"].startswith("Not available: more responses")
     session_rows = _rows(workbook["Sessions"])[1:]
-    assert [row[9] for row in session_rows[:2]] == [4 + len(INJECTIONS), 3]
-    assert session_rows[0][8] == 2 and session_rows[1][7] == 1
+    assert [row[0] for row in session_rows] == [s.title for s in sessions]
+    assert [row[10] for row in session_rows[:2]] == [4 + len(INJECTIONS), 3]
+    assert session_rows[0][9] == 2 and session_rows[1][8] == 1
     # The results page shows the same % agree.
     login_as(Role.VIEWER)
     page = client.get(f"/organiser/programmes/{filled['programme']}/results").get_data(as_text=True)
@@ -151,11 +153,12 @@ def test_dates_and_times_are_real_excel_values(app, filled):
         first = f.sessions(filled["programme"])[0]
         starts = to_local(first.starts_at)
     session_row = workbook["Sessions"][2]
-    assert session_row[0].is_date and session_row[0].value.date() == starts.date()
-    assert session_row[0].number_format == "dd/mm/yyyy"
-    assert session_row[1].value == starts.time().replace(tzinfo=None) and session_row[1].number_format == "hh:mm"
-    assert isinstance(session_row[10].value, (float, type(None)))
-    assert workbook["Sessions"]["K2"].number_format == "0.0%"
+    assert session_row[1].is_date and session_row[1].value.date() == starts.date()
+    assert session_row[1].number_format == "dd/mm/yyyy"
+    assert session_row[2].value == starts.time().replace(tzinfo=None) and session_row[2].number_format == "hh:mm"
+    rate = session_row[11].value  # a fraction, or why there is none
+    assert rate.startswith("Not available: ") if isinstance(rate, str) else \
+        workbook["Sessions"]["L2"].number_format == "0.0%"
     submitted = workbook["Responses"]["D2"]
     assert submitted.is_date and isinstance(submitted.value, datetime)
     assert submitted.number_format == "dd/mm/yyyy hh:mm"
@@ -402,3 +405,32 @@ def test_streamed_sheet_refuses_what_it_cannot_write_safely():
     sheet = create_streamed_sheet(workbook, "Control")
     with pytest.raises(XMLSyntaxError):
         sheet.append(["bell\x07"])  # must be cleaned first: never a corrupt file
+
+
+def test_workbook_reads_and_prints_like_a_board_paper(app, filled):
+    """The chart where the Indicators sheet opens; headers never cut; every sheet printable
+    (landscape, fitted to the width, header row repeated, a title in the page header);
+    the Summary on one page."""
+    workbook = _load(_build(app, filled["programme"]))
+    indicators = workbook["Indicators"]
+    [chart] = indicators._charts
+    anchor = chart.anchor._from
+    assert anchor.col == 0  # column A, under the table: not at column S
+    assert anchor.row == indicators.max_row + 2  # row 13 for 9 indicators: two blank rows below the table
+    with app.app_context():
+        title = f.programme(filled["programme"]).title
+    for ws in workbook.worksheets:
+        assert ws.page_setup.orientation == "landscape", ws.title
+        assert ws.sheet_properties.pageSetUpPr.fitToPage, ws.title
+        assert ws.page_setup.fitToWidth in (1, "1", None), ws.title  # 1 is the default, left out
+        assert ws.oddHeader.center.text == f"{title.replace('&', '&&')}: &A", ws.title
+        if ws.title == "Summary":
+            assert int(ws.page_setup.fitToHeight) == 1
+            continue
+        assert int(ws.page_setup.fitToHeight) == 0, ws.title
+        assert ws.print_title_rows == "$1:$1", ws.title
+        for cell in ws[1]:  # every header fits its column, or wraps
+            width = ws.column_dimensions[cell.column_letter].width
+            assert width >= len(str(cell.value)) + 1 or cell.alignment.wrap_text, (ws.title, cell.value)
+    strongly = indicators_headers().index("Strongly disagree") + 1
+    assert indicators.column_dimensions[indicators.cell(1, strongly).column_letter].width >= len("Strongly disagree")

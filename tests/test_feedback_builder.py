@@ -1,12 +1,17 @@
 """The default form from the findings, the form builder, and past answers kept safe."""
 from __future__ import annotations
 
+import io
+import re
+
 import pytest
 import sqlalchemy as sa
+from openpyxl import load_workbook
 
 from tests.conftest import post_form
 from tests.feedback_helpers import first_session
 from webapp.auth.models import AuditEntry
+from webapp.exports.workbook import build_workbook
 from webapp.extensions import db
 from webapp.feedback import services
 from webapp.feedback.models import Answer, FeedbackForm, Question, QuestionKind, QuestionOption, Response
@@ -215,13 +220,24 @@ def test_rewording_keeps_answers_pointing_at_the_same_options(app, client, demo,
         labels = [o.label for o in question.options]
     # Reword the question, drop the answered option and one unanswered one, add a new one.
     kept = [label for label in labels if label not in ("North West", "City-wide")] + ["Glasgow-wide"]
-    response = post_form(client, FORM.format(demo) + f"/questions/{question_id}/edit",
-                         {"kind": "single_choice", "text": "Where do you work?", "answer_options": "\n".join(kept)},
-                         token_url=FORM.format(demo))
+    edit = FORM.format(demo) + f"/questions/{question_id}/edit"
+    change = {"kind": "single_choice", "text": "Where do you work?", "answer_options": "\n".join(kept)}
+    # People answered the old words: rewording asks for confirmation first, and changes nothing
+    asked = post_form(client, edit, change, token_url=FORM.format(demo))
+    page = asked.get_data(as_text=True)
+    assert asked.status_code == 400 and "Tick the box to confirm the new wording" in page
+    assert "Where do you work?" in page  # what was typed is kept
+    with app.app_context():
+        assert db.session.get(Question, question_id).text == "Which locality do you mainly work in?"
+    response = post_form(client, edit, {**change, "confirm_rewording": "y"}, token_url=FORM.format(demo))
     assert response.status_code == 302
     with app.app_context():
         question = db.session.get(Question, question_id)
         assert question.text == "Where do you work?"
+        [earlier] = question.earlier_wordings  # the answer keeps the words it answered
+        assert earlier.text == "Which locality do you mainly work in?"
+        assert db.session.scalars(sa.select(AuditEntry.action).where(
+            AuditEntry.action == "question.reworded")).all() == ["question.reworded"]
         assert [o.label for o in question.visible_options] == kept
         old = db.session.get(QuestionOption, chosen_id)
         assert old is not None and old.hidden and old.label == "North West"  # hidden, not deleted
@@ -248,7 +264,7 @@ def test_the_type_of_an_answered_question_is_fixed(app, client, demo, organiser)
     page = client.get(FORM.format(demo) + f"/questions/{question_id}/edit").get_data(as_text=True)
     assert "People have answered this question" in page and 'name="kind" type="radio"' not in page
     post_form(client, FORM.format(demo) + f"/questions/{question_id}/edit",
-              {"kind": "long_text", "text": "Was it useful?"}, token_url=FORM.format(demo))
+              {"kind": "long_text", "text": "Was it useful?", "confirm_rewording": "y"}, token_url=FORM.format(demo))
     with app.app_context():
         question = db.session.get(Question, question_id)
         assert question.kind == "rating" and question.text == "Was it useful?"
@@ -268,3 +284,48 @@ def test_hidden_questions_leave_the_phone_form_but_keep_their_answers(app, clien
 def test_viewers_cannot_change_the_form(app, client, demo, login_as):
     login_as("viewer")
     assert client.get(FORM.format(demo)).status_code == 403
+
+
+def test_finding_picker_groups_findings_under_headings(app, client, demo, organiser):
+    page = client.get(FORM.format(demo) + "/questions/new").get_data(as_text=True)
+    groups = re.findall(r'<optgroup label="([^"]+)">(.*?)</optgroup>', page, re.S)
+    assert [label for label, _ in groups] == ["No finding", "Quality indicators", "Areas for improvement",
+                                              "Action-plan improvement areas"]
+    options = {label: re.findall(r"<option[^>]*>([^<]+)</option>", body) for label, body in groups}
+    assert len(options["Quality indicators"]) == 9 and "(Very Good)" in options["Quality indicators"][0]
+    assert len(options["Areas for improvement"]) == 4 and options["Action-plan improvement areas"][0] == "Management of Risk"
+    with app.app_context():
+        area = db.session.scalar(sa.select(Finding).where(Finding.programme_id == demo,
+                                                          Finding.kind == FindingKind.IMPROVEMENT_AREA))
+        area_id = area.id
+    response = post_form(client, FORM.format(demo) + "/questions/new",
+                         {"kind": "long_text", "text": "About this area?", "finding_id": str(area_id)},
+                         token_url=FORM.format(demo))
+    assert response.status_code == 302
+    refused = post_form(client, FORM.format(demo) + "/questions/new",
+                        {"kind": "long_text", "text": "About nothing?", "finding_id": "999999"},
+                        token_url=FORM.format(demo))
+    assert refused.status_code == 200 and "<title>Error:" in refused.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Programme, demo).feedback_form.questions[-1].finding_id == area_id
+
+
+def test_results_and_workbook_say_which_wording_was_answered(app, client, demo, organiser):
+    with app.app_context():
+        question = next(q for q in db.session.get(Programme, demo).feedback_form.questions
+                        if q.kind == QuestionKind.RATING)
+        answer(first_session(demo).id, question, question.options[3])
+        question_id = question.id
+    post_form(client, FORM.format(demo) + f"/questions/{question_id}/edit",
+              {"kind": "rating", "text": "Was the session worth your time?", "confirm_rewording": "y"},
+              token_url=FORM.format(demo))
+    page = client.get(f"/organiser/programmes/{demo}/results").get_data(as_text=True)
+    assert "Was the session worth your time?" in page
+    assert "Reworded: until " in page and "it read “How useful was this session?”" in page
+    with app.app_context():
+        out = io.BytesIO()
+        build_workbook(db.session.get(Programme, demo), out, include_attendance=False)
+    rows = list(load_workbook(io.BytesIO(out.getvalue()))["Questions"].iter_rows(values_only=True))
+    texts = {row[1] for row in rows[1:] if row[1] and row[1].startswith("Was the session worth your time?")}
+    [text] = texts
+    assert "it read “How useful was this session?”" in text

@@ -173,12 +173,43 @@ def test_an_option_of_another_question_is_refused(app, client, demo):
     assert "Select one of the answers shown" in response.get_data(as_text=True)
 
 
-def test_an_empty_form_is_an_empty_response(app, client, demo):
-    """Every default question is optional: sending nothing still counts as a response."""
+def test_an_empty_form_is_refused_and_not_counted(app, client, demo):
+    """Every default question is optional, but "Send feedback" with nothing answered (or
+    only spaces typed) is not a response: it comes back with a message and stores nothing."""
     code = open_feedback(app, demo)
-    assert "Thank you" in send(client, code, {}).get_data(as_text=True)
+    [comment] = question_ids(app, demo, QuestionKind.LONG_TEXT)[:1]
+    for answers in ({}, {f"q{comment}": "   \r\n  "}):
+        page = send(client, code, answers).get_data(as_text=True)
+        assert "Thank you" not in page and "There is a problem" in page
+        assert services.NOTHING_ANSWERED_MESSAGE in page and page.startswith("<!DOCTYPE html>")
+        assert "<title>Error: " in page
     with app.app_context():
-        assert count(Response) == 1 and count(Answer) == 0
+        assert count(Response) == 0 and count(Answer) == 0
+    # one answer is enough
+    assert "Thank you" in send(client, code, {f"q{comment}": "More time."}).get_data(as_text=True)
+    with app.app_context():
+        assert count(Response) == 1 and count(Answer) == 1
+
+
+def test_read_answers_refuses_nothing_answered(app, demo):
+    from werkzeug.datastructures import MultiDict
+
+    with app.app_context():
+        questions = services.load_form_for(demo).visible_questions
+        assert services.read_answers(questions, MultiDict()).errors == {
+            services.NOTHING_ANSWERED: services.NOTHING_ANSWERED_MESSAGE}
+        assert services.read_answers([], MultiDict()).errors == {}
+
+
+def test_about_you_questions_offer_prefer_not_to_say(app, client, demo):
+    code = open_feedback(app, demo)
+    html = get_form(client, code)
+    with app.app_context():
+        about_you = [q for q in services.load_form_for(demo).visible_questions if q.breakdown]
+        assert len(about_you) == 3
+        for question in about_you:
+            assert question.visible_options[-1].label == "Prefer not to say"
+            assert f'value="{question.visible_options[-1].id}"' in html
 
 
 # --- one response per form ----------------------------------------------------------

@@ -133,7 +133,8 @@ def test_poster_and_slide_show_title_code_address_and_anonymity(app, client, dem
         html = client.get(f"{base}/{page}").get_data(as_text=True)
         assert css in html
         assert "North East: morning briefing" in html
-        assert f"localhost/f/{code}" in html and f">{code}<" in html
+        # the code is in the address: the poster does not ask for it to be typed again
+        assert f">localhost/f/{code}<" in html and f">{code}<" not in html and "type the code" not in html
         assert "anonymous" in html.lower()
         assert f'src="{base}/qr.svg"' in html
 

@@ -117,10 +117,11 @@ def _phone_kept(world):
 PERSON = {"name": "Kept Name {n}", "email": "kept{n}@example.org", "job_role": "Kept role",
           "team": "Kept team", "locality": "Kept locality", "organisation": "Kept organisation",
           "access_requirements": "Kept access needs"}
-SESSION_FIELDS = {"title": "Kept title", "day": "2031-05-06", "start_time": "09:30", "end_time": "12:00",
+# Dates as the GOV.UK date input sends them: the boxes under one name.
+SESSION_FIELDS = {"title": "Kept title", "day": ["6", "5", "2031"], "start_time": "09:30", "end_time": "12:00",
                   "venue": "Kept venue", "address": "Kept address", "locality": "Kept locality",
                   "capacity": "25", "facilitators": "Kept facilitators", "booking_opens_at": "",
-                  "booking_closes_at": "2031-05-05T17:00", "feedback_opens_at": "",
+                  "booking_closes_at": ["5", "5", "2031", "17:00"], "feedback_opens_at": "",
                   "feedback_closes_at": "", "notes": "Kept notes"}
 # One field of each kind and check (the others repeat them).
 SESSION_ATTACK = ["title", "day", "start_time", "end_time", "address", "capacity", "booking_closes_at",
@@ -141,6 +142,8 @@ FORMS = [
                 token_url="/f/{code}", success_text="Your feedback has been sent", kept=_phone_kept,
                 show=("/organiser/programmes/{programme_id}/results",
                       "/organiser/programmes/{programme_id}/sessions/{session_id}/results")),
+    HostileForm("find my booking", "/booking/find", None, {"email": "person@example.org"}, ["email"],
+                token_url="/booking/find", success_text="Check your email"),
     HostileForm("feedback code entry", "/f", None, {"code": "{code}"}, ["code"], token_url=None,
                 method="GET", success_text="Give feedback on a session"),
     HostileForm("account setup", "/account/setup/{setup_token}", None,

@@ -52,10 +52,39 @@ def test_session_figures_booked_waiting_attended_responses(app, filled):
         figures = {row.session.id: row for row in services.session_figures(services.select_sessions(programme))}
         first, second = figures[filled["first"]], figures[filled["second"]]
         assert (first.booked, first.waiting, first.attended, first.responses) == (3, 1, 2, 3)
-        assert first.response_rate == pytest.approx(3 / 2)
+        # 3 responses from 2 check-ins: attendance was not fully taken, so no rate (never 150%)
+        assert first.response_rate is None and "attendance was not fully taken" in str(first.rate)
         assert (second.attended, second.responses, second.response_rate) == (0, 1, None)
+        assert str(second.rate) == "Not available: nobody was checked in"
         totals = services.totals(list(figures.values()))
         assert (totals.booked, totals.attended, totals.responses) == (3, 2, 4)
+        assert totals.response_rate is None
+
+
+def test_response_rate_rule():
+    rate = services.response_rate
+    assert rate(3, 4).value == pytest.approx(0.75) and str(rate(3, 4)) == "75%"
+    assert rate(0, 4).value == 0
+    assert rate(4, 4).value == 1
+    assert rate(0, 0).value is None and str(rate(0, 0)).startswith("Not available: ")
+    assert rate(5, 0).value is None and "nobody was checked in" in str(rate(5, 0))
+    assert rate(304, 2).value is None and "15200" not in str(rate(304, 2))
+    assert "attendance was not fully taken" in str(rate(304, 2))
+
+
+def test_overall_rate_counts_only_sessions_where_attendance_was_taken():
+    taken = services.SessionFigures(session=None, attended=10, responses=4)
+    not_taken = services.SessionFigures(session=None, attended=0, responses=50)
+
+    class _Session:
+        capacity = 180
+
+    for row in (taken, not_taken):
+        row.session = _Session()
+    totals = services.totals([taken, not_taken])
+    assert totals.response_rate == pytest.approx(0.4)
+    assert str(totals.rate) == "40% (from the 1 of 2 sessions where attendance was taken)"
+    assert services.totals([taken]).rate == services.ResponseRate(0.4)
 
 
 def test_distribution_mean_and_percent_agree_match_the_answers(app, filled):
@@ -91,7 +120,7 @@ def test_session_results_page_counts_only_that_session(client, login_as, filled)
     page = client.get(f"/organiser/programmes/{filled['programme']}/sessions/{filled['second']}/results")
     text = page.get_data(as_text=True)
     assert page.status_code == 200
-    assert "Not available: nobody has been checked in yet" in text
+    assert "Not available: nobody was checked in" in text
     assert "Newest comment" not in text
 
 

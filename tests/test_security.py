@@ -179,8 +179,10 @@ def test_templates_have_no_inline_script_style_or_handlers():
     problems = []
     for path in files:
         source = JINJA_COMMENT.sub("", path.read_text(encoding="utf-8"))
-        for name, pattern in (("inline <script>", INLINE_SCRIPT), ("style=", STYLE_ATTRIBUTE),
-                              ("on...= handler", EVENT_HANDLER)):
+        checks = [("inline <script>", INLINE_SCRIPT), ("style=", STYLE_ATTRIBUTE), ("on...= handler", EVENT_HANDLER)]
+        if path.parent.name == "emails":  # read by mail clients, which drop <style> and classes: no CSP there
+            checks.remove(("style=", STYLE_ATTRIBUTE))
+        for name, pattern in checks:
             for match in pattern.finditer(source):
                 line = source.count("\n", 0, match.start()) + 1
                 problems.append(f"{path.relative_to(TEMPLATES)}:{line}: {name}")

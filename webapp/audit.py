@@ -52,6 +52,7 @@ class AuditAction(LabelledEnum):
     FORM_CREATED = "form.created", "Created a feedback form"
     QUESTION_ADDED = "question.added", "Added a question"
     QUESTION_CHANGED = "question.changed", "Changed a question"
+    QUESTION_REWORDED = "question.reworded", "Reworded a question people had answered"
     QUESTION_HIDDEN = "question.hidden", "Hid a question"
     QUESTION_SHOWN = "question.shown", "Showed a question again"
     QUESTION_DELETED = "question.deleted", "Deleted a question"

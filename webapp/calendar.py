@@ -51,7 +51,7 @@ def booking_calendar(registration, manage_url: str, cancelled: bool = False) -> 
     waiting = registration.status == RegistrationStatus.WAITING and not cancelled
     title = one_line(session.title)
     event.add("summary", f"{WAITING_PREFIX}{title}" if waiting else title)
-    location = ", ".join(one_line(part) for part in (session.venue, session.address) if part)
+    location = one_line(session.place)
     event.add("location", location)
     description = [one_line(session.programme.title)]
     if session.notes:

@@ -8,6 +8,7 @@ from webapp.feedback.models import (
     Question,
     QuestionKind,
     QuestionOption,
+    QuestionWording,
     Response,
 )
 from webapp.jobs.models import DeliveryStatus, EmailKind, OutboundEmail, WorkerHeartbeat
@@ -31,6 +32,7 @@ __all__ = [
     "Question",
     "QuestionKind",
     "QuestionOption",
+    "QuestionWording",
     "Registration",
     "RegistrationStatus",
     "Response",

@@ -95,7 +95,10 @@ def test_public_pages(live_server, app, demo, phone, csp_violations):
     assert "Your feedback has been sent" in phone.inner_text("h1")
 
     audit(phone, f"{live_server}/booking/{booking_token}", "manage booking page", problems)
-    phone.get_by_role("button", name="Cancel my booking").click()
+    phone.get_by_role("link", name="Cancel my booking").click()
+    phone.wait_for_selector("text=Are you sure you want to cancel your booking?")
+    audit(phone, None, "cancel booking: are you sure?", problems)
+    phone.get_by_role("button", name="Yes, cancel my booking").click()
     phone.wait_for_selector(".govuk-notification-banner")
     audit(phone, None, "manage booking page (cancelled)", problems)
     check(problems, csp_violations)
@@ -112,7 +115,7 @@ def test_organiser_pages(live_server, app, with_results, desktop, make_user, csp
     demo = with_results
     session_id, _, checkin_token = booked(app, demo)
     admin = make_user(Role.ADMIN)
-    make_user(Role.VIEWER)
+    viewer = make_user(Role.VIEWER)
     sign_in(desktop, live_server, admin.email, PASSWORD)
     with app.app_context():
         question_id = db.session.get(Programme, demo).feedback_form.questions[0].id
@@ -141,6 +144,8 @@ def test_organiser_pages(live_server, app, with_results, desktop, make_user, csp
         (f"{session}/feedback/poster", "QR poster"),
         (f"{live_server}/organiser/users", "users"),
         (f"{live_server}/organiser/users/invite", "invite a user"),
+        (f"{live_server}/organiser/users/{viewer.id}/deactivate", "deactivate an account: are you sure?"),
+        (f"{live_server}/organiser/account/password", "change password"),
         (f"{live_server}/organiser/audit", "audit log"),
     ]:
         audit(desktop, path, label, problems)

@@ -375,9 +375,12 @@ def _account_action(user_id: int, action, done_message: str):
     return redirect(url_for("auth.user", user_id=account.id))
 
 
-@bp.route("/organiser/users/<int:user_id>/deactivate", methods=["POST"])
+@bp.route("/organiser/users/<int:user_id>/deactivate", methods=["GET", "POST"])
 @admins_only
 def deactivate(user_id: int):
+    if request.method == "GET":  # "Are you sure?" first: nothing irreversible in one tap
+        account = _get_user_or_404(user_id)
+        return render_template("auth/deactivate.html", account=account, form=ActionForm())
     return _account_action(user_id, services.deactivate_user,
                            "{email} is deactivated and has been signed out everywhere.")
 

@@ -215,3 +215,45 @@ def _organiser_message(message: OutboundEmail) -> EmailMessage | None:
         return None  # cancelled or moved since: the message was about a session they are no longer on
     return _compose(registration, "organiser_message", f"Message from the organisers: {registration.session.title}",
                     message_text=message.context.get("message", ""))
+
+
+def queue_booked_elsewhere(place: Registration, wanted, now: datetime) -> int | None:
+    """Someone with a place tried to book another session of the programme: the link to
+    move it there goes to the address (at most once an hour), never to the screen."""
+    return queue(EmailKind.BOOKED_ELSEWHERE, place, dedupe_key=f"booked-elsewhere:{place.id}:{now:%Y%m%d%H}",
+                 wanted_session_id=wanted.id)
+
+
+@renderer(EmailKind.BOOKED_ELSEWHERE)
+def _booked_elsewhere(message: OutboundEmail) -> EmailMessage | None:
+    from webapp.sessions.models import EventSession
+
+    registration = _registration_of(message, CONFIRMED)
+    wanted = db.session.get(EventSession, message.context.get("wanted_session_id"))
+    if registration is None or wanted is None:
+        return None
+    return _compose(registration, "booked_elsewhere", f"You already have a place: {registration.session.title}",
+                    wanted=wanted)
+
+
+def queue_manage_links(email: str, now: datetime) -> int | None:
+    """"Find my booking": one email (at most one an hour per address) with the link to
+    each booking the address holds, composed when it is sent."""
+    return queue_email(EmailKind.FIND_BOOKING, email, dedupe_key=f"find:{email}:{now:%Y%m%d%H}")
+
+
+@renderer(EmailKind.FIND_BOOKING)
+def _manage_links(message: OutboundEmail) -> EmailMessage | None:
+    from webapp.bookings.services import bookings_to_find
+
+    registrations = [r for r in bookings_to_find(message.to_address or "") if r.has_real_email]
+    if not registrations:
+        return None
+    values = dict(bookings=[(registration, manage_url(registration)) for registration in registrations])
+    email = mail.new_message(registrations[0].email, "Your bookings for staff briefings")
+    text = clean_text(render_template("emails/find_booking.txt", **values))
+    email.set_content(text)
+    email.add_alternative(clean_text(render_template(
+        "emails/message.html", text=text, links={url for _, url in values["bookings"]}, session=None,
+        title="Your bookings")), subtype="html")
+    return email

@@ -10,19 +10,21 @@ def _cap(label: str, limit: int) -> Length:
     return Length(max=limit, message=f"{label} must be {limit} characters or fewer")
 
 
+def _email_field(description: str, missing_message: str, **kwargs) -> EmailField:
+    """A work email address, as booking and finding a booking both ask for it."""
+    return EmailField("Work email address", description=description, validators=[
+        DataRequired(missing_message),
+        _cap("Email address", EMAIL_MAX),
+        Email("Enter an email address in the correct format, like name@example.org", check_deliverability=False),
+    ], **kwargs)
+
+
 class BookingForm(AppForm):
     strip_spaces = True  # before the checks, as people paste addresses
 
     name = StringField("Full name", validators=[DataRequired("Enter your full name"), _cap("Full name", NAME_MAX)])
-    email = EmailField(
-        "Work email address",
-        description="We send your booking confirmation and calendar file here.",
-        validators=[
-            DataRequired("Enter your work email address"),
-            _cap("Email address", EMAIL_MAX),
-            Email("Enter an email address in the correct format, like name@example.org", check_deliverability=False),
-        ],
-    )
+    email = _email_field("We send your booking confirmation and calendar file here.",
+                         "Enter your work email address")
     job_role = StringField("Job role", description="For example, social worker, health visitor, teacher",
                            validators=[DataRequired("Enter your job role"), _cap("Job role", SHORT_TEXT_MAX)])
     team = StringField("Team or service",
@@ -48,6 +50,12 @@ class BookingForm(AppForm):
     def person(self) -> dict:
         return {name: getattr(self, name).data or "" for name in
                 ("name", "email", "job_role", "team", "locality", "organisation", "access_requirements")}
+
+
+class FindBookingForm(AppForm):
+    strip_spaces = True
+    email = _email_field("The address you booked with.", "Enter the email address you booked with",
+                         render_kw={"autocomplete": "email", "spellcheck": "false"})
 
 
 class MoveForm(AppForm):

@@ -52,6 +52,7 @@ class BookingOutcome(enum.StrEnum):
     CONFIRMED = "confirmed"
     WAITING = "waiting"
     ALREADY_BOOKED = "already_booked"
+    BOOKED_ELSEWHERE = "booked_elsewhere"
 
 
 @dataclass
@@ -194,6 +195,37 @@ def active_booking(session_id: int, email: str) -> Registration | None:
     )
 
 
+def request_manage_links(email: str) -> None:
+    """"Find my booking": queue the email with the links, if the address holds any (the
+    page says the same either way)."""
+    email = normalise_email(email)
+    if bookings_to_find(email):
+        emails.queue_manage_links(email, utcnow())
+        db.session.commit()
+
+
+def bookings_to_find(email: str, now: datetime | None = None) -> list[Registration]:
+    """"Find my booking": the active bookings an address holds for sessions not yet over."""
+    now = now or utcnow()
+    return list(db.session.scalars(
+        sa.select(Registration).join(EventSession, EventSession.id == Registration.session_id)
+        .options(joinedload(Registration.session))
+        .where(Registration.email == normalise_email(email), Registration.status != CANCELLED,
+               Registration.purged_at.is_(None), EventSession.ends_at > now)
+        .order_by(EventSession.starts_at)))
+
+
+def place_elsewhere(session: EventSession, email: str) -> Registration | None:
+    """A confirmed place the address holds on another session of the same programme that
+    is still to come: a person holds one place per programme unless it allows more."""
+    return db.session.scalar(
+        sa.select(Registration).join(EventSession, EventSession.id == Registration.session_id)
+        .where(Registration.email == normalise_email(email), Registration.status == CONFIRMED,
+               EventSession.programme_id == session.programme_id, EventSession.id != session.id,
+               EventSession.status == SessionStatus.SCHEDULED, EventSession.ends_at > utcnow())
+        .order_by(EventSession.starts_at).limit(1))
+
+
 def waiting_position(registration: Registration) -> int | None:
     if registration.status != WAITING:
         return None
@@ -252,6 +284,12 @@ def book(session: EventSession, **fields) -> BookingResult:
     reason = unavailable_reason(session)
     if reason:
         raise BookingError(reason)
+    if not session.programme.allows_several_places:
+        elsewhere = place_elsewhere(session, person["email"])
+        if elsewhere is not None:  # one place each: the email offers to move it instead
+            emails.queue_booked_elsewhere(elsewhere, session, utcnow())
+            db.session.commit()
+            return BookingResult(elsewhere, BookingOutcome.BOOKED_ELSEWHERE)
 
     took_place = _take_place(session.id)
     if not took_place:
@@ -528,9 +566,10 @@ def attendees(session_ids: list[int], status: str = "all", search: str = "") -> 
     elif status == "not_arrived":
         query = query.where(Registration.status == CONFIRMED, Registration.checked_in_at.is_(None))
     search = strip_control_characters(search or "").strip()[:100]
-    if search:
+    # Each word typed must be found: "jo bl" finds Jo Bloggs from the first letters.
+    for word in search.lower().split():
         # % and _ typed in the box are searched for, not wildcards.
-        escaped = search.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         pattern = f"%{escaped}%"
         query = query.where(
             sa.or_(

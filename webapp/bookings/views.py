@@ -8,7 +8,7 @@ from flask_login import current_user
 
 from webapp.auth.access import managers_only
 from webapp.bookings import emails, services
-from webapp.bookings.forms import BookingForm, MoveForm
+from webapp.bookings.forms import BookingForm, FindBookingForm, MoveForm
 from webapp.bookings.models import RegistrationStatus
 from webapp.errors.handlers import render_error
 from webapp.extensions import db, device_key, email_domain_key, email_key, exempt_address, limiter, retry_after_seconds
@@ -99,6 +99,20 @@ def check_your_email(session_id: int):
                            email=browser_session.get(EMAILED)), 200, {"Cache-Control": "no-store"}
 
 
+@bp.route("/booking/find", methods=["GET", "POST"])
+@limiter.limit(_setting("BOOKING_EMAIL_RATE_LIMIT"), key_func=email_key, methods=["POST"])
+@limiter.limit(_setting("BOOKING_DEVICE_RATE_LIMIT"), key_func=device_key, methods=["POST"])
+def find():
+    """"Find my booking": the links go to the address, never to the screen, and the page
+    says the same whether or not the address has a booking."""
+    form = FindBookingForm()
+    if form.validate_on_submit():
+        services.request_manage_links(form.email.data)
+        return render_template("bookings/find_sent.html", email=form.email.data.strip().lower()), 200, {
+            "Cache-Control": "no-store"}
+    return render_template("bookings/find.html", form=form), 400 if form.errors else 200
+
+
 def _manage_context(registration):
     return dict(
         registration=registration,
@@ -127,10 +141,15 @@ def _render_manage(registration, move_form, just_booked=False, status=200):
     return response, status, {"Cache-Control": "no-store"}
 
 
-@bp.route("/booking/<token>/cancel", methods=["POST"])
+@bp.route("/booking/<token>/cancel", methods=["GET", "POST"])
 def cancel(token: str):
+    """Asks "Are you sure?" first: nothing irreversible in one tap."""
     registration = services.get_by_booking_token_or_404(token)
-    if ConfirmForm().validate_on_submit():
+    form = ConfirmForm()
+    if request.method == "GET" and registration.is_active:
+        return render_template("bookings/cancel.html", registration=registration, session=registration.session,
+                               form=form), 200, {"Cache-Control": "no-store"}
+    if form.validate_on_submit():
         was_cancelled, _ = services.cancel(registration)
         if was_cancelled:
             flash("Your booking has been cancelled. We will email you to confirm.", "success")

@@ -1,7 +1,7 @@
 """Check-in: the ticket's QR link, the door page and the printable sign-in sheet."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from webapp.auth.access import managers_only
@@ -20,9 +20,19 @@ DOOR = "/organiser/programmes/<int:programme_id>/sessions/<int:session_id>"
 
 
 @bp.route("/checkin/<token>", methods=["GET", "POST"])
-@managers_only
 def confirm(token: str):
-    """What a ticket's QR code opens on an organiser's phone: confirm arrival in one tap."""
+    """What a ticket's QR code opens on an organiser's phone: confirm arrival in one tap.
+    A member of staff who scans their own ticket is told to show it at the door, rather
+    than sent to the organisers' sign-in."""
+    if request.method == "GET" and not current_user.is_authenticated:
+        registration = bookings.get_by_checkin_token_or_404(token)
+        return render_template("checkin/show_at_the_door.html", session=registration.session,
+                               sign_in_url=url_for("auth.login", next=request.path))
+    return _confirm_arrival(token)
+
+
+@managers_only
+def _confirm_arrival(token: str):
     registration = bookings.get_by_checkin_token_or_404(token)
     session = db.session.get(EventSession, registration.session_id)
     error = None
@@ -32,6 +42,11 @@ def confirm(token: str):
             just_checked_in = bookings.check_in(registration, current_user)
         except bookings.BookingError as problem:
             error = str(problem)
+    if request.method == "POST" and request.accept_mimetypes.best == "application/json":
+        # The door page's camera scanner: one line to show, and whether they are in now.
+        return jsonify(checked_in=bool(registration.checked_in_at), message=error or _arrival_message(
+            registration, just_checked_in) + (f" Access: {registration.access_requirements}"
+                                              if registration.access_requirements else ""))
     return render_template("checkin/confirm.html", registration=registration, session=session, error=error,
                            just_checked_in=just_checked_in, door_url=url_for(
                                "checkin.door", programme_id=session.programme_id, session_id=session.id))
@@ -53,9 +68,8 @@ def door(programme_id: int, session_id: int):
 @managers_only
 def arrived(programme_id: int, session_id: int, registration_id: int):
     def record_arrival(registration):
-        if bookings.check_in(registration, current_user):
-            return f"{registration.name} checked in.", "success"
-        return f"{registration.name} was already checked in at {format_time(registration.checked_in_at)}.", "info"
+        checked_in_now = bookings.check_in(registration, current_user)
+        return _arrival_message(registration, checked_in_now), "success" if checked_in_now else "info"
 
     return _at_the_door(programme_id, session_id, registration_id, record_arrival)
 
@@ -65,10 +79,16 @@ def arrived(programme_id: int, session_id: int, registration_id: int):
 def not_arrived(programme_id: int, session_id: int, registration_id: int):
     def take_back_arrival(registration):
         if bookings.undo_check_in(registration, current_user):
-            return f"{registration.name} is no longer marked as arrived.", "success"
-        return f"{registration.name} was not marked as arrived.", "info"
+            return f"{registration.name} is no longer checked in.", "success"
+        return f"{registration.name} was not checked in.", "info"
 
     return _at_the_door(programme_id, session_id, registration_id, take_back_arrival)
+
+
+def _arrival_message(registration, checked_in_now: bool) -> str:
+    if checked_in_now:
+        return f"{registration.name} checked in at {format_time(registration.checked_in_at)}."
+    return f"{registration.name} was already checked in at {format_time(registration.checked_in_at)}."
 
 
 def _at_the_door(programme_id: int, session_id: int, registration_id: int, action):

@@ -6,7 +6,9 @@ from flask.cli import with_appcontext
 from webapp.extensions import db
 from webapp.programmes.models import Programme
 
-from webapp.demo.services import add_synthetic_responses, load_demo_programme
+from webapp.demo.services import add_synthetic_responses, load_demo
+from webapp.feedback.services import feedback_url
+from webapp.sessions.models import EventSession
 
 
 @click.command("demo")
@@ -20,10 +22,15 @@ def demo_command(responses: int, seed: int | None, if_empty: bool) -> None:
     if if_empty and db.session.scalar(sa.select(Programme.id).limit(1)):
         click.echo("The database already has programmes: demo not loaded.")
         return
-    programme, created = load_demo_programme()
+    programme, created = load_demo()
     if created:
         click.echo(f"Loaded the demo programme “{programme.title}” with "
-                   f"{len(programme.findings)} findings and {len(programme.sessions)} sessions.")
+                   f"{len(programme.findings)} findings and {len(programme.sessions)} sessions: six held "
+                   "over the last three weekdays, one today and the mop-up session ahead.")
+        today = db.session.scalars(sa.select(EventSession).where(EventSession.programme_id == programme.id)
+                                   .where(EventSession.feedback_opens_at.is_not(None))).first()
+        if today:
+            click.echo(f"Feedback is open now for “{today.title}”: {feedback_url(today)}")
     else:
         click.echo("The demo programme is already loaded: nothing changed.")
     if responses:

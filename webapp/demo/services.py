@@ -8,6 +8,8 @@ from datetime import date, datetime, time, timedelta
 import sqlalchemy as sa
 
 from webapp.demo import seed_data
+from webapp.bookings.models import Registration, RegistrationStatus
+from webapp.db_types import utcnow
 from webapp.extensions import db
 from webapp.feedback.models import Answer, Question, QuestionKind, Response
 from webapp.feedback.services import build_default_form
@@ -25,8 +27,18 @@ def first_weekday_run(start: date, days: int = 3) -> date:
     return start
 
 
-def load_demo_programme(today: date | None = None) -> tuple[Programme, bool]:
-    """The demo programme, created if missing. Returns (programme, created)."""
+def last_weekday_run(before: date, days: int = 3) -> date:
+    """The first day of the latest `days` consecutive weekdays that end before `before`."""
+    start = before - timedelta(days=days)
+    while any((start + timedelta(days=offset)).weekday() >= 5 for offset in range(days)):
+        start -= timedelta(days=1)
+    return start
+
+
+def load_demo_programme(today: date | None = None, first_day: date | None = None) -> tuple[Programme, bool]:
+    """The demo programme, created if missing, with its six sessions from `first_day` (by
+    default two weeks ahead, as the programme stands before it starts). Returns
+    (programme, created)."""
     existing = db.session.scalar(sa.select(Programme).where(Programme.slug == seed_data.PROGRAMME_SLUG))
     if existing:
         return existing, False
@@ -51,7 +63,7 @@ def load_demo_programme(today: date | None = None) -> tuple[Programme, bool]:
         programme.findings.append(Finding(kind=FindingKind.ACTION, position=position, title=title, detail=actions))
     db.session.add(programme)
 
-    first_day = first_weekday_run(today + timedelta(days=14))
+    first_day = first_day or first_weekday_run(today + timedelta(days=14))
     for day_offset, (locality, venue, address) in enumerate(seed_data.LOCALITY_DAYS):
         day = first_day + timedelta(days=day_offset)
         for part, (start, end) in zip(("Morning", "Afternoon"), seed_data.SESSION_TIMES):
@@ -103,28 +115,38 @@ SAMPLE_COMMENTS = (
 
 
 def add_synthetic_responses(programme: Programme, count: int, seed: int | None = None,
-                            batch_size: int = 2000) -> int:
-    """Add `count` plausible anonymous responses spread over the programme's sessions.
+                            batch_size: int = 2000, now: datetime | None = None) -> int:
+    """Add `count` plausible anonymous responses spread over the sessions whose feedback
+    has opened (over all of them when none has, as for a programme not yet started).
 
     Rows go in with bulk INSERTs in batches, so that 100,000 responses take seconds;
     each batch adds to the running totals in its own transaction."""
     rng = random.Random(seed)
-    form = programme.feedback_form
+    now = now or utcnow()
     sessions = [session for session in programme.sessions if not session.is_cancelled]
-    if not form or not sessions or count <= 0:
+    opened = [session for session in sessions if session.feedback_window[0] <= now]
+    if not sessions or count <= 0:
+        return 0
+    return _insert_responses(programme, rng, [rng.choice(opened or sessions) for _ in range(count)], now,
+                             batch_size)
+
+
+def _insert_responses(programme: Programme, rng: random.Random, sessions: list[EventSession],
+                      now: datetime, batch_size: int = 2000) -> int:
+    """One synthetic response for each entry of `sessions`, sent inside its feedback window."""
+    form = programme.feedback_form
+    if not form:
         return 0
     questions = form.visible_questions
     group_questions = {question.id for question in questions if question.breakdown}
-    added = 0
-    while added < count:
-        size = min(batch_size, count - added)
+    for start in range(0, len(sessions), batch_size):
         response_rows = [
             {
-                "session_id": rng.choice(sessions).id,
-                "submitted_at": _submitted_at(rng, sessions),
+                "session_id": session.id,
+                "submitted_at": _submitted_at(rng, session, now),
                 "submission_key": new_url_token(),
             }
-            for _ in range(size)
+            for session in sessions[start:start + batch_size]
         ]
         stored = db.session.execute(
             sa.insert(Response).returning(Response.id, Response.session_id), response_rows
@@ -140,13 +162,97 @@ def add_synthetic_responses(programme: Programme, count: int, seed: int | None =
         db.session.execute(sa.insert(Answer), answer_rows)
         totals.add(counted)
         db.session.commit()
-        added += size
-    return added
+    return len(sessions)
 
 
-def _submitted_at(rng: random.Random, sessions: list[EventSession]) -> datetime:
-    session = rng.choice(sessions)
-    return session.ends_at - timedelta(minutes=rng.randint(0, 20))
+def _submitted_at(rng: random.Random, session: EventSession, now: datetime) -> datetime:
+    """Near the end of the session; never in the future for a session under way."""
+    moment = session.ends_at - timedelta(minutes=rng.randint(0, 20))
+    opens = session.feedback_window[0]
+    if moment > now >= opens:
+        moment = now
+    return max(moment, opens)
+
+
+# ---------------------------------------------------------------------------
+# The demo as the programme stands part-way through (`flask demo`)
+# ---------------------------------------------------------------------------
+
+FIRST_NAMES = ("Aileen", "Alasdair", "Amina", "Andrew", "Catriona", "Ciaran", "Claire", "David", "Eilidh",
+               "Euan", "Fiona", "Fraser", "Gillian", "Graham", "Hamish", "Iona", "Isla", "Jamie", "Janet",
+               "Kirsty", "Lewis", "Lorna", "Mairi", "Malcolm", "Morag", "Neil", "Niamh", "Priya", "Rachel",
+               "Ross", "Ruth", "Sadia", "Shona", "Stuart", "Tariq", "Yvonne")
+LAST_NAMES = ("Ahmed", "Anderson", "Boyle", "Brown", "Campbell", "Docherty", "Donnelly", "Ferguson",
+              "Fraser", "Gallacher", "Hamilton", "Henderson", "Kelly", "Khan", "MacDonald", "MacLeod",
+              "McCormack", "McGregor", "McLean", "Mitchell", "Morrison", "Murray", "O'Neill", "Paterson",
+              "Quinn", "Reid", "Robertson", "Ross", "Scott", "Sinclair", "Smith", "Stewart", "Thomson",
+              "Wallace", "Watson", "Young")
+JOB_ROLES = (("Social worker", "Glasgow City Health and Social Care Partnership"),
+             ("Health visitor", "NHS Greater Glasgow and Clyde"),
+             ("School nurse", "NHS Greater Glasgow and Clyde"),
+             ("Depute head teacher", "Glasgow City Council Education Services"),
+             ("Family support worker", "Third sector organisation"),
+             ("Police constable, public protection", "Police Scotland"),
+             ("Team leader", "Glasgow City Health and Social Care Partnership"))
+ACCESS_REQUIREMENTS = ("Step-free access, please: I use a wheelchair", "A hearing loop, please",
+                       "A seat near the front: I have low vision")
+TODAY_SESSION = ("City-wide: extra briefing",
+                 "Glasgow City Chambers", "Banqueting hall, Glasgow City Chambers, George Square, Glasgow G2 1DU")
+
+
+def load_demo(now: datetime | None = None, seed: int = 20170906) -> tuple[Programme, bool]:
+    """The demo as the programme would stand part-way through, so every journey can be tried
+    at once: the six briefings held over the last three weekdays, with bookings, check-ins
+    and responses that agree (never more responses than people checked in, each sent
+    inside its session's feedback window); a session today whose feedback form is open
+    now; the mop-up session ahead and bookable. Returns (programme, created)."""
+    now = now or utcnow()
+    today = now.astimezone(LONDON).date()
+    programme, created = load_demo_programme(today, first_day=last_weekday_run(today))
+    if not created:
+        return programme, False
+    title, venue, address = TODAY_SESSION
+    held_today = _demo_session(title, today, (13, 30), (15, 30), "City-wide", venue, address)
+    held_today.feedback_opens_at = london_to_utc(today, time(0, 0))  # open now, whatever the hour
+    programme.sessions.append(held_today)
+    db.session.flush()
+
+    rng = random.Random(seed)
+    people = iter(rng.sample([(first, last) for first in FIRST_NAMES for last in LAST_NAMES],
+                             len(FIRST_NAMES) * len(LAST_NAMES)))
+    responding: list[EventSession] = []
+    for session in programme.sessions:
+        if session.ends_at <= now:  # held: most came, over half of them answered
+            booked = rng.randint(140, 175)
+            attended = round(booked * rng.uniform(0.78, 0.92))
+            responding += [session] * round(attended * rng.uniform(0.55, 0.75))
+        else:  # ahead or under way: booking goes on, nobody has answered yet
+            booked = rng.randint(20, 60)
+            attended = round(booked * 0.7) if session.starts_at <= now else 0
+        for number in range(booked):
+            session.registrations.append(_demo_booking(rng, next(people), session, checked_in=number < attended))
+        session.confirmed_count = booked
+    db.session.commit()
+    _insert_responses(programme, rng, responding, now)
+    return programme, True
+
+
+def _demo_booking(rng: random.Random, person: tuple[str, str], session: EventSession,
+                  checked_in: bool) -> Registration:
+    first, last = person
+    role, organisation = rng.choice(JOB_ROLES)
+    return Registration(
+        name=f"{first} {last}",
+        email=f"{first}.{last}".lower().replace("'", "") + "@example.org",
+        job_role=role,
+        team=f"{session.locality} {role.split(',')[0].lower()}s" if session.locality != "City-wide" else "",
+        locality=session.locality,
+        organisation=organisation,
+        access_requirements=rng.choice(ACCESS_REQUIREMENTS) if rng.random() < 0.03 else "",
+        status=RegistrationStatus.CONFIRMED,
+        created_at=session.starts_at - timedelta(days=rng.randint(3, 25), minutes=rng.randint(0, 600)),
+        checked_in_at=session.starts_at + timedelta(minutes=rng.randint(-15, 10)) if checked_in else None,
+    )
 
 
 def _synthetic_answers(rng: random.Random, question: Question, response_id: int) -> list[dict]:

@@ -20,7 +20,8 @@ from typing import IO
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.chart import BarChart, Reference
-from openpyxl.styles import Font
+from openpyxl.styles import Alignment, Font
+from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.utils import get_column_letter
 
 from webapp.db_types import utcnow
@@ -45,6 +46,10 @@ PERCENT_FORMAT = "0.0%"
 MEAN_FORMAT = "0.00"
 BOLD = Font(bold=True)
 HEADING = Font(bold=True, size=14)
+# Headers wrap rather than being cut ("Strongly disagr"); a column is widened to fit its
+# header up to this width, and a longer header (a question's text) wraps.
+HEADER_ALIGNMENT = Alignment(wrap_text=True, vertical="top")
+WIDEST_FOR_A_HEADER = 24
 
 SESSIONS_HEADERS = ("Date", "Start", "End", "Venue", "Locality", "Capacity", "Booked", "Waiting",
                     "Attended", "Responses", "Response rate")
@@ -83,10 +88,23 @@ class SheetWriter:
         self.ws = self.create_sheet(workbook, title)
         self.columns = columns or []
         self.rows_written = 0
+        self.print_settings()
         if columns:
             for index, column in enumerate(columns, start=1):
-                self.ws.column_dimensions[get_column_letter(index)].width = column.width
+                self.ws.column_dimensions[get_column_letter(index)].width = max(
+                    column.width, min(len(column.header) + 2, WIDEST_FOR_A_HEADER))
             self.ws.freeze_panes = "A2"
+
+    def print_settings(self, pages_tall: int = 0) -> None:
+        """Printed as a board paper: landscape A4, fitted to the page's width (and to
+        `pages_tall` pages, 0 for as many as it takes); set before the first row, as the
+        fit-to-page flag is written at the top of the sheet."""
+        self.ws.page_setup.orientation = "landscape"
+        self.ws.page_setup.paperSize = "9"  # A4
+        self.ws.page_setup.fitToWidth = 1
+        self.ws.page_setup.fitToHeight = pages_tall
+        self.ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+        self.ws.print_options.gridLines = False
 
     @staticmethod
     def create_sheet(workbook: Workbook, title: str):
@@ -135,9 +153,11 @@ class SheetWriter:
             if isinstance(cell, str):
                 cell = WriteOnlyCell(self.ws, value=cell)
             cell.font = BOLD
+            cell.alignment = HEADER_ALIGNMENT
             cells.append(cell)
         self.ws.append(cells)
         self.rows_written += 1
+        self.ws.print_title_rows = f"{self.rows_written}:{self.rows_written}"  # on every printed page
 
     def row(self, values: Iterable) -> None:
         kinds = [column.kind for column in self.columns]
@@ -180,24 +200,26 @@ class StreamedSheetWriter(SheetWriter):
         return create_streamed_sheet(workbook, title)
 
     def style_id(self, number_format: str | None = None, font: Font | None = None,
-                 quote_prefix: bool = False) -> int:
+                 quote_prefix: bool = False, alignment: Alignment | None = None) -> int:
         """The workbook's id for a cell style, registered once through an openpyxl cell."""
-        key = (number_format, font, quote_prefix)
+        key = (number_format, font, quote_prefix, alignment)
         if key not in self.style_ids:
             cell = WriteOnlyCell(self.ws)
             if number_format:
                 cell.number_format = number_format
             if font:
                 cell.font = font
+            if alignment:
+                cell.alignment = alignment
             cell.quotePrefix = quote_prefix
             self.style_ids[key] = cell.style_id
         return self.style_ids[key]
 
-    def text_cell(self, value: object, font: Font | None = None):
+    def text_cell(self, value: object, font: Font | None = None, alignment: Alignment | None = None):
         text = clean_text(value)
         if text.startswith(FORMULA_TRIGGERS):
-            return Styled(text, self.style_id(font=font, quote_prefix=True))
-        return Styled(text, self.style_id(font=font)) if font else text
+            return Styled(text, self.style_id(font=font, quote_prefix=True, alignment=alignment))
+        return Styled(text, self.style_id(font=font, alignment=alignment)) if font or alignment else text
 
     def styled(self, value, number_format: str | None = None, font: Font | None = None):
         return Styled(value, self.style_id(number_format, font))
@@ -209,8 +231,9 @@ class StreamedSheetWriter(SheetWriter):
 
     def header(self, headers: Iterable[str] | None = None) -> None:
         headers = headers if headers is not None else [column.header for column in self.columns]
-        self.ws.append([self.text_cell(header, font=BOLD) for header in headers])
+        self.ws.append([self.text_cell(header, font=BOLD, alignment=HEADER_ALIGNMENT) for header in headers])
         self.rows_written += 1
+        self.ws.print_title_rows = f"{self.rows_written}:{self.rows_written}"
 
 
 # ---------------------------------------------------------------------------
@@ -255,6 +278,9 @@ def build_workbook(programme: Programme, out: IO[bytes] | str, *, include_attend
     _coverage(workbook, programme, viewer=not include_attendance)
     if include_attendance:
         _attendance(workbook, sessions)
+    for sheet in workbook.worksheets:  # the printed page says what it is
+        sheet.oddHeader.center.text = f"{clean_text(programme.title).replace('&', '&&')}: &A"
+        sheet.oddFooter.center.text = "Page &P of &N"
     workbook.save(out)
     return WorkbookInfo(filename_for(programme, now), figures.totals.responses, len(sessions),
                         include_attendance)
@@ -263,6 +289,7 @@ def build_workbook(programme: Programme, out: IO[bytes] | str, *, include_attend
 def _summary(workbook, programme, figures: results.Results, filters: ResultsFilter, now,
              include_attendance: bool) -> None:
     sheet = SheetWriter(workbook, "Summary")
+    sheet.print_settings(pages_tall=1)  # the Summary prints on one page
     for letter, width in (("A", 34), ("B", 70), ("C", 14), ("D", 16)):
         sheet.ws.column_dimensions[letter].width = width
     sheet.ws.append([sheet.styled(clean_text(programme.title), font=HEADING)])
@@ -278,8 +305,11 @@ def _summary(workbook, programme, figures: results.Results, filters: ResultsFilt
     sheet.plain_row("Booked", totals.booked)
     sheet.plain_row("Attended", totals.attended)
     sheet.plain_row("Responses", totals.responses)
-    sheet.plain_row("Response rate", (totals.response_rate, "percent") if totals.response_rate is not None
-                    else "Not available: nobody has been checked in")
+    rate = totals.rate
+    if rate.value is None:
+        sheet.plain_row("Response rate", str(rate))
+    else:
+        sheet.plain_row("Response rate", (rate.value, "percent"), *([rate.note] if rate.note else []))
     if not totals.responses:
         sheet.ws.append([])
         sheet.plain_row(NO_RESPONSES)
@@ -312,8 +342,8 @@ def _summary(workbook, programme, figures: results.Results, filters: ResultsFilt
 
 
 def _sessions(workbook, figures: results.Results) -> None:
-    columns = [Column("Date", 12, "date"), Column("Start", 8, "time"), Column("End", 8, "time"),
-               Column("Venue", 40), Column("Locality", 16), Column("Capacity", 10, "int"),
+    columns = [Column("Session", 36), Column("Date", 12, "date"), Column("Start", 8, "time"),
+               Column("End", 8, "time"), Column("Venue", 40), Column("Locality", 16), Column("Capacity", 10, "int"),
                Column("Booked", 9, "int"), Column("Waiting", 9, "int"), Column("Attended", 10, "int"),
                Column("Responses", 11, "int"), Column("Response rate", 14, "percent")]
     sheet = SheetWriter(workbook, "Sessions", columns)
@@ -321,9 +351,9 @@ def _sessions(workbook, figures: results.Results) -> None:
     for row in figures.figures:
         starts, ends = local_naive(row.session.starts_at), local_naive(row.session.ends_at)
         venue = row.session.venue + (" (cancelled)" if row.session.is_cancelled else "")
-        sheet.row([starts.date(), starts.time(), ends.time(), venue, row.session.locality,
+        sheet.row([row.session.title, starts.date(), starts.time(), ends.time(), venue, row.session.locality,
                    row.session.capacity, row.booked, row.waiting, row.attended, row.responses,
-                   row.response_rate])
+                   row.response_rate if row.response_rate is not None else str(row.rate)])
     sheet.filter_all()
 
 
@@ -356,8 +386,9 @@ def _indicators(workbook, figures: results.Results) -> None:
     headers = indicators_headers()
     columns = [Column("Headline question", 40), Column("Indicator", 50), Column("Inspection grade", 12)]
     for label, _score in AGREEMENT_POINTS:
-        columns += [Column(label, max(9, min(len(label), 14)), "int"), Column(f"{label} %", 10, "percent")]
-    columns += [Column(DONT_KNOW, 10, "int"), Column("Responses", 11, "int"), Column("Mean", 8, "mean"),
+        columns += [Column(label, max(9, len(label) + 2), "int"),
+                    Column(f"{label} %", max(10, len(label) + 4), "percent")]
+    columns += [Column(DONT_KNOW, 12, "int"), Column("Responses", 11, "int"), Column("Mean", 8, "mean"),
                 Column("% agree", 10, "percent")]
     assert [column.header for column in columns] == headers
     sheet = SheetWriter(workbook, "Indicators", columns)
@@ -396,7 +427,8 @@ def _indicators(workbook, figures: results.Results) -> None:
         chart.set_categories(Reference(sheet.ws, min_col=2, min_row=2, max_row=last_row))
         chart.height = max(7.5, 1.2 * len(indicators) + 3)
         chart.width = 24
-        sheet.ws.add_chart(chart, f"{get_column_letter(agree_column + 2)}2")
+        # Just below the table, where the sheet opens (not off to the right at column S).
+        sheet.ws.add_chart(chart, f"A{last_row + 3}")
 
 
 def _questions(workbook, figures: results.Results) -> None:
@@ -407,12 +439,13 @@ def _questions(workbook, figures: results.Results) -> None:
     sheet.header()
     for result in figures.questions:
         kind = QUESTION_KIND_LABELS[QuestionKind(result.kind)]
+        text = " ".join(filter(None, (result.question.text, results.wording_note(result.question))))
         if result.question.is_choice:
             for option in result.options:
-                sheet.row([result.number, result.question.text, kind, option.option.label, option.count,
+                sheet.row([result.number, text, kind, option.option.label, option.count,
                            option.share, result.respondents, result.mean])
         else:
-            sheet.row([result.number, result.question.text, kind, "(written answers: see Comments)",
+            sheet.row([result.number, text, kind, "(written answers: see Comments)",
                        result.text_answers, None, result.respondents, None])
     sheet.filter_all()
 

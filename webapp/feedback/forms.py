@@ -5,6 +5,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Vali
 
 from webapp.feedback.models import QUESTION_KIND_LABELS, QuestionKind
 from webapp.feedback.services import parse_option_lines
+from webapp.programmes.models import FINDING_KIND_PLURALS, FindingKind
 from webapp.forms import AppForm
 
 CHOICES_TYPED = {QuestionKind.SINGLE_CHOICE, QuestionKind.MULTI_CHOICE}
@@ -43,6 +44,9 @@ class QuestionForm(AppForm):
         "Most answers a person can choose (multiple choice only, optional)",
         validators=[Optional(), NumberRange(min=1, message="Enter a whole number, 1 or more")],
     )
+    # Asked for only when a question people have answered is reworded (see the view).
+    confirm_rewording = BooleanField(
+        "Yes, change the wording: the results will show which answers were to the old words")
     finding_id = SelectField(
         "Finding this question is about (optional)",
         description="Shown beside the question, with its grade, on the phone form.",
@@ -54,10 +58,12 @@ class QuestionForm(AppForm):
     def __init__(self, *args, findings=(), kind_locked: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.kind_locked = kind_locked
-        self.finding_id.choices = [(0, "None")] + [
-            (finding.id, f"{finding.title} ({finding.grade})" if finding.grade else finding.title)
-            for finding in findings
-        ]
+        # Grouped under headings (an <optgroup> each): indicators, areas, actions.
+        groups: dict[str, list] = {"No finding": [(0, "None")]}
+        for finding in findings:
+            groups.setdefault(FINDING_KIND_PLURALS[FindingKind(finding.kind)], []).append(
+                (finding.id, f"{finding.title} ({finding.grade})" if finding.grade else finding.title))
+        self.finding_id.choices = groups
 
     def option_labels(self) -> list[str]:
         return parse_option_lines(self.answer_options.data)

@@ -161,6 +161,10 @@ class Question(db.Model):
         order_by="(QuestionOption.position, QuestionOption.id)",
         cascade="all, delete-orphan",
     )
+    # Wordings people answered before the question was reworded, oldest first.
+    earlier_wordings: Mapped[list[QuestionWording]] = relationship(
+        order_by="QuestionWording.used_until", cascade="all, delete-orphan", passive_deletes=True,
+    )
 
     def __repr__(self) -> str:
         return f"<Question {self.id} {self.kind}>"
@@ -186,6 +190,18 @@ class Question(db.Model):
     @property
     def text_max_length(self) -> int:
         return SHORT_TEXT_MAX if self.kind == QuestionKind.SHORT_TEXT else LONG_TEXT_MAX
+
+
+class QuestionWording(db.Model):
+    """How a question read before it was reworded after people had answered it: the
+    responses sent before `used_until` answered this text, not the question's current one."""
+
+    __tablename__ = "question_wording"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    question_id: Mapped[int] = mapped_column(sa.ForeignKey("question.id", ondelete="CASCADE"), index=True)
+    text: Mapped[str] = mapped_column(sa.String(500))
+    used_until: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class QuestionOption(db.Model):

@@ -28,6 +28,7 @@ from webapp.feedback.models import (
     Question,
     QuestionKind,
     QuestionOption,
+    QuestionWording,
     Response,
     rating_scale_meaning,
 )
@@ -72,6 +73,9 @@ def scale_options(kind: str) -> list[QuestionOption]:
 
 def choice_options(labels) -> list[QuestionOption]:
     return [QuestionOption(position=position, label=label) for position, label in enumerate(labels, start=1)]
+
+
+PREFER_NOT_TO_SAY = "Prefer not to say"
 
 
 def build_default_form(programme: Programme) -> FeedbackForm:
@@ -143,7 +147,8 @@ def build_default_form(programme: Programme) -> FeedbackForm:
                 hint=about_hint,
                 breakdown=breakdown,
                 section=about_you,
-                options=choice_options(labels),
+                # A way to decline, and to take back an answer a radio button cannot undo.
+                options=choice_options((*labels, PREFER_NOT_TO_SAY)),
             )
         )
     for position, question in enumerate(questions, start=1):
@@ -264,13 +269,17 @@ def update_question(question: Question, *, kind: str, text: str, hint: str = "",
         question.options = _fresh_options(kind, option_labels or [])
     elif kind in (QuestionKind.SINGLE_CHOICE, QuestionKind.MULTI_CHOICE):
         _sync_choice_options(question, option_labels or [])
+    reworded = text.strip() != question.text and question_has_answers(question)
+    if reworded:
+        # Answers so far were to the old words: keep them, so results can say which.
+        question.earlier_wordings.append(QuestionWording(text=question.text, used_until=utcnow()))
     question.text = text.strip()
     question.hint = hint.strip()
     question.section = section.strip()
     question.required = required
     question.max_choices = max_choices if kind == QuestionKind.MULTI_CHOICE else None
     question.finding_id = finding_id
-    _record_question(actor, AuditAction.QUESTION_CHANGED, question)
+    _record_question(actor, AuditAction.QUESTION_REWORDED if reworded else AuditAction.QUESTION_CHANGED, question)
     db.session.commit()
 
 
@@ -591,6 +600,11 @@ REQUIRED_MESSAGES = {
 }
 
 
+# An empty "Send feedback" is not a response: the error is the form's, not a question's.
+NOTHING_ANSWERED = 0
+NOTHING_ANSWERED_MESSAGE = "Answer at least one question, then press Send feedback"
+
+
 def read_answers(questions, formdata) -> Submission:
     """Check the answers to `questions` in `formdata` (a MultiDict, field `q<id>`)."""
     submission = Submission()
@@ -600,6 +614,8 @@ def read_answers(questions, formdata) -> Submission:
             _read_text(submission, question, formdata.get(name, ""))
         else:
             _read_choice(submission, question, formdata.getlist(name))
+    if questions and not submission.rows and not submission.errors:
+        submission.errors[NOTHING_ANSWERED] = NOTHING_ANSWERED_MESSAGE
     return submission
 
 

@@ -95,14 +95,24 @@ def edit_question(programme_id: int, question_id: int):
     if has_answers:
         # The type of a question with answers is fixed: its answers keep their meaning.
         form.kind.data = question.kind
+    status = 200
     if form.validate_on_submit():
-        services.update_question(question, actor=current_user, **form.question_fields())
-        flash("Question saved.", "success")
-        return redirect(url_for("feedback.builder", programme_id=programme.id, _anchor=f"question-{question.id}"))
+        reworded = has_answers and form.text.data.strip() != question.text
+        if reworded and not form.confirm_rewording.data:
+            # Changing what people answered asks first: their answers were to the old words.
+            form.confirm_rewording.errors.append(
+                f"People have answered “{question.text}”. Tick the box to confirm the new wording")
+            status = 400
+        else:
+            services.update_question(question, actor=current_user, **form.question_fields())
+            flash("Question saved." + (" Answers given before now stay with the old wording." if reworded else ""),
+                  "success")
+            return redirect(url_for("feedback.builder", programme_id=programme.id,
+                                    _anchor=f"question-{question.id}"))
     return render_template("feedback/question_form.html", programme=programme, form=form, question=question,
                            has_answers=has_answers,
                            hidden_options=[option for option in question.options if option.hidden],
-                           scales=_scales())
+                           scales=_scales()), status
 
 
 @bp.route(f"{ORGANISER}/form/questions/<int:question_id>/move", methods=["POST"])

@@ -53,6 +53,8 @@ class EmailKind(LabelledEnum):
     ACCOUNT_INVITATION = "account.invitation", "Account invitation"
     PASSWORD_RESET = "account.password_reset", "Password reset"
     STAFF_INVITATION = "staff.invitation", "Invitation to a briefing"
+    BOOKED_ELSEWHERE = "booking.elsewhere", "Already has a place at another session"
+    FIND_BOOKING = "booking.find", "Booking links sent on request"
 
 
 

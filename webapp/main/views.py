@@ -14,7 +14,10 @@ def index():
 
 @bp.route("/privacy")
 def privacy():
-    return render_template("main/privacy.html", retention_days=current_app.config["RETENTION_DAYS"])
+    config = current_app.config
+    return render_template("main/privacy.html", retention_days=config["RETENTION_DAYS"],
+                           controller=config["PRIVACY_CONTROLLER"].strip(), contact=config["PRIVACY_CONTACT"].strip(),
+                           dpo=config["PRIVACY_DPO"].strip(), lawful_basis=config["PRIVACY_LAWFUL_BASIS"].strip())
 
 
 @bp.route("/healthz")

@@ -1,5 +1,5 @@
 from webapp.forms import AppForm
-from wtforms import RadioField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from webapp.programmes.models import FINDING_KIND_LABELS, GRADES, FindingKind
@@ -36,6 +36,11 @@ class ProgrammeForm(AppForm):
         description="For example, 7, 1 (a week before and the day before). Leave empty to send no reminders.",
         default="7, 1",
         validators=[Length(max=40, message="Enter at most a few numbers of days"), _reminder_days],
+    )
+    allows_several_places = BooleanField(
+        "A person may book more than one session of this programme",
+        description="Leave unticked for a programme everyone attends once: someone who books a second "
+        "session is offered to move their first booking instead.",
     )
 
 

@@ -63,6 +63,8 @@ class Programme(db.Model):
     # Hours before each session when people booked are reminded: 7 days and 1 day.
     reminder_hours: Mapped[str] = mapped_column(sa.String(100), default=DEFAULT_REMINDER_HOURS,
                                                 server_default=DEFAULT_REMINDER_HOURS)
+    # One confirmed place per person (by email) in the programme unless this is set.
+    allows_several_places: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 

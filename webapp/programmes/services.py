@@ -49,10 +49,10 @@ def get_finding_or_404(programme: Programme, finding_id: int) -> Finding:
     return finding
 
 
-def create_programme(title: str, summary: str = "", *, reminder_hours: str = DEFAULT_REMINDER_HOURS,
-                     actor: User | None = None) -> Programme:
+def create_programme(title: str, summary: str = "", allows_several_places: bool = False, *,
+                     reminder_hours: str = DEFAULT_REMINDER_HOURS, actor: User | None = None) -> Programme:
     programme = Programme(title=title.strip(), summary=summary.strip(), slug=unique_slug(title),
-                          reminder_hours=reminder_hours)
+                          reminder_hours=reminder_hours, allows_several_places=allows_several_places)
     db.session.add(programme)
     db.session.flush()
     record(actor, AuditAction.PROGRAMME_CREATED, f"programme:{programme.id}", programme.title)
@@ -60,10 +60,11 @@ def create_programme(title: str, summary: str = "", *, reminder_hours: str = DEF
     return programme
 
 
-def update_programme(programme: Programme, title: str, summary: str, *, reminder_hours: str | None = None,
-                     actor: User | None = None) -> None:
+def update_programme(programme: Programme, title: str, summary: str, allows_several_places: bool = False, *,
+                     reminder_hours: str | None = None, actor: User | None = None) -> None:
     programme.title = title.strip()
     programme.summary = summary.strip()
+    programme.allows_several_places = allows_several_places
     if reminder_hours is not None:
         programme.reminder_hours = reminder_hours
     record(actor, AuditAction.PROGRAMME_CHANGED, f"programme:{programme.id}", programme.title)

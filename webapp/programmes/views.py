@@ -30,7 +30,8 @@ def index():
 def create():
     form = ProgrammeForm()
     if form.validate_on_submit():
-        programme = services.create_programme(form.title.data, form.summary.data or "", actor=current_user,
+        programme = services.create_programme(form.title.data, form.summary.data or "",
+                                              bool(form.allows_several_places.data), actor=current_user,
                                               reminder_hours=reminder_hours_from_days(form.reminder_days.data))
         flash(f"Programme “{programme.title}” created. Add its findings next.", "success")
         return redirect(url_for("programmes.show", programme_id=programme.id))
@@ -59,7 +60,8 @@ def edit(programme_id: int):
     if request.method == "GET":
         form.reminder_days.data = reminder_days_text(programme.reminder_hours_list)
     if form.validate_on_submit():
-        services.update_programme(programme, form.title.data, form.summary.data or "", actor=current_user,
+        services.update_programme(programme, form.title.data, form.summary.data or "",
+                                  bool(form.allows_several_places.data), actor=current_user,
                                   reminder_hours=reminder_hours_from_days(form.reminder_days.data))
         flash("Programme saved.", "success")
         return redirect(url_for("programmes.show", programme_id=programme.id))

@@ -30,7 +30,7 @@ from webapp.forms import strip_control_characters
 from webapp.programmes.models import Programme
 from webapp.results.models import ALL, EVERYONE, ResultCount
 from webapp.sessions.models import EventSession
-from webapp.timezones import LONDON, format_date, london_to_utc
+from webapp.timezones import LONDON, format_date, format_datetime, london_to_utc
 
 # Groups smaller than this are never shown in a breakdown, on a page or in the workbook.
 SMALL_GROUP_MIN = 5
@@ -66,6 +66,41 @@ def ratio(numerator: int | float | None, denominator: int | float | None) -> flo
     if numerator is None or not denominator:
         return None
     return numerator / denominator
+
+
+@dataclass(frozen=True)
+class ResponseRate:
+    """A response rate, or why there is none."""
+
+    value: float | None
+    note: str = ""  # why there is none, or what the rate covers
+
+    def __str__(self) -> str:
+        if self.value is None:
+            return f"Not available: {self.note}"
+        return f"{self.value:.0%}" + (f" ({self.note})" if self.note else "")
+
+
+def response_rate(responses: int, attended: int) -> ResponseRate:
+    """The ONE response-rate rule, for pages and the workbook: responses ÷ attended, but
+    only where attendance was taken. No check-ins, or more responses than check-ins, means
+    the door list was not used, and a rate would be meaningless (15,200%)."""
+    if not attended:
+        return ResponseRate(None, "nobody was checked in" if responses else "no check-ins and no responses yet")
+    if responses > attended:
+        return ResponseRate(None, f"more responses ({responses}) than people checked in ({attended}), "
+                                  "so attendance was not fully taken")
+    return ResponseRate(responses / attended)
+
+
+def wording_note(question: Question) -> str:
+    """Which words the answers were to, for a question reworded after people answered it;
+    empty when it was never reworded. The same words on the results pages and the workbook."""
+    if not question.earlier_wordings:
+        return ""
+    earlier = "; ".join(f"until {format_datetime(wording.used_until)} it read “{wording.text}”"
+                        for wording in question.earlier_wordings)
+    return f"Reworded: {earlier}. Answers sent before then were to those words."
 
 
 def percent_agree(agree: int, answered_excluding_dont_know: int) -> float | None:
@@ -141,8 +176,12 @@ class SessionFigures:
     responses: int = 0
 
     @property
+    def rate(self) -> ResponseRate:
+        return response_rate(self.responses, self.attended)
+
+    @property
     def response_rate(self) -> float | None:
-        return ratio(self.responses, self.attended)
+        return self.rate.value
 
 
 @dataclass
@@ -153,10 +192,24 @@ class Totals:
     waiting: int = 0
     attended: int = 0
     responses: int = 0
+    # Only sessions where attendance was taken count towards the overall rate.
+    rated_sessions: int = 0
+    rated_attended: int = 0
+    rated_responses: int = 0
+
+    @property
+    def rate(self) -> ResponseRate:
+        if not self.rated_sessions:
+            return response_rate(self.responses, self.attended)
+        rate = response_rate(self.rated_responses, self.rated_attended)
+        if self.rated_sessions < self.sessions:
+            why = (f"from the {self.rated_sessions} of {self.sessions} sessions where attendance was taken")
+            return ResponseRate(rate.value, why)
+        return rate
 
     @property
     def response_rate(self) -> float | None:
-        return ratio(self.responses, self.attended)
+        return self.rate.value
 
 
 def session_figures(sessions: list[EventSession]) -> list[SessionFigures]:
@@ -190,6 +243,10 @@ def totals(figures: list[SessionFigures]) -> Totals:
         result.waiting += row.waiting
         result.attended += row.attended
         result.responses += row.responses
+        if row.response_rate is not None:
+            result.rated_sessions += 1
+            result.rated_attended += row.attended
+            result.rated_responses += row.responses
     return result
 
 

@@ -10,6 +10,7 @@ from webapp.results import services
 from webapp.results.forms import ExportFilterForm
 
 bp = Blueprint("results", __name__, url_prefix="/organiser")
+bp.add_app_template_global(services.wording_note, "wording_note")
 
 
 def _page_number() -> int:

@@ -1,7 +1,8 @@
 from datetime import datetime, time, timezone
 
-from wtforms import DateField, DateTimeLocalField, IntegerField, RadioField, StringField, TextAreaField, TimeField
+from wtforms import DateField, DateTimeField, IntegerField, RadioField, StringField, TextAreaField, TimeField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.widgets import TextInput
 
 from webapp.forms import YEAR_RANGE_MESSAGE, AppForm, year_in_range
 from webapp.timezones import LONDON, london_to_utc, to_local
@@ -30,16 +31,56 @@ class _PlainMessage:
             raise ValueError(YEAR_RANGE_MESSAGE)
 
 
-class DayField(_PlainMessage, DateField):
-    invalid_message = "Enter the date in the format the box shows, like 2026-03-27"
+# Dates are typed into the GOV.UK date input (day, month and year boxes sent under one
+# name, which WTForms joins with spaces) and times into a plain box on the 24-hour clock,
+# never <input type="date|time">, which a US English browser shows as mm/dd/yyyy and AM/PM.
+# A single ISO value (2026-03-27, 2026-03-27T09:30) is accepted too, for scripts.
+TIME_FORMATS = ["%H:%M", "%H.%M", "%H%M"]
+
+
+class _BoxesField(_PlainMessage):
+    """A field typed into several boxes of a GOV.UK date input: `boxes` are their labels."""
+
+    boxes: tuple[str, ...] = ()
+
+    def box_values(self) -> list[str]:
+        """What each box shows: what was typed, or the stored value."""
+        if self.raw_data:
+            typed = list(self.raw_data) if len(self.raw_data) == len(self.boxes) else []
+            return (typed + [""] * len(self.boxes))[:len(self.boxes)]
+        if not self.data:
+            return [""] * len(self.boxes)
+        values = [str(self.data.day), str(self.data.month), str(self.data.year)]
+        return values + [f"{self.data:%H:%M}"] if len(self.boxes) == 4 else values
+
+
+class DayField(_BoxesField, DateField):
+    boxes = ("Day", "Month", "Year")
+    invalid_message = "Enter the date as a day, month and year, like 27 3 2026"
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        super().__init__(label, validators, format=["%d %m %Y", "%Y-%m-%d"], **kwargs)
 
 
 class ClockField(_PlainMessage, TimeField):
-    invalid_message = "Enter the time like 09:30 or 14:00"
+    invalid_message = "Enter the time on the 24-hour clock, like 09:30 or 14:00"
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        super().__init__(label, validators, format=TIME_FORMATS, widget=TextInput(), **kwargs)
+
+    def _value(self):
+        if self.raw_data:
+            return " ".join(self.raw_data)
+        return f"{self.data:%H:%M}" if self.data else ""
 
 
-class MomentField(_PlainMessage, DateTimeLocalField):
-    invalid_message = "Enter the date and time like 2026-03-27 09:30"
+class MomentField(_BoxesField, DateTimeField):
+    boxes = ("Day", "Month", "Year", "Time")
+    invalid_message = "Enter the day, month, year and a 24-hour time, like 27 3 2026 and 09:30"
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        formats = [f"%d %m %Y {clock}" for clock in TIME_FORMATS] + ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
+        super().__init__(label, validators, format=formats, **kwargs)
 
 
 class WholeNumberField(_PlainMessage, IntegerField):
@@ -61,7 +102,8 @@ def _utc_to_local_naive(moment: datetime | None) -> datetime | None:
 class SessionForm(AppForm):
     title = StringField("Title", description="For example, North East: morning briefing",
                         validators=[DataRequired("Enter a title"), _cap("Title", 200)])
-    day = DayField("Date", validators=[InputRequired("Enter the date of the session")])
+    day = DayField("Date", description="For example, 27 3 2026",
+                   validators=[InputRequired("Enter the date of the session")])
     start_time = ClockField("Starts at", description="UK time, 24-hour clock, like 09:30",
                             validators=[InputRequired("Enter the start time")])
     end_time = ClockField("Ends at", description="UK time, 24-hour clock, like 12:00",
@@ -141,10 +183,10 @@ class SessionForm(AppForm):
         }
 
     @staticmethod
-    def initial_data(session, title_suffix: str = "") -> dict:
+    def initial_data(session) -> dict:
         local_start, local_end = to_local(session.starts_at), to_local(session.ends_at)
         return {
-            "title": session.title + title_suffix,
+            "title": session.title,
             "day": local_start.date(),
             "start_time": time(local_start.hour, local_start.minute),
             "end_time": time(local_end.hour, local_end.minute),

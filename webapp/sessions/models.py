@@ -77,6 +77,16 @@ class EventSession(db.Model):
         return self.status == SessionStatus.CANCELLED
 
     @property
+    def place(self) -> str:
+        """Venue and address on one line, without naming the venue twice (an address
+        like "Main hall, North East locality hub, Glasgow" already has it)."""
+        if not self.address:
+            return self.venue
+        if self.venue.lower() in self.address.lower():
+            return self.address
+        return f"{self.venue}, {self.address}"
+
+    @property
     def places_left(self) -> int:
         return max(self.capacity - self.confirmed_count, 0)
 

@@ -44,6 +44,20 @@ def create_session(programme: Programme, actor: User, **fields) -> EventSession:
     return session
 
 
+WINDOW_FIELDS = ("booking_opens_at", "booking_closes_at", "feedback_opens_at", "feedback_closes_at")
+
+
+def windows_moved_with_the_date(fields: dict, source: EventSession) -> dict:
+    """A duplicate's booking and feedback windows keep their distance from its start: a
+    window left as the source had it moves by as much as the date and time moved."""
+    shift = fields["starts_at"] - source.starts_at
+    moved = dict(fields)
+    for name in WINDOW_FIELDS:
+        if fields[name] is not None and fields[name] == getattr(source, name):
+            moved[name] = fields[name] + shift
+    return moved
+
+
 @dataclass
 class SessionUpdate:
     changes: list[str]  # what people booked are told about, in the email's words

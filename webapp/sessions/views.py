@@ -34,13 +34,16 @@ def duplicate(programme_id: int, session_id: int):
     """The new-session form, filled in from another session: nothing is saved until submitted."""
     programme = get_programme_or_404(programme_id)
     source = services.get_session_or_404(programme, session_id)
-    return _schedule(programme, SessionForm(data=SessionForm.initial_data(source, " (copy)")), source=source)
+    return _schedule(programme, SessionForm(data=SessionForm.initial_data(source)), source=source)
 
 
 def _schedule(programme, form: SessionForm, source):
     """The new-session form (blank, or copied from `source`) and what saving it does."""
     if form.validate_on_submit():
-        session = services.create_session(programme, current_user, **form.session_fields())
+        fields = form.session_fields()
+        if source is not None:
+            fields = services.windows_moved_with_the_date(fields, source)
+        session = services.create_session(programme, current_user, **fields)
         flash(f"Session “{session.title}” scheduled.", "success")
         return redirect(url_for("sessions.show", programme_id=programme.id, session_id=session.id))
     return render_template("sessions/form.html", form=form, programme=programme, session=None, source=source)
