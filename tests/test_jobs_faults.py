@@ -83,7 +83,8 @@ def _statuses(app) -> dict[DeliveryStatus, int]:
 
 
 def _env(app, smtp_port: int | None, **settings) -> dict:
-    return worker_env(app.config["SQLALCHEMY_DATABASE_URI"], app.config["JOBS_STORAGE_URL"], smtp_port, **settings)
+    return worker_env(app.config["SQLALCHEMY_DATABASE_URI"], app.config["JOBS_STORAGE_URL"], smtp_port,
+                      JOBS_QUEUE_NAME=app.config["JOBS_QUEUE_NAME"], **settings)
 
 
 def test_a_worker_killed_mid_send_loses_no_email(app, queue_storage, tmp_path):
