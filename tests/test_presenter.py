@@ -55,7 +55,7 @@ def test_nothing_of_the_organiser_pages_and_a_join_banner(client, login_as, room
     assert "govuk-template__header" not in page and "govuk-footer" not in page and "Sign out" not in page
     # The QR code in the page itself (a data: image: no request of its own), the address and the code.
     assert re.search(r'<img class="app-room__qr" src="data:image/svg\+xml;base64,[A-Za-z0-9+/=]+" alt="QR code that opens http[^"]+/f/[0-9A-Z]{6,8}"', page)
-    assert re.search(r'class="app-room__address">[^<]+/f/[0-9A-Z]{6,8}<', page)
+    assert re.search(r'class="app-room__address">[^<]+<wbr>/f/[0-9A-Z]{6,8}<', page)
     assert re.search(r'class="app-room__code">[0-9A-Z]{6,8}<', page)
     assert re.search(r'id="response-count" class="app-room__count-number">0<', page)
     assert "<script>" not in page and 'style="' not in page
