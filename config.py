@@ -125,6 +125,9 @@ class Config:
         "is part of running public services")
     # The presenter view reloads itself this often (a meta refresh: no script).
     PRESENTER_REFRESH_SECONDS = int(os.environ.get("PRESENTER_REFRESH_SECONDS", "10"))
+    # The room sees results only once this many have responded (never fewer than 5:
+    # results/services.SMALL_GROUP_MIN), and a finding's % only once as many answered it.
+    PRESENTER_MIN_RESPONSES = int(os.environ.get("PRESENTER_MIN_RESPONSES", "5"))
 
     # The job queue (webapp/jobs): an SQLite file in instance/ unless set, e.g.
     # redis://127.0.0.1:6379/1 for several hosts and workers.

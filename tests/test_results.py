@@ -191,21 +191,6 @@ def test_small_groups_are_suppressed_with_a_complement(app, client, login_as, de
     assert "100%" in north_east[:north_east.index("</tr>")]
 
 
-def test_presenter_view(client, login_as, filled):
-    login_as(Role.VIEWER)
-    response = client.get(f"/organiser/programmes/{filled['programme']}/sessions/{filled['first']}/presenter")
-    page = response.get_data(as_text=True)
-    assert response.status_code == 200
-    assert '<meta http-equiv="refresh" content="10">' in page
-    assert 'class="app-presenter"' in page
-    assert re.search(r'id="response-count">3<', page)
-    # The address typed out in full, as on the poster: the room can type it from the screen.
-    assert re.search(r"Give yours at <strong>[^<]+/f/[0-9A-Z]{6,8}</strong>", page)
-    assert "Give yours at <strong>/f/" not in page
-    assert "app-bar__fill--100" in page  # 2 of 2 agree in that session (Don't know left out)
-    assert "<script>" not in page and 'style="' not in page
-
-
 def test_another_programmes_session_is_not_found(app, client, login_as, demo):
     with app.app_context():
         other = create_programme("Another programme", "")

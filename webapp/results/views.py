@@ -3,9 +3,11 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template, request
 
+from webapp import qr
 from webapp.auth.access import readers
 from webapp.feedback import services as feedback_services
 from webapp.programmes.services import get_programme_or_404
+from webapp.results import presenter as presenter_services
 from webapp.results import services
 from webapp.results.forms import ExportFilterForm
 
@@ -76,16 +78,19 @@ def session_results(programme_id: int, session_id: int):
 def presenter(programme_id: int, session_id: int):
     programme = get_programme_or_404(programme_id)
     session = services.get_session_or_404(programme, session_id)
-    questions = services.question_results(programme.feedback_form, [session.id])
     refresh_seconds = current_app.config["PRESENTER_REFRESH_SECONDS"]
+    url = feedback_services.feedback_url(session)
     return render_template(
         "results/presenter.html",
         programme=programme,
         session=session,
-        responses=services.response_count([session.id]),
-        indicators=services.indicator_results(questions),
+        show=presenter_services.presentation(
+            session, request.args.get("show"), current_app.config["PRESENTER_MIN_RESPONSES"]),
         definition=services.PERCENT_AGREE_DEFINITION,
+        feedback_url=url,
         short_address=feedback_services.short_address(session),
+        qr_image=qr.qr_svg_data_uri(url),
+        updates="off" if request.args.get("updates") == "off" else None,
         refresh_seconds=0 if request.args.get("updates") == "off" else refresh_seconds,
         default_refresh_seconds=refresh_seconds,
     )
