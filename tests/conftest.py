@@ -43,6 +43,7 @@ def make_config(database_url: str, **overrides) -> type[TestConfig]:
 
 
 def _build_schema(url: str) -> None:
+    """The models' tables, once per run (tests/test_migrations.py checks migrations == models)."""
     app = create_app(make_config(url))
     with app.app_context():
         db.drop_all()  # a previous run's tables, on a server database
@@ -92,7 +93,7 @@ class ServerTemplate:
     database per test on tables this small."""
 
     def __init__(self):
-        self.url, self.created = _worker_database()
+        self.url, self.ours = _worker_database()
         _build_schema(self.url)
         self.demo_id, self.demo_rows = _load_demo(self.url)
         self.engine = sa.create_engine(self.url)
@@ -111,9 +112,10 @@ class ServerTemplate:
                 connection.execute(table.delete())
 
     def close(self) -> None:
-        db.metadata.drop_all(self.engine)
+        if not self.ours:  # TEST_DATABASE_URL's own database: its tables go, the database stays
+            db.metadata.drop_all(self.engine)
         self.engine.dispose()
-        if self.created:
+        if self.ours:
             _admin(f'DROP DATABASE "{sa.engine.make_url(self.url).database}" WITH (FORCE)')
 
 
