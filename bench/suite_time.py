@@ -5,13 +5,14 @@
 
 1. Per-test database setup, in this process, --setups times each way:
    baseline: what every test did before (SQLite: a new file, create_all, the demo loader;
-   PostgreSQL: the demo loader into the emptied tables); now: what the fixtures do
-   (SQLite: copy the template file that has the demo; PostgreSQL: INSERT the demo's rows).
+   PostgreSQL: empty the tables, the demo loader); now: the fixtures' own code (SQLite:
+   copy the template file that has the demo; PostgreSQL: INSERT the demo's rows into the
+   worker database, then empty its tables).
 2. The whole suite, in the same run: `pytest -n 0` (one process: the baseline) and then
    `pytest -n WORKERS` (pytest-xdist), each as its own child process.
 
---database-url runs both on PostgreSQL (TEST_DATABASE_URL for the suite; this script's
-setups use a database `<name>_bench` it creates and drops). Prints wall and CPU time
+--database-url runs both on PostgreSQL (TEST_DATABASE_URL for the suite; the setups use
+databases `<name>_bench` and `<name>_bench_old` that this script creates and drops). Prints wall and CPU time
 (user + system of the children), the load average before and after, and the ratios
 against the baselines. The machine may be shared: read the ratios beside the load.
 """
@@ -44,46 +45,37 @@ def timed(work) -> tuple[float, float]:
 
 
 def setups(database_url: str | None, count: int) -> None:
+    if database_url:  # read by tests/conftest.py when imported: a worker database `<name>_bench`
+        os.environ["TEST_DATABASE_URL"], os.environ["PYTEST_XDIST_WORKER"] = database_url, "bench"
     import sqlalchemy as sa
 
-    from tests.conftest import SQLiteTemplate, _build_schema, _load_demo, make_config
+    from tests.conftest import ServerTemplate, SQLiteTemplate, _build_schema, make_config
     from webapp import create_app
     from webapp.demo.services import load_demo_programme
     from webapp.extensions import db
 
     folder = Path(tempfile.mkdtemp(prefix="suite-bench-"))
-    admin = None
     if database_url:
+        template = ServerTemplate()  # the fixtures' own code, made and dropped by it
+        # What each test did before: the demo loader into TEST_DATABASE_URL-like tables
+        # (a plain new database `<name>_bench_old`, committing as PostgreSQL does by default).
         base = sa.engine.make_url(database_url)
-        url = base.set(database=f"{base.database}_bench").render_as_string(hide_password=False)
+        old_url = base.set(database=f"{base.database}_bench_old").render_as_string(hide_password=False)
         admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
         with admin.connect() as connection:
-            connection.exec_driver_sql(f'CREATE DATABASE "{base.database}_bench"')
-        _build_schema(url)
-        _, rows = _load_demo(url)
-        engine = sa.create_engine(url)
-
-        def empty():
-            with engine.begin() as connection:
-                for table in reversed(db.metadata.sorted_tables):
-                    connection.execute(table.delete())
-
-        app = create_app(make_config(url))
+            connection.exec_driver_sql(f'CREATE DATABASE "{base.database}_bench_old"')
+        _build_schema(old_url)
+        apps = [create_app(make_config(old_url))]
 
         def baseline(n):
-            empty()
-            with app.app_context():
+            with apps[0].app_context():
+                with db.engine.begin() as connection:
+                    for table in reversed(db.metadata.sorted_tables):
+                        connection.execute(table.delete())
                 load_demo_programme()
                 db.session.remove()
-
-        def now(n):
-            empty()
-            with engine.begin() as connection:
-                for table, table_rows in rows:
-                    connection.execute(table.insert(), table_rows)
     else:
         template = SQLiteTemplate(folder)
-
         # The app is made per test either way: only the database work is timed.
         apps = [create_app(make_config(f"sqlite:///{folder / f'old{n}.sqlite'}")) for n in range(count)]
 
@@ -94,32 +86,33 @@ def setups(database_url: str | None, count: int) -> None:
                 db.session.remove()
                 db.engine.dispose()
 
-        def now(n):
-            (folder / str(n)).mkdir()
-            template.database(folder / str(n), with_demo=True)
+    def now(n):
+        (folder / str(n)).mkdir()
+        template.database(folder / str(n), with_demo=True)
+        template.clean()
 
     try:
         old_wall, old_cpu = timed(lambda: [baseline(n) for n in range(count)])
         new_wall, new_cpu = timed(lambda: [now(n) for n in range(count)])
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-        if admin is not None:
-            engine.dispose()
-            with app.app_context():
+        template.close()
+        if database_url:
+            with apps[0].app_context():
                 db.engine.dispose()
             with admin.connect() as connection:
-                connection.exec_driver_sql(f'DROP DATABASE "{base.database}_bench" WITH (FORCE)')
+                connection.exec_driver_sql(f'DROP DATABASE "{base.database}_bench_old" WITH (FORCE)')
             admin.dispose()
     print(f"per-test setup with the demo, mean of {count}:")
-    print(f"  baseline (schema and demo per test): {old_wall / count * 1000:7.1f} ms wall "
+    print(f"  baseline (schema and demo per test):   {old_wall / count * 1000:7.1f} ms wall "
           f"{old_cpu / count * 1000:7.1f} ms CPU")
-    print(f"  now (template per run, copied):      {new_wall / count * 1000:7.1f} ms wall "
+    print(f"  now (the fixtures: template per run):  {new_wall / count * 1000:7.1f} ms wall "
           f"{new_cpu / count * 1000:7.1f} ms CPU")
     print(f"  ratio now / baseline: wall {new_wall / old_wall:.3f}, CPU {new_cpu / max(old_cpu, 1e-9):.3f}")
 
 
 def suite(workers: str, extra: list[str], database_url: str | None) -> tuple[float, float, str]:
-    env = {**os.environ}
+    env = {name: value for name, value in os.environ.items() if name != "PYTEST_XDIST_WORKER"}
     if database_url:
         env["TEST_DATABASE_URL"] = database_url
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", workers, *extra]

@@ -147,6 +147,9 @@ def _worker_database() -> tuple[str, bool]:
     if comment is None:
         _admin(f'CREATE DATABASE "{url.database}"')
         _admin(f'COMMENT ON DATABASE "{url.database}" IS \'{WORKER_DATABASE_MARK}\'')
+        # A commit need not wait for the disk (a crash may lose the last commits, not consistency):
+        # 2-3 ms instead of 8-25 ms per commit on a busy machine, and tests commit a lot.
+        _admin(f'ALTER DATABASE "{url.database}" SET synchronous_commit = off')
     return url.render_as_string(hide_password=False), comment in (None, WORKER_DATABASE_MARK)
 
 
