@@ -58,7 +58,7 @@ def _load_demo(url: str) -> tuple[int, list[tuple[sa.Table, list[dict]]]]:
         programme_id = load_demo_programme()[0].id
         db.session.remove()
         with db.engine.connect() as connection:
-            rows = [(table, [row._asdict() for row in connection.execute(table.select())])
+            rows = [(table, [row._asdict() for row in connection.execute(table.select().order_by(*table.primary_key))])
                     for table in db.metadata.sorted_tables]
         db.engine.dispose()
     return programme_id, [(table, table_rows) for table, table_rows in rows if table_rows]

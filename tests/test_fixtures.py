@@ -10,7 +10,7 @@ from webapp.programmes.models import Programme
 
 
 def _rows(table: sa.Table) -> list[dict]:
-    return [row._asdict() for row in db.session.execute(table.select())]
+    return [row._asdict() for row in db.session.execute(table.select().order_by(*table.primary_key))]
 
 
 @pytest.mark.parametrize("turn", ["first", "second"])
