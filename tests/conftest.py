@@ -24,7 +24,7 @@ from webapp.extensions import db
 
 # Fixture modules: their fixtures are available to every test without being imported
 # (an imported fixture is shadowed by the test's argument of the same name: ruff F811).
-pytest_plugins = ["tests.booking_helpers"]
+pytest_plugins = ["tests.booking_helpers", "tests.oidc_helpers"]
 
 SERVER_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 # The job queue's storage: an SQLite file per test, or (CI's second run) Redis.
