@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 INSTALLED := $(VENV)/.installed
+# pytest-xdist workers for `make test`: auto is one per core; PYTEST_WORKERS=0 runs in one process.
+PYTEST_WORKERS ?= auto
 
 .PHONY: run test install db clean-db
 
@@ -27,7 +29,7 @@ run: db
 	$(FLASK) serve --host 127.0.0.1 --port 5000
 
 test: $(INSTALLED)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 clean-db:
 	rm -f instance/briefings.sqlite instance/briefings.sqlite-wal instance/briefings.sqlite-shm

@@ -1,4 +1,5 @@
-"""Small factories and a loopback SMTP server for the booking tests."""
+"""Small factories and a loopback SMTP server for the booking tests. A fixture module:
+tests/conftest.py registers it in pytest_plugins, so tests ask for `smtp_server` without importing it."""
 from __future__ import annotations
 
 import email

@@ -1,10 +1,16 @@
 """Fixtures: a real database per test (an SQLite file, or PostgreSQL when
-TEST_DATABASE_URL is set), the app, its test client and CLI runner, and small factories."""
+TEST_DATABASE_URL is set), the app, its test client and CLI runner, and small factories.
+
+The schema and the demo are built once per run (per worker under pytest-xdist), not per
+test: each test gets a copy of a template SQLite file, or the worker's PostgreSQL
+database with every table emptied after the test before."""
 from __future__ import annotations
 
 import os
 import re
+import shutil
 import threading
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -13,7 +19,12 @@ from hypothesis import settings as hypothesis_settings
 from config import TestConfig
 from webapp import create_app
 from webapp.auth.models import Role, User
+from webapp.demo.services import load_demo_programme
 from webapp.extensions import db
+
+# Fixture modules: their fixtures are available to every test without being imported
+# (an imported fixture is shadowed by the test's argument of the same name: ruff F811).
+pytest_plugins = ["tests.booking_helpers", "tests.oidc_helpers"]
 
 SERVER_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 # The job queue's storage: an SQLite file per test, or (CI's second run) Redis.
@@ -31,26 +42,130 @@ def make_config(database_url: str, **overrides) -> type[TestConfig]:
     return type("PerTestConfig", (TestConfig,), {"SQLALCHEMY_DATABASE_URI": database_url, **overrides})
 
 
-@pytest.fixture(scope="session")
-def _server_schema():
-    """On PostgreSQL the schema is built once; each test empties the tables after itself,
-    and the tables are dropped when the run ends."""
-    if not SERVER_DATABASE_URL:
-        yield None
-        return
-    app = create_app(make_config(SERVER_DATABASE_URL))
+def _build_schema(url: str) -> None:
+    """The models' tables, once per run (tests/test_migrations.py checks migrations == models)."""
+    app = create_app(make_config(url))
     with app.app_context():
-        db.drop_all()
+        db.drop_all()  # a previous run's tables, on a server database
         db.create_all()
-    yield app
-    with app.app_context():
-        db.drop_all()
         db.engine.dispose()
 
 
+def _load_demo(url: str) -> tuple[int, list[tuple[sa.Table, list[dict]]]]:
+    """Load the demo with its real loader; returns its id and the rows it wrote, table by table."""
+    app = create_app(make_config(url))
+    with app.app_context():
+        programme_id = load_demo_programme()[0].id
+        db.session.remove()
+        with db.engine.connect() as connection:
+            rows = [(table, [row._asdict() for row in connection.execute(table.select().order_by(*table.primary_key))])
+                    for table in db.metadata.sorted_tables]
+        db.engine.dispose()
+    return programme_id, [(table, table_rows) for table, table_rows in rows if table_rows]
+
+
+class SQLiteTemplate:
+    """Two SQLite files built once, the schema alone and the schema with the demo; each
+    test gets a copy of one, so a test never sees another's rows."""
+
+    def __init__(self, folder: Path):
+        self.empty, self.with_demo = folder / "empty.sqlite", folder / "demo.sqlite"
+        _build_schema(f"sqlite:///{self.empty}")
+        shutil.copyfile(self.empty, self.with_demo)
+        self.demo_id, self.demo_rows = _load_demo(f"sqlite:///{self.with_demo}")
+
+    def database(self, folder: Path, with_demo: bool) -> str:
+        path = folder / "test.sqlite"
+        shutil.copyfile(self.with_demo if with_demo else self.empty, path)
+        return f"sqlite:///{path}"
+
+    def clean(self) -> None:
+        """Nothing to do: the next test has its own copy."""
+
+    def close(self) -> None:
+        """Nothing to do: pytest removes its temporary folders."""
+
+
+class ServerTemplate:
+    """One PostgreSQL database per worker, its schema built once; every table is emptied
+    after each test, and the demo's rows (read once from the real loader) are put back
+    for each test that asks for the demo. DELETE is much quicker than TRUNCATE or a new
+    database per test on tables this small."""
+
+    def __init__(self):
+        self.url, self.ours = _worker_database()
+        _build_schema(self.url)
+        self.demo_id, self.demo_rows = _load_demo(self.url)
+        self.engine = sa.create_engine(self.url)
+        self.clean()
+
+    def database(self, folder: Path, with_demo: bool) -> str:
+        if with_demo:
+            with self.engine.begin() as connection:
+                for table, rows in self.demo_rows:
+                    connection.execute(table.insert(), rows)
+        return self.url
+
+    def clean(self) -> None:
+        with self.engine.begin() as connection:
+            for table in reversed(db.metadata.sorted_tables):
+                connection.execute(table.delete())
+
+    def close(self) -> None:
+        if not self.ours:  # TEST_DATABASE_URL's own database: its tables go, the database stays
+            db.metadata.drop_all(self.engine)
+        self.engine.dispose()
+        if self.ours:
+            _admin(f'DROP DATABASE "{sa.engine.make_url(self.url).database}" WITH (FORCE)')
+
+
+def _admin(statement: str) -> object:
+    """Run one statement outside a transaction on TEST_DATABASE_URL's database; returns its first value."""
+    engine = sa.create_engine(SERVER_DATABASE_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            result = connection.exec_driver_sql(statement)
+            return result.scalar() if result.returns_rows else None
+    finally:
+        engine.dispose()
+
+
+WORKER_DATABASE_MARK = "made by tests/conftest.py for one pytest-xdist worker, dropped when its run ends"
+
+
+def _worker_database() -> tuple[str, bool]:
+    """TEST_DATABASE_URL's database; under pytest-xdist, one per worker named after it
+    (test_gw0, test_gw1, ...). Returns its URL and whether the tests made it (then it is
+    dropped at the end; a comment on it says so, should an interrupted run leave it)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return SERVER_DATABASE_URL, False
+    base = sa.engine.make_url(SERVER_DATABASE_URL)
+    url = base.set(database=f"{base.database}_{worker}")
+    comment = _admin("SELECT coalesce(shobj_description(oid, 'pg_database'), '') FROM pg_database "
+                     f"WHERE datname = '{url.database}'")
+    if comment is None:
+        _admin(f'CREATE DATABASE "{url.database}"')
+        _admin(f'COMMENT ON DATABASE "{url.database}" IS \'{WORKER_DATABASE_MARK}\'')
+        # A commit need not wait for the disk (a crash may lose the last commits, not consistency):
+        # 2-3 ms instead of 8-25 ms per commit on a busy machine, and tests commit a lot.
+        _admin(f'ALTER DATABASE "{url.database}" SET synchronous_commit = off')
+    return url.render_as_string(hide_password=False), comment in (None, WORKER_DATABASE_MARK)
+
+
+@pytest.fixture(scope="session")
+def _database_template(tmp_path_factory):
+    """The schema and the demo, built once per run (once per worker under pytest-xdist)."""
+    template = ServerTemplate() if SERVER_DATABASE_URL else SQLiteTemplate(tmp_path_factory.mktemp("template"))
+    yield template
+    template.close()
+
+
 @pytest.fixture
-def database_url(tmp_path, _server_schema) -> str:
-    return SERVER_DATABASE_URL or f"sqlite:///{tmp_path / 'test.sqlite'}"
+def database_url(request, tmp_path, _database_template) -> str:
+    """This test's own database, with the demo already in it when the test asks for `demo`."""
+    yield _database_template.database(tmp_path, with_demo="demo" in request.fixturenames)
+    _database_template.clean()
 
 
 @pytest.fixture
@@ -69,17 +184,9 @@ def app(database_url, app_config, tmp_path):
         from webapp.jobs.queue import huey
 
         huey.flush()  # a queue shared by the run: each test starts with it empty
-    with app.app_context():
-        if not SERVER_DATABASE_URL:
-            db.create_all()
     yield app
     with app.app_context():
         db.session.remove()
-        if SERVER_DATABASE_URL:
-            # DELETE is much quicker than TRUNCATE on tables this small.
-            with db.engine.begin() as connection:
-                for table in reversed(db.metadata.sorted_tables):
-                    connection.execute(table.delete())
         db.engine.dispose()
 
 
@@ -176,9 +283,8 @@ def login_as(client, auth, make_user):
 
 @pytest.fixture
 def demo(app):
-    """The demo programme, loaded into this test's database; returns its id."""
-    from webapp.demo.services import load_demo_programme
-
+    """The demo programme in this test's database; returns its id. `database_url` has put
+    its rows there already; asked for late (getfixturevalue), it is loaded now."""
     with app.app_context():
         programme, _ = load_demo_programme()
         return programme.id

@@ -9,7 +9,6 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from tests.booking_helpers import smtp_server  # noqa: F401
 from tests.conftest import csrf_token, post_form
 from webapp.auth import services
 from webapp.auth.models import AuditEntry, Role, User

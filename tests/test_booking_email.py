@@ -13,7 +13,7 @@ import zxingcpp
 from icalendar import Calendar
 from PIL import Image
 
-from tests.booking_helpers import book_via_http, csrf_from, free_port, make_session, person, smtp_server  # noqa: F401
+from tests.booking_helpers import book_via_http, csrf_from, free_port, make_session, person
 from webapp.auth.models import AuditEntry
 from webapp.bookings import services
 from webapp.bookings.models import Registration

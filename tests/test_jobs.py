@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from tests.booking_helpers import free_port, make_session, person, smtp_server  # noqa: F401
+from tests.booking_helpers import free_port, make_session, person
 from webapp.auth.models import AuditEntry, User
 from webapp.bookings import services as bookings
 from webapp.bookings.models import Registration, RegistrationStatus

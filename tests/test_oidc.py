@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import PASSWORD, make_config, post_form
-from tests.oidc_helpers import CALLBACK_PATH, oidc_provider  # noqa: F401  (fixture)
+from tests.oidc_helpers import CALLBACK_PATH
 from webapp import create_app
 from webapp.auth.models import AuditEntry, Role, User
 from webapp.extensions import db
@@ -27,7 +27,7 @@ def sso_settings() -> dict:
 
 
 @pytest.fixture
-def app_config(oidc_provider, sso_settings):  # noqa: F811
+def app_config(oidc_provider, sso_settings):
     return {"OIDC_ISSUER": oidc_provider.issuer, "OIDC_CLIENT_ID": "registered-below",
             "OIDC_CLIENT_SECRET": "registered-below", "OIDC_PROVIDER_NAME": "Test provider",
             "OIDC_ROLE_GROUPS": "SMT-Admins=admin, briefing-organisers=organiser", **sso_settings}
@@ -56,7 +56,7 @@ class SignIn:
 
 
 @pytest.fixture
-def sso(app, oidc_provider) -> SignIn:  # noqa: F811
+def sso(app, oidc_provider) -> SignIn:
     """The app registered at the provider (for its own redirect URI)."""
     oidc_provider.register_client(app)
     return SignIn(app, oidc_provider)
@@ -132,7 +132,7 @@ def test_email_matching_ignores_case(client, sso, make_user):
     ("alg_none", "ID token rejected"),
     ("wrong_nonce", "ID token rejected: invalid_claim"),
 ])
-def test_a_forged_id_token_is_refused(app, client, sso, oidc_provider, make_user, mode, reason):  # noqa: F811
+def test_a_forged_id_token_is_refused(app, client, sso, oidc_provider, make_user, mode, reason):
     make_user(Role.ADMIN, email="ada@example.org")
     oidc_provider.tamper(mode)
     _refused(sso(client, "ada@example.org"), "did not work. Try again.")
@@ -333,7 +333,7 @@ def test_a_provider_that_is_down_is_said_plainly(app, client):
     assert "Signing in with Test provider is not working at the moment" in response.get_data(as_text=True)
 
 
-def test_discovery_must_name_the_configured_issuer(app, client, sso, oidc_provider):  # noqa: F811
+def test_discovery_must_name_the_configured_issuer(app, client, sso, oidc_provider):
     # The same provider reached by another name: its discovery document names 127.0.0.1.
     app.config["OIDC_ISSUER"] = oidc_provider.issuer.replace("127.0.0.1", "localhost")
     assert client.get("/login/oidc").status_code == 503

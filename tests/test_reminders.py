@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from tests.booking_helpers import make_session, person, smtp_server  # noqa: F401
+from tests.booking_helpers import make_session, person
 from webapp.bookings import services as bookings
 from webapp.bookings.models import Registration
 from webapp.db_types import utcnow

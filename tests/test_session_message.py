@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from tests.booking_helpers import book_via_http, make_session, person, smtp_server  # noqa: F401
+from tests.booking_helpers import book_via_http, make_session, person
 from tests.conftest import post_form
 from webapp.auth.models import AuditEntry, Role
 from webapp.extensions import db

@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 from openpyxl import Workbook
 
-from tests.booking_helpers import make_session, person, smtp_server  # noqa: F401
+from tests.booking_helpers import make_session, person
 from tests.conftest import csrf_token
 from webapp.auth.models import AuditEntry, Role, User
 from webapp.bookings import services as bookings

@@ -13,7 +13,6 @@ import zxingcpp
 from PIL import Image
 from playwright.sync_api import expect
 
-from tests.booking_helpers import smtp_server  # noqa: F401  (fixture)
 from tests.browser.conftest import assert_accessible, sign_in
 from tests.conftest import PASSWORD
 from tests.feedback_helpers import first_session, open_feedback
@@ -26,7 +25,7 @@ from webapp.feedback.models import Response
 
 
 @pytest.fixture
-def app_config(smtp_server):  # noqa: F811
+def app_config(smtp_server):
     """Mail goes to the loopback SMTP server; the presenter view reloads every second."""
     return {"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": smtp_server.port, "MAIL_USE_STARTTLS": False,
             "MAIL_SENDER": "Staff briefings <briefings@example.org>", "PRESENTER_REFRESH_SECONDS": 1}
@@ -75,7 +74,7 @@ def fill_booking_form(page, name: str, email: str) -> None:
     page.get_by_role("button", name="Book my place").tap()
 
 
-def test_book_on_a_phone_get_the_email_cancel_and_rebook(live_server, app, demo, phone, smtp_server):  # noqa: F811
+def test_book_on_a_phone_get_the_email_cancel_and_rebook(live_server, app, demo, phone, smtp_server):
     email = "jo.bloggs@example.org"
     phone.goto(live_server + "/")
     assert fits_the_screen(phone)

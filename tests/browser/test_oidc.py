@@ -8,17 +8,17 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import assert_accessible
-from tests.oidc_helpers import PROVIDER_PASSWORD, oidc_provider  # noqa: F401  (fixture)
+from tests.oidc_helpers import PROVIDER_PASSWORD
 from webapp.auth.models import Role
 
 
 @pytest.fixture
-def app_config(oidc_provider):  # noqa: F811
+def app_config(oidc_provider):
     return {"OIDC_ISSUER": oidc_provider.issuer, "OIDC_CLIENT_ID": "registered-below",
             "OIDC_CLIENT_SECRET": "registered-below", "OIDC_PROVIDER_NAME": "Test provider"}
 
 
-def test_an_organiser_signs_in_and_out_with_the_provider(app, live_server, oidc_provider, desktop,  # noqa: F811
+def test_an_organiser_signs_in_and_out_with_the_provider(app, live_server, oidc_provider, desktop,
                                                          make_user, csp_violations):
     oidc_provider.register_client(app)  # for the live server's own address
     make_user(Role.ORGANISER, email="olu@example.org")

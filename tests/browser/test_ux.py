@@ -13,7 +13,6 @@ from PIL import Image
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
-from tests.booking_helpers import smtp_server  # noqa: F401  (fixture)
 from tests.browser.conftest import DESKTOP, _context, assert_accessible, sign_in
 from tests.conftest import PASSWORD
 from tests.feedback_helpers import first_session
