@@ -291,6 +291,7 @@ AUDIT_ACTION_LABELS = {
     "session.changed": "Changed a session",
     "session.cancelled": "Cancelled a session",
     "booking.cancelled": "Cancelled someone's booking",
+    "booking.burst_cancelled": "Cancelled a burst of bookings",
     "session.created": "Scheduled a session",
     "programme.created": "Created a programme",
     "programme.changed": "Changed a programme",

@@ -9,7 +9,8 @@ from flask_login import current_user
 from webapp.auth.access import managers_only
 from webapp.auth.services import record_done
 from webapp.bookings import emails, services
-from webapp.bookings.forms import BookingForm, MoveForm
+from webapp import mail
+from webapp.bookings.forms import BookingForm, BurstForm, MoveForm
 from webapp.errors.handlers import render_error
 from webapp.extensions import db, device_key, email_domain_key, email_key, exempt_address, limiter, retry_after_seconds
 from webapp.programmes.forms import ConfirmForm
@@ -17,6 +18,7 @@ from webapp.programmes.services import get_programme_or_404
 from webapp.qr import qr_png, qr_svg
 from webapp.sessions.models import EventSession
 from webapp.sessions.services import get_session_or_404
+from webapp.timezones import format_datetime
 
 bp = Blueprint("bookings", __name__)
 
@@ -243,3 +245,31 @@ def organiser_cancel(programme_id: int, session_id: int, registration_id: int):
         return redirect(url_for("sessions.show", programme_id=programme.id, session_id=session.id))
     return render_template("bookings/organiser_cancel.html", programme=programme, session=session,
                            registration=registration, form=form)
+
+
+@bp.route("/organiser/programmes/<int:programme_id>/sessions/<int:session_id>/bookings/burst",
+          methods=["GET", "POST"])
+@managers_only
+def cancel_burst(programme_id: int, session_id: int):
+    """One client filled a session with invented addresses: find its bookings by when they
+    were made (and their domain), check the list, cancel them all at once."""
+    programme = get_programme_or_404(programme_id)
+    session = get_session_or_404(programme, session_id)
+    search = BurstForm(formdata=request.args if request.args else None)
+    confirm = ConfirmForm()
+    found = None
+    if request.args and search.validate():
+        since, until = search.window()
+        found = services.burst(session.id, since, until, search.email_ending.data or "")
+        if found and confirm.validate_on_submit():
+            criteria = (f"booked {format_datetime(since)} to {format_datetime(until)}"
+                        + (f", addresses ending {search.email_ending.data}" if search.email_ending.data else ""))
+            promoted = services.cancel_burst(session, found, current_user, criteria)
+            with mail.one_connection():
+                for person in promoted:
+                    emails.send_promotion(person)
+            flash(f"{len(found)} bookings cancelled. {len(promoted)} people were given a place from the waiting list "
+                  "and emailed.", "success")
+            return redirect(url_for("sessions.show", programme_id=programme.id, session_id=session.id))
+    return render_template("bookings/cancel_burst.html", programme=programme, session=session, search=search,
+                           confirm=confirm, found=found)
