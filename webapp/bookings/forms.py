@@ -8,6 +8,13 @@ from webapp.sessions.forms import MomentField
 from webapp.timezones import london_to_utc
 
 
+def in_allowed_domains(email: str) -> bool:
+    """The address is at one of ALLOWED_EMAIL_DOMAINS (or a subdomain of one)."""
+    allowed = current_app.config.get("ALLOWED_EMAIL_DOMAINS") or []
+    domain = (email or "").strip().lower().rpartition("@")[2]
+    return any(domain == d or domain.endswith("." + d) for d in allowed)
+
+
 def _cap(label: str, limit: int) -> Length:
     return Length(max=limit, message=f"{label} must be {limit} characters or fewer")
 
@@ -43,8 +50,7 @@ class BookingForm(AppForm):
         allowed = current_app.config.get("ALLOWED_EMAIL_DOMAINS") or []
         if not allowed or not field.data or "@" not in field.data:
             return
-        domain = field.data.rsplit("@", 1)[1].lower()
-        if not any(domain == d or domain.endswith("." + d) for d in allowed):
+        if not in_allowed_domains(field.data):
             names = " or ".join(f"@{d}" for d in allowed)
             raise ValidationError(f"Enter your work email address: it must end in {names}")
 

@@ -10,9 +10,10 @@ from webapp.auth.access import managers_only
 from webapp.auth.services import record_done
 from webapp.bookings import emails, services
 from webapp import mail
-from webapp.bookings.forms import BookingForm, BurstForm, MoveForm
+from webapp.bookings.forms import BookingForm, BurstForm, MoveForm, in_allowed_domains
 from webapp.errors.handlers import render_error
-from webapp.extensions import db, device_key, email_domain_key, email_key, exempt_address, limiter, retry_after_seconds
+from webapp.extensions import (db, device_key, email_domain_key, email_key, exempt_address, limit_setting,
+                                limiter, retry_after_seconds)
 from webapp.programmes.forms import ConfirmForm
 from webapp.programmes.services import get_programme_or_404
 from webapp.qr import qr_png, qr_svg
@@ -23,14 +24,8 @@ from webapp.timezones import format_datetime
 bp = Blueprint("bookings", __name__)
 
 
-def _setting(name: str):
-    return lambda: current_app.config[name]
-
-
 def _allowed_domain() -> bool:
-    allowed = current_app.config.get("ALLOWED_EMAIL_DOMAINS") or []
-    domain = str(request.form.get("email", "")).strip().lower().rpartition("@")[2]
-    return any(domain == d or domain.endswith("." + d) for d in allowed)
+    return in_allowed_domains(str(request.form.get("email", "")))
 
 
 def _public_session_or_404(session_id: int) -> EventSession:
@@ -41,10 +36,10 @@ def _public_session_or_404(session_id: int) -> EventSession:
 # Hundreds of people book from one gateway address within a minute of the all-staff
 # email: they are told apart by device and by the address booked; the gateway has only
 # an organisation-sized ceiling (none for RATELIMIT_EXEMPT_NETWORKS). See README.
-@limiter.limit(_setting("BOOKING_RATE_LIMIT"), methods=["POST"], exempt_when=exempt_address)
-@limiter.limit(_setting("BOOKING_DEVICE_RATE_LIMIT"), key_func=device_key, methods=["POST"])
-@limiter.limit(_setting("BOOKING_EMAIL_RATE_LIMIT"), key_func=email_key, methods=["POST"])
-@limiter.limit(_setting("BOOKING_DOMAIN_RATE_LIMIT"), key_func=email_domain_key, methods=["POST"],
+@limiter.limit(limit_setting("BOOKING_RATE_LIMIT"), methods=["POST"], exempt_when=exempt_address)
+@limiter.limit(limit_setting("BOOKING_DEVICE_RATE_LIMIT"), key_func=device_key, methods=["POST"])
+@limiter.limit(limit_setting("BOOKING_EMAIL_RATE_LIMIT"), key_func=email_key, methods=["POST"])
+@limiter.limit(limit_setting("BOOKING_DOMAIN_RATE_LIMIT"), key_func=email_domain_key, methods=["POST"],
                exempt_when=_allowed_domain)
 def register(session_id: int):
     session = _public_session_or_404(session_id)
