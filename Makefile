@@ -21,9 +21,10 @@ db: $(INSTALLED)
 
 run: db
 	@echo ""
-	@echo "  Staff briefings is running on http://127.0.0.1:5000  (Ctrl+C stops it)"
+	@echo "  Staff briefings is running on http://127.0.0.1:5000 with a job worker beside it"
+	@echo "  (emails land in instance/outbox/; Ctrl+C stops both)"
 	@echo ""
-	$(FLASK) run --host 127.0.0.1 --port 5000
+	$(FLASK) serve --host 127.0.0.1 --port 5000
 
 test: $(INSTALLED)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -36,6 +36,8 @@ class Config:
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
     MAIL_SENDER = os.environ.get("MAIL_SENDER", "Staff briefings <no-reply@localhost>")
     MAIL_TIMEOUT = int(os.environ.get("MAIL_TIMEOUT", "10"))
+    # The longest one email's whole SMTP conversation may take (a server trickling bytes).
+    MAIL_DEADLINE = int(os.environ.get("MAIL_DEADLINE", "60"))
     # Where .eml files go when there is no MAIL_SERVER (default: instance/outbox/).
     MAIL_OUTBOX = os.environ.get("MAIL_OUTBOX")
 
@@ -112,6 +114,24 @@ class Config:
     RETENTION_DAYS = int(os.environ.get("RETENTION_DAYS", "90"))
     # The presenter view reloads itself this often (a meta refresh: no script).
     PRESENTER_REFRESH_SECONDS = int(os.environ.get("PRESENTER_REFRESH_SECONDS", "10"))
+
+    # The job queue (webapp/jobs): an SQLite file in instance/ unless set, e.g.
+    # redis://127.0.0.1:6379/1 for several hosts and workers.
+    JOBS_STORAGE_URL = os.environ.get("JOBS_STORAGE_URL")
+    # Apps and workers that share a storage and a name share one queue.
+    JOBS_QUEUE_NAME = os.environ.get("JOBS_QUEUE_NAME", "briefings")
+    # A failed email is tried again after 30 s, 1 min, 2 min ... at most an hour apart,
+    # JOBS_MAX_ATTEMPTS times in all (about 8 hours), then kept as failed for an admin.
+    JOBS_MAX_ATTEMPTS = int(os.environ.get("JOBS_MAX_ATTEMPTS", "12"))
+    JOBS_RETRY_BASE_SECONDS = float(os.environ.get("JOBS_RETRY_BASE_SECONDS", "30"))
+    JOBS_RETRY_MAX_SECONDS = float(os.environ.get("JOBS_RETRY_MAX_SECONDS", "3600"))
+    # A worker holds an email this long while sending it (MAIL_DEADLINE and some); one
+    # killed mid-send lets it go then, and the sweep gives it to another worker.
+    JOBS_CLAIM_SECONDS = int(os.environ.get("JOBS_CLAIM_SECONDS", "120"))
+    # A pending email still not picked up this long after it was due is handed over again.
+    JOBS_SWEEP_AFTER_SECONDS = int(os.environ.get("JOBS_SWEEP_AFTER_SECONDS", "120"))
+    # Worker threads per `flask jobs work` process.
+    JOBS_WORKERS = int(os.environ.get("JOBS_WORKERS", "2"))
 
     @classmethod
     def validate(cls, app) -> None:

@@ -238,6 +238,7 @@ def main() -> int:
         database.__enter__()
     try:
         figures = run_bench(args, database_url)
+        figures["totals"] = totals_cost(database_url)
         engine = sa.create_engine(database_url)
         with engine.connect() as connection:
             stored = connection.scalar(sa.text("SELECT count(*) FROM response"))
@@ -313,6 +314,43 @@ def run_bench(args: argparse.Namespace, database_url: str) -> dict:
     }
 
 
+def totals_cost(database_url: str, samples: int = 200) -> dict:
+    """What the running totals cost per response, measured in this process on the
+    room's own responses: each one's answers added to the totals again, then rolled
+    back. Also checks that the totals the room left equal a rebuild from its answers."""
+    os.environ["DATABASE_URL"] = database_url
+    from webapp import create_app
+    from webapp.extensions import db
+    from webapp.feedback.models import Answer, Response
+    from webapp.results import totals
+
+    app = create_app("development")
+    with app.app_context():
+        kept = totals.snapshot()
+        totals.rebuild()
+        exact = kept == totals.snapshot()
+        db.session.rollback()
+        ids = list(db.session.scalars(sa.select(Response.id).order_by(Response.id).limit(samples)))
+        rows = db.session.execute(sa.select(Response.id, Response.session_id, Answer.question_id, Answer.option_id)
+                                  .join(Answer, Answer.response_id == Response.id).where(Response.id.in_(ids))).all()
+        answers: dict[int, tuple[int, list]] = {}
+        for response_id, session_id, question_id, option_id in rows:
+            answers.setdefault(response_id, (session_id, []))[1].append((question_id, option_id))
+        wall = cpu = 0.0
+        for session_id, chosen in answers.values():
+            db.session.connection()  # the transaction begins outside the timing
+            started, cpu_started = time.perf_counter(), time.process_time()
+            totals.add_response(session_id, chosen)
+            wall += time.perf_counter() - started
+            cpu += time.process_time() - cpu_started
+            db.session.rollback()
+        session_id, chosen = next(iter(answers.values()))
+        keys = len(totals.response_keys(session_id, chosen, totals.group_question_ids(q for q, _ in chosen)))
+        db.engine.dispose()
+    count = max(1, len(answers))
+    return {"wall_ms": wall * 1000 / count, "cpu_ms": cpu * 1000 / count, "keys": keys, "exact": exact}
+
+
 def report(args: argparse.Namespace, label: str, figures: dict, stored: int, answer_rows: int) -> int:
     posts, gets, errors = figures["post_latencies"], figures["get_latencies"], figures["errors"]
     submission_rate = len(posts) / figures["burst_seconds"]
@@ -332,6 +370,10 @@ def report(args: argparse.Namespace, label: str, figures: dict, stored: int, ans
     print(f"  stored responses     {stored:8d}   ({answer_rows} answers, {figures['fields']} fields each)")
     print(f"  /healthz requests/s  {figures['trivial_rate']:8.1f}   ({len(figures['trivial_errors'])} errors)")
     print(f"  ratio                {ratio:8.3f}   (submissions/s over trivial requests/s)")
+    cost = figures["totals"]
+    print(f"  running totals       {cost['wall_ms']:8.2f} ms per response ({cost['cpu_ms']:.2f} ms CPU here; "
+          f"{cost['keys']} totals each, one upsert), inside the POST above; "
+          f"{'equal to' if cost['exact'] else 'DIFFERENT FROM'} a rebuild after the room")
 
     missed = []
     if stored != args.submissions:
@@ -340,6 +382,8 @@ def report(args: argparse.Namespace, label: str, figures: dict, stored: int, ans
         missed.append(f"{len(errors) + len(figures['trivial_errors'])} errors")
     if not p99 < TARGET_P99_MS:
         missed.append(f"p99 {p99:.0f} ms >= {TARGET_P99_MS} ms")
+    if not cost["exact"]:
+        missed.append("running totals differ from a rebuild")
     if ratio < TARGET_RATIO:
         missed.append(f"ratio {ratio:.3f} < {TARGET_RATIO}")
     print("targets: " + ("all met" if not missed else "MISSED: " + "; ".join(missed)))

@@ -16,6 +16,8 @@ from webapp.auth.models import Role, User
 from webapp.extensions import db
 
 SERVER_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+# The job queue's storage: an SQLite file per test, or (CI's second run) Redis.
+SERVER_JOBS_URL = os.environ.get("TEST_JOBS_STORAGE_URL")
 
 # CI explores the same examples every run, so a red build always means a change broke
 # something; locally every run tries new ones.
@@ -60,7 +62,13 @@ def app_config(database_url) -> dict:
 @pytest.fixture
 def app(database_url, app_config, tmp_path):
     # Emails without a MAIL_SERVER land in this test's own outbox, not instance/outbox/.
-    app = create_app(make_config(database_url, **{"MAIL_OUTBOX": str(tmp_path / "outbox"), **app_config}))
+    jobs = {"JOBS_STORAGE_URL": SERVER_JOBS_URL or f"sqlite:///{tmp_path / 'jobs.sqlite'}",
+            "JOBS_QUEUE_NAME": f"test-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"}
+    app = create_app(make_config(database_url, **{"MAIL_OUTBOX": str(tmp_path / "outbox"), **jobs, **app_config}))
+    if SERVER_JOBS_URL:
+        from webapp.jobs.queue import huey
+
+        huey.flush()  # a queue shared by the run: each test starts with it empty
     with app.app_context():
         if not SERVER_DATABASE_URL:
             db.create_all()
@@ -73,6 +81,19 @@ def app(database_url, app_config, tmp_path):
                 for table in reversed(db.metadata.sorted_tables):
                     connection.execute(table.delete())
         db.engine.dispose()
+
+
+@pytest.fixture
+def run_jobs(app):
+    """Run, as a worker would, every job waiting in this test's queue (a real Huey
+    SQLite queue); returns how many ran."""
+    from webapp.jobs import queue
+
+    def run() -> int:
+        with app.app_context():
+            return queue.run_pending()
+
+    return run
 
 
 @pytest.fixture

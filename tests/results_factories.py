@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from webapp.extensions import db
 from webapp.models import Answer, EventSession, Programme, Question, Registration, Response
+from webapp.results import totals
 
 REGISTRANT_NAME = "Zebedee Quartermaine"
 REGISTRANT_EMAIL = "zebedee.quartermaine@example.org"
@@ -49,19 +50,22 @@ def register(session: EventSession, *, name: str = REGISTRANT_NAME, email: str =
 
 def respond(session: EventSession, answers: dict[Question, str | list[str]], *,
             submitted_at: datetime | None = None) -> Response:
-    """answers: question -> option label (choice), list of labels (multi), or text."""
+    """answers: question -> option label (choice), list of labels (multi), or text.
+    Counted in the running totals, as the phone form's store_response does."""
     response = Response(session_id=session.id, submission_key=secrets.token_urlsafe(24),
                         submitted_at=submitted_at or datetime.now(timezone.utc))
     db.session.add(response)
     db.session.flush()
+    counted = []
     for q, value in answers.items():
         values = value if isinstance(value, list) else [value]
         for item in values:
-            if q.is_choice:
-                db.session.add(Answer(response_id=response.id, question_id=q.id, option_id=option_id(q, item)))
-            else:
-                db.session.add(Answer(response_id=response.id, question_id=q.id, text=item))
+            chosen = option_id(q, item) if q.is_choice else None
+            db.session.add(Answer(response_id=response.id, question_id=q.id, option_id=chosen,
+                                  text=None if q.is_choice else item))
+            counted.append((q.id, chosen))
     db.session.flush()
+    totals.add_response(session.id, counted)
     return response
 
 

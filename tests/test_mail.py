@@ -1,8 +1,12 @@
-"""Sending many messages over one SMTP connection, against a real server on loopback."""
+"""Sending one email, as the job worker does, against real servers on loopback: one
+that accepts, one that is not there, and one that answers a byte every few seconds."""
 from __future__ import annotations
 
-import logging
+import socket
+import threading
+import time
 
+import pytest
 from aiosmtpd.controller import Controller
 
 from tests.booking_helpers import Inbox, free_port
@@ -15,46 +19,66 @@ def _message(number: int):
     return message
 
 
-def _use(app, port: int) -> None:
-    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port, MAIL_USE_STARTTLS=False, MAIL_TIMEOUT=5)
+def _use(app, port: int, **settings) -> None:
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port, MAIL_USE_STARTTLS=False, MAIL_TIMEOUT=5, **settings)
 
 
-def test_a_batch_goes_over_one_connection_and_reconnects_once_if_the_server_hangs_up(app):
+def test_each_message_is_delivered_over_its_own_connection(app):
     inbox, port = Inbox(), free_port()
     server = Controller(inbox, hostname="127.0.0.1", port=port)
     server.start()
     _use(app, port)
     try:
-        with app.test_request_context(), mail.one_connection():
-            assert mail.send(_message(1)) and mail.send(_message(2))
-            server.stop()  # the server restarts, closing our connection
-            server = Controller(inbox, hostname="127.0.0.1", port=port)
-            server.start()
-            assert mail.send(_message(3))
+        with app.app_context():
+            mail.deliver(_message(1))
+            mail.deliver(_message(2))
     finally:
         server.stop()
-    assert [m["Subject"] for m in inbox.messages] == ["Message 1", "Message 2", "Message 3"]
-    assert inbox.peers[0] == inbox.peers[1] != inbox.peers[2]
+    assert [m["Subject"] for m in inbox.messages] == ["Message 1", "Message 2"]
 
 
-def test_without_a_batch_each_message_has_its_own_connection(app):
-    inbox, port = Inbox(), free_port()
-    server = Controller(inbox, hostname="127.0.0.1", port=port)
-    server.start()
-    _use(app, port)
-    try:
-        with app.test_request_context():
-            assert mail.send(_message(1)) and mail.send(_message(2))
-    finally:
-        server.stop()
-    assert len(set(inbox.peers)) == 2
-
-
-def test_an_unreachable_server_fails_the_batch_and_is_logged_without_addresses(app, caplog):
+def test_an_unreachable_server_raises(app):
     _use(app, free_port())  # nothing listens there
-    with caplog.at_level(logging.ERROR, logger="webapp.mail"):
-        with app.test_request_context(), mail.one_connection():
-            assert [mail.send(_message(n)) for n in (1, 2, 3)] == [False, False, False]
-    assert caplog.text.count("Could not send email") == 3
-    assert "failed earlier in this batch" in caplog.text  # the 2nd and 3rd did not try again
-    assert "example.org" not in caplog.text
+    with app.app_context(), pytest.raises(OSError):
+        mail.deliver(_message(1))
+
+
+@pytest.fixture
+def trickling_server():
+    """Accepts a connection and sends its greeting one byte every 2 seconds: never slow
+    enough for a read timeout, never finished."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    stop = threading.Event()
+
+    def serve():
+        listener.settimeout(0.5)
+        while not stop.is_set():
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                continue
+            for byte in b"220 slow.example ESMTP\r\n":
+                if stop.wait(2):
+                    break
+                try:
+                    connection.send(bytes([byte]))
+                except OSError:
+                    break
+            connection.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield listener.getsockname()[1]
+    stop.set()
+    thread.join(timeout=5)
+    listener.close()
+
+
+def test_a_server_that_trickles_bytes_is_cut_off_at_the_deadline(app, trickling_server):
+    _use(app, trickling_server, MAIL_DEADLINE=3)
+    started = time.monotonic()
+    with app.app_context(), pytest.raises(OSError):
+        mail.deliver(_message(1))
+    assert time.monotonic() - started < 8

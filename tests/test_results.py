@@ -106,7 +106,8 @@ def test_comments_newest_first_searchable_and_escaped(app, client, login_as, fil
     page = client.get(base).get_data(as_text=True)
     assert "<script>alert" not in page
     assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in page
-    assert page.index("Newest comment") < page.index("&lt;script&gt;") < page.index("Older comment")
+    # newest stored first (the phone form stores a response when it is submitted)
+    assert page.index("&lt;script&gt;") < page.index("Newest comment") < page.index("Older comment")
     found = client.get(base, query_string={"q": "100%_S"}).get_data(as_text=True)
     assert "1 comment containing" in found and "Older comment" not in found
     # % and _ are literal characters, not wildcards
@@ -130,29 +131,33 @@ def test_comments_are_paginated(app, demo):
         assert services.comment_page([session.id], page=99).page == 2
 
 
-def test_small_groups_are_suppressed(app, client, login_as, demo):
+def test_small_groups_are_suppressed_with_a_complement(app, client, login_as, demo):
     with app.app_context():
         session = f.sessions(demo)[0]
         locality = f.question(demo, breakdown="locality")
         indicator = f.question(demo, kind=QuestionKind.AGREEMENT)
-        for _ in range(5):
-            f.respond(session, {locality: "North East", indicator: "Agree"})
-        for _ in range(4):
-            f.respond(session, {locality: "South", indicator: "Disagree"})
+        for label, answer, people in (("North East", "Agree", 6), ("North West", "Agree", 5),
+                                      ("South", "Disagree", 4)):
+            for _ in range(people):
+                f.respond(session, {locality: label, indicator: answer})
         db.session.commit()
         tables = services.breakdowns(f.programme(demo).feedback_form, [session.id])
         groups = {g.label: g for g in next(t for t in tables if t.breakdown == "locality").groups}
         assert not groups["North East"].suppressed
-        assert groups["North East"].shown_responses == 5 and groups["North East"].percent_agree == 1.0
+        assert groups["North East"].shown_responses == 6 and groups["North East"].percent_agree == 1.0
         assert groups["South"].suppressed
         assert groups["South"].percent_agree is None and groups["South"].shown_responses is None
-        assert groups[services.NOT_ANSWERED].responses == 0 and groups[services.NOT_ANSWERED].suppressed
+        # South alone would be 15 - 6 = 9 minus North West's 5: North West is hidden with it.
+        assert groups["North West"].suppressed and groups["North West"].shown_responses is None
+        # Nobody answered "City-wide" or left the question out: 0 is shown (no one to identify).
+        assert groups["City-wide"].shown_responses == 0 and groups[services.NOT_ANSWERED].shown_responses == 0
     login_as(Role.VIEWER)
     page = client.get(f"/organiser/programmes/{demo}/results").get_data(as_text=True)
     table = page[page.index("By locality"):page.index("By role group")]
-    south = table[table.index(">South<"):]
-    south = south[:south.index("</tr>")]
-    assert "fewer than 5 responses" in south and ">4<" not in south and "0%" not in south
+    for label in ("South", "North West"):
+        row = table[table.index(f">{label}<"):]
+        row = row[:row.index("</tr>")]
+        assert services.SUPPRESSED_LABEL in row and ">4<" not in row and ">5<" not in row and "0%" not in row
     north_east = table[table.index(">North East<"):]
     assert "100%" in north_east[:north_east.index("</tr>")]
 
@@ -202,3 +207,33 @@ def test_results_links_for_viewers_and_organisers(client, auth, login_as, demo):
     login_as(Role.ORGANISER)
     show = client.get(f"/organiser/programmes/{demo}").get_data(as_text=True)
     assert f'href="/organiser/programmes/{demo}/results"' in show
+
+
+def test_comparisons_flag_large_differences_in_words_and_show_each_date(app, client, login_as, demo):
+    with app.app_context():
+        sessions = f.sessions(demo)
+        locality = f.question(demo, breakdown="locality")
+        indicator = f.question(demo, kind=QuestionKind.AGREEMENT)
+        for number in range(40):
+            place, answer = ("North East", "Strongly disagree") if number < 10 else ("South", "Agree")
+            f.respond(sessions[0] if number % 2 else sessions[-1], {locality: place, indicator: answer})
+        db.session.commit()
+        programme = f.programme(demo)
+        results = services.results_for(programme, services.select_sessions(programme))
+        comparison = next(c for c in services.comparisons(results) if c.question.id == indicator.id)
+        sections = {section.label: section for section in comparison.sections}
+        rows = {row.label: row for row in sections["By locality"].rows}
+        assert rows["North East"].difference == services.LOWER and rows["South"].difference == services.HIGHER
+        assert rows["North East"].result.percent_disagree == 1.0
+        dates = sections["By date"].rows
+        assert [row.result.respondents for row in dates if row.result.respondents] == [20, 20]
+        assert comparison.overall.percent_agree == 0.75
+    login_as(Role.VIEWER)
+    page = client.get(f"/organiser/programmes/{demo}/results/compare").get_data(as_text=True)
+    north_east = page[page.index(">North East<"):]
+    north_east = north_east[:north_east.index("</tr>")]
+    # a cue for the eye and the words for everyone (not colour alone)
+    assert "▼" in north_east and "75 points below" in north_east
+    assert '<th scope="rowgroup"' in page and "Inspectors' grade:" in page
+    programme_page = client.get(f"/organiser/programmes/{demo}/results").get_data(as_text=True)
+    assert 'id="by-date"' in programme_page and "(n = 20)" in programme_page

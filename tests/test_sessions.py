@@ -136,7 +136,7 @@ def test_programme_page_lists_sessions_with_counts(app, client, login_as):
         for n in range(3):
             bookings.book(session, **person(n))
         bookings.check_in(db.session.scalar(sa.select(bookings.Registration).where(
-            bookings.Registration.status == "confirmed").limit(1)))
+            bookings.Registration.status == "confirmed").limit(1)), None)
         programme_id = session.programme_id
     login_as("organiser")
     page = client.get(f"/organiser/programmes/{programme_id}").get_data(as_text=True)

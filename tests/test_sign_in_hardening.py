@@ -125,11 +125,12 @@ def test_invited_accounts_answer_in_the_same_time_as_others(app, make_user):
         invited, _token = services.invite_user("invited@example.org", Role.ORGANISER, by=admin)
 
         def median_time(email: str) -> float:
+            # CPU time of this thread: what the check costs, not how busy the machine is.
             times = []
             for _ in range(5):
-                started = time.perf_counter()
+                started = time.thread_time()
                 assert services.authenticate(email, "not the password") is None
-                times.append(time.perf_counter() - started)
+                times.append(time.thread_time() - started)
             return statistics.median(times)
 
         services.authenticate(real.email, "warm up the dummy hash")

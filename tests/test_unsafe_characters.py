@@ -90,7 +90,7 @@ def _book_and_answer(app, client, programme_id: int, text: str, number: int):
     return client.post(f"/f/{code}", data={**form_fields(html), **answers})
 
 
-def test_u_fffe_in_every_public_text_field_then_every_download(app, client, demo, login_as, tmp_path):
+def test_u_fffe_in_every_public_text_field_then_every_download(app, client, demo, login_as, tmp_path, run_jobs):
     response = _book_and_answer(app, client, demo, BAD, 1)
     assert response.status_code == 200
     with app.app_context():
@@ -99,10 +99,11 @@ def test_u_fffe_in_every_public_text_field_then_every_download(app, client, demo
             assert getattr(registration, name) == "x" + clean_text(BAD) == "xABCDEFG", name
         assert "yABCDEFG" in db.session.scalars(sa.select(Answer.text)).all()
     login_as(Role.ORGANISER)
+    run_jobs()
     _assert_files_open(_downloads(client, app, demo), tmp_path / "outbox")
 
 
-def test_text_stored_before_the_rule_cannot_break_a_download(app, client, demo, login_as, tmp_path):
+def test_text_stored_before_the_rule_cannot_break_a_download(app, client, demo, login_as, tmp_path, run_jobs):
     """Cleaning again when a file is written: rows written straight to the database
     (an old row, an import, another path) still give files that open."""
     _book_and_answer(app, client, demo, "ok", 1)
@@ -118,6 +119,7 @@ def test_text_stored_before_the_rule_cannot_break_a_download(app, client, demo, 
             pytest.skip("PostgreSQL refuses NUL itself")  # pragma: no cover
     login_as(Role.ORGANISER)
     files = _downloads(client, app, demo)
+    run_jobs()
     _assert_files_open(files, tmp_path / "outbox")
     with app.app_context():
         token = db.session.scalar(sa.select(Registration.booking_token))
@@ -135,19 +137,20 @@ _numbers = itertools.count(100)
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=ANY_TEXT)
-def test_any_unicode_through_every_public_field_into_every_export(app, client, demo, login_as, tmp_path, text):
+def test_any_unicode_through_every_public_field_into_every_export(app, client, demo, login_as, tmp_path, text, run_jobs):
     """Arbitrary unicode in every public text field (the booking form, the feedback
     form's written answers), then every export opened with a real reader."""
     _book_and_answer(app, client, demo, text, next(_numbers))
     if not hasattr(client, "_signed_in"):
         login_as(Role.ORGANISER)
         client._signed_in = True
+    run_jobs()
     _assert_files_open(_downloads(client, app, demo), tmp_path / "outbox")
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(Response.id))) >= 1
 
 
-def test_line_breaks_and_controls_in_organiser_text_are_neutralised_everywhere(app, client, login_as, tmp_path):
+def test_line_breaks_and_controls_in_organiser_text_are_neutralised_everywhere(app, client, login_as, tmp_path, run_jobs):
     """A title or venue with a line break (a crafted POST: the browser's box has none)
     would end an email header or a calendar line; controls would break the workbook."""
     from tests.booking_helpers import make_session
@@ -175,8 +178,10 @@ def test_line_breaks_and_controls_in_organiser_text_are_neutralised_everywhere(a
         assert db.session.get(Programme, programme_id)
     booker = app.test_client()
     assert book_via_http(booker, session_id, person(7)).status_code == 302
+    run_jobs()
     [message_file] = [p for p in (tmp_path / "outbox").glob("*.eml")]
     message = email.message_from_bytes(message_file.read_bytes(), policy=email.policy.default)
     assert message["Subject"] == "Booking confirmed: Evening Bcc: victim@example.org[31m"
     assert message["Bcc"] is None
+    run_jobs()
     _assert_files_open(_downloads(client, app, programme_id), tmp_path / "outbox")

@@ -88,6 +88,7 @@ def _init_extensions(app: Flask) -> None:
     from webapp import assets, compression, security
     from webapp import models  # noqa: F401  (registers every table on the metadata)
     from webapp.db_types import render_migration_item
+    from webapp.jobs import queue as jobs_queue
 
     db.init_app(app)
     migrate.init_app(
@@ -102,6 +103,7 @@ def _init_extensions(app: Flask) -> None:
     assets.init_app(app)
     security.init_app(app)
     compression.init_app(app)
+    jobs_queue.init_app(app)
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -132,11 +134,16 @@ def _register_template_helpers(app: Flask) -> None:
 def _register_cli(app: Flask) -> None:
     from webapp.auth.cli import users_cli
     from webapp.demo.cli import demo_command
+    from webapp.jobs.cli import jobs_cli, serve_command
+    from webapp.results.cli import results_cli
     from webapp.retention.cli import retention_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_command)
     app.cli.add_command(retention_cli)
+    app.cli.add_command(jobs_cli)
+    app.cli.add_command(serve_command)
+    app.cli.add_command(results_cli)
 
 
 def warm_up(app: Flask) -> None:

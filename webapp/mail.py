@@ -1,24 +1,21 @@
-"""Sending email: SMTP when MAIL_SERVER is set, otherwise .eml files in instance/outbox/.
-
-A failure is logged and reported as False; it never raises, so that nothing a person
-did (a booking, a cancellation) is lost because the mail server is down."""
+"""Sending one email: SMTP when MAIL_SERVER is set, otherwise an .eml file in
+instance/outbox/. Only the job worker calls deliver() (webapp.jobs.outbox); a web
+request never talks to the mail server."""
 from __future__ import annotations
 
-import logging
 import smtplib
+import socket
 import ssl
+import threading
 import uuid
-from contextlib import contextmanager
 from datetime import datetime, timezone
 from email.message import EmailMessage
 from email.utils import make_msgid
 from pathlib import Path
 
-from flask import current_app, g
+from flask import current_app
 
-from webapp.text import clean_text, one_line
-
-log = logging.getLogger(__name__)
+from webapp.text import one_line
 
 
 def new_message(to: str, subject: str) -> EmailMessage:
@@ -42,86 +39,41 @@ def outbox_dir() -> Path:
     return Path(configured) if configured else Path(current_app.instance_path) / "outbox"
 
 
-def send(message: EmailMessage) -> bool:
+def deliver(message: EmailMessage) -> None:
+    """Send it, or raise (smtplib.SMTPException or OSError) saying why not."""
     config = current_app.config
+    if not config.get("MAIL_SERVER"):
+        folder = outbox_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
+        (folder / f"{stamp}-{uuid.uuid4().hex[:12]}.eml").write_bytes(message.as_bytes())
+        return
+    smtp = smtplib.SMTP(timeout=config["MAIL_TIMEOUT"])
+    # MAIL_TIMEOUT bounds each read; a server that answers one byte at a time would never
+    # trip it, so the whole conversation also has a deadline, after which the socket is shut.
+    deadline = threading.Timer(config["MAIL_DEADLINE"], _shut, args=(smtp,))
+    deadline.daemon = True
+    deadline.start()
     try:
-        if not config.get("MAIL_SERVER"):
-            folder = outbox_dir()
-            folder.mkdir(parents=True, exist_ok=True)
-            stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
-            (folder / f"{stamp}-{uuid.uuid4().hex[:12]}.eml").write_bytes(message.as_bytes())
-            return True
-        shared = g.get("smtp_connection")
-        if shared is not None:
-            shared.send(message)
-        else:
-            with _connect() as smtp:
-                smtp.send_message(message)
-        return True
-    except (smtplib.SMTPException, OSError, ValueError):
-        # The recipient is personal data: log the subject only.
-        log.exception("Could not send email %r", message["Subject"])
-        return False
-
-
-@contextmanager
-def one_connection():
-    """Every message sent in the block goes over one SMTP connection. Telling everyone
-    booked on a cancelled session took one connection (and TLS handshake and login)
-    each: long enough, for a full room, for gunicorn to kill the request half-way down
-    the list."""
-    shared = g.smtp_connection = _SharedConnection()
-    try:
-        yield
-    finally:
-        g.pop("smtp_connection", None)
-        shared.close()
-
-
-def _connect() -> smtplib.SMTP:
-    config = current_app.config
-    smtp = smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=config["MAIL_TIMEOUT"])
-    try:
+        smtp.connect(config["MAIL_SERVER"], config["MAIL_PORT"])
         if config.get("MAIL_USE_STARTTLS"):
             smtp.starttls(context=ssl.create_default_context())
         if config.get("MAIL_USERNAME"):
             smtp.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD") or "")
-    except BaseException:
+        smtp.send_message(message)
+        try:
+            smtp.quit()
+        except (smtplib.SMTPException, OSError):
+            pass  # the message was accepted; a slow goodbye changes nothing
+    finally:
+        deadline.cancel()
         smtp.close()
-        raise
-    return smtp
 
 
-class _SharedConnection:
-    """Opened on the first message, and again once if the server hung up (servers cap
-    the messages per connection). A server that cannot be reached or stops answering
-    fails the rest of the batch at once, rather than each message waiting MAIL_TIMEOUT."""
-
-    def __init__(self):
-        self.smtp: smtplib.SMTP | None = None
-        self.broken = False
-
-    def send(self, message: EmailMessage) -> None:
-        if self.broken:
-            raise smtplib.SMTPServerDisconnected("the mail server failed earlier in this batch")
-        for attempt in (1, 2):
-            try:
-                if self.smtp is None:
-                    self.smtp = _connect()
-                self.smtp.send_message(message)
-                return
-            except smtplib.SMTPServerDisconnected:
-                self.smtp = None
-                if attempt == 2:
-                    self.broken = True
-                    raise
-            except OSError:
-                self.broken = True
-                raise
-
-    def close(self) -> None:
-        if self.smtp is not None:
-            try:
-                self.smtp.quit()
-            except (smtplib.SMTPException, OSError):
-                self.smtp.close()
+def _shut(smtp: smtplib.SMTP) -> None:
+    sock = smtp.sock
+    if sock is not None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass

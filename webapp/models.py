@@ -9,16 +9,21 @@ from webapp.feedback.models import (
     QuestionOption,
     Response,
 )
+from webapp.jobs.models import DeliveryStatus, EmailKind, OutboundEmail, WorkerHeartbeat
 from webapp.programmes.models import Finding, FindingKind, Programme
+from webapp.results.models import ResultCount
 from webapp.sessions.models import EventSession, SessionStatus
 
 __all__ = [
     "Answer",
     "AuditEntry",
+    "DeliveryStatus",
+    "EmailKind",
     "EventSession",
     "FeedbackForm",
     "Finding",
     "FindingKind",
+    "OutboundEmail",
     "Programme",
     "Question",
     "QuestionKind",
@@ -26,7 +31,9 @@ __all__ = [
     "Registration",
     "RegistrationStatus",
     "Response",
+    "ResultCount",
     "Role",
     "SessionStatus",
     "User",
+    "WorkerHeartbeat",
 ]

@@ -1,7 +1,7 @@
 """user_account: optional TOTP second factor
 
 Revision ID: c4e1a7b9d2f0
-Revises: aa011f3a53a4
+Revises: 3d5ecd3687ff
 Create Date: 2026-11-29 03:45:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = 'c4e1a7b9d2f0'
-down_revision = 'aa011f3a53a4'
+down_revision = '3d5ecd3687ff'
 branch_labels = None
 depends_on = None
 

@@ -135,6 +135,7 @@ def test_organiser_pages(live_server, app, with_results, desktop, make_user, csp
         (f"{programme}/form/questions/new", "new question form"),
         (f"{programme}/form/questions/{question_id}/edit", "question form"),
         (f"{programme}/results", "results"),
+        (f"{programme}/results/compare", "per-finding comparisons"),
         (f"{session}/results", "session results"),
         (f"{session}/presenter", "presenter view"),
         (f"{session}/feedback/poster", "QR poster"),
@@ -171,4 +172,5 @@ def test_organiser_pages_on_a_phone(live_server, app, with_results, phone, make_
     audit(phone, None, "check-in page, checked in", problems)
     audit(phone, f"{session}/door", "door page", problems)
     audit(phone, f"{session}/results", "session results", problems)
+    audit(phone, f"{live_server}/organiser/programmes/{demo}/results/compare", "per-finding comparisons", problems)
     check(problems, csp_violations)

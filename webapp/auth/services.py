@@ -12,6 +12,7 @@ import pyotp
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import selectinload
+from webapp.audit import AuditAction, record
 from webapp.auth import passwords
 from webapp.auth.models import AuditEntry, Role, User
 from webapp.db_types import utcnow
@@ -54,7 +55,7 @@ def create_user(email: str, password: str, role: str, display_name: str = "") ->
     user.set_password(password)
     db.session.add(user)
     db.session.flush()
-    record(None, "user.created", f"user:{user.id}", f"{email} as {role}")
+    record(None, AuditAction.USER_CREATED, f"user:{user.id}", f"{email} as {role}")
     db.session.commit()
     return user
 
@@ -68,11 +69,11 @@ def authenticate(email: str, password: str) -> User | None:
         passwords.verify(None, password)
         return None
     if not user.check_password(password):
-        record(user, "sign_in.failed", f"user:{user.id}", "wrong password")
+        record(user, AuditAction.SIGN_IN_FAILED, f"user:{user.id}", "wrong password")
         db.session.commit()
         return None
     if not user.active:
-        record(user, "sign_in.failed", f"user:{user.id}", "account deactivated")
+        record(user, AuditAction.SIGN_IN_FAILED, f"user:{user.id}", "account deactivated")
         db.session.commit()
         return None
     return user
@@ -81,7 +82,7 @@ def authenticate(email: str, password: str) -> User | None:
 def signed_in(user: User) -> None:
     """Record a sign-in (after the second factor, when the account has one)."""
     user.last_login_at = utcnow()
-    record(user, "sign_in", f"user:{user.id}")
+    record(user, AuditAction.SIGN_IN, f"user:{user.id}")
     db.session.commit()
 
 
@@ -91,7 +92,14 @@ def change_password(user: User, new_password: str) -> None:
         raise AccountError(problem)
     user.set_password(new_password)
     user.end_all_sessions()
-    record(user, "password.changed", f"user:{user.id}")
+    record(user, AuditAction.PASSWORD_CHANGED, f"user:{user.id}")
+    db.session.commit()
+
+
+def sign_out_everywhere(user: User) -> None:
+    """Signing out ends this account's sessions on every device, not just this cookie."""
+    user.end_all_sessions()
+    record(user, AuditAction.SIGN_OUT, f"user:{user.id}")
     db.session.commit()
 
 
@@ -124,7 +132,7 @@ def check_second_factor(user: User, code: str) -> bool:
     """True once per code: a code already used (seen over a shoulder) is refused."""
     step = _matching_step(user.totp_secret or "", code)
     if step is None or (user.totp_last_step is not None and step <= user.totp_last_step):
-        record(user, "sign_in.failed", f"user:{user.id}", "wrong second-factor code")
+        record(user, AuditAction.SIGN_IN_FAILED, f"user:{user.id}", "wrong second-factor code")
         db.session.commit()
         return False
     user.totp_last_step = step
@@ -137,7 +145,7 @@ def enable_second_factor(user: User, secret: str, code: str) -> bool:
         return False
     user.totp_secret, user.totp_last_step = secret, step
     user.end_all_sessions()  # other devices sign in again, with the code
-    record(user, "mfa.enabled", f"user:{user.id}")
+    record(user, AuditAction.MFA_ENABLED, f"user:{user.id}")
     db.session.commit()
     return True
 
@@ -148,7 +156,7 @@ def disable_second_factor(user: User, code: str) -> None:
     if not check_second_factor(user, code):
         raise AccountError("That code is not right. Enter the 6 digits your app shows now")
     user.totp_secret = user.totp_last_step = None
-    record(user, "mfa.disabled", f"user:{user.id}")
+    record(user, AuditAction.MFA_DISABLED, f"user:{user.id}")
     db.session.commit()
 
 
@@ -186,7 +194,7 @@ def invite_user(email: str, role: str, by: User, display_name: str = "") -> tupl
     db.session.add(user)
     db.session.flush()
     token = _new_setup_token(user)
-    record(by, "user.invited", f"user:{user.id}", f"{email} as {role}")
+    record(by, AuditAction.USER_INVITED, f"user:{user.id}", f"{email} as {role}")
     db.session.commit()
     return user, token
 
@@ -197,7 +205,7 @@ def new_setup_link(user: User, by: User) -> str:
     if not user.active:
         raise AccountError("Reactivate the account before creating a link for it")
     token = _new_setup_token(user)
-    record(by, "user.setup_link", f"user:{user.id}", user.email)
+    record(by, AuditAction.USER_SETUP_LINK, f"user:{user.id}", user.email)
     db.session.commit()
     return token
 
@@ -230,7 +238,7 @@ def set_first_password(user: User, password: str) -> None:
     user.invite_token_hash = None
     user.invite_expires_at = None
     user.end_all_sessions()
-    record(user, "password.set", f"user:{user.id}", "with a one-time link")
+    record(user, AuditAction.PASSWORD_SET, f"user:{user.id}", "with a one-time link")
     db.session.commit()
 
 
@@ -243,7 +251,7 @@ def deactivate_user(user: User, by: User) -> None:
     user.end_all_sessions()  # signed out everywhere, straight away
     user.invite_token_hash = None
     user.invite_expires_at = None
-    record(by, "user.deactivated", f"user:{user.id}", user.email)
+    record(by, AuditAction.USER_DEACTIVATED, f"user:{user.id}", user.email)
     db.session.commit()
 
 
@@ -251,7 +259,7 @@ def reactivate_user(user: User, by: User) -> None:
     if user.active:
         return
     user.active = True
-    record(by, "user.reactivated", f"user:{user.id}", user.email)
+    record(by, AuditAction.USER_REACTIVATED, f"user:{user.id}", user.email)
     db.session.commit()
 
 
@@ -261,53 +269,12 @@ def change_role(user: User, role: str, by: User) -> None:
         raise AccountError("You cannot change your own role. Ask another admin to do it.")
     if role == user.role:
         return
-    record(by, "user.role_changed", f"user:{user.id}", f"{user.email}: {user.role} to {role}")
+    record(by, AuditAction.USER_ROLE_CHANGED, f"user:{user.id}", f"{user.email}: {user.role} to {role}")
     user.role = role
     db.session.commit()
 
 
 # --- the audit log -------------------------------------------------------------------------
-
-AUDIT_ACTION_LABELS = {
-    "sign_in": "Signed in",
-    "sign_in.failed": "Sign-in refused",
-    "sign_out": "Signed out",
-    "session.idle_timeout": "Signed out after inactivity",
-    "password.changed": "Changed their password",
-    "password.set": "Set a password",
-    "mfa.enabled": "Turned on a second factor",
-    "mfa.disabled": "Turned off a second factor",
-    "user.created": "Account created",
-    "user.invited": "Invited a user",
-    "user.setup_link": "Created a password link",
-    "user.deactivated": "Deactivated an account",
-    "user.reactivated": "Reactivated an account",
-    "user.role_changed": "Changed a role",
-    "retention.purged": "Deleted old booking details",
-    "export.workbook": "Downloaded the feedback workbook",
-    "export.responses_csv": "Downloaded the responses (CSV)",
-    "export.attendance_csv": "Downloaded the attendance (CSV)",
-    "export.attendees_csv": "Downloaded an attendee list (CSV)",
-    "session.changed": "Changed a session",
-    "session.cancelled": "Cancelled a session",
-    "booking.cancelled": "Cancelled someone's booking",
-    "booking.burst_cancelled": "Cancelled a burst of bookings",
-    "session.created": "Scheduled a session",
-    "programme.created": "Created a programme",
-    "programme.changed": "Changed a programme",
-    "programme.opened": "Opened a programme for booking",
-    "programme.closed": "Closed a programme",
-    "finding.added": "Added a finding",
-    "finding.changed": "Changed a finding",
-    "finding.removed": "Removed a finding",
-    "form.created": "Created a feedback form",
-    "question.added": "Added a question",
-    "question.changed": "Changed a question",
-    "question.hidden": "Hid a question",
-    "question.shown": "Showed a question again",
-    "question.deleted": "Deleted a question",
-}
-
 
 @dataclass
 class AuditPage:
@@ -330,20 +297,6 @@ def audit_page(page: int = 1, per_page: int = 50) -> AuditPage:
         .offset((page - 1) * per_page)
     ).all()
     return AuditPage(entries=list(entries), page=page, pages=pages, total=total)
-
-
-def record(user: User | None, action: str, target: str = "", detail: str = "") -> AuditEntry:
-    """Add an audit entry to the current transaction (the caller commits)."""
-    entry = AuditEntry(user_id=user.id if user else None, action=action, target=target, detail=detail)
-    db.session.add(entry)
-    return entry
-
-
-def record_done(user: User, action: str, target: str = "", detail: str = "") -> None:
-    """Record what `user` has just done (and committed), in a commit of its own. No names
-    or email addresses in `detail`: the retention purge does not reach the audit log."""
-    record(user, action, target, detail)
-    db.session.commit()
 
 
 def safe_next_url(target: str | None) -> str | None:

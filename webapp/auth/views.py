@@ -9,6 +9,7 @@ from flask import (Blueprint, abort, current_app, flash, redirect, render_templa
 from flask_login import (current_user, login_required, login_user, logout_user, user_logged_in,
                          user_logged_out)
 
+from webapp.audit import AuditAction
 from webapp.auth import services
 from webapp.auth.access import admins_only, readers
 from webapp.auth.forms import (ActionForm, ChangePasswordForm, InviteForm, LoginForm, RoleForm,
@@ -195,9 +196,7 @@ def two_factor_setup():
 @login_required
 def logout():
     # Ends this account's sessions everywhere, not just this cookie.
-    current_user.end_all_sessions()
-    services.record(current_user, "sign_out", f"user:{current_user.id}")
-    db.session.commit()
+    services.sign_out_everywhere(current_user)
     logout_user()
     flash("You have signed out.", "success")
     return redirect(url_for("auth.login"))
@@ -328,8 +327,7 @@ def setup_link(user_id: int):
 @admins_only
 def audit():
     page = request.args.get("page", 1, type=int)
-    return render_template("auth/audit.html", audit=services.audit_page(page),
-                           labels=services.AUDIT_ACTION_LABELS)
+    return render_template("auth/audit.html", audit=services.audit_page(page), label_of=AuditAction.label_of)
 
 
 # --- the one-time link ------------------------------------------------------------------------

@@ -1,20 +1,25 @@
-"""The emails a booking sends. Each is sent after the change is committed; a failure is
-logged by webapp.mail and the booking stands."""
+"""The emails about a booking: queued by the booking operations (inside their
+transaction) and composed by the worker when it sends them, from the booking as it is
+then. A renderer returns None when its email is no longer true (a confirmation for a
+booking cancelled before the email left): nothing is sent."""
 from __future__ import annotations
 
+from datetime import datetime
 from email.message import EmailMessage
 from email.utils import make_msgid
 
-from flask import render_template
+from flask import current_app, render_template
 
 from webapp import mail
-from webapp.bookings.models import Registration
-from webapp.bookings.services import has_real_email
+from webapp.bookings.models import Registration, RegistrationStatus
 from webapp.calendar import booking_calendar
+from webapp.db_types import utcnow
+from webapp.extensions import db
+from webapp.jobs.models import EmailKind, OutboundEmail
+from webapp.jobs.outbox import queue_email, renderer
 from webapp.links import public_url
 from webapp.qr import qr_png
 from webapp.text import clean_text
-
 
 def manage_url(registration: Registration) -> str:
     return public_url("bookings.manage", token=registration.booking_token)
@@ -23,6 +28,27 @@ def manage_url(registration: Registration) -> str:
 def checkin_url(registration: Registration) -> str:
     return public_url("checkin.confirm", token=registration.checkin_token)
 
+
+def queue(kind: EmailKind, registration: Registration, *, dedupe_key: str | None = None, **context) -> int | None:
+    """Record this email to this person in the current transaction (it is sent after
+    commit). Walk-ins without an address get none."""
+    if not registration.has_real_email:
+        return None
+    db.session.flush()  # the registration needs its id
+    return queue_email(kind, registration.email, registration_id=registration.id,
+                       session_id=registration.session_id, context=context, dedupe_key=dedupe_key)
+
+
+def queue_link_again(registration: Registration, now: datetime) -> int | None:
+    """"You are already booked": at most one an hour per booking, so that nobody can use
+    the booking form to send someone else a stream of emails."""
+    return queue(EmailKind.LINK_AGAIN, registration,
+                 dedupe_key=f"link-again:{registration.id}:{now:%Y%m%d%H}")
+
+
+# ---------------------------------------------------------------------------
+# Composing, in the worker
+# ---------------------------------------------------------------------------
 
 def _compose(registration: Registration, kind: str, subject: str, *, calendar: str | None = None,
              ticket: bool = False, **context) -> EmailMessage:
@@ -41,8 +67,9 @@ def _compose(registration: Registration, kind: str, subject: str, *, calendar: s
     # escapes all of it and links only our own addresses, never anything a person typed.
     text = clean_text(render_template(f"emails/{kind}.txt", **values))
     message.set_content(text)
-    message.add_alternative(render_template("emails/message.html", text=text,
-                                            links={values["manage_url"], values["checkin_url"]}, **values),
+    links = {values["manage_url"], values["checkin_url"], current_app.config["PUBLIC_BASE_URL"] + "/",
+             *(value for name, value in context.items() if name.endswith("_url") and value)}
+    message.add_alternative(clean_text(render_template("emails/message.html", text=text, links=links, **values)),
                             subtype="html")
     if ticket:
         html_part = message.get_payload()[1]
@@ -58,51 +85,124 @@ def _compose(registration: Registration, kind: str, subject: str, *, calendar: s
     return message
 
 
-def _send(registration: Registration, *args, **kwargs) -> bool:
-    if not has_real_email(registration):
-        return False
-    return mail.send(_compose(registration, *args, **kwargs))
+def _registration_of(message: OutboundEmail, *statuses: RegistrationStatus) -> Registration | None:
+    """The booking the email is about, if it still exists, is not purged, and (when
+    statuses are given) is still in one of them."""
+    if message.registration_id is None:
+        return None
+    registration = db.session.get(Registration, message.registration_id)
+    if registration is None or registration.purged_at is not None or not registration.has_real_email:
+        return None
+    if statuses and registration.status not in statuses:
+        return None
+    return registration
 
 
-def send_booking_confirmation(registration: Registration) -> bool:
-    return _send(registration, "confirmation", f"Booking confirmed: {registration.session.title}",
-                 calendar="publish", ticket=True)
+CONFIRMED, WAITING, CANCELLED = RegistrationStatus.CONFIRMED, RegistrationStatus.WAITING, RegistrationStatus.CANCELLED
 
 
-def send_waiting_list(registration: Registration) -> bool:
-    return _send(registration, "waiting", f"You are on the waiting list: {registration.session.title}")
+@renderer(EmailKind.BOOKING_CONFIRMED)
+def _confirmation(message: OutboundEmail) -> EmailMessage | None:
+    registration = _registration_of(message, CONFIRMED)
+    return registration and _compose(registration, "confirmation",
+                                     f"Booking confirmed: {registration.session.title}",
+                                     calendar="publish", ticket=True)
 
 
-def send_promotion(registration: Registration) -> bool:
-    return _send(registration, "promoted", f"A place is yours: {registration.session.title}",
-                 calendar="publish", ticket=True)
+@renderer(EmailKind.WAITING_LIST)
+def _waiting(message: OutboundEmail) -> EmailMessage | None:
+    registration = _registration_of(message, WAITING)
+    return registration and _compose(registration, "waiting",
+                                     f"You are on the waiting list: {registration.session.title}")
 
 
-def send_moved(registration: Registration) -> bool:
-    return _send(registration, "moved", f"Booking moved: {registration.session.title}",
-                 calendar="publish", ticket=True)
+@renderer(EmailKind.PROMOTED)
+def _promoted(message: OutboundEmail) -> EmailMessage | None:
+    registration = _registration_of(message, CONFIRMED)
+    return registration and _compose(registration, "promoted", f"A place is yours: {registration.session.title}",
+                                     calendar="publish", ticket=True)
 
 
-def send_cancellation(registration: Registration, session_cancelled: bool = False) -> bool:
-    return _send(registration, "cancelled", f"Cancelled: {registration.session.title}",
-                 calendar="cancel", session_cancelled=session_cancelled)
+@renderer(EmailKind.MOVED)
+def _moved(message: OutboundEmail) -> EmailMessage | None:
+    registration = _registration_of(message, CONFIRMED)
+    if registration is None or registration.session_id != message.session_id:
+        return None  # moved again since: the newer email says where
+    return _compose(registration, "moved", f"Booking moved: {registration.session.title}",
+                    calendar="publish", ticket=True)
 
 
-def send_change_notice(registration: Registration, changes: list[str]) -> bool:
-    confirmed = registration.status == "confirmed"
-    return _send(registration, "changed", f"Changed: {registration.session.title}",
-                 calendar="publish" if confirmed else None, ticket=confirmed, changes=changes)
+@renderer(EmailKind.CANCELLED)
+def _cancelled(message: OutboundEmail) -> EmailMessage | None:
+    registration = _registration_of(message, CANCELLED)
+    return registration and _compose(registration, "cancelled", f"Cancelled: {registration.session.title}",
+                                     calendar="cancel", session_cancelled=False)
 
 
-def send_booking_link_again(registration: Registration) -> bool:
-    confirmed = registration.status == "confirmed"
-    return _send(registration, "link_again", f"Your booking: {registration.session.title}",
-                 calendar="publish" if confirmed else None, ticket=confirmed)
+@renderer(EmailKind.SESSION_CANCELLED)
+def _session_cancelled(message: OutboundEmail) -> EmailMessage | None:
+    registration = _registration_of(message)
+    return registration and _compose(registration, "cancelled", f"Cancelled: {registration.session.title}",
+                                     calendar="cancel", session_cancelled=True)
 
 
-def send_for(result_outcome: str, registration: Registration) -> bool:
-    if result_outcome == "confirmed":
-        return send_booking_confirmation(registration)
-    if result_outcome == "waiting":
-        return send_waiting_list(registration)
-    return send_booking_link_again(registration)
+@renderer(EmailKind.SESSION_CHANGED)
+def _changed(message: OutboundEmail) -> EmailMessage | None:
+    registration = _registration_of(message, CONFIRMED, WAITING)
+    if registration is None:
+        return None
+    confirmed = registration.status == CONFIRMED
+    return _compose(registration, "changed", f"Changed: {registration.session.title}",
+                    calendar="publish" if confirmed else None, ticket=confirmed,
+                    changes=message.context.get("changes", []))
+
+
+@renderer(EmailKind.LINK_AGAIN)
+def _link_again(message: OutboundEmail) -> EmailMessage | None:
+    registration = _registration_of(message, CONFIRMED, WAITING)
+    if registration is None:
+        return None
+    confirmed = registration.status == CONFIRMED
+    return _compose(registration, "link_again", f"Your booking: {registration.session.title}",
+                    calendar="publish" if confirmed else None, ticket=confirmed)
+
+
+@renderer(EmailKind.REMINDER)
+def _reminder(message: OutboundEmail) -> EmailMessage | None:
+    registration = _registration_of(message, CONFIRMED)
+    if registration is None or registration.session.is_cancelled or registration.session_id != message.session_id:
+        return None
+    return _compose(registration, "reminder", f"Reminder: {registration.session.title}",
+                    calendar="publish", ticket=True, slot_hours=message.context.get("slot_hours", 24))
+
+
+@renderer(EmailKind.STILL_WAITING)
+def _still_waiting(message: OutboundEmail) -> EmailMessage | None:
+    registration = _registration_of(message, WAITING)
+    if registration is None or registration.session.is_cancelled:
+        return None
+    return _compose(registration, "still_waiting", f"Still on the waiting list: {registration.session.title}")
+
+
+@renderer(EmailKind.FEEDBACK_INVITATION)
+def _after_attended(message: OutboundEmail) -> EmailMessage | None:
+    registration = _registration_of(message, CONFIRMED)
+    if registration is None or registration.checked_in_at is None:
+        return None
+    session = registration.session
+    opens, closes = session.feedback_window
+    if not opens <= utcnow() < closes:
+        return None  # the form has closed since: the link would lead nowhere
+    return _compose(registration, "after_attended", f"Thank you for coming: {session.title}",
+                    feedback_url=public_url("feedback.respond", code=session.feedback_code),
+                    closes_at=closes, follow_up_url=None)
+
+
+@renderer(EmailKind.MISSED_SESSION)
+def _after_missed(message: OutboundEmail) -> EmailMessage | None:
+    registration = _registration_of(message, CONFIRMED)
+    if registration is None or registration.checked_in_at is not None:
+        return None
+    session = registration.session
+    ahead = [s for s in session.programme.sessions if s.is_bookable() and s.id != session.id]
+    return _compose(registration, "after_missed", f"We missed you: {session.title}", sessions_ahead=ahead)

@@ -28,6 +28,9 @@ STATUS_LABELS = {
     RegistrationStatus.CANCELLED: "Cancelled",
 }
 
+# Walk-ins may come without an email; the column is required and unique per session.
+WALK_IN_EMAIL_DOMAIN = "walk-in.invalid"
+
 # Field caps, shared by the model, the forms and the retention purge.
 NAME_MAX = 120
 EMAIL_MAX = 254
@@ -89,6 +92,11 @@ class Registration(db.Model):
     @property
     def status_label(self) -> str:
         return STATUS_LABELS[RegistrationStatus(self.status)]
+
+    @property
+    def has_real_email(self) -> bool:
+        """False for a walk-in who gave no address (and once purged)."""
+        return bool(self.email) and not self.email.endswith("@" + WALK_IN_EMAIL_DOMAIN)
 
     @property
     def is_active(self) -> bool:

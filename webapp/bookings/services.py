@@ -12,40 +12,52 @@ waiting in that same transaction, so nobody can jump the queue.
 from __future__ import annotations
 
 import csv
+import enum
 import io
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from flask import abort
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from webapp.bookings.models import Registration, RegistrationStatus
+from webapp.audit import AuditAction, record
+from webapp.bookings import emails
+from webapp.bookings.models import WALK_IN_EMAIL_DOMAIN, Registration, RegistrationStatus
 from webapp.db_types import utcnow
 from webapp.extensions import db
 from webapp.forms import strip_control_characters
+from webapp.jobs.models import EmailKind
 from webapp.sessions.models import EventSession, SessionStatus
 from webapp.text import csv_cell
 from webapp.timezones import format_datetime
 from webapp.tokens import is_url_token
 
+if TYPE_CHECKING:
+    from webapp.auth.models import User
+
 CONFIRMED = RegistrationStatus.CONFIRMED.value
 WAITING = RegistrationStatus.WAITING.value
 CANCELLED = RegistrationStatus.CANCELLED.value
-# Walk-ins may come without an email; the column is required and unique per session.
-WALK_IN_EMAIL_DOMAIN = "walk-in.invalid"
 
 
 class BookingError(ValueError):
     """A booking request that cannot be carried out; the message says why, plainly."""
 
 
+class BookingOutcome(enum.StrEnum):
+    CONFIRMED = "confirmed"
+    WAITING = "waiting"
+    ALREADY_BOOKED = "already_booked"
+
+
 @dataclass
 class BookingResult:
     registration: Registration
-    outcome: str  # "confirmed", "waiting" or "already_booked"
+    outcome: BookingOutcome
 
 
 # ---------------------------------------------------------------------------
@@ -87,8 +99,8 @@ def _set_status(registration_id: int, from_status: str, **values) -> bool:
 
 
 def promote_waiting(session_id: int) -> list[Registration]:
-    """Give free places to the people waiting longest. Call inside the transaction that
-    freed the places; the caller commits and then sends the emails."""
+    """Give free places to the people waiting longest, and queue their emails. Call
+    inside the transaction that freed the places; the caller commits."""
     promoted: list[Registration] = []
     skipped: set[int] = set()
     while True:
@@ -106,6 +118,7 @@ def promote_waiting(session_id: int) -> list[Registration]:
             break
         if _set_status(candidate.id, WAITING, status=CONFIRMED, promoted_at=utcnow()):
             promoted.append(candidate)
+            emails.queue(EmailKind.PROMOTED, candidate)
         else:  # they cancelled meanwhile: hand the place back and try the next person
             _release_place(session_id)
             skipped.add(candidate.id)
@@ -213,12 +226,15 @@ def _clean_person(fields: dict) -> dict:
 
 
 def book(session: EventSession, **fields) -> BookingResult:
-    """A place if there is one, otherwise the waiting list. Raises BookingError when the
-    session cannot be booked; an existing active booking is returned, not duplicated."""
+    """A place if there is one, otherwise the waiting list; the email saying so is sent
+    after commit. Raises BookingError when the session cannot be booked. An existing
+    active booking is returned, not duplicated (and its holder is emailed, at most
+    once an hour, rather than told here: the page says the same whoever typed the
+    address)."""
     person = _clean_person(fields)
     existing = active_booking(session.id, person["email"])
     if existing is not None:
-        return BookingResult(existing, "already_booked")
+        return _already_booked(existing)
     reason = unavailable_reason(session)
     if reason:
         raise BookingError(reason)
@@ -233,27 +249,48 @@ def book(session: EventSession, **fields) -> BookingResult:
     registration = Registration(session_id=session.id, status=CONFIRMED if took_place else WAITING, **person)
     db.session.add(registration)
     try:
-        db.session.commit()
+        db.session.flush()
     except IntegrityError:
         # The same person pressed twice at once: the unique index kept one booking.
         db.session.rollback()
         existing = active_booking(session.id, person["email"])
         if existing is None:
             raise
-        return BookingResult(existing, "already_booked")
-    return BookingResult(registration, registration.status)
+        return _already_booked(existing)
+    emails.queue(EmailKind.BOOKING_CONFIRMED if took_place else EmailKind.WAITING_LIST, registration)
+    db.session.commit()
+    return BookingResult(registration, BookingOutcome(registration.status))
 
 
-def cancel(registration: Registration) -> tuple[bool, list[Registration]]:
-    """Cancel a booking or a place on the waiting list. Returns (cancelled now, promoted)."""
+def _already_booked(existing: Registration) -> BookingResult:
+    emails.queue_link_again(existing, utcnow())
+    db.session.commit()
+    return BookingResult(existing, BookingOutcome.ALREADY_BOOKED)
+
+
+def _cancel(registration: Registration) -> tuple[bool, list[Registration]]:
+    """Inside the caller's transaction: (cancelled now, promoted in its place)."""
     values = {"status": CANCELLED, "cancelled_at": utcnow()}
     promoted: list[Registration] = []
     if _set_status(registration.id, CONFIRMED, **values):
         _release_place(registration.session_id)
         promoted = promote_waiting(registration.session_id)
     elif not _set_status(registration.id, WAITING, **values):
+        return False, []
+    emails.queue(EmailKind.CANCELLED, registration)
+    return True, promoted
+
+
+def cancel(registration: Registration, actor: User | None = None) -> tuple[bool, list[Registration]]:
+    """Cancel a booking or a place on the waiting list, by its holder or (with `actor`)
+    an organiser. Returns (cancelled now, promoted)."""
+    was_cancelled, promoted = _cancel(registration)
+    if not was_cancelled:
         db.session.rollback()
         return False, []
+    if actor is not None:
+        record(actor, AuditAction.BOOKING_CANCELLED, f"registration:{registration.id}",
+               registration.session.title)
     db.session.commit()
     db.session.refresh(registration)
     _refresh(promoted)
@@ -310,11 +347,13 @@ def move(registration: Registration, target: EventSession) -> list[Registration]
         db.session.rollback()
         raise BookingError("This booking has been cancelled. Book a new place instead.")
     try:
-        db.session.commit()
+        db.session.flush()
     except IntegrityError:
         db.session.rollback()
         raise BookingError("You already have a booking for that session.") from None
     db.session.refresh(registration)
+    emails.queue(EmailKind.MOVED, registration)
+    db.session.commit()
     _refresh(promoted)
     return promoted
 
@@ -335,9 +374,8 @@ def burst(session_id: int, since: datetime, until: datetime, email_ending: str =
 def cancel_burst(session: EventSession, registrations: list[Registration], by, criteria: str) -> list[Registration]:
     """Cancel a burst of invented bookings in one go, without emailing them (the addresses
     are made up), then give the freed places to the people waiting. Returns who was
-    promoted (to email after the commit). Audited as one entry: no names or addresses."""
-    from webapp.auth.services import record
-
+    promoted (their emails are queued with the change). Audited as one entry: no names or
+    addresses."""
     values = {"status": CANCELLED, "cancelled_at": utcnow()}
     cancelled = 0
     for registration in registrations:
@@ -347,7 +385,7 @@ def cancel_burst(session: EventSession, registrations: list[Registration], by, c
         elif _set_status(registration.id, WAITING, **values):
             cancelled += 1
     promoted = promote_waiting(session.id)
-    record(by, "booking.burst_cancelled", target=f"session:{session.id}",
+    record(by, AuditAction.BOOKING_BURST_CANCELLED, target=f"session:{session.id}",
            detail=f"{cancelled} bookings cancelled ({criteria}); {len(promoted)} promoted from the waiting list")
     db.session.commit()
     _refresh(promoted)
@@ -373,8 +411,8 @@ def set_capacity(session_id: int, capacity: int) -> list[Registration]:
 
 
 def cancel_session_bookings(session_id: int) -> list[Registration]:
-    """Inside the caller's transaction: mark the session cancelled and cancel every
-    active booking. Returns the people to tell."""
+    """Inside the caller's transaction: mark the session cancelled, cancel every active
+    booking and queue the email telling each person. Returns those people."""
     db.session.execute(
         sa.update(EventSession)
         .where(EventSession.id == session_id)
@@ -390,12 +428,12 @@ def cancel_session_bookings(session_id: int) -> list[Registration]:
         .values(status=CANCELLED, cancelled_at=utcnow())
         .execution_options(synchronize_session=False)
     )
+    for registration in affected:
+        emails.queue(EmailKind.SESSION_CANCELLED, registration)
     return list(affected)
 
 
-def check_in(registration: Registration) -> bool:
-    """Record arrival once. True if it was recorded now, False if it already was.
-    Raises BookingError for a booking that is not confirmed."""
+def _check_in(registration: Registration) -> bool:
     result = db.session.execute(
         sa.update(Registration)
         .where(
@@ -406,9 +444,18 @@ def check_in(registration: Registration) -> bool:
         .values(checked_in_at=utcnow())
         .execution_options(synchronize_session=False)
     )
+    return result.rowcount == 1
+
+
+def check_in(registration: Registration, actor: User) -> bool:
+    """Record arrival once. True if it was recorded now, False if it already was.
+    Raises BookingError for a booking that is not confirmed."""
+    arrived_now = _check_in(registration)
+    if arrived_now:
+        record(actor, AuditAction.CHECKED_IN, f"registration:{registration.id}")
     db.session.commit()
     db.session.refresh(registration)
-    if result.rowcount == 1:
+    if arrived_now:
         return True
     if registration.status != CONFIRMED:
         raise BookingError(
@@ -418,7 +465,7 @@ def check_in(registration: Registration) -> bool:
     return False
 
 
-def undo_check_in(registration: Registration) -> bool:
+def undo_check_in(registration: Registration, actor: User) -> bool:
     """Take back an arrival recorded by mistake (the wrong name tapped at the door).
     True if there was one to take back."""
     result = db.session.execute(
@@ -427,24 +474,25 @@ def undo_check_in(registration: Registration) -> bool:
         .values(checked_in_at=None)
         .execution_options(synchronize_session=False)
     )
+    if result.rowcount == 1:
+        record(actor, AuditAction.CHECK_IN_UNDONE, f"registration:{registration.id}")
     db.session.commit()
     db.session.refresh(registration)
     return result.rowcount == 1
 
 
-def add_walk_in(session: EventSession, name: str, email: str = "", job_role: str = "", team: str = "",
-                organisation: str = "") -> tuple[Registration, bool]:
+def add_walk_in(session: EventSession, actor: User, name: str, email: str = "", job_role: str = "",
+                team: str = "", organisation: str = "") -> tuple[Registration, bool]:
     """Someone who turned up without a booking, checked in at once. When the session is
     full the capacity grows by one: they are in the room. Returns (registration, grew)."""
     email = normalise_email(email)
     if email:
         existing = active_booking(session.id, email)
+        if existing is not None and existing.status == CONFIRMED:
+            check_in(existing, actor)
+            return existing, False
         if existing is not None:
-            if existing.status == WAITING:
-                cancel(existing)  # they are here: replace the waiting-list entry
-            else:
-                check_in(existing)
-                return existing, False
+            _cancel(existing)  # they are here: replace the waiting-list entry
     grew = False
     if not _take_place(session.id):
         db.session.execute(
@@ -466,13 +514,11 @@ def add_walk_in(session: EventSession, name: str, email: str = "", job_role: str
         checked_in_at=utcnow(),
     )
     db.session.add(registration)
+    db.session.flush()
+    record(actor, AuditAction.WALK_IN_ADDED, f"registration:{registration.id}", session.title)
     db.session.commit()
     db.session.refresh(session)
     return registration, grew
-
-
-def has_real_email(registration: Registration) -> bool:
-    return bool(registration.email) and not registration.email.endswith("@" + WALK_IN_EMAIL_DOMAIN)
 
 
 # ---------------------------------------------------------------------------
@@ -558,6 +604,13 @@ CSV_HEADER = [
 ]
 
 
+def export_attendees_csv(actor: User, registrations: list[Registration], target: str) -> str:
+    """An attendee list as CSV, its download recorded in the audit log."""
+    record(actor, AuditAction.EXPORT_ATTENDEES_CSV, target, f"{len(registrations)} people")
+    db.session.commit()
+    return attendees_csv(registrations)
+
+
 def attendees_csv(registrations: list[Registration]) -> str:
     """RFC 4180: CRLF line ends, fields with commas, quotes or line breaks quoted."""
     buffer = io.StringIO()
@@ -570,7 +623,7 @@ def attendees_csv(registrations: list[Registration]) -> str:
                 r.session.title,
                 format_datetime(r.session.starts_at),
                 r.name,
-                r.email if has_real_email(r) else "",
+                r.email if r.has_real_email else "",
                 r.job_role,
                 r.team,
                 r.locality,

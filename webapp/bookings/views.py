@@ -7,13 +7,13 @@ from flask import session as browser_session
 from flask_login import current_user
 
 from webapp.auth.access import managers_only
-from webapp.auth.services import record_done
 from webapp.bookings import emails, services
-from webapp import mail
 from webapp.bookings.forms import BookingForm, BurstForm, MoveForm, in_allowed_domains
+from webapp.bookings.models import RegistrationStatus
 from webapp.errors.handlers import render_error
 from webapp.extensions import (db, device_key, email_domain_key, email_key, exempt_address, limit_setting,
                                 limiter, retry_after_seconds)
+from webapp.jobs import outbox
 from webapp.programmes.forms import ConfirmForm
 from webapp.programmes.services import get_programme_or_404
 from webapp.qr import qr_png, qr_svg
@@ -51,7 +51,6 @@ def register(session_id: int):
         except services.BookingError as error:
             reason = str(error)
         else:
-            emails.send_for(result.outcome, result.registration)
             # The same answer whatever happened (a place, the waiting list, or a booking
             # that already existed): whoever typed an address learns nothing about its
             # owner, and the booking's link goes to that address only.
@@ -91,6 +90,7 @@ def _manage_context(registration):
         position=services.waiting_position(registration),
         targets=services.move_targets(registration) if registration.is_active else [],
         checkin_url=emails.checkin_url(registration),
+        email=outbox.latest_by_registration([registration.id]).get(registration.id),
     )
 
 
@@ -115,12 +115,9 @@ def _render_manage(registration, move_form, just_booked=False, status=200):
 def cancel(token: str):
     registration = services.get_by_booking_token_or_404(token)
     if ConfirmForm().validate_on_submit():
-        was_cancelled, promoted = services.cancel(registration)
+        was_cancelled, _ = services.cancel(registration)
         if was_cancelled:
-            emails.send_cancellation(registration)
-            for person in promoted:
-                emails.send_promotion(person)
-            flash("Your booking has been cancelled. We have emailed you to confirm.", "success")
+            flash("Your booking has been cancelled. We will email you to confirm.", "success")
     return redirect(url_for("bookings.manage", token=registration.booking_token))
 
 
@@ -136,14 +133,11 @@ def move(token: str):
             form.session_id.errors.append("Select one of the sessions listed")
         else:
             try:
-                promoted = services.move(registration, target)
+                services.move(registration, target)
             except services.BookingError as error:
                 form.session_id.errors.append(str(error))
             else:
-                emails.send_moved(registration)
-                for person in promoted:
-                    emails.send_promotion(person)
-                flash("Your booking has moved. We have emailed you a new calendar file.", "success")
+                flash("Your booking has moved. We will email you a new calendar file.", "success")
                 return redirect(url_for("bookings.manage", token=registration.booking_token))
     return _render_manage(registration, form, status=400)
 
@@ -162,7 +156,7 @@ def calendar(token: str):
 @bp.route("/booking/<token>/ticket.<any(png, svg):kind>")
 def ticket(token: str, kind: str):
     registration = services.get_by_booking_token_or_404(token)
-    if registration.status != "confirmed":
+    if registration.status != RegistrationStatus.CONFIRMED:
         abort(404)
     url = emails.checkin_url(registration)
     headers = {"Cache-Control": "private, no-store"}
@@ -176,8 +170,8 @@ def ticket(token: str, kind: str):
 # ---------------------------------------------------------------------------
 
 def _csv_response(registrations, filename: str, target: str) -> Response:
-    record_done(current_user, "export.attendees_csv", target=target, detail=f"{len(registrations)} people")
-    return Response(services.attendees_csv(registrations), mimetype="text/csv", headers={
+    data = services.export_attendees_csv(current_user, registrations, target)
+    return Response(data, mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"})
 
 
@@ -196,7 +190,7 @@ def programme_attendees(programme_id: int):
     counts = services.counts_by_session(session_ids)
     return render_template("bookings/programme_attendees.html", programme=programme, registrations=registrations,
                            status=status, filters=services.STATUS_FILTERS, counts=counts,
-                           q=request.args.get("q", "")[:100], has_real_email=services.has_real_email)
+                           q=request.args.get("q", "")[:100])
 
 
 @bp.route("/organiser/programmes/<int:programme_id>/attendees.csv")
@@ -226,13 +220,8 @@ def organiser_cancel(programme_id: int, session_id: int, registration_id: int):
     registration = services.get_registration_or_404(session, registration_id)
     form = ConfirmForm()
     if form.validate_on_submit():
-        was_cancelled, promoted = services.cancel(registration)
+        was_cancelled, promoted = services.cancel(registration, actor=current_user)
         if was_cancelled:
-            record_done(current_user, "booking.cancelled", target=f"registration:{registration.id}",
-                        detail=session.title)
-            emails.send_cancellation(registration)
-            for person in promoted:
-                emails.send_promotion(person)
             message = f"Booking for {registration.name} cancelled."
             if promoted:
                 message += " Promoted from the waiting list: " + ", ".join(p.name for p in promoted) + "."
@@ -260,9 +249,6 @@ def cancel_burst(programme_id: int, session_id: int):
             criteria = (f"booked {format_datetime(since)} to {format_datetime(until)}"
                         + (f", addresses ending {search.email_ending.data}" if search.email_ending.data else ""))
             promoted = services.cancel_burst(session, found, current_user, criteria)
-            with mail.one_connection():
-                for person in promoted:
-                    emails.send_promotion(person)
             flash(f"{len(found)} bookings cancelled. {len(promoted)} people were given a place from the waiting list "
                   "and emailed.", "success")
             return redirect(url_for("sessions.show", programme_id=programme.id, session_id=session.id))

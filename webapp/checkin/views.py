@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 
 from webapp.auth.access import managers_only
 from webapp.bookings import services as bookings
@@ -28,7 +29,7 @@ def confirm(token: str):
     just_checked_in = False
     if request.method == "POST" and ConfirmForm().validate_on_submit():
         try:
-            just_checked_in = bookings.check_in(registration)
+            just_checked_in = bookings.check_in(registration, current_user)
         except bookings.BookingError as problem:
             error = str(problem)
     return render_template("checkin/confirm.html", registration=registration, session=session, error=error,
@@ -52,7 +53,7 @@ def door(programme_id: int, session_id: int):
 @managers_only
 def arrived(programme_id: int, session_id: int, registration_id: int):
     def record_arrival(registration):
-        if bookings.check_in(registration):
+        if bookings.check_in(registration, current_user):
             return f"{registration.name} checked in.", "success"
         return f"{registration.name} was already checked in at {format_time(registration.checked_in_at)}.", "info"
 
@@ -63,7 +64,7 @@ def arrived(programme_id: int, session_id: int, registration_id: int):
 @managers_only
 def not_arrived(programme_id: int, session_id: int, registration_id: int):
     def take_back_arrival(registration):
-        if bookings.undo_check_in(registration):
+        if bookings.undo_check_in(registration, current_user):
             return f"{registration.name} is no longer marked as arrived.", "success"
         return f"{registration.name} was not marked as arrived.", "info"
 
@@ -93,7 +94,7 @@ def walk_in(programme_id: int, session_id: int):
     form = WalkInForm()
     if form.validate_on_submit():
         registration, grew = bookings.add_walk_in(
-            session, name=form.name.data, email=form.email.data or "", job_role=form.job_role.data or "",
+            session, current_user, name=form.name.data, email=form.email.data or "", job_role=form.job_role.data or "",
             team=form.team.data or "", organisation=form.organisation.data or "")
         message = f"{registration.name} added and checked in."
         if grew:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import random
+from collections import Counter
 from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
@@ -11,6 +12,7 @@ from webapp.extensions import db
 from webapp.feedback.models import Answer, Question, QuestionKind, Response
 from webapp.feedback.services import build_default_form
 from webapp.programmes.models import Finding, FindingKind, Programme
+from webapp.results import totals
 from webapp.sessions.models import EventSession
 from webapp.timezones import LONDON, london_to_utc
 from webapp.tokens import new_url_token
@@ -104,13 +106,15 @@ def add_synthetic_responses(programme: Programme, count: int, seed: int | None =
                             batch_size: int = 2000) -> int:
     """Add `count` plausible anonymous responses spread over the programme's sessions.
 
-    Rows go in with bulk INSERTs in batches, so that 100,000 responses take seconds."""
+    Rows go in with bulk INSERTs in batches, so that 100,000 responses take seconds;
+    each batch adds to the running totals in its own transaction."""
     rng = random.Random(seed)
     form = programme.feedback_form
     sessions = [session for session in programme.sessions if not session.is_cancelled]
     if not form or not sessions or count <= 0:
         return 0
     questions = form.visible_questions
+    group_questions = {question.id for question in questions if question.breakdown}
     added = 0
     while added < count:
         size = min(batch_size, count - added)
@@ -122,14 +126,19 @@ def add_synthetic_responses(programme: Programme, count: int, seed: int | None =
             }
             for _ in range(size)
         ]
-        response_ids = db.session.scalars(
-            sa.insert(Response).returning(Response.id), response_rows
+        stored = db.session.execute(
+            sa.insert(Response).returning(Response.id, Response.session_id), response_rows
         ).all()
         answer_rows = []
-        for response_id in response_ids:
-            for question in questions:
-                answer_rows.extend(_synthetic_answers(rng, question, response_id))
+        counted: Counter = Counter()
+        for response_id, session_id in stored:
+            answers = [row for question in questions for row in _synthetic_answers(rng, question, response_id)]
+            answer_rows.extend(answers)
+            counted.update(totals.response_keys(
+                session_id, [(row["question_id"], row["option_id"]) for row in answers],
+                group_questions))
         db.session.execute(sa.insert(Answer), answer_rows)
+        totals.add(counted)
         db.session.commit()
         added += size
     return added

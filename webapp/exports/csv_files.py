@@ -37,11 +37,14 @@ def _lines(header: Iterable[str], body: Iterable[Iterable]) -> Iterator[str]:
     yield buffer.getvalue()
 
 
-def responses_csv(programme: Programme, filters: ResultsFilter | None = None) -> Iterator[str]:
+def responses_csv(programme: Programme, filters: ResultsFilter | None = None,
+                  full_detail: bool = False) -> Iterator[str]:
+    """Every response; rare "about you" answers hidden unless `full_detail` (managers)."""
     sessions = results.select_sessions(programme, filters)
     session_ids = [session.id for session in sessions]
     questions = [result.question for result in results.question_results(programme.feedback_form, session_ids)]
-    return _lines(table_rows.response_headers(questions), table_rows.response_rows(sessions, questions))
+    return _lines(table_rows.response_headers(questions),
+                  table_rows.response_rows(sessions, questions, full_detail=full_detail))
 
 
 def attendance_csv(programme: Programme, filters: ResultsFilter | None = None) -> Iterator[str]:

@@ -13,11 +13,14 @@ import sqlalchemy as sa
 from webapp.bookings.models import STATUS_LABELS, Registration, RegistrationStatus
 from webapp.extensions import db
 from webapp.feedback.models import Answer, Question, Response
-from webapp.results.services import comments_query, local_naive
+from webapp.results.models import EVERYONE
+from webapp.results.services import COMMENT_ORDER, SMALL_GROUP_MIN, comments_query, count_totals, local_naive
 from webapp.sessions.models import EventSession
 
 BATCH = 5000
 MULTI_CHOICE_SEPARATOR = "; "
+# What a viewer sees for an "about you" answer that fewer than SMALL_GROUP_MIN responses share.
+RARE_GROUP = "Other / not shown"
 
 RESPONSE_FIXED_HEADERS = ("Response number", "Session", "Locality", "Submitted at")
 COMMENT_HEADERS = ("Session", "Question", "Submitted at", "Comment")
@@ -43,10 +46,19 @@ def response_headers(questions: list[Question]) -> list[str]:
     return [*RESPONSE_FIXED_HEADERS, *(question.text for question in questions)]
 
 
+def rare_group_options(session_ids: list[int], questions: list[Question]) -> set[str]:
+    """The "about you" answers (option ids, as strings) that fewer than SMALL_GROUP_MIN
+    of these sessions' responses gave: a viewer's rows show RARE_GROUP instead."""
+    counts = count_totals(session_ids).get(EVERYONE, {})
+    return {str(option.id) for question in questions if question.breakdown for option in question.options
+            if counts.get((question.id, option.id), 0) < SMALL_GROUP_MIN}
+
+
 def response_rows(sessions: list[EventSession], questions: list[Question],
-                  text: Callable[[str], object] = _as_is) -> Iterator[list]:
+                  text: Callable[[str], object] = _as_is, full_detail: bool = False) -> Iterator[list]:
     """One row per response: number, session, locality, submitted at (London time),
     then one cell per question in form order (multiple choices joined in one cell).
+    Without `full_detail` (viewers), rare "about you" answers read RARE_GROUP.
 
     `text` turns text into a cell value (the workbook cleans it and guards formulas).
     It runs once per session, per set of chosen options and per written answer, not
@@ -66,6 +78,8 @@ def response_rows(sessions: list[EventSession], questions: list[Question],
     option_label = {str(option.id): (option.position, option.id, option.label)
                     for question in questions for option in question.options}
     choice_cells: dict[str, object] = {}
+    if not full_detail:
+        choice_cells.update(dict.fromkeys(rare_group_options(session_ids, questions), text(RARE_GROUP)))
 
     def choices_cell(option_keys: str):
         """The cell for one response's choices in one question ("12" or "12,15"), made once."""
@@ -110,7 +124,7 @@ def response_rows(sessions: list[EventSession], questions: list[Question],
 
 
 def comment_rows(session_ids: list[int], text: Callable[[str], object] = _as_is) -> Iterator[tuple]:
-    """Every text answer, newest first (as on the results page): session, question,
+    """Every text answer, newest stored first (as on the results page): session, question,
     submitted at (London time), comment. `text` as for response_rows (labels once each)."""
     if not session_ids:
         return
@@ -121,7 +135,7 @@ def comment_rows(session_ids: list[int], text: Callable[[str], object] = _as_is)
             labels[value] = text(value)
         return labels[value]
 
-    query = comments_query(session_ids).order_by(Response.submitted_at.desc(), Answer.id.desc())
+    query = comments_query(session_ids).order_by(*COMMENT_ORDER)
     for comment, submitted_at, question_text, session_title, *_ in _stream(query):
         yield label(session_title), label(question_text), local_naive(submitted_at), text(comment)
 

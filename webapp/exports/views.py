@@ -10,7 +10,7 @@ from flask import Blueprint, request, send_file
 from flask_login import current_user
 
 from webapp.auth.access import managers_only, readers
-from webapp.auth.services import record_done
+from webapp.audit import AuditAction, record_export
 from webapp.db_types import utcnow
 from webapp.exports import csv_files
 from webapp.exports.workbook import build_workbook, filename_for
@@ -52,14 +52,13 @@ def workbook(programme_id: int):
     include_attendance = current_user.can_manage
     file = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)
     info = build_workbook(programme, file, include_attendance=include_attendance, filters=filters, now=now)
-    record_done(current_user, "export.workbook", target=f"programme:{programme.id}",
-                detail=f"{info.responses} responses, {info.sessions} sessions, "
-                       f"attendance {'included' if include_attendance else 'omitted'}; "
-                       f"filters: {filters.describe()}")
+    record_export(current_user, AuditAction.EXPORT_WORKBOOK, programme,
+                  f"{info.responses} responses, {info.sessions} sessions, "
+                  f"attendance {'included' if include_attendance else 'omitted'}; filters: {filters.describe()}")
     return _send(file, filename_for(programme, now), XLSX, personal=include_attendance)
 
 
-def _csv(programme_id: int, lines_for, what: str, personal: bool):
+def _csv(programme_id: int, lines_for, what: str, action: AuditAction, personal: bool):
     """A CSV download: `lines_for(programme, filters)` gives its lines."""
     programme = get_programme_or_404(programme_id)
     form, filters = _filters(programme)
@@ -70,17 +69,19 @@ def _csv(programme_id: int, lines_for, what: str, personal: bool):
     file.write(b"\xef\xbb\xbf")  # UTF-8 BOM: Excel then reads accents correctly
     for chunk in lines_for(programme, filters):
         file.write(chunk.encode("utf-8"))
-    record_done(current_user, f"export.{what}_csv", target=f"programme:{programme.id}")
+    record_export(current_user, action, programme)
     return _send(file, csv_files.csv_filename(programme, what, now), "text/csv; charset=utf-8", personal)
 
 
 @bp.route("/programmes/<int:programme_id>/responses.csv")
 @readers
 def responses_csv(programme_id: int):
-    return _csv(programme_id, csv_files.responses_csv, "responses", personal=False)
+    full_detail = current_user.can_manage  # viewers: rare "about you" answers hidden
+    return _csv(programme_id, lambda programme, filters: csv_files.responses_csv(programme, filters, full_detail),
+                "responses", AuditAction.EXPORT_RESPONSES_CSV, personal=False)
 
 
 @bp.route("/programmes/<int:programme_id>/attendance.csv")
 @managers_only
 def attendance_csv(programme_id: int):
-    return _csv(programme_id, csv_files.attendance_csv, "attendance", personal=True)
+    return _csv(programme_id, csv_files.attendance_csv, "attendance", AuditAction.EXPORT_ATTENDANCE_CSV, personal=True)

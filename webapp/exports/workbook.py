@@ -230,7 +230,8 @@ def filename_for(programme: Programme, moment: datetime) -> str:
 def build_workbook(programme: Programme, out: IO[bytes] | str, *, include_attendance: bool,
                    filters: ResultsFilter | None = None, now: datetime | None = None) -> WorkbookInfo:
     """Write the workbook to `out` (a path or a binary file). Attendance (personal data)
-    only when `include_attendance`: a viewer's workbook has none anywhere."""
+    only when `include_attendance` (organisers and admins): a viewer's workbook has none
+    anywhere, and its Responses sheet hides rare "about you" answers."""
     now = now or utcnow()
     filters = filters or ResultsFilter()
     sessions = results.select_sessions(programme, filters)
@@ -238,11 +239,11 @@ def build_workbook(programme: Programme, out: IO[bytes] | str, *, include_attend
     session_ids = figures.session_ids
 
     workbook = Workbook(write_only=True)
-    _summary(workbook, programme, figures, filters, now)
+    _summary(workbook, programme, figures, filters, now, include_attendance)
     _sessions(workbook, figures)
     _indicators(workbook, figures)
     _questions(workbook, figures)
-    _responses(workbook, figures)
+    _responses(workbook, figures, full_detail=include_attendance)
     _comments(workbook, session_ids)
     if include_attendance:
         _attendance(workbook, sessions)
@@ -251,7 +252,8 @@ def build_workbook(programme: Programme, out: IO[bytes] | str, *, include_attend
                         include_attendance)
 
 
-def _summary(workbook, programme, figures: results.Results, filters: ResultsFilter, now) -> None:
+def _summary(workbook, programme, figures: results.Results, filters: ResultsFilter, now,
+             include_attendance: bool) -> None:
     sheet = SheetWriter(workbook, "Summary")
     for letter, width in (("A", 34), ("B", 70), ("C", 14), ("D", 16)):
         sheet.ws.column_dimensions[letter].width = width
@@ -284,9 +286,11 @@ def _summary(workbook, programme, figures: results.Results, filters: ResultsFilt
     sheet.ws.append([])
     sheet.plain_row("% agree", results.PERCENT_AGREE_DEFINITION)
     sheet.ws.append([])
-    sheet.plain_row("Breakdowns",
-                    f"From the optional 'about you' questions. Groups with fewer than "
-                    f"{results.SMALL_GROUP_MIN} responses are not shown.")
+    if not include_attendance:
+        sheet.plain_row("Responses sheet", f"An 'about you' answer given by fewer than {results.SMALL_GROUP_MIN} "
+                        f"responses reads '{table_rows.RARE_GROUP}'.")
+    sheet.plain_row("Breakdowns", results.BREAKDOWNS_WITHHELD if figures.breakdowns_withheld
+                    else f"From the optional 'about you' questions. {results.SMALL_GROUP_RULE}")
     for table in figures.breakdowns:
         sheet.ws.append([])
         sheet.plain_row(f"By {table.label.lower()}", "Group", "Responses", "% agree (all indicators)")
@@ -380,7 +384,7 @@ def _questions(workbook, figures: results.Results) -> None:
     sheet.filter_all()
 
 
-def _responses(workbook, figures: results.Results) -> None:
+def _responses(workbook, figures: results.Results, full_detail: bool) -> None:
     questions = [result.question for result in figures.questions]
     columns = [Column("Response number", 10, "int"), Column("Session", 32), Column("Locality", 14),
                Column("Submitted at", 17, "datetime")]
@@ -391,7 +395,8 @@ def _responses(workbook, figures: results.Results) -> None:
     submitted_at = sheet.stamp()
     # Hot loop (100,000 rows): text is already cleaned and guarded by text_cell (labels
     # once each, written answers one by one), so each row is appended as it comes.
-    for row in table_rows.response_rows(figures.sessions, questions, text=sheet.text_cell):
+    for row in table_rows.response_rows(figures.sessions, questions, text=sheet.text_cell,
+                                        full_detail=full_detail):
         row[3] = submitted_at(row[3])
         ws.append(row)
         sheet.rows_written += 1

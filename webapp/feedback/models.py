@@ -233,6 +233,10 @@ class Answer(db.Model):
             name="option_or_text",
         ),
         sa.Index("ix_answer_question_option", "question_id", "option_id"),
+        # The written answers alone, in the order they were stored: the comments list
+        # pages backwards along it instead of sorting every comment.
+        sa.Index("ix_answer_written", "id", sqlite_where=sa.text("text IS NOT NULL"),
+                 postgresql_where=sa.text("text IS NOT NULL")),
         sa.UniqueConstraint("response_id", "question_id", "option_id", name="uq_answer_once"),
     )
 

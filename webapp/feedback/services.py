@@ -5,12 +5,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from flask import abort, current_app
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from webapp.audit import AuditAction, record
 from webapp.db_types import utcnow
 from webapp.extensions import db
 from webapp.feedback import revisions  # noqa: F401  (forms get a new revision on every change)
@@ -32,8 +34,12 @@ from webapp.feedback.models import (
 from webapp.forms import strip_control_characters
 from webapp.ordering import move_one_place
 from webapp.programmes.models import FINDING_KIND_LABELS, Finding, FindingKind, Programme
+from webapp.results import totals
 from webapp.sessions.models import EventSession
 from webapp.tokens import is_feedback_code, new_feedback_code, new_url_token
+
+if TYPE_CHECKING:
+    from webapp.auth.models import User
 
 ROLE_GROUPS = (
     "Social work",
@@ -168,11 +174,12 @@ def get_question_or_404(form: FeedbackForm, question_id: int) -> Question:
     return question
 
 
-def create_default_form(programme: Programme) -> FeedbackForm:
+def create_default_form(programme: Programme, *, actor: User | None = None) -> FeedbackForm:
     """The default form, if the programme has none yet."""
     if programme.feedback_form is not None:
         return programme.feedback_form
     form = build_default_form(programme)
+    record(actor, AuditAction.FORM_CREATED, f"programme:{programme.id}", programme.title)
     db.session.commit()
     return form
 
@@ -211,7 +218,8 @@ def parse_option_lines(text: str) -> list[str]:
 
 def add_question(form: FeedbackForm, *, kind: str, text: str, hint: str = "", section: str = "",
                  required: bool = False, max_choices: int | None = None,
-                 option_labels: list[str] | None = None, finding_id: int | None = None) -> Question:
+                 option_labels: list[str] | None = None, finding_id: int | None = None,
+                 actor: User | None = None) -> Question:
     question = Question(
         form=form,
         kind=kind,
@@ -225,8 +233,14 @@ def add_question(form: FeedbackForm, *, kind: str, text: str, hint: str = "", se
     )
     question.options = _fresh_options(kind, option_labels or [])
     db.session.add(question)
+    db.session.flush()
+    _record_question(actor, AuditAction.QUESTION_ADDED, question)
     db.session.commit()
     return question
+
+
+def _record_question(actor: User | None, action: AuditAction, question: Question) -> None:
+    record(actor, action, f"question:{question.id}", question.text[:200])
 
 
 def _fresh_options(kind: str, labels: list[str]) -> list[QuestionOption]:
@@ -239,7 +253,8 @@ def _fresh_options(kind: str, labels: list[str]) -> list[QuestionOption]:
 
 def update_question(question: Question, *, kind: str, text: str, hint: str = "", section: str = "",
                     required: bool = False, max_choices: int | None = None,
-                    option_labels: list[str] | None = None, finding_id: int | None = None) -> None:
+                    option_labels: list[str] | None = None, finding_id: int | None = None,
+                    actor: User | None = None) -> None:
     """Reword and reconfigure a question. Its kind changes only while it has no answers
     (callers check; this refuses too); options with answers are hidden, never deleted."""
     if kind != question.kind:
@@ -255,6 +270,7 @@ def update_question(question: Question, *, kind: str, text: str, hint: str = "",
     question.required = required
     question.max_choices = max_choices if kind == QuestionKind.MULTI_CHOICE else None
     question.finding_id = finding_id
+    _record_question(actor, AuditAction.QUESTION_CHANGED, question)
     db.session.commit()
 
 
@@ -287,15 +303,17 @@ def move_question(question: Question, direction: str) -> None:
     db.session.commit()
 
 
-def set_question_hidden(question: Question, hidden: bool) -> None:
+def set_question_hidden(question: Question, hidden: bool, *, actor: User | None = None) -> None:
     question.hidden = hidden
+    _record_question(actor, AuditAction.QUESTION_HIDDEN if hidden else AuditAction.QUESTION_SHOWN, question)
     db.session.commit()
 
 
-def delete_question(question: Question) -> bool:
+def delete_question(question: Question, *, actor: User | None = None) -> bool:
     """Delete a question that nobody has answered. Returns False (and keeps it) otherwise."""
     if question_has_answers(question):
         return False
+    _record_question(actor, AuditAction.QUESTION_DELETED, question)
     db.session.delete(question)
     db.session.commit()
     return True
@@ -641,7 +659,8 @@ def at_response_ceiling(session: PhoneSession) -> bool:
 
 
 def store_response(session_id: int, submission_key: str, rows: list[dict]) -> bool:
-    """Store one anonymous response: the session, the time and the answers, nothing else.
+    """Store one anonymous response: the session, the time and the answers, nothing else,
+    and add it to the running totals in the same transaction.
 
     Returns False, storing nothing, when the key was already used (a double tap or a
     resent POST). The unique constraint decides, so two POSTs racing each other on
@@ -657,6 +676,7 @@ def store_response(session_id: int, submission_key: str, rows: list[dict]) -> bo
         raise
     if rows:
         db.session.execute(_INSERT_ANSWERS, [dict(row, response_id=response_id) for row in rows])
+    totals.add_response(session_id, [(row["question_id"], row["option_id"]) for row in rows])
     db.session.commit()
     return True
 

@@ -18,7 +18,6 @@ from flask_wtf.csrf import ValidationError, validate_csrf
 
 from webapp import qr
 from webapp.auth.access import managers_only
-from webapp.auth.services import record_done
 from webapp.extensions import csrf, device_key, exempt_address, limit_setting, limiter, retry_after_seconds
 from webapp.feedback import services
 from webapp.feedback.forms import ConfirmForm, QuestionForm
@@ -55,9 +54,7 @@ def create_default(programme_id: int):
     programme = get_programme_or_404(programme_id)
     if ConfirmForm().validate_on_submit():
         existed = programme.feedback_form is not None
-        services.create_default_form(programme)
-        if not existed:
-            record_done(current_user, "form.created", target=f"programme:{programme.id}", detail=programme.title)
+        services.create_default_form(programme, actor=current_user)
         flash("This programme already has a feedback form." if existed
               else "Feedback form created from the findings. Check it, then preview it.", "success")
     return redirect(url_for("feedback.builder", programme_id=programme.id))
@@ -79,8 +76,7 @@ def add_question(programme_id: int):
     feedback_form = services.get_form_or_404(programme)
     form = QuestionForm(findings=programme.findings)
     if form.validate_on_submit():
-        question = services.add_question(feedback_form, **form.question_fields())
-        _record_question(question, "question.added")
+        question = services.add_question(feedback_form, actor=current_user, **form.question_fields())
         flash("Question added at the end of the form.", "success")
         return redirect(url_for("feedback.builder", programme_id=programme.id, _anchor=f"question-{question.id}"))
     return render_template("feedback/question_form.html", programme=programme, form=form, question=None,
@@ -100,8 +96,7 @@ def edit_question(programme_id: int, question_id: int):
         # The type of a question with answers is fixed: its answers keep their meaning.
         form.kind.data = question.kind
     if form.validate_on_submit():
-        services.update_question(question, **form.question_fields())
-        _record_question(question, "question.changed")
+        services.update_question(question, actor=current_user, **form.question_fields())
         flash("Question saved.", "success")
         return redirect(url_for("feedback.builder", programme_id=programme.id, _anchor=f"question-{question.id}"))
     return render_template("feedback/question_form.html", programme=programme, form=form, question=question,
@@ -126,8 +121,7 @@ def set_visibility(programme_id: int, question_id: int):
     programme, question = _programme_and_question_or_404(programme_id, question_id)
     if ConfirmForm().validate_on_submit():
         hide = request.form.get("hidden") == "1"
-        services.set_question_hidden(question, hide)
-        _record_question(question, "question.hidden" if hide else "question.shown")
+        services.set_question_hidden(question, hide, actor=current_user)
         flash("Question hidden: staff no longer see it; its answers are kept." if hide
               else "Question shown on the form again.", "success")
     return redirect(url_for("feedback.builder", programme_id=programme.id, _anchor=f"question-{question.id}"))
@@ -140,9 +134,7 @@ def delete_question(programme_id: int, question_id: int):
     has_answers = services.question_has_answers(question)
     form = ConfirmForm()
     if not has_answers and form.validate_on_submit():
-        target, text = f"question:{question.id}", question.text[:200]
-        services.delete_question(question)
-        record_done(current_user, "question.deleted", target=target, detail=text)
+        services.delete_question(question, actor=current_user)
         flash("Question deleted.", "success")
         return redirect(url_for("feedback.builder", programme_id=programme.id))
     return render_template("feedback/delete_question.html", programme=programme, question=question,
@@ -152,10 +144,6 @@ def delete_question(programme_id: int, question_id: int):
 def _programme_and_question_or_404(programme_id: int, question_id: int):
     programme = get_programme_or_404(programme_id)
     return programme, services.get_question_or_404(services.get_form_or_404(programme), question_id)
-
-
-def _record_question(question, action: str) -> None:
-    record_done(current_user, action, target=f"question:{question.id}", detail=question.text[:200])
 
 
 def _scales() -> dict:

@@ -5,6 +5,21 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from webapp.programmes.models import FINDING_KIND_LABELS, GRADES, FindingKind
 
 
+def _reminder_days(form, field) -> None:
+    parts = [part.strip() for part in (field.data or "").split(",") if part.strip()]
+    if any(not part.isdigit() or not 1 <= int(part) <= 60 for part in parts):
+        raise ValidationError("Enter whole numbers of days from 1 to 60, separated by commas, like 7, 1")
+
+
+def reminder_days_text(reminder_hours: list[int]) -> str:
+    return ", ".join(str(hours // 24) for hours in reminder_hours)
+
+
+def reminder_hours_from_days(text: str) -> str:
+    days = [int(part) for part in (text or "").split(",") if part.strip().isdigit()]
+    return ",".join(str(day * 24) for day in sorted(set(days), reverse=True))
+
+
 class ProgrammeForm(AppForm):
     title = StringField(
         "Title",
@@ -15,6 +30,12 @@ class ProgrammeForm(AppForm):
         "Findings headline",
         description="One or two sentences that staff and the workbook's summary will show.",
         validators=[Optional(), Length(max=2000, message="Findings headline must be 2000 characters or fewer")],
+    )
+    reminder_days = StringField(
+        "Remind people booked, days before their session",
+        description="For example, 7, 1 (a week before and the day before). Leave empty to send no reminders.",
+        default="7, 1",
+        validators=[Length(max=40, message="Enter at most a few numbers of days"), _reminder_days],
     )
 
 

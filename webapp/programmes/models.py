@@ -38,6 +38,19 @@ FINDING_KIND_PLURALS = {
 GRADES = ("Excellent", "Very Good", "Good", "Adequate", "Weak", "Unsatisfactory")
 
 
+DEFAULT_REMINDER_HOURS = "168,24"
+
+
+def parse_reminder_hours(text: str | None) -> list[int]:
+    """"168, 24" -> [168, 24]: whole hours between 1 and 60 days, no repeats."""
+    hours: list[int] = []
+    for part in (text or "").split(","):
+        part = part.strip()
+        if part.isdigit() and 1 <= int(part) <= 1440 and int(part) not in hours:
+            hours.append(int(part))
+    return hours
+
+
 class Programme(db.Model):
     __tablename__ = "programme"
 
@@ -47,6 +60,9 @@ class Programme(db.Model):
     # The findings in one or two sentences: shown to staff and on the workbook's Summary.
     summary: Mapped[str] = mapped_column(sa.Text, default="")
     is_open: Mapped[bool] = mapped_column(default=False)
+    # Hours before each session when people booked are reminded: 7 days and 1 day.
+    reminder_hours: Mapped[str] = mapped_column(sa.String(100), default=DEFAULT_REMINDER_HOURS,
+                                                server_default=DEFAULT_REMINDER_HOURS)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
@@ -62,6 +78,10 @@ class Programme(db.Model):
 
     def __repr__(self) -> str:
         return f"<Programme {self.slug}>"
+
+    @property
+    def reminder_hours_list(self) -> list[int]:
+        return parse_reminder_hours(self.reminder_hours)
 
     def findings_of(self, kind: FindingKind) -> list[Finding]:
         return [finding for finding in self.findings if finding.kind == kind]

@@ -3,13 +3,18 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from flask import abort
 
+from webapp.audit import AuditAction, record
 from webapp.extensions import db
 from webapp.ordering import move_one_place
-from webapp.programmes.models import Finding, FindingKind, Programme
+from webapp.programmes.models import DEFAULT_REMINDER_HOURS, Finding, FindingKind, Programme
+
+if TYPE_CHECKING:
+    from webapp.auth.models import User
 
 
 def slugify(text: str, max_length: int = 60) -> str:
@@ -44,21 +49,31 @@ def get_finding_or_404(programme: Programme, finding_id: int) -> Finding:
     return finding
 
 
-def create_programme(title: str, summary: str = "") -> Programme:
-    programme = Programme(title=title.strip(), summary=summary.strip(), slug=unique_slug(title))
+def create_programme(title: str, summary: str = "", *, reminder_hours: str = DEFAULT_REMINDER_HOURS,
+                     actor: User | None = None) -> Programme:
+    programme = Programme(title=title.strip(), summary=summary.strip(), slug=unique_slug(title),
+                          reminder_hours=reminder_hours)
     db.session.add(programme)
+    db.session.flush()
+    record(actor, AuditAction.PROGRAMME_CREATED, f"programme:{programme.id}", programme.title)
     db.session.commit()
     return programme
 
 
-def update_programme(programme: Programme, title: str, summary: str) -> None:
+def update_programme(programme: Programme, title: str, summary: str, *, reminder_hours: str | None = None,
+                     actor: User | None = None) -> None:
     programme.title = title.strip()
     programme.summary = summary.strip()
+    if reminder_hours is not None:
+        programme.reminder_hours = reminder_hours
+    record(actor, AuditAction.PROGRAMME_CHANGED, f"programme:{programme.id}", programme.title)
     db.session.commit()
 
 
-def set_open(programme: Programme, is_open: bool) -> None:
+def set_open(programme: Programme, is_open: bool, *, actor: User | None = None) -> None:
     programme.is_open = is_open
+    record(actor, AuditAction.PROGRAMME_OPENED if is_open else AuditAction.PROGRAMME_CLOSED,
+           f"programme:{programme.id}", programme.title)
     db.session.commit()
 
 
@@ -66,22 +81,25 @@ def _siblings(programme: Programme, kind: str) -> list[Finding]:
     return [finding for finding in programme.findings if finding.kind == kind]
 
 
-def add_finding(programme: Programme, **fields) -> Finding:
+def add_finding(programme: Programme, *, actor: User | None = None, **fields) -> Finding:
     siblings = _siblings(programme, fields["kind"])
     position = max((finding.position for finding in siblings), default=0) + 1
     finding = Finding(programme=programme, position=position, **_clean(fields))
     db.session.add(finding)
+    db.session.flush()
+    record(actor, AuditAction.FINDING_ADDED, f"finding:{finding.id}", finding.title)
     db.session.commit()
     return finding
 
 
-def update_finding(finding: Finding, **fields) -> None:
+def update_finding(finding: Finding, *, actor: User | None = None, **fields) -> None:
     old_kind = finding.kind
     for name, value in _clean(fields).items():
         setattr(finding, name, value)
     if finding.kind != old_kind:
         others = _siblings(finding.programme, finding.kind)
         finding.position = max((other.position for other in others if other is not finding), default=0) + 1
+    record(actor, AuditAction.FINDING_CHANGED, f"finding:{finding.id}", finding.title)
     db.session.commit()
 
 
@@ -100,7 +118,8 @@ def move_finding(finding: Finding, direction: str) -> None:
     db.session.commit()
 
 
-def remove_finding(finding: Finding) -> None:
+def remove_finding(finding: Finding, *, actor: User | None = None) -> None:
     """Questions that asked about it keep their wording and their answers."""
+    record(actor, AuditAction.FINDING_REMOVED, f"finding:{finding.id}", finding.title)
     db.session.delete(finding)
     db.session.commit()

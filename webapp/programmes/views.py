@@ -3,9 +3,9 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from webapp.auth.access import managers_only, readers
-from webapp.auth.services import record_done
 from webapp.programmes import services
-from webapp.programmes.forms import ConfirmForm, FindingForm, ProgrammeForm
+from webapp.programmes.forms import (ConfirmForm, FindingForm, ProgrammeForm, reminder_days_text,
+                                     reminder_hours_from_days)
 from webapp.programmes.models import FINDING_KIND_LABELS, FINDING_KIND_PLURALS, FindingKind
 
 bp = Blueprint("programmes", __name__, url_prefix="/organiser")
@@ -30,8 +30,8 @@ def index():
 def create():
     form = ProgrammeForm()
     if form.validate_on_submit():
-        programme = services.create_programme(form.title.data, form.summary.data or "")
-        record_done(current_user, "programme.created", target=f"programme:{programme.id}", detail=programme.title)
+        programme = services.create_programme(form.title.data, form.summary.data or "", actor=current_user,
+                                              reminder_hours=reminder_hours_from_days(form.reminder_days.data))
         flash(f"Programme “{programme.title}” created. Add its findings next.", "success")
         return redirect(url_for("programmes.show", programme_id=programme.id))
     return render_template("programmes/form.html", form=form, programme=None)
@@ -56,9 +56,11 @@ def show(programme_id: int):
 def edit(programme_id: int):
     programme = services.get_programme_or_404(programme_id)
     form = ProgrammeForm(obj=programme)
+    if request.method == "GET":
+        form.reminder_days.data = reminder_days_text(programme.reminder_hours_list)
     if form.validate_on_submit():
-        services.update_programme(programme, form.title.data, form.summary.data or "")
-        record_done(current_user, "programme.changed", target=f"programme:{programme.id}", detail=programme.title)
+        services.update_programme(programme, form.title.data, form.summary.data or "", actor=current_user,
+                                  reminder_hours=reminder_hours_from_days(form.reminder_days.data))
         flash("Programme saved.", "success")
         return redirect(url_for("programmes.show", programme_id=programme.id))
     return render_template("programmes/form.html", form=form, programme=programme)
@@ -70,9 +72,7 @@ def set_status(programme_id: int):
     programme = services.get_programme_or_404(programme_id)
     if ConfirmForm().validate_on_submit():
         is_open = request.form.get("open") == "1"
-        services.set_open(programme, is_open)
-        record_done(current_user, "programme.opened" if is_open else "programme.closed",
-                    target=f"programme:{programme.id}", detail=programme.title)
+        services.set_open(programme, is_open, actor=current_user)
         flash("Programme opened: its sessions are on the front page." if is_open
               else "Programme closed: its sessions are no longer listed or bookable.", "success")
     return redirect(url_for("programmes.show", programme_id=programme.id))
@@ -86,8 +86,7 @@ def add_finding(programme_id: int):
     if request.method == "GET" and request.args.get("kind") in set(FindingKind):
         form.kind.data = request.args["kind"]
     if form.validate_on_submit():
-        finding = services.add_finding(programme, **form.finding_fields())
-        record_done(current_user, "finding.added", target=f"finding:{finding.id}", detail=finding.title)
+        services.add_finding(programme, actor=current_user, **form.finding_fields())
         flash("Finding added.", "success")
         return redirect(url_for("programmes.show", programme_id=programme.id, _anchor=f"kind-{form.kind.data}"))
     return render_template("programmes/finding_form.html", form=form, programme=programme, finding=None)
@@ -100,8 +99,7 @@ def edit_finding(programme_id: int, finding_id: int):
     finding = services.get_finding_or_404(programme, finding_id)
     form = FindingForm(obj=finding)
     if form.validate_on_submit():
-        services.update_finding(finding, **form.finding_fields())
-        record_done(current_user, "finding.changed", target=f"finding:{finding.id}", detail=finding.title)
+        services.update_finding(finding, actor=current_user, **form.finding_fields())
         flash("Finding saved.", "success")
         return redirect(url_for("programmes.show", programme_id=programme.id, _anchor=f"kind-{finding.kind}"))
     return render_template("programmes/finding_form.html", form=form, programme=programme, finding=finding)
@@ -125,9 +123,7 @@ def delete_finding(programme_id: int, finding_id: int):
     finding = services.get_finding_or_404(programme, finding_id)
     form = ConfirmForm()
     if form.validate_on_submit():
-        target, title = f"finding:{finding.id}", finding.title
-        services.remove_finding(finding)
-        record_done(current_user, "finding.removed", target=target, detail=title)
+        services.remove_finding(finding, actor=current_user)
         flash("Finding removed.", "success")
         return redirect(url_for("programmes.show", programme_id=programme.id))
     return render_template("programmes/delete_finding.html", form=form, programme=programme, finding=finding)

@@ -6,16 +6,18 @@ their figures from these functions, so they always agree.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
 from flask import abort
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import selectinload
 
 from webapp.bookings.services import counts_by_session
 from webapp.extensions import db
 from webapp.feedback.models import (
+    TEXT_KINDS,
     Answer,
     Breakdown,
     FeedbackForm,
@@ -26,14 +28,25 @@ from webapp.feedback.models import (
 )
 from webapp.forms import strip_control_characters
 from webapp.programmes.models import Programme
+from webapp.results.models import ALL, EVERYONE, ResultCount
 from webapp.sessions.models import EventSession
-from webapp.timezones import LONDON, london_to_utc
+from webapp.timezones import LONDON, format_date, london_to_utc
 
 # Groups smaller than this are never shown in a breakdown, on a page or in the workbook.
 SMALL_GROUP_MIN = 5
-SUPPRESSED_LABEL = "fewer than 5 responses"
+SUPPRESSED_LABEL = "Not shown"
+SMALL_GROUP_RULE = (
+    f"To keep people anonymous, a group with fewer than {SMALL_GROUP_MIN} responses is not shown, "
+    "and nor is at least one other group, so that no hidden figure can be worked out by taking "
+    "the others from the total."
+)
+BREAKDOWNS_WITHHELD = (
+    "Figures by locality, role group and organisation are given for the whole programme only: "
+    "compared with it, figures for some sessions could reveal a small group."
+)
 # The ONE definition of "% agree", used on every page and in the workbook.
 AGREE_SCORES = frozenset({4, 5})  # Agree, Strongly agree
+DISAGREE_SCORES = frozenset({1, 2})  # Strongly disagree, Disagree
 PERCENT_AGREE_DEFINITION = (
     "% agree is the number who answered Agree or Strongly agree, divided by everyone who "
     "answered the question except those who answered Don't know."
@@ -156,14 +169,17 @@ def session_figures(sessions: list[EventSession]) -> list[SessionFigures]:
     for session_id, counts in counts_by_session(ids).items():
         figures = rows[session_id]
         figures.booked, figures.waiting, figures.attended = counts.booked, counts.waiting, counts.attended
-    response_counts = db.session.execute(
-        sa.select(Response.session_id, sa.func.count())
-        .where(Response.session_id.in_(ids))
-        .group_by(Response.session_id)
-    )
-    for session_id, responses in response_counts:
+    for session_id, responses in _response_counts(ids):
         rows[session_id].responses = responses
     return list(rows.values())
+
+
+def _response_counts(session_ids: list[int]):
+    """(session id, responses) from the running totals."""
+    return db.session.execute(
+        sa.select(ResultCount.session_id, ResultCount.count)
+        .where(ResultCount.session_id.in_(session_ids), ResultCount.group_option_id == EVERYONE,
+               ResultCount.question_id == ALL, ResultCount.option_id == ALL))
 
 
 def totals(figures: list[SessionFigures]) -> Totals:
@@ -178,11 +194,7 @@ def totals(figures: list[SessionFigures]) -> Totals:
 
 
 def response_count(session_ids: list[int]) -> int:
-    if not session_ids:
-        return 0
-    return db.session.scalar(
-        sa.select(sa.func.count()).select_from(Response).where(Response.session_id.in_(session_ids))
-    ) or 0
+    return sum(responses for _, responses in _response_counts(session_ids)) if session_ids else 0
 
 
 # ---------------------------------------------------------------------------
@@ -244,6 +256,13 @@ class QuestionResult:
         return percent_agree(self.agree, sum(row.count for row in self.scored))
 
     @property
+    def percent_disagree(self) -> float | None:
+        if self.kind != QuestionKind.AGREEMENT:
+            return None
+        disagree = sum(row.count for row in self.options if row.option.score in DISAGREE_SCORES)
+        return ratio(disagree, sum(row.count for row in self.scored))
+
+    @property
     def percent_agree_whole(self) -> int:
         return round((self.percent_agree or 0) * 100)
 
@@ -257,49 +276,50 @@ def form_questions(form: FeedbackForm | None, answered_ids: set[int] | None = No
     return [q for q in form.questions if not q.hidden or q.id in answered_ids]
 
 
-def _response_filter(session_ids: list[int]):
-    return Response.session_id.in_(session_ids)
+Counts = dict[tuple[int, int], int]  # (question id, option id or ALL for "answered") -> responses
+
+
+def count_totals(session_ids: list[int], by: str | None = None) -> dict[int, Counts]:
+    """The running totals of these sessions, added up: {0: counts} for everyone; with
+    by="session", per session (everyone in it); with by="group", per "about you" option
+    (every session together). A few hundred rows whatever the number of responses."""
+    if not session_ids:
+        return {}
+    key = {None: sa.literal(EVERYONE), "session": ResultCount.session_id,
+           "group": ResultCount.group_option_id}[by]
+    in_groups = ResultCount.group_option_id != EVERYONE if by == "group" else ResultCount.group_option_id == EVERYONE
+    query = (
+        sa.select(key, ResultCount.question_id, ResultCount.option_id, sa.func.sum(ResultCount.count))
+        .where(ResultCount.session_id.in_(session_ids), in_groups)
+        .group_by(*([key] if by else []), ResultCount.question_id, ResultCount.option_id)
+    )
+    counts: dict[int, Counts] = {}
+    for owner, question_id, option_id, count in db.session.execute(query):
+        counts.setdefault(owner, {})[(question_id, option_id)] = int(count)
+    return counts
+
+
+def question_result(question: Question, number: int, counts: Counts) -> QuestionResult:
+    """One question's distribution from totals (options hidden and never chosen left out)."""
+    answered = counts.get((question.id, ALL), 0)
+    result = QuestionResult(question, number, answered,
+                            text_answers=0 if question.is_choice else answered)
+    for option in question.options:
+        count = counts.get((question.id, option.id), 0)
+        if option.hidden and not count:
+            continue
+        result.options.append(OptionResult(option, count, ratio(count, answered)))
+    return result
 
 
 def question_results(form: FeedbackForm | None, session_ids: list[int]) -> list[QuestionResult]:
     """Every question's distribution over the given sessions' responses."""
     if form is None:
         return []
-    counts: dict[tuple[int, int], int] = {}
-    respondents: dict[int, int] = {}
-    text_counts: dict[int, int] = {}
-    if session_ids:
-        in_form = Answer.question_id.in_(sa.select(Question.id).where(Question.form_id == form.id))
-        for question_id, option_id, count in db.session.execute(
-            sa.select(Answer.question_id, Answer.option_id, sa.func.count())
-            .join(Response, Response.id == Answer.response_id)
-            .where(_response_filter(session_ids), Answer.option_id.is_not(None), in_form)
-            .group_by(Answer.question_id, Answer.option_id)
-        ):
-            counts[(question_id, option_id)] = count
-        for question_id, answered, texts in db.session.execute(
-            sa.select(
-                Answer.question_id,
-                sa.func.count(sa.distinct(Answer.response_id)),
-                sa.func.count(Answer.text),
-            )
-            .join(Response, Response.id == Answer.response_id)
-            .where(_response_filter(session_ids), in_form)
-            .group_by(Answer.question_id)
-        ):
-            respondents[question_id] = answered
-            text_counts[question_id] = texts
-    results = []
-    for number, question in enumerate(form_questions(form, set(respondents)), start=1):
-        answered = respondents.get(question.id, 0)
-        result = QuestionResult(question, number, answered, text_answers=text_counts.get(question.id, 0))
-        for option in question.options:
-            count = counts.get((question.id, option.id), 0)
-            if option.hidden and not count:
-                continue
-            result.options.append(OptionResult(option, count, ratio(count, answered)))
-        results.append(result)
-    return results
+    counts = count_totals(session_ids).get(EVERYONE, {})
+    answered = {question_id for (question_id, option_id), count in counts.items() if option_id == ALL and count}
+    return [question_result(question, number, counts)
+            for number, question in enumerate(form_questions(form, answered), start=1)]
 
 
 def indicator_results(results: list[QuestionResult]) -> list[QuestionResult]:
@@ -354,6 +374,10 @@ def _like_pattern(query: str) -> str:
     return f"%{escaped}%"
 
 
+# Newest stored first (the order of the index of written answers), on the page and in the workbook.
+COMMENT_ORDER = (Answer.id.desc(),)
+
+
 def comments_query(session_ids: list[int], search: str = ""):
     """Text answers with their question and session, newest first (a select, for paging or streaming)."""
     query = (
@@ -362,7 +386,9 @@ def comments_query(session_ids: list[int], search: str = ""):
         .join(Response, Response.id == Answer.response_id)
         .join(Question, Question.id == Answer.question_id)
         .join(EventSession, EventSession.id == Response.session_id)
-        .where(Response.session_id.in_(session_ids or [-1]), Answer.text.is_not(None))
+        # "+ 0" keeps SQLite from starting at the sessions' responses (then sorting every
+        # comment): it walks ix_answer_written backwards and stops after one page.
+        .where((Response.session_id + 0).in_(session_ids or [-1]), Answer.text.is_not(None))
     )
     search = strip_control_characters(search or "").strip()
     if search:
@@ -370,16 +396,31 @@ def comments_query(session_ids: list[int], search: str = ""):
     return query
 
 
+def comment_count(session_ids: list[int]) -> int:
+    """How many written answers these sessions have, from the running totals."""
+    if not session_ids:
+        return 0
+    return db.session.scalar(
+        sa.select(sa.func.coalesce(sa.func.sum(ResultCount.count), 0))
+        .join(Question, Question.id == ResultCount.question_id)
+        .where(ResultCount.session_id.in_(session_ids), ResultCount.group_option_id == EVERYONE,
+               ResultCount.option_id == ALL, Question.kind.in_([kind.value for kind in TEXT_KINDS]))
+    ) or 0
+
+
 def comment_page(session_ids: list[int], search: str = "", page: int = 1,
                  per_page: int = COMMENTS_PER_PAGE) -> CommentPage:
+    """One page of comments, newest stored first: read backwards along the index of
+    written answers (ix_answer_written), so a page costs its own rows, not a sort of
+    every comment. Without a search the count comes from the running totals."""
     query = comments_query(session_ids, search)
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
+    if search.strip():
+        total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
+    else:
+        total = comment_count(session_ids)
     pages = max(1, -(-total // per_page))
     page = min(max(page, 1), pages)
-    rows = db.session.execute(
-        query.order_by(Response.submitted_at.desc(), Answer.id.desc())
-        .limit(per_page).offset((page - 1) * per_page)
-    )
+    rows = db.session.execute(query.order_by(*COMMENT_ORDER).limit(per_page).offset((page - 1) * per_page))
     comments = [Comment(text, submitted, question, session) for text, submitted, question, session, *_ in rows]
     return CommentPage(comments, total, page, per_page, (search or "").strip())
 
@@ -389,26 +430,67 @@ def comment_page(session_ids: list[int], search: str = "", page: int = 1,
 # ---------------------------------------------------------------------------
 
 
+def hidden_cells(sizes: Sequence[int], hidden: Iterable[int] = ()) -> set[int]:
+    """THE small-group rule, for one breakdown whose total is published: the indexes of
+    the cells (groups) to hide, given each group's size.
+
+    A group of 1 to SMALL_GROUP_MIN - 1 is hidden (0 is shown: nobody to identify). One
+    hidden group could be worked out as the total minus the others, so the smallest
+    other groups are hidden too (complementary suppression) until at least two are
+    hidden and together they hold at least SMALL_GROUP_MIN: subtraction then gives only
+    their sum. `hidden` are cells already hidden in a table these sizes refine (a
+    question's answers by locality refine the responses by locality), so a group hidden
+    there is hidden here whatever its size here."""
+    hidden = set(hidden) | {index for index, size in enumerate(sizes) if 0 < size < SMALL_GROUP_MIN}
+    while hidden and (len(hidden) < 2 or sum(sizes[index] for index in hidden) < SMALL_GROUP_MIN):
+        others = [index for index, size in enumerate(sizes) if index not in hidden and size > 0]
+        if not others:
+            break
+        hidden.add(min(others, key=lambda index: (sizes[index], index)))
+    return hidden
+
+
+def _minus(counts: Counts, parts: Iterable[Counts]) -> Counts:
+    """What is left of `counts` after taking away each part's (the "Not answered" group)."""
+    left = dict(counts)
+    for part in parts:
+        for key, count in part.items():
+            left[key] = left.get(key, 0) - count
+    return left
+
+
 @dataclass
 class BreakdownGroup:
     label: str
-    responses: int
-    agree: int = 0
-    agree_base: int = 0  # agreement answers except Don't know
-    usefulness_total: int = 0
-    usefulness_count: int = 0
+    counts: Counts  # the group's running totals (never shown as such)
+    indicators: list[Question]
+    ratings: list[Question]
+    suppressed: bool = False
 
     @property
-    def suppressed(self) -> bool:
-        return self.responses < SMALL_GROUP_MIN
+    def responses(self) -> int:
+        return self.counts.get((ALL, ALL), 0)
+
+    def _scored(self, questions: list[Question], scores=None) -> tuple[int, int]:
+        """(sum of scores, answers with a score) over these questions; with `scores`,
+        (answers with one of those scores, answers with a score) instead."""
+        total = answered = 0
+        for question in questions:
+            for option in question.options:
+                if option.score is None:
+                    continue
+                count = self.counts.get((question.id, option.id), 0)
+                total += count * (option.score if scores is None else option.score in scores)
+                answered += count
+        return total, answered
 
     @property
     def percent_agree(self) -> float | None:
-        return None if self.suppressed else percent_agree(self.agree, self.agree_base)
+        return None if self.suppressed else percent_agree(*self._scored(self.indicators, AGREE_SCORES))
 
     @property
     def mean_usefulness(self) -> float | None:
-        return None if self.suppressed else ratio(self.usefulness_total, self.usefulness_count)
+        return None if self.suppressed else ratio(*self._scored(self.ratings))
 
     @property
     def shown_responses(self) -> int | None:
@@ -426,76 +508,37 @@ class BreakdownTable:
     def any_suppressed(self) -> bool:
         return any(group.suppressed for group in self.groups)
 
+    @property
+    def hidden(self) -> set[int]:
+        return {index for index, group in enumerate(self.groups) if group.suppressed}
+
 
 def breakdowns(form: FeedbackForm | None, session_ids: list[int]) -> list[BreakdownTable]:
-    """Per "about you" question, one row per answer group: responses, % agree over every
-    indicator question, and mean usefulness rating. Any group of fewer than
-    SMALL_GROUP_MIN responses is suppressed (its figures are None); pages and the
-    workbook both show these tables and nothing finer."""
+    """Per "about you" question, one row per answer group (and "Not answered"):
+    responses, % agree over every indicator question, and mean usefulness rating, with
+    small groups hidden by hidden_cells. Publish these for the whole programme only
+    (see results_for): two overlapping selections of sessions could be subtracted."""
     if form is None:
         return []
     questions = {q.breakdown: q for q in form.questions if q.breakdown}
     shown = [(breakdown, questions[breakdown]) for breakdown in BREAKDOWN_ORDER if breakdown in questions]
     if not shown:
         return []
-    total = response_count(session_ids)
-    groups = {option.id: BreakdownGroup(option.label, 0) for _, question in shown for option in question.options}
-    if session_ids:
-        _fill_breakdown_groups(groups, [question.id for _, question in shown], session_ids)
+    by_group = count_totals(session_ids, by="group")
+    everyone = count_totals(session_ids).get(EVERYONE, {})
+    indicators = [q for q in form.questions if q.kind == QuestionKind.AGREEMENT and q.finding_id]
+    ratings = [q for q in form.questions if q.kind == QuestionKind.RATING]
     tables = []
     for breakdown, question in shown:
-        rows = [group for option in question.options
-                if not (option.hidden and not groups[option.id].responses)
-                for group in [groups[option.id]]]
-        answered = sum(group.responses for group in rows)
-        rows.append(BreakdownGroup(NOT_ANSWERED, max(total - answered, 0)))
+        parts = [(option, by_group.get(option.id, {})) for option in question.options]
+        rows = [BreakdownGroup(option.label, counts, indicators, ratings) for option, counts in parts
+                if not (option.hidden and not counts.get((ALL, ALL)))]
+        rows.append(BreakdownGroup(NOT_ANSWERED, _minus(everyone, [counts for _, counts in parts]),
+                                   indicators, ratings))
+        for index in hidden_cells([row.responses for row in rows]):
+            rows[index].suppressed = True
         tables.append(BreakdownTable(breakdown, BREAKDOWN_LABELS[breakdown], question, rows))
     return tables
-
-
-def _fill_breakdown_groups(groups: dict[int, BreakdownGroup], question_ids: list[int],
-                           session_ids: list[int]) -> None:
-    """One query for every group of every breakdown: each response's agreement and
-    usefulness figures are summed once (one pass over the answers), then added up per
-    group the response chose."""
-    indicator = sa.and_(Question.kind == QuestionKind.AGREEMENT.value, Question.finding_id.is_not(None))
-    rating = Question.kind == QuestionKind.RATING.value
-    per_response = (
-        sa.select(
-            Answer.response_id,
-            sa.func.count().filter(indicator, QuestionOption.score.in_(AGREE_SCORES)).label("agree"),
-            sa.func.count(QuestionOption.score).filter(indicator).label("agree_base"),
-            sa.func.sum(QuestionOption.score).filter(rating).label("usefulness_total"),
-            sa.func.count(QuestionOption.score).filter(rating).label("usefulness_count"),
-        )
-        .join(Response, Response.id == Answer.response_id)
-        .join(Question, Question.id == Answer.question_id)
-        .join(QuestionOption, QuestionOption.id == Answer.option_id)
-        .where(_response_filter(session_ids), sa.or_(indicator, rating))
-        .group_by(Answer.response_id)
-        .subquery()
-    )
-    group_answer = aliased(Answer)
-    for option_id, size, agree, base, score_total, score_count in db.session.execute(
-        sa.select(
-            group_answer.option_id,
-            sa.func.count(),  # responses: (response, question, option) is unique
-            sa.func.coalesce(sa.func.sum(per_response.c.agree), 0),
-            sa.func.coalesce(sa.func.sum(per_response.c.agree_base), 0),
-            sa.func.coalesce(sa.func.sum(per_response.c.usefulness_total), 0),
-            sa.func.coalesce(sa.func.sum(per_response.c.usefulness_count), 0),
-        )
-        .select_from(group_answer)
-        .join(Response, Response.id == group_answer.response_id)
-        .outerjoin(per_response, per_response.c.response_id == group_answer.response_id)
-        .where(_response_filter(session_ids), group_answer.question_id.in_(question_ids),
-               group_answer.option_id.is_not(None))
-        .group_by(group_answer.option_id)
-    ):
-        group = groups.get(option_id)
-        if group is not None:
-            group.responses, group.agree, group.agree_base = size, int(agree), int(base)
-            group.usefulness_total, group.usefulness_count = int(score_total), int(score_count)
 
 
 # ---------------------------------------------------------------------------
@@ -511,6 +554,10 @@ class Results:
     totals: Totals
     questions: list[QuestionResult]
     breakdowns: list[BreakdownTable]
+    # True when these are some of the programme's sessions: breakdowns by group are
+    # then not published (subtracted from the whole programme's, they would give away
+    # the small groups of the sessions left out).
+    breakdowns_withheld: bool = False
 
     @property
     def session_ids(self) -> list[int]:
@@ -521,18 +568,142 @@ class Results:
         return indicator_results(self.questions)
 
 
+def is_whole_programme(programme: Programme, session_ids: list[int]) -> bool:
+    return set(session_ids) == {session.id for session in programme.sessions}
+
+
+def load_form(programme: Programme) -> FeedbackForm | None:
+    """The programme's form with its questions, options and findings in three queries
+    (a results page reads every option of every question)."""
+    questions = selectinload(FeedbackForm.questions)
+    return db.session.scalar(
+        sa.select(FeedbackForm).where(FeedbackForm.programme_id == programme.id)
+        .options(questions.selectinload(Question.options), questions.selectinload(Question.finding)))
+
+
 def results_for(programme: Programme, sessions: list[EventSession]) -> Results:
-    form = programme.feedback_form
+    form = load_form(programme)
     figures = session_figures(sessions)
     session_ids = [session.id for session in sessions]
+    whole = is_whole_programme(programme, session_ids)
     return Results(
         programme=programme,
         sessions=sessions,
         figures=figures,
         totals=totals(figures),
         questions=question_results(form, session_ids),
-        breakdowns=breakdowns(form, session_ids),
+        breakdowns=breakdowns(form, session_ids) if whole else [],
+        breakdowns_withheld=not whole,
     )
+
+
+# ---------------------------------------------------------------------------
+# Per-finding comparisons: each question by session, date and group, beside the
+# programme figure. Groups follow the breakdown tables' small-group rule.
+# ---------------------------------------------------------------------------
+
+# A % agree this many points from the programme's, and unlikely to be chance (a
+# two-proportion z of at least Z_LARGE), is flagged; a mean this far from it likewise.
+LARGE_PERCENT_POINTS = 0.15
+Z_LARGE = 1.96
+LARGE_MEAN_DIFFERENCE = 0.5
+HIGHER, LOWER = "higher", "lower"
+
+
+@dataclass
+class ComparisonRow:
+    label: str
+    result: QuestionResult
+    suppressed: bool = False
+    difference: str = ""  # HIGHER, LOWER or "" (not a large difference)
+
+    @property
+    def respondents(self) -> int | None:
+        return None if self.suppressed else self.result.respondents
+
+
+@dataclass
+class ComparisonSection:
+    label: str  # "By session", "By locality", ...
+    rows: list[ComparisonRow]
+
+
+@dataclass
+class Comparison:
+    overall: QuestionResult
+    sections: list[ComparisonSection]
+
+    @property
+    def question(self) -> Question:
+        return self.overall.question
+
+    @property
+    def any_large(self) -> bool:
+        return any(row.difference for section in self.sections for row in section.rows)
+
+
+def large_difference(row: QuestionResult, overall: QuestionResult) -> str:
+    """HIGHER or LOWER when a row differs from the programme enough to matter, else ""."""
+    if row.kind == QuestionKind.AGREEMENT:
+        mine, theirs = row.percent_agree, overall.percent_agree
+        n, m = sum(o.count for o in row.scored), sum(o.count for o in overall.scored)
+        if mine is None or theirs is None or abs(mine - theirs) < LARGE_PERCENT_POINTS:
+            return ""
+        pooled = theirs  # the row is part of the programme: compare with its share
+        spread = (pooled * (1 - pooled) * max(1 / n - 1 / m, 0)) ** 0.5
+        if spread and abs(mine - theirs) / spread < Z_LARGE:
+            return ""
+        return HIGHER if mine > theirs else LOWER
+    if row.kind == QuestionKind.RATING and row.mean is not None and overall.mean is not None:
+        if abs(row.mean - overall.mean) >= LARGE_MEAN_DIFFERENCE:
+            return HIGHER if row.mean > overall.mean else LOWER
+    return ""
+
+
+def compared_questions(results: Results) -> list[QuestionResult]:
+    """The questions worth comparing: every choice question except the "about you" ones."""
+    return [result for result in results.questions if result.question.is_choice and not result.question.breakdown]
+
+
+COMPARE_BY = ("session", "date", "group")
+
+
+def comparisons(results: Results, questions: list[QuestionResult] | None = None,
+                by: tuple[str, ...] = COMPARE_BY) -> list[Comparison]:
+    """For each compared question (or those given): the programme figure, then by
+    session, by date (when sessions fall on several dates) and by each "about you"
+    group (whole programme only, small groups hidden as in the breakdown tables)."""
+    by_session = count_totals(results.session_ids, by="session")
+    dates: dict[date, Counts] = {}
+    session_rows = []
+    for session in results.sessions:
+        counts = by_session.get(session.id, {})
+        session_rows.append((f"{session.title} ({format_date(session.starts_at)})", counts))
+        day = dates.setdefault(local_naive(session.starts_at).date(), {})
+        for key, count in counts.items():
+            day[key] = day.get(key, 0) + count
+    out = []
+    for overall in compared_questions(results) if questions is None else questions:
+        question, number = overall.question, overall.number
+
+        def row(label: str, counts: Counts, suppressed: bool = False) -> ComparisonRow:
+            result = question_result(question, number, counts)
+            return ComparisonRow(label, result, suppressed,
+                                 "" if suppressed else large_difference(result, overall))
+
+        sections = []
+        if "session" in by and len(session_rows) > 1:
+            sections.append(ComparisonSection("By session", [row(label, counts) for label, counts in session_rows]))
+        if "date" in by and len(dates) > 1:
+            sections.append(ComparisonSection("By date", [
+                row(format_date(london_to_utc(day, time(12, 0))), counts) for day, counts in sorted(dates.items())]))
+        for table in results.breakdowns if "group" in by else ():
+            sizes = [group.counts.get((question.id, ALL), 0) for group in table.groups]
+            hidden = hidden_cells(sizes, table.hidden)
+            sections.append(ComparisonSection(f"By {table.label.lower()}", [
+                row(group.label, group.counts, index in hidden) for index, group in enumerate(table.groups)]))
+        out.append(Comparison(overall, sections))
+    return out
 
 
 def local_naive(moment: datetime | None) -> datetime | None:

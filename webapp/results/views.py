@@ -28,6 +28,7 @@ def render_programme_results(programme, export_form: ExportFilterForm | None = N
         programme=programme,
         session=None,
         results=results,
+        comparisons=services.comparisons(results, results.indicators, by=("date",)),
         comments=comments,
         export_form=export_form,
     ), status
@@ -37,6 +38,20 @@ def render_programme_results(programme, export_form: ExportFilterForm | None = N
 @readers
 def programme_results(programme_id: int):
     return render_programme_results(get_programme_or_404(programme_id))
+
+
+@bp.route("/programmes/<int:programme_id>/results/compare")
+@readers
+def compare(programme_id: int):
+    programme = get_programme_or_404(programme_id)
+    results = services.results_for(programme, services.select_sessions(programme))
+    return _render_results(
+        "results/compare.html",
+        programme=programme,
+        comparisons=services.comparisons(results),
+        large_points=round(services.LARGE_PERCENT_POINTS * 100),
+        large_mean=services.LARGE_MEAN_DIFFERENCE,
+    )
 
 
 @bp.route("/programmes/<int:programme_id>/sessions/<int:session_id>/results")
@@ -81,6 +96,7 @@ def _render_results(template: str, **context) -> str:
         template,
         definition=services.PERCENT_AGREE_DEFINITION,
         suppressed_label=services.SUPPRESSED_LABEL,
-        small_group_min=services.SMALL_GROUP_MIN,
+        small_group_rule=services.SMALL_GROUP_RULE,
+        breakdowns_withheld=services.BREAKDOWNS_WITHHELD,
         **context,
     )

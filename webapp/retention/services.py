@@ -12,7 +12,8 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from webapp.auth.services import record
+from webapp.audit import AuditAction, record
+from webapp.jobs.models import OutboundEmail
 from webapp.bookings.models import Registration
 from webapp.db_types import utcnow
 from webapp.extensions import db
@@ -79,7 +80,10 @@ def purge(after_days: int, dry_run: bool = False, now: datetime | None = None) -
         .values(**PERSONAL_FIELDS_CLEARED, purged_at=now)
         .execution_options(synchronize_session=False)
     )
-    record(None, "retention.purged", "",
+    # The delivery records hold the same addresses.
+    db.session.execute(sa.delete(OutboundEmail).where(
+        OutboundEmail.session_id.in_([session.session_id for session in report.sessions])))
+    record(None, AuditAction.RETENTION_PURGED, "",
            f"{report.registrations} bookings from {len(report.sessions)} sessions "
            f"that ended more than {after_days} days ago")
     db.session.commit()

@@ -4,10 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from webapp import mail
 from webapp.auth.access import managers_only
-from webapp.auth.services import record_done
-from webapp.bookings import emails
 from webapp.bookings import services as bookings
 from webapp.programmes.forms import ConfirmForm
 from webapp.programmes.services import get_programme_or_404
@@ -42,8 +39,7 @@ def duplicate(programme_id: int, session_id: int):
 def _schedule(programme, form: SessionForm, source):
     """The new-session form (blank, or copied from `source`) and what saving it does."""
     if form.validate_on_submit():
-        session = services.create_session(programme, **form.session_fields())
-        record_done(current_user, "session.created", target=f"session:{session.id}", detail=session.title)
+        session = services.create_session(programme, current_user, **form.session_fields())
         flash(f"Session “{session.title}” scheduled.", "success")
         return redirect(url_for("sessions.show", programme_id=programme.id, session_id=session.id))
     return render_template("sessions/form.html", form=form, programme=programme, session=None, source=source)
@@ -61,7 +57,7 @@ def show(programme_id: int, session_id: int):
         "sessions/show.html", programme=programme, session=session,
         counts=bookings.counts_by_session([session.id])[session.id],
         registrations=bookings.attendees([session.id], status, q), status=status, q=q,
-        filters=bookings.STATUS_FILTERS, has_real_email=bookings.has_real_email,
+        filters=bookings.STATUS_FILTERS,
     )
 
 
@@ -74,25 +70,19 @@ def edit(programme_id: int, session_id: int):
     form.confirmed_count = session.confirmed_count
     if form.validate_on_submit():
         try:
-            changes, promoted = services.update_session(session, **form.session_fields())
+            update = services.update_session(session, current_user, **form.session_fields())
         except bookings.BookingError:
             # Someone booked while the form was open: say how many places are taken now.
             form.confirmed_count = session.confirmed_count
             form.capacity.errors = [*form.capacity.errors,
                                     f"Capacity cannot be below the {session.confirmed_count} places already booked"]
         else:
-            record_done(current_user, "session.changed", target=f"session:{session.id}",
-                        detail=session.title + (f": {' and '.join(changes)} changed" if changes else ""))
-            people = services.people_to_tell(session) if changes else []
-            with mail.one_connection():
-                told = sum(emails.send_change_notice(registration, changes) for registration in people)
-                for person in promoted:
-                    emails.send_promotion(person)
             message = "Session saved."
-            if changes and people:
-                message += f" About the change of {' and '.join(changes)}: {_emailed(told, len(people))}"
-            if promoted:
-                message += f" {len(promoted)} promoted from the waiting list."
+            if update.told:
+                message += (f" {update.told} people booked or waiting will be emailed about the change of "
+                            f"{' and '.join(update.changes)}.")
+            if update.promoted:
+                message += f" {len(update.promoted)} promoted from the waiting list (they will be emailed)."
             flash(message, "success")
             return redirect(url_for("sessions.show", programme_id=programme.id, session_id=session.id))
     return render_template("sessions/form.html", form=form, programme=programme, session=session, source=None)
@@ -108,20 +98,16 @@ def cancel(programme_id: int, session_id: int):
         flash("This session is already cancelled.", "info")
         return redirect(url_for("sessions.show", programme_id=programme.id, session_id=session.id))
     if form.validate_on_submit():
-        affected = services.cancel_session(session)
-        record_done(current_user, "session.cancelled", target=f"session:{session.id}",
-                    detail=f"{session.title}: {len(affected)} bookings cancelled")
-        with mail.one_connection():
-            told = sum(emails.send_cancellation(registration, session_cancelled=True) for registration in affected)
-        flash(f"Session cancelled. {_emailed(told, len(affected))}", "success")
+        affected = services.cancel_session(session, current_user)
+        flash(f"Session cancelled. {_will_be_emailed(affected)}", "success")
         return redirect(url_for("sessions.show", programme_id=programme.id, session_id=session.id))
     return render_template("sessions/cancel.html", form=form, programme=programme, session=session,
                            people=len(services.people_to_tell(session)))
 
 
-def _emailed(told: int, people: int) -> str:
-    message = f"{told} of {people} people booked or waiting were emailed."
-    if told < people:
-        message += (f" {people - told} could not be: they have no email address (walk-ins) or the mail "
-                    "server failed. Tell them another way; the people list has their details.")
+def _will_be_emailed(people) -> str:
+    emailed = sum(person.has_real_email for person in people)
+    message = f"{emailed} of {len(people)} people booked or waiting will be emailed; the session page shows when each email is sent."
+    if emailed < len(people):
+        message += f" {len(people) - emailed} have no email address (walk-ins): tell them another way."
     return message

@@ -1,0 +1,75 @@
+"""`flask --app wsgi jobs work` (a worker), `jobs run-pending`, and `serve` (the
+development server with a worker beside it: what `make run` uses)."""
+from __future__ import annotations
+
+import logging
+import subprocess
+import sys
+
+import click
+from flask import current_app
+from flask.cli import ScriptInfo, with_appcontext
+from werkzeug.serving import run_simple
+
+from webapp.jobs import outbox, queue
+
+
+@click.group("jobs")
+def jobs_cli() -> None:
+    """The background job queue."""
+
+
+@jobs_cli.command("work")
+@click.option("--workers", type=click.IntRange(min=1, max=64), default=None,
+              help="Worker threads (default JOBS_WORKERS, 2).")
+@with_appcontext
+def work(workers: int | None) -> None:
+    """Run a worker: sends emails, reminders and builds files until stopped (SIGINT or
+    SIGTERM stop it after the jobs in hand). Run as many, on as many hosts, as you like."""
+    from webapp.jobs import tasks  # noqa: F401  (registers the tasks)
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    consumer = queue.huey.create_consumer(
+        workers=workers or current_app.config["JOBS_WORKERS"], worker_type="thread", periodic=True,
+        check_worker_health=True, scheduler_interval=1)
+    click.echo(f"Job worker started: storage {_safe_url(current_app.config['JOBS_STORAGE_URL'])}")
+    consumer.run()
+
+
+@jobs_cli.command("run-pending")
+@with_appcontext
+def run_pending() -> None:
+    """Run every job now waiting in the queue, then stop (for cron or a quick check)."""
+    from webapp.jobs import tasks  # noqa: F401
+
+    swept = outbox.sweep()
+    done = queue.run_pending()
+    click.echo(f"Ran {done} jobs ({swept} found again by the sweep).")
+
+
+def _safe_url(url: str) -> str:
+    """The storage URL without a password."""
+    scheme, sep, rest = url.partition("://")
+    return f"{scheme}{sep}{rest.rsplit('@', 1)[-1]}"
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", type=int, default=5000)
+@click.pass_context
+def serve_command(ctx: click.Context, host: str, port: int) -> None:
+    """The development server and, beside it, a job worker: one command, no Redis."""
+    info = ctx.ensure_object(ScriptInfo)
+    app = info.load_app()
+    command = [sys.executable, "-m", "flask"]
+    if info.app_import_path:
+        command += ["--app", info.app_import_path]
+    worker = subprocess.Popen([*command, "jobs", "work", "--workers", "1"])
+    try:
+        run_simple(host, port, app, threaded=True, use_reloader=False)
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            worker.kill()

@@ -1,0 +1,132 @@
+"""Delivery records: one row per email the app has decided to send."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from webapp.db_types import UTCDateTime, utcnow
+from webapp.extensions import db
+
+
+class DeliveryStatus(enum.StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def label(self) -> str:
+        return _DELIVERY_LABELS[self]
+
+
+_DELIVERY_LABELS = {
+    DeliveryStatus.PENDING: "Waiting to be sent",
+    DeliveryStatus.SENDING: "Being sent",
+    DeliveryStatus.SENT: "Sent",
+    DeliveryStatus.FAILED: "Failed",
+    DeliveryStatus.CANCELLED: "Not sent (no longer needed)",
+}
+
+
+def enum_column(enum_class: type[enum.StrEnum], length: int = 32) -> sa.Enum:
+    """A status column typed as its enum: stored as its value in a VARCHAR with a CHECK
+    constraint listing the values (the same on SQLite and PostgreSQL)."""
+    return sa.Enum(enum_class, native_enum=False, create_constraint=True, length=length,
+                   values_callable=lambda members: [member.value for member in members],
+                   validate_strings=True)
+
+
+class EmailKind(enum.StrEnum):
+    """Every email the app sends, with how organisers see it named."""
+
+    BOOKING_CONFIRMED = "booking.confirmed"
+    WAITING_LIST = "booking.waiting"
+    PROMOTED = "booking.promoted"
+    MOVED = "booking.moved"
+    CANCELLED = "booking.cancelled"
+    SESSION_CANCELLED = "session.cancelled"
+    SESSION_CHANGED = "session.changed"
+    LINK_AGAIN = "booking.link_again"
+    REMINDER = "booking.reminder"
+    STILL_WAITING = "booking.still_waiting"
+    FEEDBACK_INVITATION = "after.attended"
+    MISSED_SESSION = "after.missed"
+    ORGANISER_MESSAGE = "session.message"
+    ACCOUNT_INVITATION = "account.invitation"
+    PASSWORD_RESET = "account.password_reset"
+
+    @property
+    def label(self) -> str:
+        return _KIND_LABELS[self]
+
+
+_KIND_LABELS = {
+    EmailKind.BOOKING_CONFIRMED: "Booking confirmation",
+    EmailKind.WAITING_LIST: "Waiting list confirmation",
+    EmailKind.PROMOTED: "Place offered from the waiting list",
+    EmailKind.MOVED: "Booking moved",
+    EmailKind.CANCELLED: "Booking cancelled",
+    EmailKind.SESSION_CANCELLED: "Session cancelled",
+    EmailKind.SESSION_CHANGED: "Session changed",
+    EmailKind.LINK_AGAIN: "Booking link sent again",
+    EmailKind.REMINDER: "Reminder",
+    EmailKind.STILL_WAITING: "Waiting list update",
+    EmailKind.FEEDBACK_INVITATION: "Feedback link after the session",
+    EmailKind.MISSED_SESSION: "Sorry we missed you",
+    EmailKind.ORGANISER_MESSAGE: "Message from the organisers",
+    EmailKind.ACCOUNT_INVITATION: "Account invitation",
+    EmailKind.PASSWORD_RESET: "Password reset",
+}
+
+
+class OutboundEmail(db.Model):
+    """An email the app will send, is sending, sent or gave up on. `kind` says which
+    renderer composes it at send time from the rows it points at (registration,
+    session, user), so the email says what is true when it leaves."""
+
+    __tablename__ = "outbound_email"
+    __table_args__ = (
+        sa.Index("ix_outbound_email_due", "status", "next_attempt_at"),
+        sa.Index("ix_outbound_email_registration", "registration_id", "id"),
+        sa.Index("ix_outbound_email_session", "session_id", "kind"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # No CHECK on the kind: new kinds of email need no migration.
+    kind: Mapped[EmailKind] = mapped_column(
+        sa.Enum(EmailKind, native_enum=False, create_constraint=False, length=40,
+                values_callable=lambda members: [member.value for member in members]))
+    # The address is copied here so a failure list can say who; purged with the booking.
+    to_address: Mapped[str | None] = mapped_column(sa.String(254))
+    registration_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("registration.id", ondelete="SET NULL"))
+    session_id: Mapped[int | None] = mapped_column(sa.ForeignKey("event_session.id", ondelete="SET NULL"))
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id", ondelete="SET NULL"))
+    # Small JSON context for the renderer (e.g. what changed, the organiser's message).
+    context: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    # The same key is never inserted twice: a reminder per person per slot, one
+    # "already booked" email per address per hour.
+    dedupe_key: Mapped[str | None] = mapped_column(sa.String(200), unique=True)
+    status: Mapped[DeliveryStatus] = mapped_column(enum_column(DeliveryStatus, 16), default=DeliveryStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str] = mapped_column(sa.String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    def __repr__(self) -> str:
+        return f"<OutboundEmail {self.id} {self.kind} {self.status}>"
+
+
+class WorkerHeartbeat(db.Model):
+    """Each worker writes the time here every minute; /healthz reports the newest."""
+
+    __tablename__ = "worker_heartbeat"
+
+    name: Mapped[str] = mapped_column(sa.String(120), primary_key=True)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -1,0 +1,32 @@
+"""Running totals of the feedback, kept as each response is stored (results/totals.py).
+
+One row counts, in one session, among the responses of one group (0: everyone;
+otherwise the option an "about you" question was answered with):
+- question 0, option 0: the responses themselves;
+- question q, option 0: the responses that answered q;
+- question q, option o: the responses that chose o.
+Results pages, the presenter view and the workbook's summary sheets read these few
+rows instead of every answer. `flask results rebuild` recomputes them from the answers.
+"""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from webapp.extensions import db
+
+EVERYONE = 0  # group_option_id of the whole session
+ALL = 0  # question_id / option_id of "the responses" / "answered the question"
+
+
+class ResultCount(db.Model):
+    __tablename__ = "result_count"
+
+    session_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("event_session.id", ondelete="CASCADE"), primary_key=True
+    )
+    # No foreign keys on these three: 0 stands for "everyone" / "all" (see above).
+    group_option_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    question_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    option_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    count: Mapped[int] = mapped_column(default=0)

@@ -1,0 +1,155 @@
+"""Running totals (models.ResultCount): added to in the same transaction as each
+response, and rebuilt exactly from the answers by `flask results rebuild`.
+
+Two independent ways to the same numbers, on purpose: `response_keys` counts one
+response in Python as it is stored; `rebuild` counts every answer in SQL. The tests
+check that they agree after any mix of submissions, hidden questions and removals.
+
+Concurrent submissions never lose a count: each adds with INSERT ... ON CONFLICT DO
+UPDATE SET count = count + excluded.count, which the database applies atomically, and
+rows are always written in key order so two transactions never wait on each other
+in opposite orders (no deadlock on PostgreSQL).
+"""
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import aliased
+
+from webapp.extensions import db
+from webapp.feedback.models import Answer, Question, Response
+from webapp.results.models import ALL, EVERYONE, ResultCount
+
+Key = tuple[int, int, int, int]  # session, group option, question, option
+_TABLE = ResultCount.__table__
+_KEY_COLUMNS = ("session_id", "group_option_id", "question_id", "option_id")
+
+
+def response_keys(session_id: int, answers: Iterable[tuple[int, int | None]],
+                  group_questions: set[int] | frozenset[int]) -> set[Key]:
+    """Every total one response adds 1 to. `answers` are (question id, option id or
+    None for text); `group_questions` are the ids of the "about you" questions."""
+    answers = list(answers)
+    counted = {(ALL, ALL)}
+    for question_id, option_id in answers:
+        counted.add((question_id, ALL))
+        if option_id is not None:
+            counted.add((question_id, option_id))
+    groups = [EVERYONE, *(option_id for question_id, option_id in answers
+                          if option_id is not None and question_id in group_questions)]
+    return {(session_id, group, question_id, option_id)
+            for group in groups for question_id, option_id in counted}
+
+
+def group_question_ids(question_ids: Iterable[int]) -> set[int]:
+    """Which of these questions are "about you" questions (results are broken down by them)."""
+    question_ids = set(question_ids)
+    if not question_ids:
+        return set()
+    return set(db.session.scalars(
+        sa.select(Question.id).where(Question.id.in_(question_ids), Question.breakdown.is_not(None))))
+
+
+def add_response(session_id: int, answers: list[tuple[int, int | None]]) -> None:
+    """Count one new response (not committed: the caller commits it with the response)."""
+    groups = group_question_ids(question_id for question_id, option_id in answers if option_id is not None)
+    add(Counter(response_keys(session_id, answers, groups)))
+
+
+def add(deltas: Counter) -> None:
+    """Add each delta to its total, creating the row when it is new."""
+    rows = [dict(zip(_KEY_COLUMNS, key), count=delta) for key, delta in sorted(deltas.items()) if delta]
+    if rows:
+        db.session.execute(_upsert(db.session.get_bind().dialect.name), rows)
+
+
+_UPSERTS: dict[str, sa.Insert] = {}
+
+
+def _upsert(dialect: str) -> sa.Insert:
+    if dialect not in _UPSERTS:
+        insert = (postgresql if dialect == "postgresql" else sqlite).insert(_TABLE)
+        _UPSERTS[dialect] = insert.on_conflict_do_update(
+            index_elements=list(_KEY_COLUMNS), set_={"count": _TABLE.c.count + insert.excluded.count})
+    return _UPSERTS[dialect]
+
+
+def subtract_responses(response_ids: list[int]) -> None:
+    """Take responses out of the totals before they are deleted or excluded (not committed)."""
+    if not response_ids:
+        return
+    rows = db.session.execute(
+        sa.select(Response.id, Response.session_id, Answer.question_id, Answer.option_id)
+        .outerjoin(Answer, Answer.response_id == Response.id)
+        .where(Response.id.in_(response_ids))
+        .order_by(Response.id)
+    ).all()
+    sessions: dict[int, int] = {}
+    answers: dict[int, list[tuple[int, int | None]]] = {}
+    for response_id, session_id, question_id, option_id in rows:
+        sessions[response_id] = session_id
+        answers.setdefault(response_id, [])
+        if question_id is not None:
+            answers[response_id].append((question_id, option_id))
+    groups = group_question_ids(question_id for _, _, question_id, _ in rows if question_id is not None)
+    deltas: Counter = Counter()
+    for response_id, session_id in sessions.items():
+        for key in response_keys(session_id, answers[response_id], groups):
+            deltas[key] -= 1
+    add(deltas)
+    db.session.execute(sa.delete(ResultCount).where(ResultCount.count == 0))
+
+
+# ---------------------------------------------------------------------------
+# Rebuild: the same totals from every answer, in SQL
+# ---------------------------------------------------------------------------
+
+
+def _counts(session_filter, group_answer=None) -> list[sa.Select]:
+    """The three kinds of total (responses, answered, chose), for everyone or per group."""
+    zero = sa.literal(ALL)
+    group = sa.literal(EVERYONE) if group_answer is None else group_answer.option_id
+    by_group = [] if group_answer is None else [group_answer.option_id]
+
+    def total(*columns, count=sa.func.count(), answers: bool = True, where=sa.true()) -> sa.Select:
+        query = sa.select(Response.session_id, group, *columns, count)
+        query = (query.select_from(Answer).join(Response, Response.id == Answer.response_id) if answers
+                 else query.select_from(Response))
+        if group_answer is not None:
+            query = query.join(group_answer, sa.and_(
+                group_answer.response_id == Response.id, group_answer.option_id.is_not(None),
+                group_answer.question_id.in_(sa.select(Question.id).where(Question.breakdown.is_not(None)))))
+        keys = [column for column in columns if column is not zero]
+        return query.where(session_filter, where).group_by(Response.session_id, *by_group, *keys)
+
+    return [
+        total(zero, zero, answers=False),
+        total(Answer.question_id, zero, count=sa.func.count(sa.distinct(Answer.response_id))),
+        total(Answer.question_id, Answer.option_id, where=Answer.option_id.is_not(None)),
+    ]
+
+
+def rebuild(session_ids: list[int] | None = None) -> int:
+    """Recompute the totals of these sessions (all sessions when None) from the answers,
+    replacing what was there; returns the number of total rows. Not committed."""
+    session_filter = sa.true() if session_ids is None else Response.session_id.in_(session_ids or [-1])
+    delete = sa.delete(ResultCount)
+    if session_ids is not None:
+        delete = delete.where(ResultCount.session_id.in_(session_ids or [-1]))
+    db.session.execute(delete)
+    written = 0
+    for query in [*_counts(session_filter), *_counts(session_filter, aliased(Answer))]:
+        written += db.session.execute(
+            sa.insert(ResultCount).from_select([*_KEY_COLUMNS, "count"], query)).rowcount
+    return written
+
+
+def snapshot(session_ids: list[int] | None = None) -> dict[Key, int]:
+    """Every non-zero total, by key (for tests and for checking a rebuild)."""
+    query = sa.select(*(_TABLE.c[name] for name in _KEY_COLUMNS), _TABLE.c.count).where(_TABLE.c.count != 0)
+    if session_ids is not None:
+        query = query.where(_TABLE.c.session_id.in_(session_ids))
+    return {tuple(row[:4]): row[4] for row in db.session.execute(query)}
