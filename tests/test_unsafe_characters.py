@@ -108,15 +108,15 @@ def test_text_stored_before_the_rule_cannot_break_a_download(app, client, demo, 
     (an old row, an import, another path) still give files that open."""
     _book_and_answer(app, client, demo, "ok", 1)
     with app.app_context():
+        # PostgreSQL refuses NUL itself: everything else goes in as it is.
+        bad = BAD.replace("\x00", "") if db.engine.dialect.name == "postgresql" else BAD
         registration = db.session.scalar(sa.select(Registration))
-        registration.name = registration.team = BAD
-        registration.session.title = f"Title {BAD}"
-        registration.session.notes = f"Notes {BAD}"
+        registration.name = registration.team = bad
+        registration.session.title = f"Title {bad}"
+        registration.session.notes = f"Notes {bad}"
         answer = db.session.scalars(sa.select(Answer).where(Answer.text.is_not(None))).first()
-        answer.text = BAD
+        answer.text = bad
         db.session.commit()
-        if db.engine.dialect.name == "postgresql":
-            pytest.skip("PostgreSQL refuses NUL itself")  # pragma: no cover
     login_as(Role.ORGANISER)
     files = _downloads(client, app, demo)
     run_jobs()

@@ -60,6 +60,7 @@ class AuditAction(LabelledEnum):
     STAFF_LIST_IMPORTED = "staff.imported", "Imported a staff list"
     STAFF_LIST_DOWNLOADED = "staff.downloaded", "Downloaded a staff list or coverage"
     STAFF_INVITED = "staff.invited", "Invited staff not yet reached"
+    BOOKING_BURST_CANCELLED = "booking.burst_cancelled", "Cancelled a burst of bookings"
 
     @classmethod
     def label_of(cls, value: str) -> str:

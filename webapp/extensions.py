@@ -84,6 +84,11 @@ def exempt_address() -> bool:
     return any(address in ipaddress.ip_network(network, strict=False) for network in networks)
 
 
+def limit_setting(name: str):
+    """A limit read from the app's config when the request comes (tests change it)."""
+    return lambda: current_app.config[name]
+
+
 def retry_after_seconds() -> int:
     """When the limit this request broke lets it through again (at least 1 second)."""
     limit = limiter.current_limit

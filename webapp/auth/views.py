@@ -15,9 +15,9 @@ from webapp.auth.access import admins_only, readers
 from webapp.auth import emails  # noqa: F401  (registers the account emails' renderers)
 from webapp.auth.forms import (ActionForm, ChangePasswordForm, ForgotPasswordForm, InviteForm, LoginForm, RoleForm,
                                SetupPasswordForm, TwoFactorCodeForm)
-from webapp.auth.models import User
+from webapp.auth.models import Role, User
 from webapp.auth.passwords import PasswordCheckBusy
-from webapp.extensions import db, email_key, exempt_address, limiter, login_manager
+from webapp.extensions import db, email_key, exempt_address, limit_setting, limiter, login_manager
 from webapp.qr import qr_svg
 from webapp.security import mark_personal_data
 
@@ -95,10 +95,6 @@ def _enrol_if_required():
     return None
 
 
-def _setting(name: str):
-    return lambda: current_app.config[name]
-
-
 def _pending_account_key() -> str:
     pending = session.get(PENDING_SECOND_FACTOR) or ["", 0]
     return f"t{pending[0]}"
@@ -120,8 +116,8 @@ def _signed_in(user: User, next_url: str | None):
 # through while the first are still being checked. Per address (an office signs in
 # through one gateway: a ceiling) and per account, wherever the attempts come from.
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_setting("LOGIN_RATE_LIMIT"), methods=["POST"], exempt_when=exempt_address)
-@limiter.limit(_setting("LOGIN_ACCOUNT_RATE_LIMIT"), key_func=email_key, methods=["POST"])
+@limiter.limit(limit_setting("LOGIN_RATE_LIMIT"), methods=["POST"], exempt_when=exempt_address)
+@limiter.limit(limit_setting("LOGIN_ACCOUNT_RATE_LIMIT"), key_func=email_key, methods=["POST"])
 def login():
     next_url = services.safe_next_url(request.args.get("next"))
     if current_user.is_authenticated:
@@ -174,7 +170,7 @@ _PROVIDER_DOWN = "Signing in with {} is not working at the moment. Try again in 
 
 
 @bp.route("/login/oidc/callback")
-@limiter.limit(_setting("LOGIN_RATE_LIMIT"), exempt_when=exempt_address)
+@limiter.limit(limit_setting("LOGIN_RATE_LIMIT"), exempt_when=exempt_address)
 def oidc_callback():
     """Where the provider sends the person back, with a code to exchange for an ID token."""
     if not oidc.enabled():
@@ -192,7 +188,7 @@ def oidc_callback():
 
 
 @bp.route("/login/code", methods=["GET", "POST"])
-@limiter.limit(_setting("LOGIN_ACCOUNT_RATE_LIMIT"), key_func=_pending_account_key, methods=["POST"])
+@limiter.limit(limit_setting("LOGIN_ACCOUNT_RATE_LIMIT"), key_func=_pending_account_key, methods=["POST"])
 def two_factor():
     """The second step of signing in, for an account with a second factor."""
     next_url = services.safe_next_url(request.args.get("next"))
@@ -229,9 +225,8 @@ def two_factor_setup():
             else:
                 flash("Second factor turned off. You sign in with your password alone.", "success")
                 return redirect(url_for("auth.two_factor_setup"))
-        return render_template("auth/two_factor_setup.html", form=form, enabled=True,
-                               required=services.needs_second_factor_enrolment(user) or (
-                                   current_app.config["REQUIRE_ADMIN_MFA"] and user.role == "admin"))
+        required = current_app.config["REQUIRE_ADMIN_MFA"] and user.role == Role.ADMIN
+        return render_template("auth/two_factor_setup.html", form=form, enabled=True, required=required)
     secret = session.get(ENROLLING_SECRET)
     if not isinstance(secret, str) or request.method == "GET":
         secret = session[ENROLLING_SECRET] = services.new_totp_secret()

@@ -1,9 +1,17 @@
 from flask import current_app
 from wtforms import EmailField, RadioField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from webapp.bookings.models import ACCESS_MAX, EMAIL_MAX, NAME_MAX, SHORT_TEXT_MAX
 from webapp.forms import MAX_DATABASE_ID, AppForm, email_domain_allowed
+from webapp.sessions.forms import MomentField
+from webapp.timezones import london_to_utc
+
+
+def in_allowed_domains(email: str) -> bool:
+    """The address is at one of ALLOWED_EMAIL_DOMAINS (False when none are set)."""
+    allowed = current_app.config.get("ALLOWED_EMAIL_DOMAINS") or []
+    return bool(allowed) and email_domain_allowed((email or "").strip(), allowed)
 
 
 def _cap(label: str, limit: int) -> Length:
@@ -73,3 +81,26 @@ class WalkInForm(AppForm):
     job_role = StringField("Job role (optional)", validators=[Optional(), _cap("Job role", SHORT_TEXT_MAX)])
     team = StringField("Team or service (optional)", validators=[Optional(), _cap("Team or service", SHORT_TEXT_MAX)])
     organisation = StringField("Organisation (optional)", validators=[Optional(), _cap("Organisation", SHORT_TEXT_MAX)])
+
+
+class BurstForm(AppForm):
+    """Which bookings a scripted burst made: a window of booking times, perhaps a domain."""
+
+    class Meta:
+        csrf = False  # a filter read from the query string; the cancelling POST has its own token
+
+    booked_from = MomentField("Booked from", description="UK time, like 2026-03-27 09:00",
+                              validators=[InputRequired("Enter when the burst started")])
+    booked_until = MomentField("Booked until", description="UK time, like 2026-03-27 09:05",
+                               validators=[InputRequired("Enter when the burst ended")])
+    email_ending = StringField("Email addresses ending with (optional)", description="For example, @invented.example",
+                               validators=[Optional(), _cap("Email ending", EMAIL_MAX)])
+
+    def validate_booked_until(self, field):
+        if self.booked_from.data and field.data and field.data <= self.booked_from.data:
+            raise ValidationError("The end must be after the start")
+
+    def window(self):
+        """(from, until) in UTC."""
+        return tuple(london_to_utc(moment.date(), moment.time()) for moment in (self.booked_from.data,
+                                                                                 self.booked_until.data))

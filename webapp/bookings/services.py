@@ -410,6 +410,40 @@ def move(registration: Registration, target: EventSession) -> list[Registration]
     return promoted
 
 
+def burst(session_id: int, since: datetime, until: datetime, email_ending: str = "") -> list[Registration]:
+    """Active bookings of a session made between `since` and `until` (UTC), perhaps only
+    those whose address ends with `email_ending`: what one scripted client made."""
+    query = sa.select(Registration).where(
+        Registration.session_id == session_id, Registration.status != CANCELLED, Registration.is_walk_in.is_(False),
+        Registration.created_at >= since, Registration.created_at < until,
+    )
+    ending = normalise_email(email_ending)
+    if ending:
+        query = query.where(Registration.email.endswith(ending, autoescape=True))
+    return list(db.session.scalars(query.order_by(Registration.created_at, Registration.id)))
+
+
+def cancel_burst(session: EventSession, registrations: list[Registration], by, criteria: str) -> list[Registration]:
+    """Cancel a burst of invented bookings in one go, without emailing them (the addresses
+    are made up), then give the freed places to the people waiting. Returns who was
+    promoted (their emails are queued with the change). Audited as one entry: no names or
+    addresses."""
+    values = {"status": CANCELLED, "cancelled_at": utcnow()}
+    cancelled = 0
+    for registration in registrations:
+        if _set_status(registration.id, CONFIRMED, **values):
+            _release_place(session.id)
+            cancelled += 1
+        elif _set_status(registration.id, WAITING, **values):
+            cancelled += 1
+    promoted = promote_waiting(session.id)
+    record(by, AuditAction.BOOKING_BURST_CANCELLED, target=f"session:{session.id}",
+           detail=f"{cancelled} bookings cancelled ({criteria}); {len(promoted)} promoted from the waiting list")
+    db.session.commit()
+    _refresh(promoted)
+    return promoted
+
+
 # ---------------------------------------------------------------------------
 # Organisers: capacity, session cancellation, check-in, walk-ins
 # ---------------------------------------------------------------------------

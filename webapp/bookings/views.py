@@ -8,28 +8,24 @@ from flask_login import current_user
 
 from webapp.auth.access import managers_only
 from webapp.bookings import emails, services
-from webapp.bookings.forms import BookingForm, FindBookingForm, MoveForm
+from webapp.bookings.forms import BookingForm, BurstForm, FindBookingForm, MoveForm, in_allowed_domains
 from webapp.bookings.models import RegistrationStatus
 from webapp.errors.handlers import render_error
-from webapp.extensions import db, device_key, email_domain_key, email_key, exempt_address, limiter, retry_after_seconds
+from webapp.extensions import (db, device_key, email_domain_key, email_key, exempt_address, limit_setting,
+                                limiter, retry_after_seconds)
 from webapp.jobs import outbox
 from webapp.programmes.forms import ConfirmForm
 from webapp.programmes.services import get_programme_or_404
 from webapp.qr import qr_png, qr_svg
 from webapp.sessions.models import EventSession
 from webapp.sessions.services import get_session_or_404
+from webapp.timezones import format_datetime
 
 bp = Blueprint("bookings", __name__)
 
 
-def _setting(name: str):
-    return lambda: current_app.config[name]
-
-
 def _allowed_domain() -> bool:
-    allowed = current_app.config.get("ALLOWED_EMAIL_DOMAINS") or []
-    domain = str(request.form.get("email", "")).strip().lower().rpartition("@")[2]
-    return any(domain == d or domain.endswith("." + d) for d in allowed)
+    return in_allowed_domains(str(request.form.get("email", "")))
 
 
 def _invited_person(session: EventSession) -> dict | None:
@@ -52,10 +48,10 @@ def _public_session_or_404(session_id: int) -> EventSession:
 # Hundreds of people book from one gateway address within a minute of the all-staff
 # email: they are told apart by device and by the address booked; the gateway has only
 # an organisation-sized ceiling (none for RATELIMIT_EXEMPT_NETWORKS). See README.
-@limiter.limit(_setting("BOOKING_RATE_LIMIT"), methods=["POST"], exempt_when=exempt_address)
-@limiter.limit(_setting("BOOKING_DEVICE_RATE_LIMIT"), key_func=device_key, methods=["POST"])
-@limiter.limit(_setting("BOOKING_EMAIL_RATE_LIMIT"), key_func=email_key, methods=["POST"])
-@limiter.limit(_setting("BOOKING_DOMAIN_RATE_LIMIT"), key_func=email_domain_key, methods=["POST"],
+@limiter.limit(limit_setting("BOOKING_RATE_LIMIT"), methods=["POST"], exempt_when=exempt_address)
+@limiter.limit(limit_setting("BOOKING_DEVICE_RATE_LIMIT"), key_func=device_key, methods=["POST"])
+@limiter.limit(limit_setting("BOOKING_EMAIL_RATE_LIMIT"), key_func=email_key, methods=["POST"])
+@limiter.limit(limit_setting("BOOKING_DOMAIN_RATE_LIMIT"), key_func=email_domain_key, methods=["POST"],
                exempt_when=_allowed_domain)
 def register(session_id: int):
     session = _public_session_or_404(session_id)
@@ -100,8 +96,8 @@ def check_your_email(session_id: int):
 
 
 @bp.route("/booking/find", methods=["GET", "POST"])
-@limiter.limit(_setting("BOOKING_EMAIL_RATE_LIMIT"), key_func=email_key, methods=["POST"])
-@limiter.limit(_setting("BOOKING_DEVICE_RATE_LIMIT"), key_func=device_key, methods=["POST"])
+@limiter.limit(limit_setting("BOOKING_EMAIL_RATE_LIMIT"), key_func=email_key, methods=["POST"])
+@limiter.limit(limit_setting("BOOKING_DEVICE_RATE_LIMIT"), key_func=device_key, methods=["POST"])
 def find():
     """"Find my booking": the links go to the address, never to the screen, and the page
     says the same whether or not the address has a booking."""
@@ -264,3 +260,28 @@ def organiser_cancel(programme_id: int, session_id: int, registration_id: int):
         return redirect(url_for("sessions.show", programme_id=programme.id, session_id=session.id))
     return render_template("bookings/organiser_cancel.html", programme=programme, session=session,
                            registration=registration, form=form)
+
+
+@bp.route("/organiser/programmes/<int:programme_id>/sessions/<int:session_id>/bookings/burst",
+          methods=["GET", "POST"])
+@managers_only
+def cancel_burst(programme_id: int, session_id: int):
+    """One client filled a session with invented addresses: find its bookings by when they
+    were made (and their domain), check the list, cancel them all at once."""
+    programme = get_programme_or_404(programme_id)
+    session = get_session_or_404(programme, session_id)
+    search = BurstForm(formdata=request.args if request.args else None)
+    confirm = ConfirmForm()
+    found = None
+    if request.args and search.validate():
+        since, until = search.window()
+        found = services.burst(session.id, since, until, search.email_ending.data or "")
+        if found and confirm.validate_on_submit():
+            criteria = (f"booked {format_datetime(since)} to {format_datetime(until)}"
+                        + (f", addresses ending {search.email_ending.data}" if search.email_ending.data else ""))
+            promoted = services.cancel_burst(session, found, current_user, criteria)
+            flash(f"{len(found)} bookings cancelled. {len(promoted)} people were given a place from the waiting list "
+                  "and emailed.", "success")
+            return redirect(url_for("sessions.show", programme_id=programme.id, session_id=session.id))
+    return render_template("bookings/cancel_burst.html", programme=programme, session=session, search=search,
+                           confirm=confirm, found=found)

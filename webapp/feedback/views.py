@@ -18,7 +18,7 @@ from flask_wtf.csrf import ValidationError, validate_csrf
 
 from webapp import qr
 from webapp.auth.access import managers_only
-from webapp.extensions import csrf, device_key, exempt_address, limiter, retry_after_seconds
+from webapp.extensions import csrf, device_key, exempt_address, limit_setting, limiter, retry_after_seconds
 from webapp.feedback import services
 from webapp.feedback.forms import ConfirmForm, QuestionForm
 from webapp.feedback.models import AGREEMENT_SCALE, RATING_SCALE, QuestionKind
@@ -225,10 +225,6 @@ def _poster_page(template: str, programme_id: int, session_id: int):
 SENT_FROM_HERE = "feedback_sent"
 
 
-def _setting(name: str):
-    return lambda: current_app.config[name]
-
-
 def _unknown_code(response) -> bool:
     return response.status_code == 404
 
@@ -237,9 +233,9 @@ def _unknown_code(response) -> bool:
 # organisation-sized ceiling) per address, so a room typing its code is never held up.
 # Shared by /f?code= and /f/<code>: one count of guesses, whichever way they come.
 _code_limits = [
-    limiter.shared_limit(_setting("FEEDBACK_CODE_DEVICE_RATE_LIMIT"), scope="feedback-code-device",
+    limiter.shared_limit(limit_setting("FEEDBACK_CODE_DEVICE_RATE_LIMIT"), scope="feedback-code-device",
                          key_func=device_key, deduct_when=_unknown_code),
-    limiter.shared_limit(_setting("FEEDBACK_CODE_RATE_LIMIT"), scope="feedback-code-address",
+    limiter.shared_limit(limit_setting("FEEDBACK_CODE_RATE_LIMIT"), scope="feedback-code-address",
                          deduct_when=_unknown_code, exempt_when=exempt_address),
 ]
 
@@ -267,8 +263,8 @@ def enter_code():
 @csrf.exempt  # checked in the view, so that an expired token keeps the answers
 # A room of 180 phones, or a webinar of 5,000 staff, shares one address: each phone is
 # limited on its own; the address has only an organisation-sized ceiling.
-@limiter.limit(_setting("FEEDBACK_RATE_LIMIT"), methods=["POST"], exempt_when=exempt_address)
-@limiter.limit(_setting("FEEDBACK_DEVICE_RATE_LIMIT"), key_func=device_key, methods=["POST"])
+@limiter.limit(limit_setting("FEEDBACK_RATE_LIMIT"), methods=["POST"], exempt_when=exempt_address)
+@limiter.limit(limit_setting("FEEDBACK_DEVICE_RATE_LIMIT"), key_func=device_key, methods=["POST"])
 @_code_limited
 def respond(code: str):
     canonical = normalise_feedback_code(code)
