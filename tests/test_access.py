@@ -50,6 +50,15 @@ def url_values(app, demo, make_user):
         db.session.add(registration)
         db.session.commit()
         question = db.session.scalars(sa.select(Question).order_by(Question.id)).first()
+        from datetime import date
+
+        from webapp.actions.models import Action, ActionUpdate, Quote
+
+        action = db.session.scalars(sa.select(Action).order_by(Action.id)).first()
+        update = ActionUpdate(action=action, written_on=date(2027, 1, 1), text="Started")
+        quote = Quote(programme_id=demo, text="Approved words", published=True)
+        db.session.add_all([update, quote])
+        db.session.commit()
         values = {
             "programme_id": demo,
             "session_id": session.id,
@@ -63,6 +72,9 @@ def url_values(app, demo, make_user):
             "token": registration.checkin_token,
             "code": session.feedback_code,
             "user_id": make_user(Role.VIEWER).id,
+            "action_id": action.id,
+            "update_id": update.id,
+            "quote_id": quote.id,
         }
     return values
 

@@ -107,6 +107,7 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from webapp.actions.views import bp as actions_bp
     from webapp.auth.views import bp as auth_bp
     from webapp.bookings.views import bp as bookings_bp
     from webapp.checkin.views import bp as checkin_bp
@@ -119,7 +120,7 @@ def _register_blueprints(app: Flask) -> None:
     from webapp.sessions.views import bp as sessions_bp
 
     for blueprint in (main_bp, auth_bp, errors_bp, programmes_bp, sessions_bp, bookings_bp, checkin_bp,
-                      feedback_bp, results_bp, exports_bp):
+                      feedback_bp, results_bp, exports_bp, actions_bp):
         app.register_blueprint(blueprint)
 
 

@@ -55,6 +55,13 @@ class AuditAction(enum.StrEnum):
     QUESTION_SHOWN = "question.shown"
     QUESTION_DELETED = "question.deleted"
     EMAIL_RETRIED = "email.retried"
+    ACTION_ADDED = "action.added"
+    ACTION_CHANGED = "action.changed"
+    ACTION_REMOVED = "action.removed"
+    ACTION_UPDATE_PUBLISHED = "action.update_published"
+    ACTION_UPDATE_REMOVED = "action.update_removed"
+    QUOTE_APPROVED = "quote.approved"
+    QUOTE_WITHDRAWN = "quote.withdrawn"
 
     @property
     def label(self) -> str:
@@ -112,6 +119,13 @@ _LABELS = {
     AuditAction.QUESTION_SHOWN: "Showed a question again",
     AuditAction.QUESTION_DELETED: "Deleted a question",
     AuditAction.EMAIL_RETRIED: "Sent a failed email again",
+    AuditAction.ACTION_ADDED: "Added an action to the plan",
+    AuditAction.ACTION_CHANGED: "Changed an action",
+    AuditAction.ACTION_REMOVED: "Removed an action",
+    AuditAction.ACTION_UPDATE_PUBLISHED: "Published an action update",
+    AuditAction.ACTION_UPDATE_REMOVED: "Removed an action update",
+    AuditAction.QUOTE_APPROVED: "Approved a quote for publication",
+    AuditAction.QUOTE_WITHDRAWN: "Withdrew a published quote",
 }
 
 

@@ -1,4 +1,5 @@
 """Every model, imported in one place so that Alembic and the shell see them all."""
+from webapp.actions.models import Action, ActionStatus, ActionUpdate, Quote
 from webapp.auth.models import AuditEntry, Role, User
 from webapp.bookings.models import Registration, RegistrationStatus
 from webapp.feedback.models import (
@@ -15,6 +16,9 @@ from webapp.results.models import ResultCount
 from webapp.sessions.models import EventSession, SessionStatus
 
 __all__ = [
+    "Action",
+    "ActionStatus",
+    "ActionUpdate",
     "Answer",
     "AuditEntry",
     "DeliveryStatus",
@@ -28,6 +32,7 @@ __all__ = [
     "Question",
     "QuestionKind",
     "QuestionOption",
+    "Quote",
     "Registration",
     "RegistrationStatus",
     "Response",
