@@ -196,3 +196,49 @@ def test_organisers_approve_a_comment_from_the_quotes_page(app, demo, organiser_
 
 def test_unknown_programme_is_404(client):
     assert client.get("/programmes/no-such-programme/you-said-we-did").status_code == 404
+
+
+def test_the_workbook_has_an_actions_sheet_with_formulas_kept_as_text(app, demo):
+    import io
+
+    from openpyxl import load_workbook
+
+    from webapp.exports.workbook import build_workbook
+
+    with app.app_context():
+        programme = f.programme(demo)
+        action = services.add_action(programme, area_id=_area(programme).id, title='=HYPERLINK("http://evil","x")',
+                                     owner="Risk group", due_on=date(2027, 6, 30), status="at_risk", progress="",
+                                     finding_ids=[_finding(programme, "Impact on families").id])
+        services.add_update(action, "Older", date(2027, 1, 1))
+        services.add_update(action, "Newer", date(2027, 2, 1))
+        out = io.BytesIO()
+        build_workbook(programme, out, include_attendance=False)
+    sheet = load_workbook(io.BytesIO(out.getvalue()))["Actions"]
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:5] == ("Improvement area", "Action", "Owner", "Due", "Status")
+    assert len(rows) == 1 + 15 + 1
+    added = next(row for row in rows if row[2] == "Risk group")
+    assert added[0] == "Management of Risk" and added[1] == '=HYPERLINK("http://evil","x")'
+    assert added[3].date() == date(2027, 6, 30) and added[4] == "At risk" and added[6] == "Impact on families"
+    assert added[7].date() == date(2027, 2, 1) and added[8] == "Newer"
+    cell = next(row for row in sheet.iter_rows(min_row=2) if row[2].value == "Risk group")[1]
+    assert cell.data_type == "s" and cell.quotePrefix
+
+
+def test_the_front_page_and_the_thank_you_page_link_to_you_said_we_did(app, demo, client):
+    with app.app_context():
+        slug = f.programme(demo).slug
+    assert f"/programmes/{slug}/you-said-we-did" in client.get("/").get_data(as_text=True)
+    response = client.get(f"/you-said-we-did/{demo}")
+    assert response.status_code == 301 and response.headers["Location"] == f"/programmes/{slug}/you-said-we-did"
+    assert client.get("/you-said-we-did/999999").status_code == 404
+
+
+def test_the_thank_you_page_links_to_you_said_we_did(app, demo, client):
+    from tests.feedback_helpers import complete_answers, open_feedback
+    from tests.test_feedback_form import send
+
+    code = open_feedback(app, demo)
+    html = send(client, code, complete_answers(app, demo)).get_data(as_text=True)
+    assert "Your feedback has been sent" in html and f'href="/you-said-we-did/{demo}"' in html

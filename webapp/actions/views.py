@@ -144,6 +144,13 @@ def withdraw_quote(programme_id: int, quote_id: int):
     return redirect(url_for("actions.quotes", programme_id=programme.id))
 
 
+@bp.route("/you-said-we-did/<int:programme_id>")
+def you_said_we_did_by_id(programme_id: int):
+    """The thank-you page's link: the phone form knows the programme's id, not its slug."""
+    programme = get_programme_or_404(programme_id)
+    return redirect(url_for("actions.you_said_we_did", slug=programme.slug), 301)
+
+
 @bp.route("/programmes/<slug>/you-said-we-did")
 def you_said_we_did(slug: str):
     page = public.you_said_we_did(public.get_programme_by_slug_or_404(slug))
