@@ -57,8 +57,8 @@ def test_add_change_and_remove_an_action_with_links_and_audit(app, demo, make_us
         action = db.session.get(Action, action.id)
         assert (action.area_id, action.status, action.findings) == (_area(programme, 2).id, ActionStatus.AT_RISK, [])
 
-        update = services.add_update(action, "Venue booked", date(2027, 1, 5), status="done", actor=organiser)
-        assert action.status == ActionStatus.DONE and update.action_id == action.id
+        update, queued = services.add_update(action, "Venue booked", date(2027, 1, 5), status="done", actor=organiser)
+        assert action.status == ActionStatus.DONE and update.action_id == action.id and queued == 0
         services.remove_action(action, actor=organiser)
         assert db.session.get(Action, action.id) is None
         assert db.session.get(ActionUpdate, update.id) is None

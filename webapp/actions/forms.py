@@ -1,4 +1,4 @@
-from wtforms import SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from webapp.actions.models import ActionStatus
@@ -40,6 +40,7 @@ class UpdateForm(AppForm):
                          validators=[DataRequired("Enter what has been done"),
                                      Length(max=2000, message="Update must be 2000 characters or fewer")])
     status = SelectField("Status now", choices=STATUS_CHOICES, validators=[DataRequired("Choose a status")])
+    notify_attendees = BooleanField("Email it to everyone who attended a session of this programme")
 
 
 class QuoteForm(AppForm):

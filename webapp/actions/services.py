@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from flask import abort
 from sqlalchemy.orm import selectinload
 
+from webapp.actions import emails
 from webapp.actions.models import Action, ActionStatus, ActionUpdate, Quote
 from webapp.audit import AuditAction, record
 from webapp.db_types import utcnow
@@ -121,16 +122,19 @@ def remove_action(action: Action, *, actor: User | None = None) -> None:
 
 
 def add_update(action: Action, text: str, written_on: date, *, status: ActionStatus | str | None = None,
-               actor: User | None = None) -> ActionUpdate:
-    """Publish a dated update (and the action's new status, if given)."""
+               notify_attendees: bool = False, actor: User | None = None) -> tuple[ActionUpdate, int]:
+    """Publish a dated update (and the action's new status, if given); with
+    notify_attendees, everyone who attended a session of the programme is emailed it
+    (queued in the same transaction). Returns the update and how many emails were queued."""
     update = ActionUpdate(action=action, text=text.strip(), written_on=written_on)
     if status:
         action.status = ActionStatus(status)
     db.session.add(update)
     db.session.flush()
-    record(actor, AuditAction.ACTION_UPDATE_PUBLISHED, f"action:{action.id}", f"update {update.id}")
+    queued = emails.queue_update_to_attendees(action.area.programme, update) if notify_attendees else 0
+    record(actor, AuditAction.ACTION_UPDATE_PUBLISHED, f"action:{action.id}", f"update {update.id}, {queued} emails")
     db.session.commit()
-    return update
+    return update, queued
 
 
 def remove_update(update: ActionUpdate, *, actor: User | None = None) -> None:

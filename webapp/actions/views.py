@@ -98,9 +98,11 @@ def add_update(programme_id: int, action_id: int):
         form.written_on.data = datetime.now(LONDON).date()
         form.status.data = action.status.value
     if form.validate_on_submit():
-        services.add_update(action, form.text.data, form.written_on.data, status=form.status.data,
-                            actor=current_user)
-        flash("Update published on the “You said, we did” page.", "success")
+        _update, queued = services.add_update(action, form.text.data, form.written_on.data, status=form.status.data,
+                                     notify_attendees=form.notify_attendees.data, actor=current_user)
+        emailed = (f" We will email it to {queued} people who attended."
+                   if form.notify_attendees.data else "")
+        flash(f"Update published on the “You said, we did” page.{emailed}", "success")
         return redirect(_plan_url(programme, action))
     return render_template("actions/update_form.html", form=form, programme=programme, action=action)
 

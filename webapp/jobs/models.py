@@ -58,6 +58,7 @@ class EmailKind(enum.StrEnum):
     ORGANISER_MESSAGE = "session.message"
     ACCOUNT_INVITATION = "account.invitation"
     PASSWORD_RESET = "account.password_reset"
+    ACTION_UPDATE = "actions.update"
 
     @property
     def label(self) -> str:
@@ -80,6 +81,7 @@ _KIND_LABELS = {
     EmailKind.ORGANISER_MESSAGE: "Message from the organisers",
     EmailKind.ACCOUNT_INVITATION: "Account invitation",
     EmailKind.PASSWORD_RESET: "Password reset",
+    EmailKind.ACTION_UPDATE: "You said, we did: an update",
 }
 
 
