@@ -116,11 +116,12 @@ def _register_blueprints(app: Flask) -> None:
     from webapp.main.views import bp as main_bp
     from webapp.exports.views import bp as exports_bp
     from webapp.programmes.views import bp as programmes_bp
+    from webapp.reports.views import bp as reports_bp
     from webapp.results.views import bp as results_bp
     from webapp.sessions.views import bp as sessions_bp
 
     for blueprint in (main_bp, auth_bp, errors_bp, programmes_bp, sessions_bp, bookings_bp, checkin_bp,
-                      feedback_bp, results_bp, exports_bp, actions_bp):
+                      feedback_bp, results_bp, exports_bp, actions_bp, reports_bp):
         app.register_blueprint(blueprint)
 
 

@@ -36,6 +36,7 @@ def test_action_plan_and_you_said_we_did(live_server, app, with_results, desktop
         (f"{base}/actions/{action_id}/updates/new", "publish an update"),
         (f"{base}/actions/{action_id}/delete", "remove an action"),
         (f"{base}/quotes", "quotes to publish"),
+        (f"{base}/report", "board report"),
     ]:
         audit(desktop, path, label, problems)
     desktop.goto(f"{base}/actions/new")
