@@ -189,6 +189,9 @@ def test_organisers_approve_a_comment_from_the_quotes_page(app, demo, organiser_
     with app.app_context():
         quote = db.session.scalar(sa.select(Quote).where(Quote.answer_id == answer_id))
         assert (quote.text, quote.published) == ("More time with families.", True)
+    # Another programme's comment, or no comment at all, is refused, not a server error.
+    response = post_form(client, url, {"answer_id": 999999, "text": "Made up"}, token_url=url)
+    assert response.status_code == 200 and "not one of this programme" in response.get_data(as_text=True)
     response = post_form(client, f"{url}/{quote.id}/withdraw", token_url=url)
     with app.app_context():
         assert db.session.get(Quote, quote.id).published is False

@@ -15,6 +15,7 @@ from webapp.actions.models import Action, ActionStatus, ActionUpdate, Quote
 from webapp.audit import AuditAction, record
 from webapp.db_types import utcnow
 from webapp.extensions import db
+from webapp.feedback.models import Answer, Response
 from webapp.programmes.models import Finding, FindingKind, Programme
 from webapp.results.services import COMMENT_ORDER, comments_query
 
@@ -161,6 +162,8 @@ def approve_quote(programme: Programme, text: str, *, answer_id: int | None = No
     text = text.strip()
     if not text:
         raise ActionPlanError("Enter the words to publish")
+    if answer_id is not None and not _is_comment_of(programme, answer_id):
+        raise ActionPlanError("That comment is not one of this programme's")
     quote = db.session.scalar(sa.select(Quote).where(Quote.answer_id == answer_id)) if answer_id else None
     if quote is None:
         quote = Quote(programme_id=programme.id, answer_id=answer_id)
@@ -172,6 +175,14 @@ def approve_quote(programme: Programme, text: str, *, answer_id: int | None = No
     record(actor, AuditAction.QUOTE_APPROVED, f"quote:{quote.id}", f"programme {programme.id}")
     db.session.commit()
     return quote
+
+
+def _is_comment_of(programme: Programme, answer_id: int) -> bool:
+    session_ids = [session.id for session in programme.sessions]
+    return db.session.scalar(
+        sa.select(Answer.id).join(Response, Response.id == Answer.response_id)
+        .where(Answer.id == answer_id, Answer.text.is_not(None), Response.session_id.in_(session_ids or [-1]))
+    ) is not None
 
 
 def withdraw_quote(quote: Quote, *, actor: User | None = None) -> None:

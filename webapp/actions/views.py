@@ -126,10 +126,14 @@ def quotes(programme_id: int):
     programme = get_programme_or_404(programme_id)
     form = QuoteForm()
     if form.validate_on_submit():
-        services.approve_quote(programme, form.text.data, answer_id=request.form.get("answer_id", type=int),
-                               actor=current_user)
-        flash("Quote published on the “You said, we did” page.", "success")
-        return redirect(url_for("actions.quotes", programme_id=programme.id))
+        try:
+            services.approve_quote(programme, form.text.data, answer_id=request.form.get("answer_id", type=int),
+                                   actor=current_user)
+        except services.ActionPlanError as error:
+            form.form_errors.append(str(error))
+        else:
+            flash("Quote published on the “You said, we did” page.", "success")
+            return redirect(url_for("actions.quotes", programme_id=programme.id))
     search = request.args.get("q", "")[:200]
     return render_template("actions/quotes.html", programme=programme, form=form, search=search,
                            quotes=services.quotes(programme), comments=services.comments_to_quote(programme, search))
