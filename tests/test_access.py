@@ -61,6 +61,14 @@ def url_values(app, demo, make_user):
         db.session.add(failed_email)
         build = WorkbookBuild(programme_id=demo, data_key="0" * 64, filters={})
         db.session.add(build)
+        from datetime import date
+
+        from webapp.actions.models import Action, ActionUpdate, Quote
+
+        action = db.session.scalars(sa.select(Action).order_by(Action.id)).first()
+        update = ActionUpdate(action=action, written_on=date(2027, 1, 1), text="Started")
+        quote = Quote(programme_id=demo, text="Approved words", published=True)
+        db.session.add_all([update, quote])
         db.session.commit()
         values = {
             "build_id": build.id,
@@ -78,6 +86,9 @@ def url_values(app, demo, make_user):
             "code": session.feedback_code,
             "user_id": make_user(Role.VIEWER).id,
             "message_id": failed_email.id,
+            "action_id": action.id,
+            "update_id": update.id,
+            "quote_id": quote.id,
         }
     return values
 

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from markupsafe import escape
 
 from tests.conftest import csrf_token
+from webapp.actions.models import Action
 from webapp.auth import services as accounts
 from webapp.auth.models import Role, User
 from webapp.bookings import services as bookings
@@ -161,6 +162,18 @@ FORMS = [
                  "detail": "", "progress": ""},
                 ["kind", "title", "headline_question", "grade", "detail", "progress"],
                 token_url="/organiser/programmes", show=_organiser_pages()),
+    HostileForm("new action", "/organiser/programmes/{programme_id}/actions/new", Role.ORGANISER,
+                lambda w: {"area_id": w["area_id"], "title": "T", "owner": "O", "due_on": "2027-03-31",
+                           "status": "on_track", "progress": "P"},
+                ["area_id", "title", "owner", "due_on", "status", "progress"],
+                token_url="/organiser/programmes",
+                show=("/organiser/programmes/{programme_id}/actions", "/programmes/{slug}/you-said-we-did")),
+    HostileForm("action update", "/organiser/programmes/{programme_id}/actions/{action_id}/updates/new",
+                Role.ORGANISER, {"written_on": "2027-02-01", "text": "U", "status": "done"},
+                ["written_on", "text", "status"], token_url="/organiser/programmes",
+                show=("/organiser/programmes/{programme_id}/actions", "/programmes/{slug}/you-said-we-did")),
+    HostileForm("quote", "/organiser/programmes/{programme_id}/quotes", Role.ORGANISER, {"text": "Q"}, ["text"],
+                token_url="/organiser/programmes", show=("/programmes/{slug}/you-said-we-did",)),
     HostileForm("change password", "/organiser/account/password", Role.VIEWER,
                 {"current_password": "x", "new_password": "long enough 1", "confirm_password": "long enough 1"},
                 ["current_password", "new_password", "confirm_password"], token_url="/organiser/programmes",
@@ -268,7 +281,7 @@ def world(app, demo, make_user):
                                               by=by)
         db.session.commit()
         return {
-            "programme_id": demo, "session_id": first.id, "session2_id": second.id, "code": first.feedback_code,
+            "programme_id": demo, "slug": programme.slug, "session_id": first.id, "session2_id": second.id, "code": first.feedback_code,
             "small_session_id": small.id,
             "booking_token": victim.booking_token, "checkin_token": victim.checkin_token,
             "other_programme_id": other.id, "other_session_id": other_session.id,
@@ -278,6 +291,8 @@ def world(app, demo, make_user):
             "choice_option_ids": [o.id for o in choice.visible_options],
             "answers": answers, "text_fields": text_fields,
             "user_id": account.id, "setup_token": setup_token,
+            "area_id": programme.findings_of(FindingKind.ACTION)[0].id,
+            "action_id": db.session.scalars(sa.select(Action.id).order_by(Action.id)).first(),
             # Nobody but the holder of a booking's link may see these.
             "victim_private": ["Vicky Victim", "vicky.victim@example.org", "Private team"],
             "private": ["Otto Other", "otto.other@example.org", victim.checkin_token, other_victim.booking_token],

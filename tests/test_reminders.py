@@ -155,6 +155,7 @@ def test_after_the_session_those_who_came_get_the_feedback_link_and_the_others_a
     assert thanks["Subject"].startswith("Thank you for coming")
     text = thanks.get_body(("plain",)).get_content()
     assert f"https://briefings.example.org/f/{code}" in text and "person1" not in text.split("Hello")[1][20:]
+    assert "https://briefings.example.org/programmes/" in text and "/you-said-we-did" in text
     missed = smtp_server.to("person2@example.org")[-1]
     assert missed["Subject"].startswith("We missed you")
     assert "Mop-up briefing" in missed.get_body(("plain",)).get_content()

@@ -109,6 +109,7 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from webapp.actions.views import bp as actions_bp
     from webapp.auth.views import bp as auth_bp
     from webapp.bookings.views import bp as bookings_bp
     from webapp.checkin.views import bp as checkin_bp
@@ -118,12 +119,14 @@ def _register_blueprints(app: Flask) -> None:
     from webapp.exports.views import bp as exports_bp
     from webapp.jobs.views import bp as jobs_bp
     from webapp.programmes.views import bp as programmes_bp
+    from webapp.reports.views import bp as reports_bp
     from webapp.results.views import bp as results_bp
     from webapp.sessions.views import bp as sessions_bp
     from webapp.staff.views import bp as staff_bp
 
     for blueprint in (main_bp, auth_bp, errors_bp, programmes_bp, sessions_bp, bookings_bp, checkin_bp,
-                      feedback_bp, results_bp, exports_bp, staff_bp, jobs_bp):
+                      feedback_bp, results_bp, exports_bp, staff_bp, jobs_bp, actions_bp,
+                      reports_bp):
         app.register_blueprint(blueprint)
 
 

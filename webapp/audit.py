@@ -61,6 +61,13 @@ class AuditAction(LabelledEnum):
     STAFF_LIST_DOWNLOADED = "staff.downloaded", "Downloaded a staff list or coverage"
     STAFF_INVITED = "staff.invited", "Invited staff not yet reached"
     BOOKING_BURST_CANCELLED = "booking.burst_cancelled", "Cancelled a burst of bookings"
+    ACTION_ADDED = "action.added", "Added an action to the plan"
+    ACTION_CHANGED = "action.changed", "Changed an action"
+    ACTION_REMOVED = "action.removed", "Removed an action"
+    ACTION_UPDATE_PUBLISHED = "action.update_published", "Published an action update"
+    ACTION_UPDATE_REMOVED = "action.update_removed", "Removed an action update"
+    QUOTE_APPROVED = "quote.approved", "Approved a quote for publication"
+    QUOTE_WITHDRAWN = "quote.withdrawn", "Withdrew a published quote"
 
     @classmethod
     def label_of(cls, value: str) -> str:

@@ -1,4 +1,5 @@
 """Every model, imported in one place so that Alembic and the shell see them all."""
+from webapp.actions.models import Action, ActionStatus, ActionUpdate, Quote
 from webapp.auth.models import AuditEntry, Role, User
 from webapp.bookings.models import Registration, RegistrationStatus
 from webapp.exports.models import BuildStatus, WorkbookBuild
@@ -18,6 +19,9 @@ from webapp.sessions.models import EventSession, SessionStatus
 from webapp.staff.models import StaffInvitation, StaffMember, StaffUpload, StaffUploadRow
 
 __all__ = [
+    "Action",
+    "ActionStatus",
+    "ActionUpdate",
     "Answer",
     "AuditEntry",
     "BuildStatus",
@@ -33,6 +37,7 @@ __all__ = [
     "QuestionKind",
     "QuestionOption",
     "QuestionWording",
+    "Quote",
     "Registration",
     "RegistrationStatus",
     "Response",

@@ -195,7 +195,8 @@ def _after_attended(message: OutboundEmail) -> EmailMessage | None:
         return None  # the form has closed since: the link would lead nowhere
     return _compose(registration, "after_attended", f"Thank you for coming: {session.title}",
                     feedback_url=public_url("feedback.respond", code=session.feedback_code),
-                    closes_at=closes, follow_up_url=None)
+                    closes_at=closes,
+                    follow_up_url=public_url("actions.you_said_we_did", slug=session.programme.slug))
 
 
 @renderer(EmailKind.MISSED_SESSION)

@@ -79,6 +79,48 @@ ACTION_PLAN = (
     ),
 )
 
+# The draft plan's actions, one per point of Appendix 2, with the findings each answers
+# (indicator or area-for-improvement titles above). Owners and statuses are illustrative: the
+# report leaves progress blank, except that governance review was "already in progress" and
+# the sessions with front line staff were held (section 7.1).
+ACTION_OWNER = "Children and Families Senior Management Team"
+RISK, ASSESSMENT = AREAS_FOR_IMPROVEMENT[3], AREAS_FOR_IMPROVEMENT[1]
+ACTIONS = {
+    "Management of Risk": (
+        ("Use data analysis, the child's plan, chronologies and stronger reviews to manage the volume of need",
+         "not_started", ("Assessment and responding to risks and needs", RISK)),
+        ("Coordinate the work of midwives and health visitors", "not_started",
+         ("Providing help and support at an early stage",)),
+        ("Focus on continuity of care placements", "not_started",
+         ("Planning for individual children and young people", AREAS_FOR_IMPROVEMENT[0])),
+        ("Address levels of absconding", "not_started", ("Assessment and responding to risks and needs",)),
+    ),
+    "Strengthening the role of family support and Third Sector": (
+        ("Absorb the interface between city-wide strategy and local implementation into the refreshed CSEG "
+         "family support strategy", "not_started", ("Planning and improving services", ASSESSMENT)),
+        ("Make family support services equitable across the city", "not_started", (ASSESSMENT,)),
+        ("Support kinship carers with teenagers", "not_started", ("Impact on families",)),
+        ("Develop personalised support", "not_started", ("Impact on families",)),
+    ),
+    "Independent Advocacy": (
+        ("Connect advocacy to the family support strategy, using self-directed support and direct payments",
+         "not_started", ("Participation of children, young people, families and other stakeholders",)),
+        ("Improve support to parents and carers, and contact facilities for looked after children and their "
+         "families", "not_started", (AREAS_FOR_IMPROVEMENT[0],)),
+        ("Strengthen the LGBTi strategy", "not_started",
+         ("Participation of children, young people, families and other stakeholders",)),
+        ("Strengthen advocacy in residential care", "not_started",
+         ("Participation of children, young people, families and other stakeholders",)),
+    ),
+    "Reviewing and strengthening governance": (
+        ("Review governance across the single city planning arrangements (CSEG) and locality implementation",
+         "on_track", ("Leadership of improvement and change", AREAS_FOR_IMPROVEMENT[2])),
+        ("Review the Child Protection Committee and the Children's Champions Board", "not_started",
+         ("Leadership of improvement and change",)),
+        ("Hold 6 sessions with front line staff", "done", ("Leadership of improvement and change",)),
+    ),
+}
+
 # Section 7.1: six events over three days, then a mop-up session. Venues are illustrative.
 LOCALITY_DAYS = (
     ("North East", "North East locality hub", "Main hall, North East locality hub, Glasgow"),

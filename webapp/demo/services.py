@@ -7,6 +7,7 @@ from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
 
+from webapp.actions.models import Action, ActionStatus
 from webapp.demo import seed_data
 from webapp.bookings.models import Registration, RegistrationStatus
 from webapp.db_types import utcnow
@@ -62,6 +63,7 @@ def load_demo_programme(today: date | None = None, first_day: date | None = None
     for position, (title, actions) in enumerate(seed_data.ACTION_PLAN, start=1):
         programme.findings.append(Finding(kind=FindingKind.ACTION, position=position, title=title, detail=actions))
     db.session.add(programme)
+    _demo_actions(programme)
 
     first_day = first_day or first_weekday_run(today + timedelta(days=14))
     for day_offset, (locality, venue, address) in enumerate(seed_data.LOCALITY_DAYS):
@@ -77,6 +79,16 @@ def load_demo_programme(today: date | None = None, first_day: date | None = None
     build_default_form(programme)
     db.session.commit()
     return programme, True
+
+
+def _demo_actions(programme: Programme) -> None:
+    """The seed's draft action plan, each action linked to the findings it answers."""
+    by_title = {finding.title: finding for finding in programme.findings}
+    for area_title, actions in seed_data.ACTIONS.items():
+        for position, (title, status, findings) in enumerate(actions, start=1):
+            db.session.add(Action(area=by_title[area_title], position=position, title=title,
+                                  owner=seed_data.ACTION_OWNER, status=ActionStatus(status),
+                                  findings=[by_title[finding] for finding in findings]))
 
 
 def _demo_session(title, day, start, end, locality, venue, address) -> EventSession:

@@ -26,6 +26,7 @@ from openpyxl.utils import get_column_letter
 
 from webapp.db_types import utcnow
 from webapp.exports import rows as table_rows
+from webapp.actions.services import plan as action_plan
 from webapp.exports.streamed_sheet import Styled, create_streamed_sheet
 from webapp.feedback.models import AGREEMENT_SCALE, QUESTION_KIND_LABELS, QuestionKind
 from webapp.programmes.models import Programme
@@ -35,7 +36,9 @@ from webapp.staff import coverage as staff_coverage
 from webapp import text as text_rules
 from webapp.text import FORMULA_TRIGGERS
 
-SHEETS = ("Summary", "Sessions", "Indicators", "Questions", "Responses", "Comments", "Attendance")
+# The sheets of every workbook, in order; "Coverage" comes before "Actions" when the
+# programme has a staff list.
+SHEETS = ("Summary", "Sessions", "Indicators", "Questions", "Responses", "Comments", "Actions", "Attendance")
 EXCEL_CELL_MAX = 32767
 NO_RESPONSES = "There are no responses yet."
 
@@ -276,6 +279,7 @@ def build_workbook(programme: Programme, out: IO[bytes] | str, *, include_attend
     _responses(workbook, figures, full_detail=include_attendance, progress=progress)
     _comments(workbook, session_ids)
     _coverage(workbook, programme, viewer=not include_attendance)
+    _actions(workbook, programme)
     if include_attendance:
         _attendance(workbook, sessions)
     for sheet in workbook.worksheets:  # the printed page says what it is
@@ -284,6 +288,24 @@ def build_workbook(programme: Programme, out: IO[bytes] | str, *, include_attend
     workbook.save(out)
     return WorkbookInfo(filename_for(programme, now), figures.totals.responses, len(sessions),
                         include_attendance)
+
+
+ACTIONS_COLUMNS = (Column("Improvement area", 30), Column("Action", 50), Column("Owner", 24),
+                   Column("Due", 12, "date"), Column("Status", 12), Column("Progress", 40),
+                   Column("Findings it answers", 50), Column("Latest update", 12, "date"), Column("Update", 50))
+
+
+def _actions(workbook, programme: Programme) -> None:
+    """The action plan: one row per action, with its latest dated update."""
+    sheet = SheetWriter(workbook, "Actions", list(ACTIONS_COLUMNS))
+    sheet.header()
+    for area, actions in action_plan(programme):
+        for action in actions:
+            latest = action.updates[0] if action.updates else None
+            sheet.row([area.title, action.title, action.owner, action.due_on, action.status.label, action.progress,
+                       "; ".join(finding.title for finding in action.findings),
+                       latest.written_on if latest else None, latest.text if latest else None])
+    sheet.filter_all()
 
 
 def _summary(workbook, programme, figures: results.Results, filters: ResultsFilter, now,

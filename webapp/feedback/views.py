@@ -307,7 +307,8 @@ def respond(code: str):
 
     services.store_response(session.id, key, submission.rows)
     browser_session[SENT_FROM_HERE] = canonical
-    return _no_store(render_template("feedback/thanks.html", session_title=session.title, submission=submission))
+    return _no_store(render_template("feedback/thanks.html", session_title=session.title, submission=submission,
+                                     programme_id=session.programme_id))
 
 
 def _phone_form(session, form, questions, key, submission=None, send_again=False, wait=None,

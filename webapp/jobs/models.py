@@ -55,8 +55,7 @@ class EmailKind(LabelledEnum):
     STAFF_INVITATION = "staff.invitation", "Invitation to a briefing"
     BOOKED_ELSEWHERE = "booking.elsewhere", "Already has a place at another session"
     FIND_BOOKING = "booking.find", "Booking links sent on request"
-
-
+    ACTION_UPDATE = "actions.update", "You said, we did: an update"
 
 
 class OutboundEmail(db.Model):

@@ -1,0 +1,71 @@
+"""What the public "You said, we did" page shows: agreement with each finding (only where
+enough people answered), the action plan with its dated updates, and approved quotes.
+Nothing on it names or points to a person."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from flask import abort
+
+from webapp.actions import services
+from webapp.actions.models import Action, Quote
+from webapp.extensions import db
+from webapp.programmes.models import Finding, Programme
+from webapp.results import services as results
+from webapp.db_types import utcnow
+
+
+@dataclass
+class Agreement:
+    finding: Finding
+    question: str
+    respondents: int
+    percent_agree: float | None  # None: fewer than SMALL_GROUP_MIN answered (not shown)
+
+
+@dataclass
+class PublicPage:
+    programme: Programme
+    sessions_held: int
+    responses: int
+    responses_shown: bool  # False under the small-group threshold: no figures at all
+    agreement: list[Agreement]
+    plan: list[tuple[Finding, list[Action]]]
+    quotes: list[Quote]
+
+
+def get_programme_by_slug_or_404(slug: str) -> Programme:
+    programme = db.session.scalar(sa.select(Programme).where(Programme.slug == slug))
+    if programme is None:
+        abort(404)
+    return programme
+
+
+def agreement(programme: Programme) -> tuple[int, list[Agreement]]:
+    """(responses, agreement per finding) for the whole programme; a finding fewer than
+    SMALL_GROUP_MIN people answered has no figure."""
+    session_ids = [session.id for session in programme.sessions]
+    questions = results.question_results(results.load_form(programme), session_ids)
+    rows = []
+    for result in results.indicator_results(questions):
+        shown = result.respondents >= results.SMALL_GROUP_MIN and result.percent_agree is not None
+        rows.append(Agreement(result.question.finding, result.question.text, result.respondents,
+                              result.percent_agree if shown else None))
+    return results.response_count(session_ids), rows
+
+
+def you_said_we_did(programme: Programme) -> PublicPage:
+    responses, rows = agreement(programme)
+    shown = responses >= results.SMALL_GROUP_MIN
+    now = utcnow()
+    held = sum(1 for session in programme.sessions if not session.is_cancelled and session.starts_at <= now)
+    return PublicPage(
+        programme=programme,
+        sessions_held=held,
+        responses=responses if shown else 0,
+        responses_shown=shown,
+        agreement=rows if shown else [],
+        plan=services.plan(programme),
+        quotes=services.quotes(programme, published_only=True),
+    )
