@@ -315,3 +315,13 @@ def test_the_workbook_has_a_coverage_sheet_with_small_groups_hidden_for_viewers(
             assert rows[1][:5] == ("Whole programme", "All listed", 10, 2, 3)
             north = next(row for row in rows if row[:2] == ("Locality", "North"))
             assert north[2] == expected_north
+
+
+def test_the_board_report_says_how_many_on_the_staff_list_were_reached(app, programme_id, listed):
+    from webapp.programmes.models import Programme
+    from webapp.reports.services import board_report
+
+    with app.app_context():
+        report = board_report(db.session.get(Programme, programme_id))
+        assert report.reach_sentence() == ("Of the 10 staff on the list the programme set out to reach, 3 (30%) "
+                                           "have attended a briefing; 7 are still to be reached.")

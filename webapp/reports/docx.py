@@ -55,6 +55,8 @@ def build_docx(report: BoardReport) -> bytes:
     document.add_heading(_text(report.programme.title), level=0)
     document.add_heading("Communication with Staff", level=1)
     document.add_paragraph(_text(report.opening()))
+    if report.reach_sentence():
+        document.add_paragraph(_text(report.reach_sentence()))
     document.add_paragraph(_text(report.feedback_sentence()))
 
     if report.figures_shown and report.indicators:

@@ -11,6 +11,7 @@ from webapp.actions import services as actions
 from webapp.actions.models import Action, Quote
 from webapp.programmes.models import Finding, Programme
 from webapp.results import services as results
+from webapp.staff.coverage import Counts, coverage
 from webapp.timezones import to_local
 
 
@@ -36,6 +37,16 @@ class BoardReport:
     indicators: list[IndicatorRow]
     quotes: list[Quote]
     plan: list[tuple[Finding, list[Action]]]
+    reach: Counts | None = None  # against the staff list, when there is one
+
+    def reach_sentence(self) -> str:
+        """Staff reached against the staff list (issue 15's coverage), or nothing."""
+        if self.reach is None or not self.reach.listed:
+            return ""
+        share = f" ({round(self.reach.coverage * 100)}%)" if self.reach.coverage is not None else ""
+        return (f"Of the {self.reach.listed} staff on the list the programme set out to reach, "
+                f"{self.reach.attended}{share} have attended a briefing; {self.reach.not_reached} are still "
+                "to be reached.")
 
     @property
     def figures_shown(self) -> bool:
@@ -95,4 +106,5 @@ def board_report(programme: Programme) -> BoardReport:
         indicators=rows,
         quotes=actions.quotes(programme, published_only=True),
         plan=actions.plan(programme),
+        reach=coverage(programme, "team").total,
     )
