@@ -325,3 +325,8 @@ def test_the_board_report_says_how_many_on_the_staff_list_were_reached(app, prog
         report = board_report(db.session.get(Programme, programme_id))
         assert report.reach_sentence() == ("Of the 10 staff on the list the programme set out to reach, 3 (30%) "
                                            "have attended a briefing; 7 are still to be reached.")
+
+
+def test_the_privacy_notice_covers_the_staff_list(client):
+    page = client.get("/privacy").get_data(as_text=True)
+    assert "If you are on the staff list" in page and "Nothing connects the list to the feedback" in page
