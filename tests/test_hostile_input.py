@@ -169,7 +169,7 @@ FORMS = [
                 token_url="/organiser/programmes",
                 show=("/organiser/programmes/{programme_id}/actions", "/programmes/{slug}/you-said-we-did")),
     HostileForm("action update", "/organiser/programmes/{programme_id}/actions/{action_id}/updates/new",
-                Role.ORGANISER, {"written_on": "2027-02-01", "text": "U", "status": "done"},
+                Role.ORGANISER, {"written_on": ["1", "2", "2027"], "text": "U", "status": "done"},
                 ["written_on", "text", "status"], token_url="/organiser/programmes",
                 show=("/organiser/programmes/{programme_id}/actions", "/programmes/{slug}/you-said-we-did")),
     HostileForm("quote", "/organiser/programmes/{programme_id}/quotes", Role.ORGANISER, {"text": "Q"}, ["text"],
