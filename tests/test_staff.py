@@ -59,7 +59,6 @@ def organiser(app):
 
 def _import(app, programme_id: int, organiser_id: int, content: bytes) -> importing.Preview:
     with app.app_context():
-        programme = db.session.get(EventSession, programme_id).programme if False else None
         from webapp.programmes.models import Programme
         programme = db.session.get(Programme, programme_id)
         actor = db.session.get(User, organiser_id)
@@ -90,7 +89,7 @@ def test_the_mapping_is_guessed_and_every_row_error_is_shown_before_anything_is_
             (6, "The email address is not in the right format"), (7, "No team or service"),
             (8, "The same email as row 2")]
         assert db.session.scalar(sa.select(sa.func.count(StaffMember.id))) == 0  # nothing stored yet
-        with pytest.raises(importing.ImportError_, match="Team or service"):
+        with pytest.raises(importing.StaffListError, match="Team or service"):
             importing.check_rows(upload, {**upload.mapping, "team": None})
 
 
@@ -143,7 +142,7 @@ def test_bad_files_get_a_clear_message_and_store_nothing(app, programme_id, orga
         from webapp.programmes.models import Programme
         programme = db.session.get(Programme, programme_id)
         actor = db.session.get(User, organiser)
-        with pytest.raises(importing.ImportError_, match=message):
+        with pytest.raises(importing.StaffListError, match=message):
             upload = importing.read_upload(programme, actor, "bad", content)
             importing.check_rows(upload, upload.mapping)
         db.session.rollback()

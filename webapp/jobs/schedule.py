@@ -1,5 +1,4 @@
-"""Time-driven work, checked every minute by a worker: the heartbeat, reminders before
-a session, and the emails after it."""
+"""The workers' heartbeat, written every minute and read by /healthz."""
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -22,9 +21,3 @@ def beat(name: str) -> None:
 def last_heartbeat():
     return db.session.scalar(sa.select(sa.func.max(WorkerHeartbeat.seen_at)))
 
-
-def queue_due_emails() -> int:
-    """Reminders and after-session emails now due; returns how many were queued."""
-    from webapp.jobs import reminders
-
-    return reminders.queue_due()

@@ -24,13 +24,13 @@ def deliver_email(message_id: int) -> None:
 @huey.periodic_task(crontab(minute="*"))
 def every_minute() -> None:
     """The sweep for lost jobs, time-driven emails, and the worker's heartbeat."""
-    from webapp.jobs import schedule
+    from webapp.jobs import reminders, schedule
 
     with task_app().app_context():
         try:
             schedule.beat(worker_name())
             outbox.sweep()
-            schedule.queue_due_emails()
+            reminders.queue_due()
         finally:
             db.session.remove()
 

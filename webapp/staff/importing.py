@@ -50,7 +50,7 @@ _GUESSES = {
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
-class ImportError_(ValueError):
+class StaffListError(ValueError):
     """A file that cannot be imported; the message says why and what to do."""
 
 
@@ -83,23 +83,23 @@ def read_upload(programme: Programme, actor: User, filename: str, content: bytes
 
 def _file_type(content: bytes) -> str:
     if content.startswith(b"\xd0\xcf\x11\xe0"):
-        raise ImportError_("This is a password-protected workbook or an old .xls file. Save it from Excel "
+        raise StaffListError("This is a password-protected workbook or an old .xls file. Save it from Excel "
                            "as an .xlsx workbook without a password, or as CSV UTF-8, and upload that.")
     if content.startswith(b"PK\x03\x04"):
         try:
             with zipfile.ZipFile(io.BytesIO(content)) as archive:
                 if "xl/workbook.xml" not in archive.namelist():
-                    raise ImportError_("This file is not an Excel workbook. Upload an .xlsx or a CSV file.")
+                    raise StaffListError("This file is not an Excel workbook. Upload an .xlsx or a CSV file.")
         except zipfile.BadZipFile:
-            raise ImportError_("This workbook is damaged and cannot be read. Save it again and upload it.") from None
+            raise StaffListError("This workbook is damaged and cannot be read. Save it again and upload it.") from None
         return "xlsx"
     try:
         codecs.getincrementaldecoder("utf-8-sig")().decode(content, final=True)
     except UnicodeDecodeError:
-        raise ImportError_("This file is not a CSV saved as UTF-8 text. In Excel choose Save As, then "
+        raise StaffListError("This file is not a CSV saved as UTF-8 text. In Excel choose Save As, then "
                            "“CSV UTF-8 (Comma delimited)”, and upload that file.") from None
     if b"\x00" in content:
-        raise ImportError_("This file is not a CSV or an Excel workbook. Upload an .xlsx or a CSV file.")
+        raise StaffListError("This file is not a CSV or an Excel workbook. Upload an .xlsx or a CSV file.")
     return "csv"
 
 
@@ -111,7 +111,7 @@ def _raw_rows(file_type: str, content: bytes) -> Iterator[list[str]]:
             for row in csv.reader(text):
                 yield row[:MAX_COLUMNS]
         except csv.Error as error:
-            raise ImportError_(f"This CSV file cannot be read ({error}). Save it again as CSV UTF-8.") from None
+            raise StaffListError(f"This CSV file cannot be read ({error}). Save it again as CSV UTF-8.") from None
         return
     workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=False)
     try:
@@ -120,7 +120,7 @@ def _raw_rows(file_type: str, content: bytes) -> Iterator[list[str]]:
             cells = []
             for cell in row:
                 if getattr(cell, "data_type", None) == "f":
-                    raise ImportError_(f"Cell {cell.coordinate} holds a formula. Copy the list and paste it "
+                    raise StaffListError(f"Cell {cell.coordinate} holds a formula. Copy the list and paste it "
                                        "as values only, then upload it again.")
                 value = cell.value
                 cells.append("" if value is None else str(value))
@@ -134,7 +134,7 @@ def _headers(first_row: list[str] | None) -> list[str]:
     while headers and not headers[-1]:
         headers.pop()
     if not any(headers):
-        raise ImportError_("The file is empty, or its first row has no column headings. Put the headings "
+        raise StaffListError("The file is empty, or its first row has no column headings. Put the headings "
                            "(Name, Work email, Team ...) in the first row.")
     return [header or f"Column {number}" for number, header in enumerate(headers, start=1)]
 
@@ -161,7 +161,7 @@ def check_rows(upload: StaffUpload, mapping: dict[str, int | None]) -> Preview:
     """Stage every row with its error (if any), and say what importing would do."""
     missing = [FIELDS[field] for field in REQUIRED if mapping.get(field) is None]
     if missing:
-        raise ImportError_(f"Choose the column that holds: {', '.join(missing)}")
+        raise StaffListError(f"Choose the column that holds: {', '.join(missing)}")
     upload.mapping = mapping
     db.session.execute(sa.delete(StaffUploadRow).where(StaffUploadRow.upload_id == upload.id))
     mapped = {index for index in mapping.values() if index is not None}
@@ -247,12 +247,10 @@ def preview(upload: StaffUpload) -> Preview:
     rows = db.session.scalar(sa.select(count).where(StaffUploadRow.upload_id == upload.id)) or 0
     valid_emails = _valid_rows(upload.id).with_only_columns(StaffUploadRow.email)
     valid = db.session.scalar(sa.select(count).select_from(valid_emails.subquery())) or 0
-    listed = sa.select(StaffMember.email).where(StaffMember.programme_id == upload.programme_id)
     updated = db.session.scalar(sa.select(count).where(
         StaffMember.programme_id == upload.programme_id, StaffMember.email.in_(valid_emails))) or 0
     removed = db.session.scalar(sa.select(count).where(
         StaffMember.programme_id == upload.programme_id, StaffMember.email.not_in(valid_emails))) or 0
-    del listed
     first_errors = list(db.session.scalars(
         sa.select(StaffUploadRow).where(StaffUploadRow.upload_id == upload.id, StaffUploadRow.error != "")
         .order_by(StaffUploadRow.row_number).limit(50)))
@@ -269,7 +267,7 @@ def apply_upload(upload: StaffUpload, actor: User) -> Preview:
     uploaded file and its staged rows are then deleted."""
     result = preview(upload)
     if result.valid == 0:
-        raise ImportError_("No row can be imported: correct the rows listed and upload the file again.")
+        raise StaffListError("No row can be imported: correct the rows listed and upload the file again.")
     programme_id, now = upload.programme_id, utcnow()
     valid = _valid_rows(upload.id).subquery()
     db.session.execute(sa.delete(StaffMember).where(

@@ -61,7 +61,7 @@ def upload(programme_id: int):
         try:
             staged = importing.read_upload(programme, current_user, form.file.data.filename or "staff list",
                                            form.file.data.read())
-        except importing.ImportError_ as problem:
+        except importing.StaffListError as problem:
             form.file.errors = [str(problem)]
         else:
             return redirect(url_for("staff.mapping", programme_id=programme.id, upload_id=staged.id))
@@ -87,7 +87,7 @@ def mapping(programme_id: int, upload_id: int):
     if form.validate_on_submit():
         try:
             importing.check_rows(staged, mapping_from(form))
-        except importing.ImportError_ as error:
+        except importing.StaffListError as error:
             problem = str(error)
         else:
             return redirect(url_for("staff.preview", programme_id=programme.id, upload_id=staged.id))
@@ -117,7 +117,7 @@ def apply(programme_id: int, upload_id: int):
             return redirect(url_for("staff.overview", programme_id=programme.id))
         try:
             done = importing.apply_upload(staged, current_user)
-        except importing.ImportError_ as problem:
+        except importing.StaffListError as problem:
             flash(str(problem), "error")
             return redirect(url_for("staff.preview", programme_id=programme.id, upload_id=upload_id))
         flash(f"Staff list imported: {done.added} added, {done.updated} updated, {done.removed} removed"
