@@ -135,6 +135,7 @@ def _register_template_helpers(app: Flask) -> None:
 
     app.jinja_env.filters["local_date"] = timezones.format_date
     app.jinja_env.filters["local_time"] = timezones.format_time
+    app.jinja_env.filters["clock_time"] = timezones.format_clock
     app.jinja_env.filters["local_datetime"] = timezones.format_datetime
 
 
