@@ -271,8 +271,7 @@ def update_question(question: Question, *, kind: str, text: str, hint: str = "",
         _sync_choice_options(question, option_labels or [])
     reworded = text.strip() != question.text and question_has_answers(question)
     if reworded:
-        # Answers so far were to the old words: keep them, so results can say which.
-        question.earlier_wordings.append(QuestionWording(text=question.text, used_until=utcnow()))
+        _keep_wording_answered(question)
     question.text = text.strip()
     question.hint = hint.strip()
     question.section = section.strip()
@@ -281,6 +280,17 @@ def update_question(question: Question, *, kind: str, text: str, hint: str = "",
     question.finding_id = finding_id
     _record_question(actor, AuditAction.QUESTION_REWORDED if reworded else AuditAction.QUESTION_CHANGED, question)
     db.session.commit()
+
+
+def _keep_wording_answered(question: Question) -> None:
+    """Answers so far were to the old words: each keeps them, so results can say which."""
+    wording = QuestionWording(text=question.text, used_until=utcnow())
+    question.earlier_wordings.append(wording)
+    db.session.flush()
+    db.session.execute(
+        sa.update(Answer).where(Answer.question_id == question.id, Answer.wording_id.is_(None))
+        .values(wording_id=wording.id).execution_options(synchronize_session=False)
+    )
 
 
 def _sync_choice_options(question: Question, labels: list[str]) -> None:

@@ -98,9 +98,19 @@ def wording_note(question: Question) -> str:
     empty when it was never reworded. The same words on the results pages and the workbook."""
     if not question.earlier_wordings:
         return ""
-    earlier = "; ".join(f"until {format_datetime(wording.used_until)} it read “{wording.text}”"
+    answered = dict(db.session.execute(
+        sa.select(Answer.wording_id, sa.func.count(sa.distinct(Answer.response_id)))
+        .where(Answer.question_id == question.id, Answer.wording_id.is_not(None))
+        .group_by(Answer.wording_id)
+    ).all())
+    earlier = "; ".join(f"until {format_datetime(wording.used_until)} it read “{wording.text}” "
+                        f"({_responses_phrase(answered.get(wording.id, 0))})"
                         for wording in question.earlier_wordings)
-    return f"Reworded: {earlier}. Answers sent before then were to those words."
+    return f"Reworded: {earlier}. Those answers were to those words."
+
+
+def _responses_phrase(number: int) -> str:
+    return f"{number} response" if number == 1 else f"{number} responses"
 
 
 def percent_agree(agree: int, answered_excluding_dont_know: int) -> float | None:
