@@ -20,7 +20,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from flask import abort
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -153,36 +152,23 @@ def normalise_email(email: str) -> str:
     return (email or "").strip().lower()
 
 
-def get_by_booking_token_or_404(token: str) -> Registration:
-    """Unknown, malformed or purged tokens are all the same plain 404."""
+def find_by_booking_token(token: str) -> Registration | None:
+    """The booking a manage link is for; None for an unknown, malformed or purged token."""
     if not is_url_token(token):
-        abort(404)
-    registration = db.session.scalar(
+        return None
+    return db.session.scalar(
         sa.select(Registration)
         .options(joinedload(Registration.session).joinedload(EventSession.programme))
         .where(Registration.booking_token == token, Registration.purged_at.is_(None))
     )
-    if registration is None:
-        abort(404)
-    return registration
 
 
-def get_by_checkin_token_or_404(token: str) -> Registration:
+def find_by_checkin_token(token: str) -> Registration | None:
     if not is_url_token(token):
-        abort(404)
-    registration = db.session.scalar(
+        return None
+    return db.session.scalar(
         sa.select(Registration).where(Registration.checkin_token == token, Registration.purged_at.is_(None))
     )
-    if registration is None:
-        abort(404)
-    return registration
-
-
-def get_registration_or_404(session: EventSession, registration_id: int) -> Registration:
-    registration = db.session.get(Registration, registration_id)
-    if registration is None or registration.session_id != session.id or registration.purged_at:
-        abort(404)
-    return registration
 
 
 def active_booking(session_id: int, email: str) -> Registration | None:

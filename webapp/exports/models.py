@@ -19,8 +19,6 @@ class BuildStatus(LabelledEnum):
     FAILED = "failed", "Failed"
 
 
-
-
 class WorkbookBuild(db.Model):
     """A workbook asked for by one user: built by a worker into a file under EXPORTS_DIR.
     `data_key` fingerprints everything the file shows, so a second request for

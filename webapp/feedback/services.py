@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from flask import abort, current_app
+from flask import current_app
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -163,20 +163,6 @@ def build_default_form(programme: Programme) -> FeedbackForm:
 # or an option with answers can be hidden or reworded, never deleted, and a
 # question's kind is fixed once it has answers.
 # ---------------------------------------------------------------------------
-
-
-def get_form_or_404(programme: Programme) -> FeedbackForm:
-    if programme.feedback_form is None:
-        abort(404)
-    return programme.feedback_form
-
-
-def get_question_or_404(form: FeedbackForm, question_id: int) -> Question:
-    """A question of this form; another form's question id is a 404."""
-    question = db.session.get(Question, question_id)
-    if question is None or question.form_id != form.id:
-        abort(404)
-    return question
 
 
 def create_default_form(programme: Programme, *, actor: User | None = None) -> FeedbackForm:
@@ -408,14 +394,6 @@ def feedback_url(session: EventSession) -> str:
 def short_address(session: EventSession) -> str:
     """The address as typed from a poster: without the scheme."""
     return feedback_url(session).split("://", 1)[-1]
-
-
-def get_session_or_404(programme: Programme, session_id: int) -> EventSession:
-    """A session of this programme; another programme's session id is a 404."""
-    session = db.session.get(EventSession, session_id)
-    if session is None or session.programme_id != programme.id:
-        abort(404)
-    return session
 
 
 # ---------------------------------------------------------------------------

@@ -24,8 +24,6 @@ class DeliveryStatus(LabelledEnum):
     CANCELLED = "cancelled", "Not sent (no longer needed)"
 
 
-
-
 def enum_column(enum_class: type[enum.StrEnum], length: int = 32) -> sa.Enum:
     """A status column typed as its enum: stored as its value in a VARCHAR with a CHECK
     constraint listing the values (the same on SQLite and PostgreSQL)."""

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
-from flask import abort
 from sqlalchemy.orm import selectinload
 
 from webapp.bookings.services import counts_by_session
@@ -163,13 +162,6 @@ def select_sessions(programme: Programme, filters: ResultsFilter | None = None) 
         next_day = filters.date_to + timedelta(days=1)
         query = query.where(EventSession.starts_at < london_to_utc(next_day, time(0, 0)))
     return list(db.session.scalars(query.order_by(EventSession.starts_at, EventSession.id)))
-
-
-def get_session_or_404(programme: Programme, session_id: int) -> EventSession:
-    session = db.session.get(EventSession, session_id)
-    if session is None or session.programme_id != programme.id:
-        abort(404)
-    return session
 
 
 # ---------------------------------------------------------------------------
