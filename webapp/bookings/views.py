@@ -201,9 +201,8 @@ def _csv_response(registrations, filename: str, target: str) -> Response:
         "Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"})
 
 
-def _status_filter() -> str:
-    status = request.args.get("status", "all")
-    return status if status in services.STATUS_FILTERS else "all"
+def _status_filter() -> services.AttendeeFilter:
+    return services.AttendeeFilter.from_query(request.args.get("status"))
 
 
 @bp.route("/organiser/programmes/<int:programme_id>/attendees")
@@ -215,7 +214,7 @@ def programme_attendees(programme_id: int):
     registrations = services.attendees(session_ids, status, request.args.get("q", ""))
     counts = services.counts_by_session(session_ids)
     return render_template("bookings/programme_attendees.html", programme=programme, registrations=registrations,
-                           deliveries=outbox.latest_by_registration([r.id for r in registrations]), status=status, filters=services.STATUS_FILTERS, counts=counts,
+                           deliveries=outbox.latest_by_registration([r.id for r in registrations]), status=status, filters=services.AttendeeFilter, counts=counts,
                            q=request.args.get("q", "")[:100])
 
 

@@ -8,6 +8,7 @@ from webapp import lookups
 from webapp.auth.access import managers_only
 from webapp.bookings import services as bookings
 from webapp.bookings.forms import WalkInForm
+from webapp.bookings.models import RegistrationStatus
 from webapp.extensions import db
 from webapp.programmes.forms import ConfirmForm
 from webapp.sessions.models import EventSession
@@ -57,8 +58,9 @@ def door(programme_id: int, session_id: int):
     programme = lookups.programme_or_404(programme_id)
     session = lookups.session_of_or_404(programme, session_id)
     q = request.args.get("q", "")[:100]
-    people = [r for r in bookings.attendees([session.id], "all", q) if r.status != "cancelled"]
-    people.sort(key=lambda r: (r.status != "confirmed", (r.name or "").lower()))
+    people = [r for r in bookings.attendees([session.id], bookings.AttendeeFilter.ALL, q)
+              if r.status != RegistrationStatus.CANCELLED]
+    people.sort(key=lambda r: (r.status != RegistrationStatus.CONFIRMED, (r.name or "").lower()))
     return render_template("checkin/door.html", programme=programme, session=session, people=people, q=q,
                            counts=bookings.counts_by_session([session.id])[session.id], walk_in=WalkInForm())
 
@@ -129,6 +131,6 @@ def walk_in(programme_id: int, session_id: int):
 def sign_in_sheet(programme_id: int, session_id: int):
     programme = lookups.programme_or_404(programme_id)
     session = lookups.session_of_or_404(programme, session_id)
-    people = bookings.attendees([session.id], "confirmed")
+    people = bookings.attendees([session.id], bookings.AttendeeFilter.CONFIRMED)
     return render_template("checkin/sign_in_sheet.html", programme=programme, session=session, people=people,
                            blank_rows=max(10, min(40, session.capacity - len(people))))

@@ -34,7 +34,7 @@ from webapp.feedback.models import (
 )
 from webapp.forms import strip_control_characters
 from webapp.ordering import move_one_place
-from webapp.programmes.models import FINDING_KIND_LABELS, Finding, FindingKind, Programme
+from webapp.programmes.models import Finding, FindingKind, Programme
 from webapp.results import totals
 from webapp.sessions.models import EventSession
 from webapp.tokens import is_feedback_code, new_feedback_code, new_url_token
@@ -545,7 +545,7 @@ def _read_phone_form(programme_id: int) -> PhoneForm | None:
         questions.append(PhoneQuestion(
             id=row.id, kind=row.kind, text=row.text, hint=row.hint, section=row.section,
             required=row.required, max_choices=row.max_choices,
-            finding=PhoneFinding(FINDING_KIND_LABELS[FindingKind(row.finding_kind)], row.finding_title,
+            finding=PhoneFinding(FindingKind(row.finding_kind).label, row.finding_title,
                                  row.finding_grade) if row.finding_kind else None,
             visible_options=tuple(options[row.id]),
             scale_meaning=rating_scale_meaning([option.label for option in options[row.id]])

@@ -7,7 +7,7 @@ from webapp.auth.access import managers_only, readers
 from webapp.programmes import services
 from webapp.programmes.forms import (ConfirmForm, FindingForm, ProgrammeForm, reminder_days_text,
                                      reminder_hours_from_days)
-from webapp.programmes.models import FINDING_KIND_LABELS, FINDING_KIND_PLURALS, FindingKind
+from webapp.programmes.models import FINDING_KIND_PLURALS, FindingKind
 
 bp = Blueprint("programmes", __name__, url_prefix="/organiser")
 
@@ -46,9 +46,7 @@ def show(programme_id: int):
     return render_template(
         "programmes/show.html",
         programme=programme,
-        kinds=FINDING_KIND_LABELS,
         plurals=FINDING_KIND_PLURALS,
-        FindingKind=FindingKind,
         confirm=ConfirmForm(),
     )
 

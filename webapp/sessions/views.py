@@ -54,14 +54,13 @@ def _schedule(programme, form: SessionForm, source):
 def show(programme_id: int, session_id: int):
     programme = lookups.programme_or_404(programme_id)
     session = lookups.session_of_or_404(programme, session_id)
-    status = request.args.get("status", "all")
-    status = status if status in bookings.STATUS_FILTERS else "all"
+    status = bookings.AttendeeFilter.from_query(request.args.get("status"))
     q = request.args.get("q", "")[:100]
     registrations = bookings.attendees([session.id], status, q)
     return render_template(
         "sessions/show.html", programme=programme, session=session,
         counts=bookings.counts_by_session([session.id])[session.id],
-        registrations=registrations, status=status, q=q, filters=bookings.STATUS_FILTERS,
+        registrations=registrations, status=status, q=q, filters=bookings.AttendeeFilter,
         deliveries=outbox.latest_by_registration([r.id for r in registrations]),
         message_counts=services.message_counts(session),
     )
