@@ -36,3 +36,8 @@ def format_clock(moment: datetime | None) -> str:
 
 def format_datetime(moment: datetime | None) -> str:
     return f"{format_date(moment)}, {format_time(moment)}" if moment else ""
+
+
+def local_naive(moment: datetime | None) -> datetime | None:
+    """London wall-clock time without a zone: what Excel and CSV readers expect."""
+    return moment.astimezone(LONDON).replace(tzinfo=None) if moment else None

@@ -11,7 +11,7 @@ from webapp import lookups
 from webapp.actions import public, services
 from webapp.actions.forms import ActionForm, QuoteForm, UpdateForm
 from webapp.auth.access import managers_only, readers
-from webapp.programmes.forms import ConfirmForm
+from webapp.forms import ConfirmForm
 from webapp.programmes.models import FindingKind
 from webapp.results.services import SMALL_GROUP_MIN
 from webapp.timezones import LONDON

@@ -19,14 +19,13 @@ from webapp.db_types import utcnow
 from webapp.extensions import db
 from webapp.jobs.models import EmailKind, OutboundEmail
 from webapp.jobs.outbox import cancel_pending, queue_email
+from webapp.text import normalise_email
 
 
 class AccountError(ValueError):
     """A request about an account that cannot be carried out; the message says why."""
 
 
-def normalise_email(email: str) -> str:
-    return email.strip().lower()
 
 
 def find_user_by_email(email: str) -> User | None:

@@ -32,7 +32,7 @@ from webapp.extensions import db
 from webapp.forms import strip_control_characters
 from webapp.jobs.models import EmailKind
 from webapp.sessions.models import EventSession, SessionStatus
-from webapp.text import csv_cell
+from webapp.text import csv_cell, like_contains, normalise_email
 from webapp.timezones import format_datetime
 from webapp.tokens import is_url_token
 
@@ -146,8 +146,6 @@ def _refresh(registrations: list[Registration]) -> None:
 # Looking things up
 # ---------------------------------------------------------------------------
 
-def normalise_email(email: str) -> str:
-    return (email or "").strip().lower()
 
 
 def find_by_booking_token(token: str) -> Registration | None:
@@ -226,21 +224,6 @@ def waiting_position(registration: Registration) -> int | None:
     return (ahead or 0) + 1
 
 
-def unavailable_reason(session: EventSession, now: datetime | None = None) -> str | None:
-    """Why this session cannot be booked now, in plain words; None if it can."""
-    now = now or utcnow()
-    if session.is_cancelled:
-        return "This session has been cancelled. Choose another session."
-    if not session.programme.is_open:
-        return "Booking is closed: this programme is not taking bookings."
-    if session.starts_at <= now:
-        return "This session has already taken place. Choose another session."
-    if session.booking_opens_at and now < session.booking_opens_at:
-        return f"Booking for this session opens on {format_datetime(session.booking_opens_at)}."
-    if session.booking_closes_at and now >= session.booking_closes_at:
-        return f"Booking for this session closed on {format_datetime(session.booking_closes_at)}."
-    return None
-
 
 # ---------------------------------------------------------------------------
 # Booking, cancelling, moving
@@ -265,7 +248,7 @@ def book(session: EventSession, **fields) -> BookingResult:
     existing = active_booking(session.id, person["email"])
     if existing is not None:
         return _already_booked(existing)
-    reason = unavailable_reason(session)
+    reason = session.why_not_bookable()
     if reason:
         raise BookingError(reason)
     if not session.programme.allows_several_places:
@@ -345,7 +328,7 @@ def move_targets(registration: Registration) -> list[EventSession]:
         )
         .order_by(EventSession.starts_at)
     ).all()
-    return [s for s in sessions if s.places_left > 0 and unavailable_reason(s) is None]
+    return [s for s in sessions if s.places_left > 0 and s.why_not_bookable() is None]
 
 
 def move(registration: Registration, target: EventSession) -> list[Registration]:
@@ -357,7 +340,7 @@ def move(registration: Registration, target: EventSession) -> list[Registration]
         raise BookingError("Choose another session of the same programme.")
     if registration.status == RegistrationStatus.CANCELLED:
         raise BookingError("This booking has been cancelled. Book a new place instead.")
-    reason = unavailable_reason(target)
+    reason = target.why_not_bookable()
     if reason:
         raise BookingError(reason)
     if active_booking(target.id, registration.email) is not None:
@@ -596,9 +579,7 @@ def attendees(session_ids: list[int], status: AttendeeFilter = AttendeeFilter.AL
     search = strip_control_characters(search or "").strip()[:100]
     # Each word typed must be found: "jo bl" finds Jo Bloggs from the first letters.
     for word in search.lower().split():
-        # % and _ typed in the box are searched for, not wildcards.
-        escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        pattern = f"%{escaped}%"
+        pattern = like_contains(word)  # % and _ typed are searched for, not wildcards
         query = query.where(
             sa.or_(
                 sa.func.lower(Registration.name).like(pattern, escape="\\"),

@@ -15,7 +15,7 @@ from webapp.errors.handlers import render_error
 from webapp.extensions import (db, device_key, email_domain_key, email_key, exempt_address, limit_setting,
                                 limiter, retry_after_seconds)
 from webapp.jobs import outbox
-from webapp.programmes.forms import ConfirmForm
+from webapp.forms import ConfirmForm
 from webapp.qr import qr_png, qr_svg
 from webapp.sessions.models import EventSession
 from webapp.timezones import format_datetime
@@ -50,7 +50,7 @@ def _invited_person(session: EventSession) -> dict | None:
                exempt_when=_allowed_domain)
 def register(session_id: int):
     session = lookups.session_or_404(session_id)
-    reason = services.unavailable_reason(session)
+    reason = session.why_not_bookable()
     form = BookingForm(data=_invited_person(session))
     if reason is None and form.validate_on_submit():
         try:

@@ -10,7 +10,7 @@ from webapp.bookings import services as bookings
 from webapp.bookings.forms import WalkInForm
 from webapp.bookings.models import RegistrationStatus
 from webapp.extensions import db
-from webapp.programmes.forms import ConfirmForm
+from webapp.forms import ConfirmForm
 from webapp.sessions.models import EventSession
 from webapp.timezones import format_time
 

@@ -14,6 +14,7 @@ from webapp.programmes.models import Programme
 from webapp.results import services as results
 from webapp.results.services import ResultsFilter
 from webapp.text import csv_cell
+from webapp.timezones import local_naive
 
 
 def csv_value(value) -> str:
@@ -53,4 +54,4 @@ def attendance_csv(programme: Programme, filters: ResultsFilter | None = None) -
 
 
 def csv_filename(programme: Programme, what: str, moment: datetime) -> str:
-    return f"{programme.slug}-{what}-{results.local_naive(moment):%Y%m%d-%H%M}.csv"
+    return f"{programme.slug}-{what}-{local_naive(moment):%Y%m%d-%H%M}.csv"

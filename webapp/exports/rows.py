@@ -14,7 +14,8 @@ from webapp.bookings.models import Registration, RegistrationStatus
 from webapp.extensions import db
 from webapp.feedback.models import Answer, Question, Response
 from webapp.results.models import EVERYONE
-from webapp.results.services import COMMENT_ORDER, SMALL_GROUP_MIN, comments_query, count_totals, local_naive
+from webapp.results.services import COMMENT_ORDER, SMALL_GROUP_MIN, comments_query, count_totals
+from webapp.timezones import local_naive
 from webapp.sessions.models import EventSession
 
 BATCH = 5000

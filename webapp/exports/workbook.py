@@ -31,7 +31,8 @@ from webapp.exports.streamed_sheet import Styled, create_streamed_sheet
 from webapp.feedback.models import AGREEMENT_SCALE, QUESTION_KIND_LABELS, QuestionKind
 from webapp.programmes.models import Programme
 from webapp.results import services as results
-from webapp.results.services import ResultsFilter, local_naive
+from webapp.results.services import ResultsFilter
+from webapp.timezones import local_naive
 from webapp.staff import coverage as staff_coverage
 from webapp import text as text_rules
 from webapp.text import FORMULA_TRIGGERS

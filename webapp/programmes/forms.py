@@ -95,6 +95,3 @@ class FindingForm(AppForm):
             "progress": self.progress.data or "",
         }
 
-
-class ConfirmForm(AppForm):
-    """A button-only POST (delete, open, close, move): the form is just its CSRF token."""

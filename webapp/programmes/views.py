@@ -5,7 +5,8 @@ from flask_login import current_user
 from webapp import lookups
 from webapp.auth.access import managers_only, readers
 from webapp.programmes import services
-from webapp.programmes.forms import (ConfirmForm, FindingForm, ProgrammeForm, reminder_days_text,
+from webapp.forms import ConfirmForm
+from webapp.programmes.forms import (FindingForm, ProgrammeForm, reminder_days_text,
                                      reminder_hours_from_days)
 from webapp.programmes.models import FINDING_KIND_PLURALS, FindingKind
 

@@ -29,7 +29,8 @@ from webapp.forms import strip_control_characters
 from webapp.programmes.models import Programme
 from webapp.results.models import ALL, EVERYONE, ResultCount
 from webapp.sessions.models import EventSession
-from webapp.timezones import LONDON, format_date, format_datetime, london_to_utc
+from webapp.text import like_contains
+from webapp.timezones import format_date, format_datetime, local_naive, london_to_utc
 
 # Groups smaller than this are never shown in a breakdown, on a page or in the workbook.
 SMALL_GROUP_MIN = 5
@@ -428,10 +429,6 @@ class CommentPage:
         return self.page < self.pages
 
 
-def _like_pattern(query: str) -> str:
-    escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
 
 # Newest stored first (the order of the index of written answers), on the page and in the workbook.
 COMMENT_ORDER = (Answer.id.desc(),)
@@ -451,7 +448,7 @@ def comments_query(session_ids: list[int], search: str = ""):
     )
     search = strip_control_characters(search or "").strip()
     if search:
-        query = query.where(sa.func.lower(Answer.text).like(_like_pattern(search.lower()), escape="\\"))
+        query = query.where(sa.func.lower(Answer.text).like(like_contains(search.lower()), escape="\\"))
     return query
 
 
@@ -764,7 +761,3 @@ def comparisons(results: Results, questions: list[QuestionResult] | None = None,
         out.append(Comparison(overall, sections))
     return out
 
-
-def local_naive(moment: datetime | None) -> datetime | None:
-    """London wall-clock time without a zone: what Excel and CSV readers expect."""
-    return moment.astimezone(LONDON).replace(tzinfo=None) if moment else None

@@ -8,7 +8,7 @@ from webapp import lookups
 from webapp.auth.access import managers_only
 from webapp.bookings import services as bookings
 from webapp.jobs import outbox
-from webapp.programmes.forms import ConfirmForm
+from webapp.forms import ConfirmForm
 from webapp.sessions import services
 from webapp.sessions.forms import SessionForm, SessionMessageForm
 

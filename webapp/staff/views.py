@@ -14,7 +14,7 @@ from webapp.audit import AuditAction, record_export
 from webapp.auth.access import managers_only, readers
 from webapp.db_types import utcnow
 from webapp.extensions import csrf, db
-from webapp.programmes.forms import ConfirmForm
+from webapp.forms import ConfirmForm
 from webapp.security import personal_data
 from webapp.sessions.models import EventSession
 from webapp.staff import coverage as coverage_figures
