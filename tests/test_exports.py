@@ -218,7 +218,7 @@ def test_viewer_workbook_has_no_attendance_and_no_personal_data(app, filled):
     assert f.REGISTRANT_EMAIL.encode() not in everything and f.REGISTRANT_NAME.encode() not in everything
     manager = _load(_build(app, filled["programme"], include_attendance=True))
     attendance = _rows(manager["Attendance"])
-    assert (f.REGISTRANT_NAME, f.REGISTRANT_EMAIL) == attendance[1][1:3]
+    assert attendance[1][1:3] == (f.REGISTRANT_NAME, f.REGISTRANT_EMAIL)
     assert [row[7] for row in attendance[1:]] == ["Confirmed", "Confirmed", "Waiting list"]
 
 

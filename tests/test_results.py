@@ -1,7 +1,6 @@
 """Results: figures computed in SQL, the pages, the presenter view, the small-group rule."""
 from __future__ import annotations
 
-import re
 
 import pytest
 import sqlalchemy as sa

@@ -1,5 +1,5 @@
 """Sessions happen in Europe/London; the database keeps UTC. Convert only at the edges."""
-from datetime import date, datetime, time, timezone
+from datetime import date, datetime, time, UTC
 from zoneinfo import ZoneInfo
 
 LONDON = ZoneInfo("Europe/London")
@@ -11,7 +11,7 @@ def to_local(moment: datetime | None) -> datetime | None:
 
 def london_to_utc(day: date, clock: time) -> datetime:
     """A London wall-clock time on a given day, as an aware UTC datetime."""
-    return datetime.combine(day, clock, tzinfo=LONDON).astimezone(timezone.utc)
+    return datetime.combine(day, clock, tzinfo=LONDON).astimezone(UTC)
 
 
 def format_date(moment: datetime | None) -> str:

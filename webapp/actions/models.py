@@ -60,7 +60,8 @@ class Action(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
     area: Mapped[Finding] = relationship()
-    findings: Mapped[list[Finding]] = relationship(secondary=action_finding, order_by="(Finding.kind, Finding.position)")
+    findings: Mapped[list[Finding]] = relationship(secondary=action_finding,
+                                                   order_by="(Finding.kind, Finding.position)")
     updates: Mapped[list[ActionUpdate]] = relationship(
         back_populates="action", cascade="all, delete-orphan",
         order_by="(ActionUpdate.written_on.desc(), ActionUpdate.id.desc())")

@@ -128,7 +128,8 @@ def promote_waiting(session_id: int) -> list[Registration]:
         )
         if candidate is None or not _take_place(session_id):
             break
-        if _set_status(candidate.id, RegistrationStatus.WAITING, status=RegistrationStatus.CONFIRMED, promoted_at=utcnow()):
+        if _set_status(candidate.id, RegistrationStatus.WAITING,
+                       status=RegistrationStatus.CONFIRMED, promoted_at=utcnow()):
             promoted.append(candidate)
             emails.queue(EmailKind.PROMOTED, candidate)
         else:  # they cancelled meanwhile: hand the place back and try the next person
@@ -265,7 +266,8 @@ def book(session: EventSession, **fields) -> BookingResult:
         if status != SessionStatus.SCHEDULED:
             db.session.rollback()
             raise BookingError("This session has been cancelled. Choose another session.")
-    registration = Registration(session_id=session.id, status=RegistrationStatus.CONFIRMED if took_place else RegistrationStatus.WAITING, **person)
+    status = RegistrationStatus.CONFIRMED if took_place else RegistrationStatus.WAITING
+    registration = Registration(session_id=session.id, status=status, **person)
     db.session.add(registration)
     try:
         db.session.flush()
@@ -381,7 +383,8 @@ def burst(session_id: int, since: datetime, until: datetime, email_ending: str =
     """Active bookings of a session made between `since` and `until` (UTC), perhaps only
     those whose address ends with `email_ending`: what one scripted client made."""
     query = sa.select(Registration).where(
-        Registration.session_id == session_id, Registration.status != RegistrationStatus.CANCELLED, Registration.is_walk_in.is_(False),
+        Registration.session_id == session_id, Registration.status != RegistrationStatus.CANCELLED,
+        Registration.is_walk_in.is_(False),
         Registration.created_at >= since, Registration.created_at < until,
     )
     ending = normalise_email(email_ending)
@@ -439,7 +442,8 @@ def cancel_session_bookings(session_id: int) -> list[Registration]:
         .execution_options(synchronize_session=False)
     )
     affected = db.session.scalars(
-        sa.select(Registration).where(Registration.session_id == session_id, Registration.status != RegistrationStatus.CANCELLED)
+        sa.select(Registration).where(Registration.session_id == session_id,
+                                      Registration.status != RegistrationStatus.CANCELLED)
     ).all()
     db.session.execute(
         sa.update(Registration)

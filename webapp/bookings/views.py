@@ -214,7 +214,8 @@ def programme_attendees(programme_id: int):
     registrations = services.attendees(session_ids, status, request.args.get("q", ""))
     counts = services.counts_by_session(session_ids)
     return render_template("bookings/programme_attendees.html", programme=programme, registrations=registrations,
-                           deliveries=outbox.latest_by_registration([r.id for r in registrations]), status=status, filters=services.AttendeeFilter, counts=counts,
+                           deliveries=outbox.latest_by_registration([r.id for r in registrations]),
+                           status=status, filters=services.AttendeeFilter, counts=counts,
                            q=request.args.get("q", "")[:100])
 
 

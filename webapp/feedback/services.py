@@ -183,7 +183,7 @@ def answer_counts(form: FeedbackForm) -> dict[int, int]:
         .where(Question.form_id == form.id)
         .group_by(Answer.question_id)
     )
-    return {question_id: count for question_id, count in rows}
+    return dict(rows)
 
 
 def question_has_answers(question: Question) -> bool:

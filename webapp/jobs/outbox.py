@@ -137,7 +137,8 @@ def deliver(message_id: int) -> DeliveryStatus | None:
 
 def _describe(error: Exception) -> str:
     if isinstance(error, smtplib.SMTPResponseException):
-        text = error.smtp_error.decode("utf-8", "replace") if isinstance(error.smtp_error, bytes) else str(error.smtp_error)
+        reply = error.smtp_error
+        text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
         return f"The mail server refused it ({error.smtp_code}): {text}"[:500]
     return f"{type(error).__name__}: {error}"[:500]
 
@@ -231,7 +232,7 @@ def counts_by_status(*conditions) -> dict[DeliveryStatus, int]:
         sa.select(OutboundEmail.status, sa.func.count(OutboundEmail.id)).where(*conditions)
         .group_by(OutboundEmail.status)
     )
-    counts = {status: 0 for status in DeliveryStatus}
+    counts = dict.fromkeys(DeliveryStatus, 0)
     for status, number in rows:
         counts[DeliveryStatus(status)] = number
     return counts

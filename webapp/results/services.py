@@ -710,9 +710,9 @@ def large_difference(row: QuestionResult, overall: QuestionResult) -> str:
         if spread and abs(mine - theirs) / spread < Z_LARGE:
             return ""
         return HIGHER if mine > theirs else LOWER
-    if row.kind == QuestionKind.RATING and row.mean is not None and overall.mean is not None:
-        if abs(row.mean - overall.mean) >= LARGE_MEAN_DIFFERENCE:
-            return HIGHER if row.mean > overall.mean else LOWER
+    if (row.kind == QuestionKind.RATING and row.mean is not None and overall.mean is not None
+            and abs(row.mean - overall.mean) >= LARGE_MEAN_DIFFERENCE):
+        return HIGHER if row.mean > overall.mean else LOWER
     return ""
 
 
@@ -742,7 +742,8 @@ def comparisons(results: Results, questions: list[QuestionResult] | None = None,
     for overall in compared_questions(results) if questions is None else questions:
         question, number = overall.question, overall.number
 
-        def row(label: str, counts: Counts, suppressed: bool = False) -> ComparisonRow:
+        def row(label: str, counts: Counts, suppressed: bool = False,
+                question=question, number=number, overall=overall) -> ComparisonRow:
             result = question_result(question, number, counts)
             return ComparisonRow(label, result, suppressed,
                                  "" if suppressed else large_difference(result, overall))

@@ -128,7 +128,8 @@ def cancel(programme_id: int, session_id: int):
 
 def _will_be_emailed(people) -> str:
     emailed = sum(person.has_real_email for person in people)
-    message = f"{emailed} of {len(people)} people booked or waiting will be emailed; the session page shows when each email is sent."
+    message = (f"{emailed} of {len(people)} people booked or waiting will be emailed; "
+               "the session page shows when each email is sent.")
     if emailed < len(people):
         message += f" {len(people) - emailed} have no email address (walk-ins): tell them another way."
     return message

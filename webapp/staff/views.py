@@ -55,7 +55,8 @@ def upload(programme_id: int):
         submitted = form.validate_on_submit()
     except RequestEntityTooLarge:
         form = UploadForm(formdata=None)
-        form.file.errors = [f"The file must be smaller than {current_app.config['STAFF_UPLOAD_MAX_BYTES'] // 1_000_000} MB"]
+        limit_mb = current_app.config["STAFF_UPLOAD_MAX_BYTES"] // 1_000_000
+        form.file.errors = [f"The file must be smaller than {limit_mb} MB"]
         submitted = False
     if submitted:
         try:
