@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.db_types import UTCDateTime, enum_column, utcnow
 from webapp.enums import LabelledEnum
-from webapp.extensions import db
+from webapp.extensions import Model, db
 from webapp.programmes.models import Finding
 
 
@@ -43,7 +43,7 @@ action_finding = sa.Table(
 )
 
 
-class Action(db.Model):
+class Action(Model):
     __tablename__ = "action"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -70,7 +70,7 @@ class Action(db.Model):
         return f"<Action {self.title!r} {self.status}>"
 
 
-class ActionUpdate(db.Model):
+class ActionUpdate(Model):
     """A dated note of progress, published on the "You said, we did" page."""
 
     __tablename__ = "action_update"
@@ -84,7 +84,7 @@ class ActionUpdate(db.Model):
     action: Mapped[Action] = relationship(back_populates="updates")
 
 
-class Quote(db.Model):
+class Quote(Model):
     """A comment an organiser chose to publish, word for word as approved.
 
     The text is copied at approval: what the public page shows is exactly what was approved,

@@ -283,14 +283,14 @@ def reactivate_user(user: User, by: User) -> None:
     db.session.commit()
 
 
-def change_role(user: User, role: str, by: User) -> None:
+def change_role(user: User, role: Role | str, by: User) -> None:
     _check_role(role)
     if user.id == by.id and role != user.role:
         raise AccountError("You cannot change your own role. Ask another admin to do it.")
     if role == user.role:
         return
     record(by, AuditAction.USER_ROLE_CHANGED, f"user:{user.id}", f"{user.email}: {user.role} to {role}")
-    user.role = role
+    user.role = Role(role)
     db.session.commit()
 
 

@@ -26,7 +26,7 @@ from sqlalchemy.orm import joinedload
 from webapp.audit import AuditAction, record
 from webapp.bookings import emails
 from webapp.bookings.models import WALK_IN_EMAIL_DOMAIN, Registration, RegistrationStatus
-from webapp.db_types import utcnow
+from webapp.db_types import rows_changed, utcnow
 from webapp.enums import LabelledEnum
 from webapp.extensions import db
 from webapp.forms import strip_control_characters
@@ -73,7 +73,7 @@ def _take_place(session_id: int) -> bool:
         .values(confirmed_count=EventSession.confirmed_count + 1)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1
+    return rows_changed(result) == 1
 
 
 def _release_place(session_id: int) -> None:
@@ -94,7 +94,7 @@ def _set_status(registration_id: int, from_status: str, **values) -> bool:
         .values(**values, calendar_sequence=NEXT_SEQUENCE)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1
+    return rows_changed(result) == 1
 
 
 NEXT_SEQUENCE = Registration.calendar_sequence + 1
@@ -262,8 +262,8 @@ def book(session: EventSession, **fields) -> BookingResult:
     took_place = _take_place(session.id)
     if not took_place:
         # Full, or cancelled a moment ago: ask again now that we hold the write lock.
-        status = db.session.scalar(sa.select(EventSession.status).where(EventSession.id == session.id))
-        if status != SessionStatus.SCHEDULED:
+        session_status = db.session.scalar(sa.select(EventSession.status).where(EventSession.id == session.id))
+        if session_status != SessionStatus.SCHEDULED:
             db.session.rollback()
             raise BookingError("This session has been cancelled. Choose another session.")
     status = RegistrationStatus.CONFIRMED if took_place else RegistrationStatus.WAITING
@@ -345,7 +345,7 @@ def move(registration: Registration, target: EventSession) -> list[Registration]
     reason = target.why_not_bookable()
     if reason:
         raise BookingError(reason)
-    if active_booking(target.id, registration.email) is not None:
+    if active_booking(target.id, registration.address) is not None:
         raise BookingError("You already have a booking for that session.")
 
     # Lock both sessions in id order (PostgreSQL) so two moves in opposite directions
@@ -427,7 +427,7 @@ def set_capacity(session_id: int, capacity: int) -> list[Registration]:
         .values(capacity=capacity)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if rows_changed(result) != 1:
         raise BookingError("Capacity cannot be below the places already booked")
     return promote_waiting(session_id)
 
@@ -467,7 +467,7 @@ def _check_in(registration: Registration) -> bool:
         .values(checked_in_at=utcnow())
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1
+    return rows_changed(result) == 1
 
 
 def check_in(registration: Registration, actor: User) -> bool:
@@ -497,11 +497,11 @@ def undo_check_in(registration: Registration, actor: User) -> bool:
         .values(checked_in_at=None)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount == 1:
+    if rows_changed(result) == 1:
         record(actor, AuditAction.CHECK_IN_UNDONE, f"registration:{registration.id}")
     db.session.commit()
     db.session.refresh(registration)
-    return result.rowcount == 1
+    return rows_changed(result) == 1
 
 
 def add_walk_in(session: EventSession, actor: User, name: str, email: str = "", job_role: str = "",
@@ -562,7 +562,7 @@ class AttendeeFilter(LabelledEnum):
     def from_query(cls, value: str | None) -> AttendeeFilter:
         """The filter a URL asks for; anything unknown shows everyone."""
         try:
-            return cls(value)
+            return cls(value or cls.ALL)
         except ValueError:
             return cls.ALL
 

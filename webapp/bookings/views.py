@@ -250,7 +250,7 @@ def organiser_cancel(programme_id: int, session_id: int, registration_id: int):
         if was_cancelled:
             message = f"Booking for {registration.name} cancelled."
             if promoted:
-                message += " Promoted from the waiting list: " + ", ".join(p.name for p in promoted) + "."
+                message += " Promoted from the waiting list: " + ", ".join(p.person_name for p in promoted) + "."
             flash(message, "success")
         return redirect(url_for("sessions.show", programme_id=programme.id, session_id=session.id))
     return render_template("bookings/organiser_cancel.html", programme=programme, session=session,

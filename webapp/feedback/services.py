@@ -182,8 +182,8 @@ def answer_counts(form: FeedbackForm) -> dict[int, int]:
         .join(Question, Question.id == Answer.question_id)
         .where(Question.form_id == form.id)
         .group_by(Answer.question_id)
-    )
-    return dict(rows)
+    ).tuples()
+    return dict(rows.all())
 
 
 def question_has_answers(question: Question) -> bool:

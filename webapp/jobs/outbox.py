@@ -21,7 +21,7 @@ from flask import current_app
 from sqlalchemy.dialects import postgresql, sqlite
 
 from webapp import mail
-from webapp.db_types import utcnow
+from webapp.db_types import rows_changed, utcnow
 from webapp.extensions import db
 from webapp.jobs import queue
 from webapp.jobs.models import DeliveryStatus, EmailKind, OutboundEmail
@@ -52,12 +52,10 @@ def queue_email(kind: EmailKind, to_address: str | None, *, registration_id: int
                   user_id=user_id, context=context or {}, dedupe_key=dedupe_key,
                   status=DeliveryStatus.PENDING, attempts=0, last_error="",
                   created_at=utcnow(), next_attempt_at=utcnow())
-    if dedupe_key is None:
-        message_id = db.session.scalar(sa.insert(OutboundEmail).values(**values).returning(OutboundEmail.id))
-    else:
-        message_id = db.session.scalar(_insert_unless_duplicate(values).returning(OutboundEmail.id))
-        if message_id is None:
-            return None
+    insert = sa.insert(OutboundEmail).values(**values) if dedupe_key is None else _insert_unless_duplicate(values)
+    message_id = db.session.scalar(insert.returning(OutboundEmail.id))
+    if message_id is None:  # the same email (dedupe_key) was queued before
+        return None
     _send_after_commit(message_id)
     return message_id
 
@@ -101,7 +99,7 @@ def _claim(message_id: int, now: datetime) -> bool:
         .execution_options(synchronize_session=False)
     )
     db.session.commit()
-    return result.rowcount == 1
+    return rows_changed(result) == 1
 
 
 def deliver(message_id: int) -> DeliveryStatus | None:
@@ -211,7 +209,7 @@ def cancel_pending(*conditions) -> int:
         .values(status=DeliveryStatus.CANCELLED)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount
+    return rows_changed(result)
 
 
 def latest_by_registration(registration_ids: list[int]) -> dict[int, OutboundEmail]:

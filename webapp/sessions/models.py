@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.db_types import UTCDateTime, enum_column, utcnow
 from webapp.enums import LabelledEnum
-from webapp.extensions import db
+from webapp.extensions import Model
 from webapp.timezones import format_datetime
 from webapp.tokens import new_feedback_code
 
@@ -25,7 +25,7 @@ class SessionStatus(LabelledEnum):
     CANCELLED = "cancelled", "Cancelled"
 
 
-class EventSession(db.Model):
+class EventSession(Model):
     # Not "Session": that name belongs to SQLAlchemy.
     __tablename__ = "event_session"
     __table_args__ = (

@@ -153,7 +153,7 @@ def invite(programme_id: int):
     form = _invite_form(programme)
     plan = None
     if form.validate_on_submit():
-        session = db.session.get(EventSession, form.session_id.data)
+        session = lookups.session_of_or_404(programme, form.session_id.data)
         without_booking = form.who.data == "not_booked"
         if request.form.get("confirm") == "1":
             sent = invitations.invite(programme, session, current_user, without_booking=without_booking,
