@@ -388,6 +388,13 @@ def test_streamed_sheets_keep_typed_and_organiser_text_exactly(app, filled):
                 assert not re.search(r"<(\w+:)?f[ >/]", archive.read(name).decode()), name
 
 
+def test_the_openpyxl_private_api_the_streamed_sheet_uses_is_there():
+    """An openpyxl upgrade fails here, loudly, before it can break a download."""
+    from webapp.exports import streamed_sheet
+
+    assert streamed_sheet.private_api_problems() == []
+
+
 def test_streamed_sheet_refuses_what_it_cannot_write_safely():
     from lxml.etree import XMLSyntaxError
     from openpyxl import Workbook
