@@ -29,6 +29,7 @@ from webapp.forms import strip_control_characters
 from webapp.programmes.models import Programme
 from webapp.results.models import ALL, EVERYONE, ResultCount
 from webapp.sessions.models import EventSession
+from webapp.pagination import Page, paginate
 from webapp.text import like_contains
 from webapp.timezones import format_date, format_datetime, local_naive, london_to_utc
 
@@ -408,25 +409,6 @@ class Comment:
     session_title: str
 
 
-@dataclass
-class CommentPage:
-    comments: list[Comment]
-    total: int
-    page: int
-    per_page: int
-    query: str
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-    @property
-    def has_previous(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
 
 
 
@@ -465,20 +447,22 @@ def comment_count(session_ids: list[int]) -> int:
 
 
 def comment_page(session_ids: list[int], search: str = "", page: int = 1,
-                 per_page: int = COMMENTS_PER_PAGE) -> CommentPage:
+                 per_page: int = COMMENTS_PER_PAGE) -> Page[Comment]:
     """One page of comments, newest stored first: read backwards along the index of
     written answers (ix_answer_written), so a page costs its own rows, not a sort of
     every comment. Without a search the count comes from the running totals."""
+    search = (search or "").strip()
     query = comments_query(session_ids, search)
-    if search.strip():
+    if search:
         total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
     else:
         total = comment_count(session_ids)
-    pages = max(1, -(-total // per_page))
-    page = min(max(page, 1), pages)
-    rows = db.session.execute(query.order_by(*COMMENT_ORDER).limit(per_page).offset((page - 1) * per_page))
-    comments = [Comment(text, submitted, question, session) for text, submitted, question, session, *_ in rows]
-    return CommentPage(comments, total, page, per_page, (search or "").strip())
+
+    def fetch(limit: int, offset: int) -> list[Comment]:
+        rows = db.session.execute(query.order_by(*COMMENT_ORDER).limit(limit).offset(offset))
+        return [Comment(text, submitted, question, session) for text, submitted, question, session, *_ in rows]
+
+    return paginate(total, page, per_page, fetch, search)
 
 
 # ---------------------------------------------------------------------------
