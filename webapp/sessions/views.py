@@ -15,12 +15,6 @@ from webapp.sessions.forms import SessionForm, SessionMessageForm
 bp = Blueprint("sessions", __name__, url_prefix="/organiser/programmes/<int:programme_id>/sessions")
 
 
-@bp.app_template_global()
-def session_counts(programme):
-    """Booked / waiting / attended per session, for the programme page's table."""
-    return bookings.counts_by_session([s.id for s in programme.sessions])
-
-
 @bp.route("/new", methods=["GET", "POST"])
 @managers_only
 def create(programme_id: int):
