@@ -11,9 +11,7 @@ waiting in that same transaction, so nobody can jump the queue.
 """
 from __future__ import annotations
 
-import csv
 import enum
-import io
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,6 +23,7 @@ from sqlalchemy.orm import joinedload
 
 from webapp.audit import AuditAction, record
 from webapp.bookings import emails
+from webapp.bookings.attendance import ATTENDANCE_COLUMNS, attendance_rows
 from webapp.bookings.models import WALK_IN_EMAIL_DOMAIN, Registration, RegistrationStatus
 from webapp.db_types import rows_changed, utcnow
 from webapp.enums import LabelledEnum
@@ -32,8 +31,8 @@ from webapp.extensions import db
 from webapp.forms import strip_control_characters
 from webapp.jobs.models import EmailKind
 from webapp.sessions.models import EventSession, SessionStatus
-from webapp.text import csv_cell, like_contains, normalise_email
-from webapp.timezones import format_datetime
+from webapp.tables import csv_lines, headers
+from webapp.text import like_contains, normalise_email
 from webapp.tokens import is_url_token
 
 if TYPE_CHECKING:
@@ -630,11 +629,6 @@ def counts_by_session(session_ids: list[int]) -> dict[int, SessionCounts]:
     return counts
 
 
-CSV_HEADER = [
-    "Session", "Session starts", "Name", "Email", "Job role", "Team or service", "Locality",
-    "Organisation", "Access requirements", "Status", "Walk-in", "Booked at", "Checked in at",
-]
-
 
 def export_attendees_csv(actor: User, registrations: list[Registration], target: str) -> str:
     """An attendee list as CSV, its download recorded in the audit log."""
@@ -644,27 +638,6 @@ def export_attendees_csv(actor: User, registrations: list[Registration], target:
 
 
 def attendees_csv(registrations: list[Registration]) -> str:
-    """RFC 4180: CRLF line ends, fields with commas, quotes or line breaks quoted."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
-    writer.writerow(CSV_HEADER)
-    for r in registrations:
-        writer.writerow([
-            csv_cell(value)
-            for value in (
-                r.session.title,
-                format_datetime(r.session.starts_at),
-                r.name,
-                r.email if r.has_real_email else "",
-                r.job_role,
-                r.team,
-                r.locality,
-                r.organisation,
-                r.access_requirements,
-                r.status_label,
-                "Yes" if r.is_walk_in else "No",
-                format_datetime(r.created_at),
-                format_datetime(r.checked_in_at),
-            )
-        ])
-    return buffer.getvalue()
+    """The attendee list as it is on screen (status filter and search applied), with the
+    same columns as the workbook's Attendance sheet."""
+    return "".join(csv_lines(headers(ATTENDANCE_COLUMNS), attendance_rows(registrations)))

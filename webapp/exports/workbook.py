@@ -27,7 +27,9 @@ from openpyxl.utils import get_column_letter
 from webapp.db_types import utcnow
 from webapp.exports import rows as table_rows
 from webapp.actions.services import plan as action_plan
+from webapp.bookings.attendance import ATTENDANCE_COLUMNS, attendance_rows, registrations_of
 from webapp.exports.streamed_sheet import Styled, create_streamed_sheet
+from webapp.tables import Column
 from webapp.feedback.models import AGREEMENT_SCALE, QUESTION_KIND_LABELS, QuestionKind
 from webapp.programmes.models import Programme
 from webapp.results import services as results
@@ -72,13 +74,6 @@ def indicators_headers() -> list[str]:
 def clean_text(value: object) -> str:
     """Text Excel and XML accept (webapp.text.clean_text), within Excel's cell limit."""
     return text_rules.clean_text(str(value))[:EXCEL_CELL_MAX]
-
-
-@dataclass(frozen=True)
-class Column:
-    header: str
-    width: float = 14
-    kind: str = "text"  # text, int, percent, mean, date, time, datetime
 
 
 _FORMATS = {"percent": PERCENT_FORMAT, "mean": MEAN_FORMAT, "date": DATE_FORMAT,
@@ -513,11 +508,8 @@ def _comments(workbook, session_ids: list[int]) -> None:
 
 
 def _attendance(workbook, sessions) -> None:
-    columns = [Column("Session", 32), Column("Name", 26), Column("Email", 32), Column("Job role", 22),
-               Column("Team", 22), Column("Locality", 16), Column("Organisation", 30), Column("Status", 13),
-               Column("Booked at", 17, "datetime"), Column("Checked in at", 17, "datetime")]
-    sheet = SheetWriter(workbook, "Attendance", columns)
+    sheet = SheetWriter(workbook, "Attendance", list(ATTENDANCE_COLUMNS))
     sheet.header()
-    for row in table_rows.attendance_rows(sessions):
+    for row in attendance_rows(registrations_of([session.id for session in sessions])):
         sheet.row(row)
     sheet.filter_all()
