@@ -29,7 +29,7 @@ from webapp.exports import rows as table_rows
 from webapp.actions.services import plan as action_plan
 from webapp.bookings.attendance import ATTENDANCE_COLUMNS, attendance_rows, registrations_of
 from webapp.exports.streamed_sheet import Styled, create_streamed_sheet
-from webapp.tables import Column
+from webapp.tables import Column, headers
 from webapp.feedback.models import AGREEMENT_SCALE, QUESTION_KIND_LABELS, QuestionKind
 from webapp.programmes.models import Programme
 from webapp.results import services as results
@@ -64,11 +64,17 @@ AGREEMENT_POINTS = [(label, score) for label, score in AGREEMENT_SCALE if score 
 DONT_KNOW = next(label for label, score in AGREEMENT_SCALE if score is None)
 
 
-def indicators_headers() -> list[str]:
-    headers = ["Headline question", "Indicator", "Inspection grade"]
+def indicators_columns() -> list[Column]:
+    columns = [Column("Headline question", 40), Column("Indicator", 50), Column("Inspection grade", 12)]
     for label, _score in AGREEMENT_POINTS:
-        headers += [label, f"{label} %"]
-    return headers + [DONT_KNOW, "Responses", "Mean", "% agree"]
+        columns += [Column(label, max(9, len(label) + 2), "int"),
+                    Column(f"{label} %", max(10, len(label) + 4), "percent")]
+    return columns + [Column(DONT_KNOW, 12, "int"), Column("Responses", 11, "int"), Column("Mean", 8, "mean"),
+                      Column("% agree", 10, "percent")]
+
+
+def indicators_headers() -> list[str]:
+    return headers(indicators_columns())
 
 
 def clean_text(value: object) -> str:
@@ -401,14 +407,7 @@ def _coverage(workbook, programme: Programme, viewer: bool) -> None:
 
 
 def _indicators(workbook, figures: results.Results) -> None:
-    headers = indicators_headers()
-    columns = [Column("Headline question", 40), Column("Indicator", 50), Column("Inspection grade", 12)]
-    for label, _score in AGREEMENT_POINTS:
-        columns += [Column(label, max(9, len(label) + 2), "int"),
-                    Column(f"{label} %", max(10, len(label) + 4), "percent")]
-    columns += [Column(DONT_KNOW, 12, "int"), Column("Responses", 11, "int"), Column("Mean", 8, "mean"),
-                Column("% agree", 10, "percent")]
-    assert [column.header for column in columns] == headers
+    columns = indicators_columns()
     sheet = SheetWriter(workbook, "Indicators", columns)
     sheet.header()
     indicators = figures.indicators
@@ -426,7 +425,7 @@ def _indicators(workbook, figures: results.Results) -> None:
         sheet.row(values)
     sheet.filter_all()
     if indicators:
-        agree_column = len(headers)
+        agree_column = len(columns)
         chart = BarChart()
         chart.type = "bar"
         chart.style = 10
