@@ -79,7 +79,7 @@ def _device_secret() -> str | None:
 def _phone_page(session, form: AskForm, status: int = 200, wait: int | None = None) -> Response:
     listing = services.room_list(session.id)
     response = _no_store(render_template(
-        "room/questions.html", session=session, form=form, vote_form=VoteForm(formdata=None), listing=listing,
+        "room/questions.html", session=session, form=form, listing=listing,
         voted=services.voted_by(listing.questions, _device_secret()), wait=wait))
     response.status_code = status
     return response
@@ -183,7 +183,7 @@ def _render_moderation(programme, session, settings_form: ModerationForm | None 
     listing = services.room_list(session.id)
     return render_template(
         "room/moderate.html", programme=programme, session=session, settings_form=settings_form,
-        confirm_form=ConfirmForm(formdata=None), questions=services.all_questions(session.id), listing=listing,
+        questions=services.all_questions(session.id), listing=listing,
         phone_url=f"{feedback_services.feedback_url(session)}/questions",
     ), status
 
