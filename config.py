@@ -76,6 +76,8 @@ class Config:
     ROOM_QUESTION_DEVICE_RATE_LIMIT = os.environ.get("ROOM_QUESTION_DEVICE_RATE_LIMIT", "5 per 10 minutes;20 per day")
     ROOM_VOTE_DEVICE_RATE_LIMIT = os.environ.get("ROOM_VOTE_DEVICE_RATE_LIMIT", "60 per 10 minutes")
     ROOM_RATE_LIMIT = os.environ.get("ROOM_RATE_LIMIT", "3000 per minute")
+    # How often a phone's list of questions refreshes itself (with JavaScript).
+    ROOM_REFRESH_SECONDS = int(os.environ.get("ROOM_REFRESH_SECONDS", "15"))
     # How many questions the presenter view's Questions slide shows.
     PRESENTER_QUESTIONS = int(os.environ.get("PRESENTER_QUESTIONS", "5"))
     # Booking, per address: the all-staff email makes an organisation book at once.

@@ -2,7 +2,7 @@
 moderation page (organisers, linked from the session's page)."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask import session as browser_session
 from flask_login import current_user
 
@@ -80,6 +80,7 @@ def _phone_page(session, form: AskForm, status: int = 200, wait: int | None = No
     listing = services.room_list(session.id)
     response = _no_store(render_template(
         "room/questions.html", session=session, form=form, listing=listing,
+        refresh_seconds=current_app.config["ROOM_REFRESH_SECONDS"],
         voted=services.voted_by(listing.questions, _device_secret()), wait=wait))
     response.status_code = status
     return response

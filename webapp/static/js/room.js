@@ -39,10 +39,14 @@ document.addEventListener("submit", async (event) => {
 });
 
 async function refresh() {
-  // Not while someone is on a button in the list: swapping it would lose their place.
-  if (!document.hidden && !list.contains(document.activeElement)) {
+  const focused = list.contains(document.activeElement) ? document.activeElement : null;
+  // Not while someone is on a button in the list: it would go from under their finger.
+  if (!document.hidden && !(focused && focused.closest("form"))) {
     try {
       await swapList(window.location.pathname);
+      // A question that had the focus (after an upvote) keeps it in the new list.
+      const again = focused && focused.id && document.getElementById(focused.id);
+      if (again) again.focus({ preventScroll: true });
     } catch {
       // Offline for a moment: try again next time.
     }
