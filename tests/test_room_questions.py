@@ -188,7 +188,7 @@ def test_the_presenter_shows_top_approved_questions_answered_ones_last(app, clie
     shown = re.findall(r'class="app-room__question-text">([^<]+)<', slide)
     assert shown == ["Many votes", "Middle votes", "Few votes", "Answered one"]
     assert "Waiting question" not in slide and "Hidden one" not in slide
-    # The Questions control, and the arrow keys' links, reach the slide.
+    # The arrow keys (the Previous and Next links) reach the slide: it comes after the last finding.
     overview = client.get(room["presenter"]).get_data(as_text=True)
     assert re.search(r'data-slide href="[^"]*show=questions[^"]*" rel="prev"', overview)
 
