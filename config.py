@@ -71,6 +71,15 @@ class Config:
     # an organisation-sized ceiling per address. Only codes that do not exist count.
     FEEDBACK_CODE_DEVICE_RATE_LIMIT = os.environ.get("FEEDBACK_CODE_DEVICE_RATE_LIMIT", "20 per 10 minutes")
     FEEDBACK_CODE_RATE_LIMIT = os.environ.get("FEEDBACK_CODE_RATE_LIMIT", "600 per 10 minutes")
+    # Room questions (/f/<code>/questions), per device: a few questions, many upvotes;
+    # per address, an organisation-sized ceiling like feedback's.
+    ROOM_QUESTION_DEVICE_RATE_LIMIT = os.environ.get("ROOM_QUESTION_DEVICE_RATE_LIMIT", "5 per 10 minutes;20 per day")
+    ROOM_VOTE_DEVICE_RATE_LIMIT = os.environ.get("ROOM_VOTE_DEVICE_RATE_LIMIT", "60 per 10 minutes")
+    ROOM_RATE_LIMIT = os.environ.get("ROOM_RATE_LIMIT", "3000 per minute")
+    # How often a phone's list of questions refreshes itself (with JavaScript).
+    ROOM_REFRESH_SECONDS = int(os.environ.get("ROOM_REFRESH_SECONDS", "15"))
+    # How many questions the presenter view's Questions slide shows.
+    PRESENTER_QUESTIONS = int(os.environ.get("PRESENTER_QUESTIONS", "5"))
     # Booking, per address: the all-staff email makes an organisation book at once.
     BOOKING_RATE_LIMIT = os.environ.get("BOOKING_RATE_LIMIT", "1200 per minute")
     # Booking, per device (a shared office PC books for a few colleagues) and per email.

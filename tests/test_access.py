@@ -69,6 +69,10 @@ def url_values(app, demo, make_user):
         update = ActionUpdate(action=action, written_on=date(2027, 1, 1), text="Started")
         quote = Quote(programme_id=demo, text="Approved words", published=True)
         db.session.add_all([update, quote])
+        from webapp.room.models import RoomQuestion
+
+        room_question = RoomQuestion(session_id=session.id, text="A question from the room")
+        db.session.add(room_question)
         db.session.commit()
         values = {
             "build_id": build.id,
@@ -89,6 +93,7 @@ def url_values(app, demo, make_user):
             "action_id": action.id,
             "update_id": update.id,
             "quote_id": quote.id,
+            "room_question_id": room_question.id,
         }
     return values
 

@@ -27,6 +27,7 @@ from webapp.feedback.models import Question, QuestionKind, QuestionOption, Respo
 from webapp.feedback.services import build_default_form, load_form_for, new_submission_key
 from webapp.forms import AppForm
 from webapp.programmes.models import Finding, FindingKind, Programme
+from webapp.room.models import Moderation, QuestionStatus, RoomQuestion, RoomSettings
 from webapp.sessions.models import EventSession
 
 
@@ -131,6 +132,8 @@ QUESTION_FIELDS = {"kind": "multi_choice", "text": "Kept question text", "hint":
                    "section": "Kept section", "required": "y", "answer_options": "First kept\nSecond kept\nThird",
                    "max_choices": "2", "finding_id": "0"}
 
+ROOM_MODERATION = "/organiser/programmes/{programme_id}/sessions/{session_id}/questions"
+
 FORMS = [
     # --- public ---------------------------------------------------------------------
     HostileForm("login", "/login", None, {"email": "a@example.org", "password": "whatever1"},
@@ -222,6 +225,16 @@ FORMS = [
                 success_text="Invitation created", show=("/organiser/users", "/organiser/audit")),
     HostileForm("change role", "/organiser/users/{user_id}/role", Role.ADMIN, {"role": "viewer"}, ["role"],
                 token_url="/organiser/programmes", show=("/organiser/users", "/organiser/audit")),
+    # --- room questions (webapp/room) ---------------------------------------------------
+    HostileForm("room question", "/f/{code}/questions", None, {"text": "Kept question"}, ["text"],
+                token_url="/f/{code}/questions", show=(ROOM_MODERATION, "/f/{code}/questions",
+                                                       "/organiser/programmes/{programme_id}/sessions/{session_id}"
+                                                       "/presenter?show=questions")),
+    HostileForm("room answer", ROOM_MODERATION + "/{room_question_id}/answer", Role.ORGANISER, {"answer": "A"},
+                ["answer"], token_url="/organiser/programmes",
+                show=(ROOM_MODERATION, "/programmes/{slug}/you-said-we-did")),
+    HostileForm("room moderation setting", ROOM_MODERATION + "/moderation", Role.ORGANISER,
+                {"moderation": "straight_up"}, ["moderation"], token_url="/organiser/programmes", kept=[]),
 ]
 
 
@@ -279,8 +292,14 @@ def world(app, demo, make_user):
         by = db.session.get(User, admin.id)
         setup_token = accounts.new_setup_link(accounts.invite_user("newcomer@example.org", Role.ORGANISER, by=by),
                                               by=by)
+        # Questions from the room go straight up here, so that what is asked is shown at once.
+        room_settings = RoomSettings(session_id=first.id, moderation=Moderation.STRAIGHT_UP)
+        room_question = RoomQuestion(session_id=first.id, text="A question to answer",
+                                     status=QuestionStatus.APPROVED)
+        db.session.add_all([room_settings, room_question])
         db.session.commit()
         return {
+            "room_question_id": room_question.id,
             "programme_id": demo, "slug": programme.slug, "session_id": first.id, "session2_id": second.id, "code": first.feedback_code,
             "small_session_id": small.id,
             "booking_token": victim.booking_token, "checkin_token": victim.checkin_token,
@@ -460,7 +479,10 @@ def test_stored_script_is_escaped_on_every_page(app, client, login_as, demo):
 # --- CSRF ----------------------------------------------------------------------------
 
 FORGED_TOKENS = ["", "x", "A" * 43, "../../etc/passwd", "%00", "1 OR 1=1"]
-CSRF_FORMS = [form for form in FORMS if form.method == "POST" and form.name != "feedback phone form"] + [
+# The phone's forms check their own token, to keep what was typed: see their own tests
+# (and tests/test_room_questions.py for the room's question).
+PHONE_FORMS = ("feedback phone form", "room question")
+CSRF_FORMS = [form for form in FORMS if form.method == "POST" and form.name not in PHONE_FORMS] + [
     HostileForm("cancel booking", "/booking/{booking_token}/cancel", None, {}, []),
     HostileForm("check in", "/checkin/{checkin_token}", Role.ORGANISER, {}, []),
     HostileForm("door arrived", "/organiser/programmes/{programme_id}/sessions/{session_id}/door/0/arrived",

@@ -120,13 +120,14 @@ def _register_blueprints(app: Flask) -> None:
     from webapp.jobs.views import bp as jobs_bp
     from webapp.programmes.views import bp as programmes_bp
     from webapp.reports.views import bp as reports_bp
+    from webapp.room.views import bp as room_bp
     from webapp.results.views import bp as results_bp
     from webapp.sessions.views import bp as sessions_bp
     from webapp.staff.views import bp as staff_bp
 
     for blueprint in (main_bp, auth_bp, errors_bp, programmes_bp, sessions_bp, bookings_bp, checkin_bp,
                       feedback_bp, results_bp, exports_bp, staff_bp, jobs_bp, actions_bp,
-                      reports_bp):
+                      reports_bp, room_bp):
         app.register_blueprint(blueprint)
 
 

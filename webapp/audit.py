@@ -68,6 +68,12 @@ class AuditAction(LabelledEnum):
     ACTION_UPDATE_REMOVED = "action.update_removed", "Removed an action update"
     QUOTE_APPROVED = "quote.approved", "Approved a quote for publication"
     QUOTE_WITHDRAWN = "quote.withdrawn", "Withdrew a published quote"
+    ROOM_MODERATION_CHANGED = "room.moderation_changed", "Changed how a session's questions are moderated"
+    ROOM_QUESTION_APPROVED = "room.question_approved", "Approved a question from the room"
+    ROOM_QUESTION_HIDDEN = "room.question_hidden", "Hid a question from the room"
+    ROOM_QUESTION_ANSWERED = "room.question_answered", "Marked a question from the room answered"
+    ROOM_QUESTION_REOPENED = "room.question_reopened", "Marked a question from the room not answered"
+    ROOM_QUESTION_ANSWER_WRITTEN = "room.answer_written", "Answered a question from the room in writing"
 
     @classmethod
     def label_of(cls, value: str) -> str:

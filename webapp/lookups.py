@@ -20,6 +20,7 @@ from webapp.exports.models import WorkbookBuild
 from webapp.extensions import db
 from webapp.feedback.models import FeedbackForm, Question
 from webapp.programmes.models import Finding, Programme
+from webapp.room.models import RoomQuestion
 from webapp.sessions.models import EventSession
 from webapp.staff.models import StaffUpload
 
@@ -89,6 +90,10 @@ def action_update_of_or_404(action: Action, update_id: int) -> ActionUpdate:
 
 def quote_of_or_404(programme: Programme, quote_id: int) -> Quote:
     return _child_or_404(Quote, quote_id, lambda quote: quote.programme_id == programme.id)
+
+
+def room_question_of_or_404(session: EventSession, question_id: int) -> RoomQuestion:
+    return _child_or_404(RoomQuestion, question_id, lambda question: question.session_id == session.id)
 
 
 def user_or_404(user_id: int) -> User:

@@ -15,6 +15,7 @@ from webapp.feedback.models import (
 from webapp.jobs.models import DeliveryStatus, EmailKind, OutboundEmail, WorkerHeartbeat
 from webapp.programmes.models import Finding, FindingKind, Programme
 from webapp.results.models import ResultCount
+from webapp.room.models import AnswerStatus, Moderation, QuestionStatus, QuestionVote, RoomQuestion, RoomSettings
 from webapp.sessions.models import EventSession, SessionStatus
 from webapp.staff.models import StaffInvitation, StaffMember, StaffUpload, StaffUploadRow
 
@@ -42,6 +43,12 @@ __all__ = [
     "RegistrationStatus",
     "Response",
     "ResultCount",
+    "RoomQuestion",
+    "RoomSettings",
+    "QuestionVote",
+    "QuestionStatus",
+    "AnswerStatus",
+    "Moderation",
     "Role",
     "SessionStatus",
     "StaffInvitation",

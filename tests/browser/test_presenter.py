@@ -141,13 +141,17 @@ def test_five_responses_then_figures_and_arrow_keys(browser, room, make_user):
     expect(page.locator(".app-room__caption")).to_contain_text("Finding 2 of 9")
     page.keyboard.press("Home")
     expect(page.get_by_role("table", name="How far staff agree with each grade")).to_be_visible()
-    page.keyboard.press("ArrowLeft")  # round to the last finding
+    page.keyboard.press("ArrowLeft")  # round to the last slide: the room's questions
+    expect(page.get_by_role("heading", level=2)).to_have_text("Questions from the room")
+    page.keyboard.press("ArrowLeft")
     expect(page.locator(".app-room__caption")).to_contain_text("Finding 9 of 9")
     # The buttons do the same, and keep the focus where it was.
     page.get_by_role("link", name="Next").focus()
     page.keyboard.press("Enter")
-    expect(page.get_by_role("table", name="How far staff agree with each grade")).to_be_visible()
+    expect(page.get_by_role("heading", level=2)).to_have_text("Questions from the room")
     assert page.evaluate("document.activeElement.textContent") == "Next"
+    page.keyboard.press("ArrowRight")
+    expect(page.get_by_role("table", name="How far staff agree with each grade")).to_be_visible()
     # The slide stays through the updates (they fetch the slide on the screen).
     page.keyboard.press("ArrowRight")
     page.wait_for_timeout(2_500)

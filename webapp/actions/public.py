@@ -1,15 +1,18 @@
 """What the public "You said, we did" page shows: agreement with each finding (only where
-enough people answered), the action plan with its dated updates, and approved quotes.
+enough people answered), the action plan with its dated updates, approved quotes, and the
+written answers to questions asked in the room.
 Nothing on it names or points to a person."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 from webapp.actions import services
 from webapp.actions.models import Action, Quote
 from webapp.programmes.models import Finding, Programme
 from webapp.results import services as results
+from webapp.room.models import RoomQuestion
+from webapp.room.services import published_answers
 from webapp.db_types import utcnow
 
 
@@ -30,6 +33,8 @@ class PublicPage:
     agreement: list[Agreement]
     plan: list[tuple[Finding, list[Action]]]
     quotes: list[Quote]
+    # Questions from the room, shown there by the moderator, with a written answer.
+    answered_questions: list[RoomQuestion] = field(default_factory=list)
 
 
 def agreement(programme: Programme) -> tuple[int, list[Agreement]]:
@@ -58,4 +63,5 @@ def you_said_we_did(programme: Programme) -> PublicPage:
         agreement=rows if shown else [],
         plan=services.plan(programme),
         quotes=services.quotes(programme, published_only=True),
+        answered_questions=published_answers(programme),
     )

@@ -34,6 +34,7 @@ from webapp.feedback.models import AGREEMENT_SCALE, QUESTION_KIND_LABELS, Questi
 from webapp.programmes.models import Programme
 from webapp.results import services as results
 from webapp.results.services import ResultsFilter
+from webapp.room.services import questions_of_sessions
 from webapp.timezones import local_naive
 from webapp.staff import coverage as staff_coverage
 from webapp import text as text_rules
@@ -41,7 +42,10 @@ from webapp.text import FORMULA_TRIGGERS
 
 # The sheets of every workbook, in order; "Coverage" comes before "Actions" when the
 # programme has a staff list.
-SHEETS = ("Summary", "Sessions", "Indicators", "Questions", "Responses", "Comments", "Actions", "Attendance")
+# "Room questions" are the questions people asked from their phones (webapp/room);
+# "Questions" are the feedback form's.
+SHEETS = ("Summary", "Sessions", "Indicators", "Questions", "Responses", "Comments", "Room questions", "Actions",
+          "Attendance")
 EXCEL_CELL_MAX = 32767
 NO_RESPONSES = "There are no responses yet."
 
@@ -280,6 +284,7 @@ def build_workbook(programme: Programme, out: IO[bytes] | str, *, include_attend
     _questions(workbook, figures)
     _responses(workbook, figures, full_detail=include_attendance, progress=progress)
     _comments(workbook, session_ids)
+    _room_questions(workbook, session_ids)
     _coverage(workbook, programme, viewer=not include_attendance)
     _actions(workbook, programme)
     if include_attendance:
@@ -295,6 +300,22 @@ def build_workbook(programme: Programme, out: IO[bytes] | str, *, include_attend
 ACTIONS_COLUMNS = (Column("Improvement area", 30), Column("Action", 50), Column("Owner", 24),
                    Column("Due", 12, "date"), Column("Status", 12), Column("Progress", 40),
                    Column("Findings it answers", 50), Column("Latest update", 12, "date"), Column("Update", 50))
+
+
+ROOM_QUESTIONS_COLUMNS = (Column("Session", 30), Column("Date", 12, "date"), Column("Question", 60),
+                          Column("Votes", 8, "int"), Column("Status", 22), Column("Answered", 22),
+                          Column("Written answer", 60))
+
+
+def _room_questions(workbook, session_ids: list[int]) -> None:
+    """Questions asked in the room: anonymous, so viewers get them too; hidden ones are
+    listed with their status (the moderator hid them from the room, not from the SMT)."""
+    sheet = SheetWriter(workbook, "Room questions", list(ROOM_QUESTIONS_COLUMNS))
+    sheet.header()
+    for session, question in questions_of_sessions(session_ids):
+        sheet.row([session.title, local_naive(session.starts_at).date(), question.text, question.votes,
+                   question.status.label, question.answer_status.label, question.answer or None])
+    sheet.filter_all()
 
 
 def _actions(workbook, programme: Programme) -> None:

@@ -103,7 +103,7 @@ def wording_note(question: Question) -> str:
         sa.select(Answer.wording_id, sa.func.count(sa.distinct(Answer.response_id)))
         .where(Answer.question_id == question.id, Answer.wording_id.is_not(None))
         .group_by(Answer.wording_id)
-    ).all())
+    ).tuples().all())
     earlier = "; ".join(f"until {format_datetime(wording.used_until)} it read “{wording.text}” "
                         f"({_responses_phrase(answered.get(wording.id, 0))})"
                         for wording in question.earlier_wordings)

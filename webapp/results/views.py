@@ -11,6 +11,7 @@ from webapp.feedback import services as feedback_services
 from webapp.results import presenter as presenter_services
 from webapp.results import services
 from webapp.results.forms import ExportFilterForm
+from webapp.room import services as room_services
 
 bp = Blueprint("results", __name__, url_prefix="/organiser")
 bp.add_app_template_global(services.wording_note, "wording_note")
@@ -82,7 +83,8 @@ def presenter(programme_id: int, session_id: int):
         programme=programme,
         session=session,
         show=presenter_services.presentation(
-            session, request.args.get("show"), current_app.config["PRESENTER_MIN_RESPONSES"]),
+            session, request.args.get("show"), current_app.config["PRESENTER_MIN_RESPONSES"],
+            room_services.room_list(session.id, limit=current_app.config["PRESENTER_QUESTIONS"])),
         definition=services.PERCENT_AGREE_DEFINITION,
         feedback_url=url,
         short_address=feedback_services.short_address(session),
