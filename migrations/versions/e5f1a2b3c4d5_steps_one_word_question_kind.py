@@ -31,5 +31,6 @@ def upgrade():
 def downgrade():
     # One-word questions cannot be kept under the old rule: they (and their answers) go.
     op.execute("DELETE FROM answer WHERE question_id IN (SELECT id FROM question WHERE kind = 'one_word')")
+    op.execute("DELETE FROM result_count WHERE question_id IN (SELECT id FROM question WHERE kind = 'one_word')")
     op.execute("DELETE FROM question WHERE kind = 'one_word'")
     _kinds(KINDS)

@@ -120,7 +120,8 @@ def build_default_form(programme: Programme) -> FeedbackForm:
         Question(
             kind=QuestionKind.RATING,
             text="How useful was this session?",
-            section="This session",
+            # With the written answers: one short step on the phone, not two.
+            section="Your views",
             options=scale_options(QuestionKind.RATING),
         ),
         Question(
