@@ -93,3 +93,15 @@ def question_ids(app, programme_id: int, kind: str) -> list[int]:
     with app.app_context():
         form = load_form_for(programme_id)
         return [question.id for question in form.visible_questions if question.kind == kind]
+
+
+def step_pages(client, code: str) -> list[str]:
+    """Every step's page, pressing Continue with nothing answered (steps allow that)."""
+    html = client.get(f"/f/{code}").get_data(as_text=True)
+    pages = [html]
+    step, of = step_number(html)
+    while step < of:
+        html = client.post(f"/f/{code}", data={**step_fields(html), "action": "next"}).get_data(as_text=True)
+        step, of = step_number(html)
+        pages.append(html)
+    return pages
