@@ -74,14 +74,15 @@ def send_in_steps(client, code: str, answers: dict, html: str | None = None):
         html = page
 
 
-def complete_answers(app, programme_id: int, comment: str = "More time with families.") -> dict:
-    """A valid answer to every visible question: first option, or `comment`."""
+def complete_answers(app, programme_id: int, comment: str = "More time with families.",
+                     word: str = "Hopeful") -> dict:
+    """A valid answer to every visible question: first option, `word`, or `comment`."""
     with app.app_context():
         form = load_form_for(programme_id)
         data = {}
         for question in form.visible_questions:
             if question.kind == QuestionKind.ONE_WORD:
-                data[f"q{question.id}"] = "Hopeful"
+                data[f"q{question.id}"] = word
             elif question.kind in (QuestionKind.SHORT_TEXT, QuestionKind.LONG_TEXT):
                 data[f"q{question.id}"] = comment
             else:

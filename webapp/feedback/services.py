@@ -615,11 +615,9 @@ def _read_text(submission: Submission, question, raw: str) -> None:
     text = strip_control_characters(raw.replace("\r\n", "\n")).strip()
     submission.typed[question.id] = text
     limit = question.text_max_length
-    if question.kind == QuestionKind.ONE_WORD and text:
-        if len(text.split()) > 1:
-            submission.errors[question.id] = "Enter one word, without spaces"
-            return
-        text = normalise_word(text)
+    if question.kind == QuestionKind.ONE_WORD and len(text.split()) > 1:
+        submission.errors[question.id] = "Enter one word, without spaces"
+        return
     if len(text) > limit:
         submission.errors[question.id] = (
             f"Your answer must be {limit:,} characters or fewer: it has {len(text):,}. Shorten it and press Send again"
@@ -628,6 +626,8 @@ def _read_text(submission: Submission, question, raw: str) -> None:
         if question.required:
             submission.errors[question.id] = REQUIRED_MESSAGES[QuestionKind(question.kind)]
     else:
+        if question.kind == QuestionKind.ONE_WORD:
+            text = normalise_word(text)  # after the length check: what was typed is what counts
         submission.rows.append({"question_id": question.id, "option_id": None, "text": text})
         submission.summary.append((question.text, [text]))
 
