@@ -89,6 +89,10 @@ def test_one_word_from_the_builder_to_the_workbook(app, client, login_as, demo):
     assert "alert" not in html and "tired" not in html and "=1+1" not in html
     assert "Words fewer than 5 people gave are not shown" in html
 
+    # The responses CSV (an organiser's): the formula is text, the script only text.
+    csv_text = client.get(f"/organiser/programmes/{demo}/responses.csv").data.decode("utf-8-sig")
+    assert ",'=1+1" in csv_text and "\ufffe" not in csv_text and ",=1+1" not in csv_text
+
     # The workbook: an organiser's lists every word, as text (a formula stays text);
     # a viewer's leaves out the rare words, in Questions and in Responses.
     for include_attendance in (True, False):
