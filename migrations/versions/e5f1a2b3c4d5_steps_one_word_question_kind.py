@@ -1,7 +1,7 @@
 """steps: the one-word question kind (a word cloud on the presenter view)
 
 Revision ID: e5f1a2b3c4d5
-Revises: 5b257f68b074
+Revises: d41f0a7c9e35
 Create Date: 2026-11-29 06:30:00.000000
 
 """
@@ -10,7 +10,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'e5f1a2b3c4d5'
-down_revision = '5b257f68b074'
+down_revision = 'd41f0a7c9e35'
 branch_labels = None
 depends_on = None
 
