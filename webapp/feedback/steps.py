@@ -23,6 +23,7 @@ from webapp.feedback.services import (
     PhoneForm,
     PhoneQuestion,
     Submission,
+    is_submission_key,
     new_submission_key,
     read_answers,
 )
@@ -45,9 +46,6 @@ class Step:
 class Steps:
     steps: tuple[Step, ...]
     numbers: dict  # question id -> its number on the whole form ("Question 5")
-
-    def __hash__(self) -> int:  # the dict is derived from steps
-        return hash(self.steps)
 
     @property
     def count(self) -> int:
@@ -127,7 +125,8 @@ def read_draft(token: str | None, code: str) -> Draft | None:
         return None
     answers = {str(name): [str(value) for value in values] for name, values in data["a"].items()
                if isinstance(values, list)}
-    return Draft(str(data.get("k", "")), answers)
+    key = str(data.get("k", ""))
+    return Draft(key if is_submission_key(key) else new_submission_key(), answers)
 
 
 def check_step(step: Step, draft: Draft) -> Submission:

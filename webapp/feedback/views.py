@@ -329,13 +329,8 @@ def _step_post(session, form):
     """One step sent: keep its answers in the draft, then go where the button says.
     Only Send on the check step stores anything, once, under the draft's key."""
     all_steps = steps.form_steps(form)
-    try:
-        step = all_steps.get(int(request.form.get("step", 1)))
-    except ValueError:
-        step = all_steps.get(1)
-    draft = steps.read_draft(request.form.get("draft"), session.feedback_code)
-    if draft is None or not services.is_submission_key(draft.submission_key):
-        draft = steps.Draft(steps.new_draft().submission_key, draft.answers if draft else {})
+    step = all_steps.get(request.form.get("step", 1, type=int))
+    draft = steps.read_draft(request.form.get("draft"), session.feedback_code) or steps.new_draft()
     draft.take(step.questions, request.form)
     try:
         validate_csrf(request.form.get("csrf_token"))
