@@ -1,4 +1,5 @@
-"""A room giving feedback at once: 50 phones, 1,000 submissions, against gunicorn.
+"""A room giving feedback at once, through the form's steps: 1,000 phones 50 at a time,
+and a room of 180 phones completing the whole form within two minutes, against gunicorn.
 
     .venv/bin/python bench/feedback_burst.py                  # SQLite (a fresh file)
     .venv/bin/python bench/feedback_burst.py \\
@@ -13,9 +14,13 @@ after it; it must not exist beforehand (the bench never touches a database it di
 create). Then, on the same server, with the same clients:
   1. a trivial endpoint (/healthz: a small JSON body after SELECT 1), as the ceiling of this server on
      this machine;
-  2. the room: each client, in a closed loop, GETs /f/<code> as a new phone (no cookies)
-     and POSTs a complete valid response with the page's CSRF token, session cookie and
-     submission key.
+  2. the burst: each client, in a closed loop, GETs /f/<code> as a new phone (no cookies)
+     and goes through the steps as a phone does: a POST per step (Continue, with that
+     step's answers, the page's CSRF token, session cookie and signed draft), then Send
+     on the check step (the draft's submission key stores it once);
+  3. the room (--room 180 --room-seconds 120): that many phones at once, each arriving
+     in the first quarter of the time and reading each step for a while (think time), so
+     that the room finishes within the time: every phone must have sent by then.
 Each phone opens its own connection and keeps it alive between its GET and its POST (a
 sync worker closes it after each response; the client then reconnects); the /healthz
 client keeps one connection, as a load balancer's health check does. (Clients that kept
@@ -34,6 +39,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import os
+import random
 import re
 import socket
 import subprocess
@@ -77,7 +83,9 @@ def prepare_database(database_url: str) -> tuple[str, dict]:
         answers: dict[str, str | list[str]] = {}
         for question in load_form_for(programme.id).visible_questions:
             name = f"q{question.id}"
-            if question.kind in (QuestionKind.SHORT_TEXT, QuestionKind.LONG_TEXT):
+            if question.kind == QuestionKind.ONE_WORD:
+                answers[name] = "Hopeful"
+            elif question.kind in (QuestionKind.SHORT_TEXT, QuestionKind.LONG_TEXT):
                 answers[name] = "More time for direct work with families, less paperwork."
             elif question.kind == QuestionKind.MULTI_CHOICE:
                 answers[name] = [str(option.id) for option in question.visible_options[: question.max_choices or 1]]
@@ -223,8 +231,10 @@ def main() -> int:
     parser.add_argument("--threads", type=int, help="threads per worker; default: gunicorn.conf.py's")
     parser.add_argument("--trivial-requests", type=int, default=3000)
     parser.add_argument("--think-ms", type=float, default=0,
-                        help="pause between a phone's GET and its POST (reading the form); "
+                        help="pause before each step's POST in the burst (reading the step); "
                              "default 0: the worst case, every client always waiting on the server")
+    parser.add_argument("--room", type=int, default=180, help="phones in the room run (0: no room run)")
+    parser.add_argument("--room-seconds", type=float, default=120, help="the room must finish within this")
     args = parser.parse_args()
 
     if args.database_url:
@@ -256,7 +266,10 @@ def run_bench(args: argparse.Namespace, database_url: str) -> dict:
     port = free_port()
     env = dict(os.environ, DATABASE_URL=database_url, APP_CONFIG="production", ALLOW_SQLITE_IN_PRODUCTION="1",
                SECRET_KEY=SECRET_KEY, PUBLIC_BASE_URL=f"http://127.0.0.1:{port}",
-               FEEDBACK_RATE_LIMIT="1000000 per minute", RATELIMIT_STORAGE_URI="memory://")
+               FEEDBACK_RATE_LIMIT="1000000 per minute", RATELIMIT_STORAGE_URI="memory://",
+               # 1,180 responses to one session of 180 places: lift the ceiling of responses
+               # (1.5 per place), as the rate limit is lifted; its COUNT still runs on every Send.
+               FEEDBACK_RESPONSES_PER_PLACE="100")
     server = start_gunicorn(port, gunicorn_settings(args), env)
 
     def connect() -> http.client.HTTPConnection:
@@ -269,27 +282,82 @@ def run_bench(args: argparse.Namespace, database_url: str) -> dict:
 
     form_path = f"/f/{code}"
     body_fields = urllib.parse.urlencode(answers, doseq=True)
-    token_pattern = re.compile(rb'name="(csrf_token|submission_key)" value="([^"]+)"')
-    think = args.think_ms / 1000
+    hidden_pattern = re.compile(rb'name="(csrf_token|step|draft)" value="([^"]+)"')
+    progress_pattern = re.compile(rb"Step (\d+) of (\d+)")
 
-    def submit(connection: http.client.HTTPConnection) -> tuple[float, float]:
+    def phone(connection: http.client.HTTPConnection, think=lambda: 0.0) -> tuple[float, list, float]:
+        """One phone through the whole form: (GET latency, [step POST latencies], Send latency).
+        Every step's POST carries every answer: each step keeps its own questions'."""
         connection.close()  # a new phone: a new connection (opened by the request), no cookie
         started = time.perf_counter()
         response = request(connection, "GET", form_path)
         get_latency = time.perf_counter() - started
-        hidden = {name.decode(): value.decode() for name, value in token_pattern.findall(response.body)}
-        if response.status != 200 or set(hidden) != {"csrf_token", "submission_key"}:
-            raise RuntimeError(f"GET answered {response.status} without the form's hidden fields")
-        if think:
-            time.sleep(think)
-        headers = {"Cookie": session_cookie(response), "Content-Type": "application/x-www-form-urlencoded"}
-        body = (urllib.parse.urlencode(hidden) + "&" + body_fields).encode()
+        cookie = session_cookie(response)
+        steps: list[float] = []
+        while True:
+            hidden = {name.decode(): value.decode() for name, value in hidden_pattern.findall(response.body)}
+            progress = progress_pattern.search(response.body)
+            if response.status != 200 or set(hidden) != {"csrf_token", "step", "draft"} or not progress:
+                raise RuntimeError(f"step answered {response.status} without the step's hidden fields")
+            step, of = int(progress.group(1)), int(progress.group(2))
+            pause = think()
+            if pause:
+                time.sleep(pause)
+                # The server closes a connection idle for its keep-alive time (2 s); a
+                # phone that read the step for longer reconnects, as a browser does.
+                connection.close()
+            action = "send" if step == of else "next"
+            headers = {"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"}
+            body = (urllib.parse.urlencode({**hidden, "action": action}) + "&" + body_fields).encode()
+            started = time.perf_counter()
+            response = request(connection, "POST", form_path, body, headers)
+            latency = time.perf_counter() - started
+            if action == "send":
+                if response.status != 200 or b"Your feedback has been sent" not in response.body:
+                    raise RuntimeError(f"Send answered {response.status} without the thank-you page")
+                return get_latency, steps, latency
+            steps.append(latency)
+            if not progress_pattern.search(response.body) or \
+                    int(progress_pattern.search(response.body).group(1)) != step + 1:
+                raise RuntimeError(f"step {step} did not move on (status {response.status})")
+
+    def submit(connection: http.client.HTTPConnection) -> tuple[float, list, float]:
+        return phone(connection, (lambda: args.think_ms / 1000) if args.think_ms else (lambda: 0.0))
+
+    def room() -> dict:
+        """`args.room` phones at once, arriving in the first quarter of the time and reading
+        each step for a while: the room must have sent everything within room_seconds."""
+        rng = random.Random(17)
+        steps_per_phone = 7
+        reading = args.room_seconds * 0.55 / steps_per_phone  # mean think time per step
+        results: list = []
+        errors: list[str] = []
+        finished: list[float] = []
+        lock = threading.Lock()
         started = time.perf_counter()
-        response = request(connection, "POST", form_path, body, headers)
-        post_latency = time.perf_counter() - started
-        if response.status != 200 or b"Your feedback has been sent" not in response.body:
-            raise RuntimeError(f"POST answered {response.status} without the thank-you page")
-        return get_latency, post_latency
+
+        def one(arrival: float, seed: int) -> None:
+            own = random.Random(seed)
+            time.sleep(arrival)
+            connection = connect()
+            try:
+                result = phone(connection, lambda: own.uniform(0.5, 1.5) * reading)
+                with lock:
+                    results.append(result)
+                    finished.append(time.perf_counter() - started)
+            except Exception as error:  # noqa: BLE001 - every failure is counted and shown
+                with lock:
+                    errors.append(f"{type(error).__name__}: {error}")
+            finally:
+                connection.close()
+
+        threads = [threading.Thread(target=one, args=(rng.uniform(0, args.room_seconds / 4), rng.random()))
+                   for _ in range(args.room)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        return {"results": results, "errors": errors, "last_finished": max(finished, default=float("nan"))}
 
     try:
         # Warm every worker up (imports, template compilation) before timing anything;
@@ -300,6 +368,7 @@ def run_bench(args: argparse.Namespace, database_url: str) -> dict:
         client_cpu = time.process_time()
         burst_seconds, latencies, errors = run_clients(args.clients, args.submissions, submit, connect)
         client_cpu = time.process_time() - client_cpu
+        room_figures = room() if args.room else None
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -307,11 +376,13 @@ def run_bench(args: argparse.Namespace, database_url: str) -> dict:
         "trivial_rate": (args.trivial_requests - len(trivial_errors)) / trivial_seconds,
         "trivial_errors": trivial_errors,
         "burst_seconds": burst_seconds,
-        "get_latencies": [get for get, _post in latencies],
-        "post_latencies": [post for _get, post in latencies],
+        "get_latencies": [get for get, _steps, _send in latencies],
+        "step_latencies": [step for _get, steps, _send in latencies for step in steps],
+        "post_latencies": [send for _get, _steps, send in latencies],
         "errors": errors,
         "fields": len(answers),
         "client_cpu": client_cpu,
+        "room": room_figures,
     }
 
 
@@ -352,41 +423,66 @@ def totals_cost(database_url: str, samples: int = 200) -> dict:
     return {"wall_ms": wall * 1000 / count, "cpu_ms": cpu * 1000 / count, "keys": keys, "exact": exact}
 
 
+def latency_line(values: list[float]) -> str:
+    p50, p95, p99 = (percentile(values, share) * 1000 for share in (0.50, 0.95, 0.99))
+    return f"p50 {p50:.1f}   p95 {p95:.1f}   p99 {p99:.1f}   max {max(values, default=0) * 1000:.1f}"
+
+
 def report(args: argparse.Namespace, label: str, figures: dict, stored: int, answer_rows: int) -> int:
     posts, gets, errors = figures["post_latencies"], figures["get_latencies"], figures["errors"]
+    steps = figures["step_latencies"]
     submission_rate = len(posts) / figures["burst_seconds"]
-    p50, p95, p99 = (percentile(posts, share) * 1000 for share in (0.50, 0.95, 0.99))
+    # Every POST of the form (the steps' and Send): the p99 the target is about.
+    p50, p95, p99 = (percentile(steps + posts, share) * 1000 for share in (0.50, 0.95, 0.99))
     g50, g95, g99 = (percentile(gets, share) * 1000 for share in (0.50, 0.95, 0.99))
     ratio = submission_rate / figures["trivial_rate"]
+    request_rate = (len(gets) + len(steps) + len(posts)) / figures["burst_seconds"]
     settings = gunicorn_settings(args)
     print(f"feedback burst: {args.clients} clients, {args.submissions} submissions, {label}, "
           f"think {args.think_ms:g} ms, {os.cpu_count()} CPUs")
     print(f"  gunicorn.conf.py: {describe(settings)}, no access log")
-    print(f"  submissions/s        {submission_rate:8.1f}   ({len(posts)} in {figures['burst_seconds']:.2f} s)")
-    print(f"  POST latency ms      p50 {p50:.1f}   p95 {p95:.1f}   p99 {p99:.1f}   max {max(posts) * 1000:.1f}")
+    print(f"  submissions/s        {submission_rate:8.1f}   ({len(posts)} whole forms in {figures['burst_seconds']:.2f} s; "
+          f"{request_rate:.1f} requests/s)")
+    print(f"  POST latency ms      p50 {p50:.1f}   p95 {p95:.1f}   p99 {p99:.1f}   (every step's POST and Send)")
+    print(f"    step POSTs ms      {latency_line(steps)}   ({len(steps)})")
+    print(f"    Send POSTs ms      {latency_line(posts)}   ({len(posts)})")
     print(f"  GET latency ms       p50 {g50:.1f}   p95 {g95:.1f}   p99 {g99:.1f}")
     print(f"  load generator CPU   {figures['client_cpu'] / figures['burst_seconds']:8.2f}   cores during the room "
           f"({figures['client_cpu'] * 1000 / max(1, len(posts)):.2f} ms per submission)")
     print(f"  errors               {len(errors):8d}" + (f"   first: {errors[0]}" if errors else ""))
     print(f"  stored responses     {stored:8d}   ({answer_rows} answers, {figures['fields']} fields each)")
     print(f"  /healthz requests/s  {figures['trivial_rate']:8.1f}   ({len(figures['trivial_errors'])} errors)")
-    print(f"  ratio                {ratio:8.3f}   (submissions/s over trivial requests/s)")
+    print(f"  ratio                {ratio:8.3f}   (whole forms/s over trivial requests/s; "
+          f"{request_rate / figures['trivial_rate']:.3f} in requests)")
+    room = figures["room"]
+    if room:
+        room_posts = [step for _get, steps_, send in room["results"] for step in [*steps_, send]]
+        print(f"  room                 {len(room['results'])} of {args.room} phones sent, the last after "
+              f"{room['last_finished']:.1f} s (limit {args.room_seconds:g} s); {len(room['errors'])} errors"
+              + (f"   first: {room['errors'][0]}" if room["errors"] else ""))
+        print(f"    room POSTs ms      {latency_line(room_posts)}   ({len(room_posts)})")
     cost = figures["totals"]
     print(f"  running totals       {cost['wall_ms']:8.2f} ms per response ({cost['cpu_ms']:.2f} ms CPU here; "
           f"{cost['keys']} totals each, one upsert), inside the POST above; "
           f"{'equal to' if cost['exact'] else 'DIFFERENT FROM'} a rebuild after the room")
 
     missed = []
-    if stored != args.submissions:
-        missed.append(f"stored {stored} of {args.submissions}")
+    expected = args.submissions + (args.room if room else 0)
+    if stored != expected:
+        missed.append(f"stored {stored} of {expected}")
+    if room and (room["errors"] or len(room["results"]) != args.room or not room["last_finished"] <= args.room_seconds):
+        missed.append(f"room: {len(room['results'])} of {args.room} sent within {args.room_seconds:g} s")
     if errors or figures["trivial_errors"]:
         missed.append(f"{len(errors) + len(figures['trivial_errors'])} errors")
     if not p99 < TARGET_P99_MS:
         missed.append(f"p99 {p99:.0f} ms >= {TARGET_P99_MS} ms")
     if not cost["exact"]:
         missed.append("running totals differ from a rebuild")
-    if ratio < TARGET_RATIO:
-        missed.append(f"ratio {ratio:.3f} < {TARGET_RATIO}")
+    # A phone now sends the form in 8 requests, not 2: the target is on requests, the
+    # work the server does per request against /healthz's.
+    request_ratio = request_rate / figures["trivial_rate"]
+    if request_ratio < TARGET_RATIO:
+        missed.append(f"request ratio {request_ratio:.3f} < {TARGET_RATIO}")
     print("targets: " + ("all met" if not missed else "MISSED: " + "; ".join(missed)))
     return 1 if missed else 0
 

@@ -63,7 +63,7 @@ def test_pages_are_compressed_with_their_headers_kept(app, client, demo):
     assert response.headers["Cache-Control"] == "no-store"
     assert "Content-Security-Policy" in response.headers
     html = gzip.decompress(response.get_data()).decode()
-    assert 'name="submission_key"' in html
+    assert 'name="draft"' in html
 
 
 def test_downloads_and_small_responses_are_left_alone(app, client, demo, login_as):

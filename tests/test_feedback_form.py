@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from tests.feedback_helpers import complete_answers, first_session, form_fields, open_feedback, question_ids
+from tests.feedback_helpers import complete_answers, first_session, form_fields, open_feedback, question_ids, step_pages
 from webapp.db_types import utcnow
 from webapp.extensions import db
 from webapp.feedback import services
@@ -35,7 +35,7 @@ def send(client, code, answers, html=None):
 
 def test_form_shows_findings_beside_agreement_questions(app, client, demo):
     code = open_feedback(app, demo)
-    html = get_form(client, code)
+    html = "".join(step_pages(client, code))
     assert "Quality indicator:" in html
     assert "Very Good</strong>" in html and "Adequate</strong>" in html
     assert "How well are the lives of children and young people improving?" in html  # a section
@@ -72,7 +72,7 @@ def test_not_yet_open_says_when_it_opens(app, client, demo):
     from webapp.timezones import format_datetime
 
     assert format_datetime(opens) in html
-    assert 'name="submission_key"' not in html
+    assert 'name="draft"' not in html
 
 
 def test_closed_window_says_so_and_stores_nothing(app, client, demo):
@@ -137,6 +137,8 @@ def test_required_question_missing_keeps_every_answer(app, client, demo):
         for one in value if isinstance(value, list) else [value]:
             if one.startswith("Keep"):
                 assert "Keep &lt;this&gt; &amp; that</textarea>" in html
+            elif one == "Hopeful":  # the one-word question: a text box
+                assert f'name="{name}" type="text" value="Hopeful"' in html
             else:
                 assert f'name="{name}" type="{"checkbox" if name == f"q{multi}" else "radio"}" value="{one}" checked' in html
     with app.app_context():
@@ -203,7 +205,7 @@ def test_read_answers_refuses_nothing_answered(app, demo):
 
 def test_about_you_questions_offer_prefer_not_to_say(app, client, demo):
     code = open_feedback(app, demo)
-    html = get_form(client, code)
+    html = "".join(step_pages(client, code))
     with app.app_context():
         about_you = [q for q in services.load_form_for(demo).visible_questions if q.breakdown]
         assert len(about_you) == 3
@@ -236,14 +238,14 @@ def test_back_after_sending_says_it_was_sent_and_offers_a_blank_form(app, client
     again = client.get(f"/f/{code}")
     html = again.get_data(as_text=True)
     assert again.status_code == 200 and again.headers["Cache-Control"] == "no-store"
-    assert "Your feedback has been sent" in html and 'name="submission_key"' not in html
+    assert "Your feedback has been sent" in html and 'name="draft"' not in html
     # Someone else on the same device asks for a blank form, and is counted.
     another = get_form(client, f"{code}?another=1")
-    assert 'name="submission_key"' in another and "More time with families." not in another
+    assert 'name="draft"' in another and "More time with families." not in another
     send(client, code, complete_answers(app, demo), html=another)
     assert count(Response) == 2
     # Another phone is not affected.
-    assert 'name="submission_key"' in get_form(app.test_client(), code)
+    assert 'name="draft"' in get_form(app.test_client(), code)
 
 
 def test_sent_from_here_is_per_session(app, client, app_ctx, demo):
@@ -253,7 +255,7 @@ def test_sent_from_here_is_per_session(app, client, app_ctx, demo):
                                .order_by(EventSession.id.desc())).first()
     other.feedback_opens_at = utcnow() - timedelta(minutes=1)
     db.session.commit()
-    assert 'name="submission_key"' in get_form(client, other.feedback_code)
+    assert 'name="draft"' in get_form(client, other.feedback_code)
 
 
 def test_store_response_refuses_a_used_key(app, demo):
@@ -406,7 +408,7 @@ class TestRateLimit:
         assert "Press Send again in " in page and "Everything you typed is still here" in page
         assert "Kept when refused</textarea>" in page
         for value in answers.values():
-            assert f'value="{value}" checked' in page or value == "Kept when refused"
+            assert f'value="{value}" checked' in page or value in ("Kept when refused", "Hopeful")
         # Reading the form is not limited: only sending is.
         assert client.get(f"/f/{code}").status_code == 200
 

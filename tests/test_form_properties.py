@@ -138,7 +138,9 @@ def feedback_text(value: str | None) -> str:
 def feedback_submissions(draw, questions):
     answers = {}
     for question in questions:
-        if question.kind in TEXT_CAPS:
+        if question.kind == QuestionKind.ONE_WORD:
+            answers[question.id] = draw(st.sampled_from([None, "Hopeful", "two words", "x" * 31]))
+        elif question.kind in TEXT_CAPS:
             answers[question.id] = draw(text_around(TEXT_CAPS[question.kind]))
         else:
             ids = [str(option.id) for option in question.visible_options]
@@ -156,6 +158,10 @@ def feedback_submissions(draw, questions):
 def feedback_valid(questions, answers) -> bool:
     for question in questions:
         value = answers[question.id]
+        if question.kind == QuestionKind.ONE_WORD:
+            if value is not None and (" " in value or len(value) > 30):
+                return False
+            continue
         if question.kind in TEXT_CAPS:
             text = feedback_text(value)
             if len(text) > TEXT_CAPS[question.kind] or (question.required and not text):

@@ -112,11 +112,13 @@ def test_slides_go_round_and_unknown_ones_are_the_overview(client, login_as, roo
         found = re.findall(r'data-slide href="([^"]+)" rel="(prev|next)"', page)
         return {rel: parse_qs(urlsplit(html.unescape(href)).query)["show"][0] for href, rel in found}
 
-    # The room's questions come after the last finding (tests/test_room_questions.py).
+    # Nine findings, the demo's one-word question as slide 10 (a word cloud), then the
+    # room's questions (tests/test_room_questions.py).
     assert links(page_of(client, room)) == {"prev": "questions", "next": "1"}
-    assert links(page_of(client, room, show="9")) == {"prev": "8", "next": "questions"}
-    assert links(page_of(client, room, show="questions")) == {"prev": "9", "next": "overview"}
-    for unknown in ("0", "10", "-1", "²", "1" * 5000, "%3Cscript%3E", "overview"):
+    assert links(page_of(client, room, show="9")) == {"prev": "8", "next": "10"}
+    assert links(page_of(client, room, show="10")) == {"prev": "9", "next": "questions"}
+    assert links(page_of(client, room, show="questions")) == {"prev": "10", "next": "overview"}
+    for unknown in ("0", "11", "-1", "²", "1" * 5000, "%3Cscript%3E", "overview"):
         page = page_of(client, room, show=unknown)
         assert "How far staff agree with each grade" in page and "<script>" not in page
     # Stopping the updates stays on the slide, and the slides keep updates off.

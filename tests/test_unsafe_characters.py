@@ -86,7 +86,8 @@ def _book_and_answer(app, client, programme_id: int, text: str, number: int):
     book_via_http(client, session_id, person(number, **fields))
     code = open_feedback(app, programme_id)
     html = client.get(f"/f/{code}?another=1").get_data(as_text=True)
-    answers = complete_answers(app, programme_id, comment=f"y{text}")
+    # The one-word answer too: the same text without its spaces (one word), short enough.
+    answers = complete_answers(app, programme_id, comment=f"y{text}", word=("w" + "".join(text.split()))[:30])
     return client.post(f"/f/{code}", data={**form_fields(html), **answers})
 
 
@@ -98,6 +99,7 @@ def test_u_fffe_in_every_public_text_field_then_every_download(app, client, demo
         for name in PUBLIC_BOOKING_FIELDS:
             assert getattr(registration, name) == "x" + clean_text(BAD) == "xABCDEFG", name
         assert "yABCDEFG" in db.session.scalars(sa.select(Answer.text)).all()
+        assert "wabcdefg" in db.session.scalars(sa.select(Answer.text)).all()  # one word, case-folded
     login_as(Role.ORGANISER)
     run_jobs()
     _assert_files_open(_downloads(client, app, demo), tmp_path / "outbox")

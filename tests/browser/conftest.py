@@ -96,3 +96,24 @@ def sign_in(page, base_url: str, email: str, password: str) -> None:
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url("**/organiser/**")
+
+
+def press_continue(page) -> None:
+    """Continue, then wait for the next step (or the same one, with its errors)."""
+    progress = page.locator(".app-feedback__progress")
+    before = progress.inner_text()
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_function(
+        "before => { const p = document.querySelector('.app-feedback__progress');"
+        " return !p || p.innerText !== before || document.querySelector('.govuk-error-summary'); }",
+        arg=before)
+
+
+def continue_until(page, locator) -> None:
+    """Press Continue on each step until `locator` is on the page."""
+    while not locator.count():
+        press_continue(page)
+
+
+def continue_to_check(page) -> None:
+    continue_until(page, page.get_by_role("button", name="Send feedback"))

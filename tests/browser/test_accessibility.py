@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from tests.browser.conftest import assert_accessible, sign_in
+from tests.browser.conftest import assert_accessible, continue_to_check, continue_until, sign_in
 from tests.conftest import PASSWORD
 from tests.feedback_helpers import first_session, open_feedback
 from webapp.auth.models import Role
@@ -80,13 +80,15 @@ def test_public_pages(live_server, app, demo, phone, csp_violations):
     audit(phone, f"{live_server}/f/{closed_code}", "feedback closed", problems)
 
     audit(phone, f"{live_server}/f/{code}", "feedback form", problems)
+    continue_until(phone, phone.get_by_role("checkbox"))
     improvement_areas = phone.get_by_role("group", name="Which improvement areas matter most")
     for box in improvement_areas.get_by_role("checkbox").all()[:3]:
         box.check()  # one more than the question allows
-    phone.get_by_role("button", name="Send feedback").click()
+    phone.get_by_role("button", name="Continue").click()
     phone.wait_for_selector(".govuk-error-summary")
     audit(phone, None, "feedback form with errors", problems)
     improvement_areas.get_by_role("checkbox").nth(2).uncheck()
+    continue_to_check(phone)
     phone.get_by_role("button", name="Send feedback").click()
     phone.wait_for_selector(".govuk-panel")
     phone.get_by_text("See what you sent").click()  # the answers, opened

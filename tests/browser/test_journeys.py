@@ -13,7 +13,7 @@ import zxingcpp
 from PIL import Image
 from playwright.sync_api import expect
 
-from tests.browser.conftest import assert_accessible, sign_in
+from tests.browser.conftest import assert_accessible, continue_to_check, continue_until, press_continue, sign_in
 from tests.conftest import PASSWORD
 from tests.feedback_helpers import first_session, open_feedback
 from webapp.auth.models import Role
@@ -195,16 +195,20 @@ def door_list_on_a_phone(phone, alex, bea) -> None:
 
 
 def answer_feedback_form(page) -> None:
-    """Taps and the keyboard, the way a person on a phone answers."""
+    """Taps and the keyboard, the way a person on a phone answers, step by step, up to
+    the check step (where the caller presses Send feedback)."""
     first_group = page.get_by_role("group").nth(0)
     first_group.get_by_text("Strongly agree").tap()
     second_group = page.get_by_role("group").nth(1)
     second_group.get_by_role("radio", name="Strongly disagree").focus()
     page.keyboard.press("ArrowDown")  # arrow keys move the choice within a radio group
     expect(second_group.get_by_role("radio", name="Disagree", exact=True)).to_be_checked()
+    continue_until(page, page.get_by_role("checkbox"))  # the other headline questions: skipped
     page.get_by_role("checkbox").first.tap()
+    press_continue(page)
     page.get_by_label(re.compile("biggest difference")).tap()
     page.keyboard.type("More time with families, fewer forms.")
+    continue_to_check(page)
 
 
 def test_feedback_from_the_session_qr_code(live_server, app, demo, phone, desktop, make_user):
@@ -226,8 +230,10 @@ def test_feedback_from_the_session_qr_code(live_server, app, demo, phone, deskto
     expect(phone.locator(".govuk-panel__title")).to_have_text("Thank you")
     assert response_count(app) == 1
 
-    # Back to the form to send it again: it says the feedback was sent, and stores nothing.
-    phone.go_back()
+    # The form again (the QR code scanned once more): it says the feedback was sent, and
+    # stores nothing. (Back from the thank-you page is the check step's POST: Chromium asks
+    # to send it again, with the same key, which stores nothing: tests/test_feedback_steps.py.)
+    phone.goto(feedback_url)
     expect(phone.get_by_role("heading", level=1)).to_have_text("Your feedback has been sent")
     assert phone.get_by_role("button", name=re.compile("Send")).count() == 0
     # (A resent POST carries the same submission key: tests/test_feedback_form.py checks it

@@ -1,7 +1,8 @@
 """Page weight (issue 6, item 7): the feedback form, opened from a QR code on a phone with
 weak mobile data, loads in at most four requests and under 60 KB transferred, compressed,
-counting everything it loads (headers included), with a cold cache."""
-from tests.browser.conftest import PHONE
+counting everything it loads (headers included), with a cold cache. In steps (issue 17),
+each step stays under 30 KB in at most 3 requests."""
+from tests.browser.conftest import PHONE, press_continue
 from tests.feedback_helpers import open_feedback
 
 BUDGET_BYTES = 60 * 1024
@@ -37,3 +38,44 @@ def test_the_feedback_form_is_light_on_a_phone(live_server, app, demo, browser):
     assert requests[0][0].endswith(f"/f/{code}")
     assert len(requests) <= BUDGET_REQUESTS, listing
     assert total < BUDGET_BYTES, listing
+
+
+STEP_BUDGET_BYTES = 30 * 1024
+STEP_BUDGET_REQUESTS = 3
+
+
+def test_each_step_of_the_form_is_light_on_a_phone(live_server, app, demo, browser):
+    """Every step, from the first (cold cache) to the thank-you page, measured as it
+    loads: what came over the wire, headers included."""
+    code = open_feedback(app, demo)
+    context = browser.new_context(**PHONE)
+    try:
+        page = context.new_page()
+        cdp = context.new_cdp_session(page)
+        urls: dict[str, str] = {}
+        sizes: dict[str, int] = {}
+        cdp.on("Network.requestWillBeSent", lambda event: urls.setdefault(event["requestId"], event["request"]["url"]))
+        cdp.on("Network.loadingFinished", lambda event: sizes.__setitem__(event["requestId"], event["encodedDataLength"]))
+        cdp.on("Network.loadingFailed", lambda event: sizes.setdefault(event["requestId"], 0))
+        cdp.send("Network.enable")
+
+        def measured(label: str, action) -> None:
+            urls.clear()
+            sizes.clear()
+            action()
+            page.wait_for_load_state("networkidle")
+            requests = [(urls[request_id], int(sizes.get(request_id, 0))) for request_id in urls]
+            total = sum(size for _, size in requests)
+            listing = "\n".join(f"  {size:>7,} B  {url}" for url, size in requests)
+            print(f"\n{label}: {total:,} bytes in {len(requests)} requests\n{listing}")
+            assert 1 <= len(requests) <= STEP_BUDGET_REQUESTS, listing
+            assert total < STEP_BUDGET_BYTES, listing
+
+        measured("step 1 (cold cache)", lambda: page.goto(f"{live_server}/f/{code}", wait_until="load"))
+        page.get_by_role("group").nth(0).get_by_text("Agree", exact=True).click()
+        for number in range(2, 8):
+            measured(f"step {number}", lambda: press_continue(page))
+        measured("thank you", lambda: page.get_by_role("button", name="Send feedback").click())
+        assert page.locator(".govuk-panel__title").inner_text() == "Thank you"
+    finally:
+        context.close()

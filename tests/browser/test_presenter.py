@@ -143,8 +143,13 @@ def test_five_responses_then_figures_and_arrow_keys(browser, room, make_user):
     expect(page.get_by_role("table", name="How far staff agree with each grade")).to_be_visible()
     page.keyboard.press("ArrowLeft")  # round to the last slide: the room's questions
     expect(page.get_by_role("heading", level=2)).to_have_text("Questions from the room")
+    page.keyboard.press("ArrowLeft")  # before them, the demo's one-word question
+    expect(page.locator(".app-room__caption")).to_have_text("In one word")
+    assert_accessible(page, "presenter view, word cloud slide")
     page.keyboard.press("ArrowLeft")
     expect(page.locator(".app-room__caption")).to_contain_text("Finding 9 of 9")
+    page.keyboard.press("ArrowRight")
+    expect(page.locator(".app-room__caption")).to_have_text("In one word")
     # The buttons do the same, and keep the focus where it was.
     page.get_by_role("link", name="Next").focus()
     page.keyboard.press("Enter")

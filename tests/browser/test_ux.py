@@ -13,7 +13,7 @@ from PIL import Image
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
-from tests.browser.conftest import DESKTOP, _context, assert_accessible, sign_in
+from tests.browser.conftest import DESKTOP, _context, assert_accessible, continue_to_check, sign_in
 from tests.conftest import PASSWORD
 from tests.feedback_helpers import first_session
 from webapp.auth.models import Role
@@ -146,9 +146,10 @@ def test_demo_session_today_answered_from_its_poster_right_after_make_run(
     assert_accessible(desktop, "demo poster")
 
     phone.goto(barcode.text)
-    expect(phone.get_by_role("button", name="Send feedback")).to_be_visible()
+    expect(phone.get_by_role("button", name="Continue")).to_be_visible()
     assert_accessible(phone, "demo feedback form")
     phone.get_by_role("group").nth(0).get_by_text("Agree", exact=True).tap()
+    continue_to_check(phone)
     phone.get_by_role("button", name="Send feedback").tap()
     expect(phone.locator(".govuk-panel")).to_contain_text("sent")
     with app.app_context():
@@ -163,6 +164,7 @@ def test_an_empty_feedback_form_is_refused_on_the_phone(live_server, app, runner
         today = db.session.scalar(sa.select(EventSession).where(EventSession.feedback_opens_at.is_not(None)))
         code = today.feedback_code
     phone.goto(f"{live_server}/f/{code}")
+    continue_to_check(phone)
     phone.get_by_role("button", name="Send feedback").tap()
     expect(phone.locator(".govuk-error-summary")).to_contain_text("Answer at least one question")
     assert_accessible(phone, "empty feedback refused")

@@ -76,9 +76,23 @@ def load_demo_programme(today: date | None = None, first_day: date | None = None
     programme.sessions.append(_demo_session("Mop-up briefing", mop_up_day, (10, 0), (12, 30),
                                             locality, venue, address))
     db.session.flush()
-    build_default_form(programme)
+    _add_one_word_question(build_default_form(programme))
     db.session.commit()
     return programme, True
+
+
+ONE_WORD_QUESTION = "In one word, how do you feel about the findings?"
+
+
+def _add_one_word_question(form) -> None:
+    """PRODUCT.md's default form has no one-word question, so only the demo's form gets
+    one: in "Your views", before the written answers, for the presenter's word cloud."""
+    questions = list(form.questions)
+    at = next(index for index, question in enumerate(questions) if question.kind == QuestionKind.LONG_TEXT)
+    questions.insert(at, Question(kind=QuestionKind.ONE_WORD, text=ONE_WORD_QUESTION, section="Your views"))
+    for position, question in enumerate(questions, start=1):
+        question.position = position
+    form.questions = questions
 
 
 def _demo_actions(programme: Programme) -> None:
@@ -112,6 +126,9 @@ AGREEMENT_WEIGHTS = {
     "Good": (3, 9, 20, 42, 18, 8),
     "Adequate": (10, 22, 25, 25, 8, 10),
 }
+# Stored as the phone form stores them: one word, case-folded (feedback.services.normalise_word).
+SAMPLE_WORDS = ("encouraged", "proud", "hopeful", "fair", "realistic", "surprised", "concerned",
+                "mixed", "recognised", "tired", "positive", "sceptical")
 SAMPLE_COMMENTS = (
     "More time for direct work with families instead of paperwork.",
     "Consistent access to family support across all localities, not a postcode lottery.",
@@ -280,6 +297,11 @@ def _synthetic_answers(rng: random.Random, question: Question, response_id: int)
         chosen = rng.sample(options, k=min(len(options), rng.choice((1, 2, 2)), question.max_choices or 2))
     elif kind == QuestionKind.SINGLE_CHOICE:
         chosen = [] if rng.random() < 0.15 else [rng.choice(options)]
+    elif kind == QuestionKind.ONE_WORD:
+        if rng.random() < 0.3:
+            return []
+        return [{"response_id": response_id, "question_id": question.id, "option_id": None,
+                 "text": rng.choices(SAMPLE_WORDS, weights=range(len(SAMPLE_WORDS), 0, -1))[0]}]
     else:
         if rng.random() < 0.65:
             return []

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from webapp.extensions import db
 from webapp.feedback.models import Answer, Question, Response
 from webapp.results.models import EVERYONE
-from webapp.results.services import COMMENT_ORDER, SMALL_GROUP_MIN, comments_query, count_totals
+from webapp.results.services import COMMENT_ORDER, SMALL_GROUP_MIN, comments_query, count_totals, word_lists
 from webapp.timezones import local_naive
 from webapp.sessions.models import EventSession
 
@@ -76,8 +76,13 @@ def response_rows(sessions: list[EventSession], questions: list[Question],
     option_label = {str(option.id): (option.position, option.id, option.label)
                     for question in questions for option in question.options}
     choice_cells: dict[str, object] = {}
+    rare_words: set[tuple[int, str]] = set()
     if not full_detail:
         choice_cells.update(dict.fromkeys(rare_group_options(session_ids, questions), text(RARE_GROUP)))
+        # A one-word answer few gave could point at who gave it, as a rare group could.
+        rare_words = {(question_id, word.word) for question_id, words in word_lists(questions, session_ids).items()
+                      for word in words.words if word.count < SMALL_GROUP_MIN}
+        rare_word_cell = text(RARE_GROUP)
 
     def choices_cell(option_keys: str):
         """The cell for one response's choices in one question ("12" or "12,15"), made once."""
@@ -116,7 +121,8 @@ def response_rows(sessions: list[EventSession], questions: list[Question],
                     cells[column] = choices_cell(option_keys)
         while pending is not None and pending[0] <= response_id:
             if pending[0] == response_id and pending[1] in column_of:
-                cells[column_of[pending[1]]] = text(pending[2])
+                cells[column_of[pending[1]]] = rare_word_cell if (pending[1], pending[2]) in rare_words \
+                    else text(pending[2])
             pending = next(written, None)
         yield [response_id, *session_cells[session_id], local_naive(submitted_at), *cells]
 

@@ -281,7 +281,7 @@ def build_workbook(programme: Programme, out: IO[bytes] | str, *, include_attend
     _summary(workbook, programme, figures, filters, now, include_attendance)
     _sessions(workbook, figures)
     _indicators(workbook, figures)
-    _questions(workbook, figures)
+    _questions(workbook, figures, every_word=include_attendance)
     _responses(workbook, figures, full_detail=include_attendance, progress=progress)
     _comments(workbook, session_ids)
     _room_questions(workbook, session_ids)
@@ -469,7 +469,10 @@ def _indicators(workbook, figures: results.Results) -> None:
         sheet.ws.add_chart(chart, f"A{last_row + 3}")
 
 
-def _questions(workbook, figures: results.Results) -> None:
+RARE_WORDS = "(words given by fewer than 5 people: not shown)"
+
+
+def _questions(workbook, figures: results.Results, every_word: bool = False) -> None:
     columns = [Column("Number", 8, "int"), Column("Question", 60), Column("Type", 18), Column("Answer", 40),
                Column("Count", 8, "int"), Column("Percentage", 11, "percent"), Column("Answered", 10, "int"),
                Column("Mean", 8, "mean")]
@@ -482,6 +485,16 @@ def _questions(workbook, figures: results.Results) -> None:
             for option in result.options:
                 sheet.row([result.number, text, kind, option.option.label, option.count,
                            option.share, result.respondents, result.mean])
+        elif result.question.id in figures.words:
+            # One row per word, most given first; a viewer's workbook leaves out the
+            # rare words (as the results pages do) and counts them in one row.
+            words = figures.words[result.question.id]
+            for word in words.shown(every_word):
+                sheet.row([result.number, text, kind, word.word, word.count,
+                           results.ratio(word.count, result.respondents), result.respondents, None])
+            if not every_word and words.rare_responses:
+                sheet.row([result.number, text, kind, RARE_WORDS, words.rare_responses,
+                           results.ratio(words.rare_responses, result.respondents), result.respondents, None])
         else:
             sheet.row([result.number, text, kind, "(written answers: see Comments)",
                        result.text_answers, None, result.respondents, None])

@@ -28,6 +28,7 @@ class QuestionKind(enum.StrEnum):
     MULTI_CHOICE = "multi_choice"
     SHORT_TEXT = "short_text"
     LONG_TEXT = "long_text"
+    ONE_WORD = "one_word"
 
 
 QUESTION_KIND_LABELS = {
@@ -37,6 +38,7 @@ QUESTION_KIND_LABELS = {
     QuestionKind.MULTI_CHOICE: "Multiple choice",
     QuestionKind.SHORT_TEXT: "Short text",
     QuestionKind.LONG_TEXT: "Long text",
+    QuestionKind.ONE_WORD: "One word (shown as a word cloud)",
 }
 CHOICE_KINDS = {
     QuestionKind.AGREEMENT,
@@ -44,7 +46,9 @@ CHOICE_KINDS = {
     QuestionKind.SINGLE_CHOICE,
     QuestionKind.MULTI_CHOICE,
 }
+# Written answers: the comments. One-word answers are typed too, but are counted, not listed.
 TEXT_KINDS = {QuestionKind.SHORT_TEXT, QuestionKind.LONG_TEXT}
+TYPED_KINDS = TEXT_KINDS | {QuestionKind.ONE_WORD}
 
 # (label, score): "Don't know" has no score so it never moves a mean.
 AGREEMENT_SCALE = (
@@ -85,6 +89,13 @@ class Breakdown(enum.StrEnum):
 
 SHORT_TEXT_MAX = 200
 LONG_TEXT_MAX = 2000
+ONE_WORD_MAX = 30
+TEXT_MAX_LENGTHS = {QuestionKind.SHORT_TEXT: SHORT_TEXT_MAX, QuestionKind.LONG_TEXT: LONG_TEXT_MAX,
+                    QuestionKind.ONE_WORD: ONE_WORD_MAX}
+
+
+def text_max_length(kind: str) -> int:
+    return TEXT_MAX_LENGTHS.get(kind, LONG_TEXT_MAX)
 
 
 def new_revision() -> str:
@@ -124,7 +135,7 @@ class Question(Model):
     __table_args__ = (
         sa.CheckConstraint(
             "kind IN ('agreement', 'rating', 'single_choice', 'multi_choice', "
-            "'short_text', 'long_text')",
+            "'short_text', 'long_text', 'one_word')",
             name="kind_known",
         ),
         sa.CheckConstraint("max_choices IS NULL OR max_choices >= 1", name="max_choices_positive"),
@@ -189,7 +200,7 @@ class Question(Model):
 
     @property
     def text_max_length(self) -> int:
-        return SHORT_TEXT_MAX if self.kind == QuestionKind.SHORT_TEXT else LONG_TEXT_MAX
+        return text_max_length(self.kind)
 
 
 class QuestionWording(Model):

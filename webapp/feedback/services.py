@@ -3,6 +3,7 @@ builder, feedback codes, and the anonymous phone form's answers."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -19,9 +20,8 @@ from webapp.feedback import revisions  # noqa: F401  (forms get a new revision o
 from webapp.feedback.models import (
     AGREEMENT_SCALE,
     CHOICE_KINDS,
-    LONG_TEXT_MAX,
     RATING_SCALE,
-    SHORT_TEXT_MAX,
+    TYPED_KINDS,
     Answer,
     Breakdown,
     FeedbackForm,
@@ -31,6 +31,7 @@ from webapp.feedback.models import (
     QuestionWording,
     Response,
     rating_scale_meaning,
+    text_max_length,
 )
 from webapp.forms import strip_control_characters
 from webapp.ordering import move_one_place
@@ -119,7 +120,8 @@ def build_default_form(programme: Programme) -> FeedbackForm:
         Question(
             kind=QuestionKind.RATING,
             text="How useful was this session?",
-            section="This session",
+            # With the written answers: one short step on the phone, not two.
+            section="Your views",
             options=scale_options(QuestionKind.RATING),
         ),
         Question(
@@ -468,7 +470,7 @@ class PhoneQuestion:
 
     @property
     def text_max_length(self) -> int:
-        return SHORT_TEXT_MAX if self.kind == QuestionKind.SHORT_TEXT else LONG_TEXT_MAX
+        return text_max_length(self.kind)
 
 
 @dataclass(frozen=True)
@@ -585,6 +587,7 @@ REQUIRED_MESSAGES = {
     QuestionKind.MULTI_CHOICE: "Select at least one answer",
     QuestionKind.SHORT_TEXT: "Enter your answer",
     QuestionKind.LONG_TEXT: "Enter your answer",
+    QuestionKind.ONE_WORD: "Enter one word",
 }
 
 
@@ -598,7 +601,7 @@ def read_answers(questions, formdata) -> Submission:
     submission = Submission()
     for question in questions:
         name = f"q{question.id}"
-        if question.kind in (QuestionKind.SHORT_TEXT, QuestionKind.LONG_TEXT):
+        if question.kind in TYPED_KINDS:
             _read_text(submission, question, formdata.get(name, ""))
         else:
             _read_choice(submission, question, formdata.getlist(name))
@@ -612,6 +615,9 @@ def _read_text(submission: Submission, question, raw: str) -> None:
     text = strip_control_characters(raw.replace("\r\n", "\n")).strip()
     submission.typed[question.id] = text
     limit = question.text_max_length
+    if question.kind == QuestionKind.ONE_WORD and len(text.split()) > 1:
+        submission.errors[question.id] = "Enter one word, without spaces"
+        return
     if len(text) > limit:
         submission.errors[question.id] = (
             f"Your answer must be {limit:,} characters or fewer: it has {len(text):,}. Shorten it and press Send again"
@@ -620,6 +626,8 @@ def _read_text(submission: Submission, question, raw: str) -> None:
         if question.required:
             submission.errors[question.id] = REQUIRED_MESSAGES[QuestionKind(question.kind)]
     else:
+        if question.kind == QuestionKind.ONE_WORD:
+            text = normalise_word(text)  # after the length check: what was typed is what counts
         submission.rows.append({"question_id": question.id, "option_id": None, "text": text})
         submission.summary.append((question.text, [text]))
 
@@ -648,6 +656,12 @@ def _read_choice(submission: Submission, question, values: list[str]) -> None:
         {"question_id": question.id, "option_id": option.id, "text": None} for option in ordered
     )
     submission.summary.append((question.text, [option.label for option in ordered]))
+
+
+def normalise_word(text: str) -> str:
+    """A one-word answer as it is stored and counted: NFKC (a full-width "Ｈｏｐｅ" is
+    "hope"), case-folded, so "Hopeful" and "hopeful" are one word in the cloud."""
+    return unicodedata.normalize("NFKC", text).casefold().strip()
 
 
 def response_ceiling(capacity: int) -> int:

@@ -20,7 +20,7 @@ from webapp import lookups
 from webapp import qr
 from webapp.auth.access import managers_only
 from webapp.extensions import csrf, device_key, exempt_address, limit_setting, limiter, retry_after_seconds
-from webapp.feedback import services
+from webapp.feedback import services, steps
 from webapp.feedback.forms import QuestionForm
 from webapp.forms import ConfirmForm
 from webapp.feedback.models import AGREEMENT_SCALE, RATING_SCALE, QuestionKind
@@ -259,12 +259,23 @@ def enter_code():
     return render_template("feedback/enter_code.html", typed=typed, error=error), 200 if not error else 404
 
 
+def _moving_between_steps() -> bool:
+    """A step's Continue or Back stores nothing (like a GET): only sending is limited,
+    so a person going back and forth through the steps never meets a limit."""
+    return "step" in request.form and request.form.get("action") != STEP_SEND
+
+
+STEP_SEND, STEP_BACK, STEP_CHANGE = "send", "back", "change-"
+
+
 @bp.route("/f/<code>", methods=["GET", "POST"])
 @csrf.exempt  # checked in the view, so that an expired token keeps the answers
 # A room of 180 phones, or a webinar of 5,000 staff, shares one address: each phone is
 # limited on its own; the address has only an organisation-sized ceiling.
-@limiter.limit(limit_setting("FEEDBACK_RATE_LIMIT"), methods=["POST"], exempt_when=exempt_address)
-@limiter.limit(limit_setting("FEEDBACK_DEVICE_RATE_LIMIT"), key_func=device_key, methods=["POST"])
+@limiter.limit(limit_setting("FEEDBACK_RATE_LIMIT"), methods=["POST"],
+               exempt_when=lambda: exempt_address() or _moving_between_steps())
+@limiter.limit(limit_setting("FEEDBACK_DEVICE_RATE_LIMIT"), key_func=device_key, methods=["POST"],
+               exempt_when=_moving_between_steps)
 @_code_limited
 def respond(code: str):
     canonical = normalise_feedback_code(code)
@@ -286,8 +297,12 @@ def respond(code: str):
     if request.method == "GET":
         if browser_session.get(SENT_FROM_HERE) == session.feedback_code and "another" not in request.args:
             return _no_store(render_template("feedback/sent_before.html", session=session))
-        return _phone_form(session, form, questions, services.new_submission_key())
+        return _step_page(session, form, steps.form_steps(form).get(1), steps.new_draft())
+    if "step" in request.form:
+        return _step_post(session, form)
 
+    # Every answer in one POST: a page opened before the form came in steps, or a
+    # client that sends the whole form at once (the organisers' preview shows it whole).
     submission = services.read_answers(questions, request.form)
     key = request.form.get("submission_key")
     send_again = False
@@ -309,6 +324,73 @@ def respond(code: str):
     browser_session[SENT_FROM_HERE] = canonical
     return _no_store(render_template("feedback/thanks.html", session_title=session.title, submission=submission,
                                      programme_id=session.programme_id))
+
+
+def _step_post(session, form):
+    """One step sent: keep its answers in the draft, then go where the button says.
+    Only Send on the check step stores anything, once, under the draft's key."""
+    all_steps = steps.form_steps(form)
+    step = all_steps.get(request.form.get("step", 1, type=int))
+    draft = steps.read_draft(request.form.get("draft"), session.feedback_code) or steps.new_draft()
+    draft.take(step.questions, request.form)
+    try:
+        validate_csrf(request.form.get("csrf_token"))
+    except ValidationError:
+        # The phone slept past the token's life: the same step, everything kept, a new token.
+        return _step_page(session, form, step, draft, send_again=True)
+
+    action = request.form.get("action", "")
+    if action == STEP_BACK:
+        return _step_page(session, form, all_steps.get(step.number - 1), draft)
+    if action.startswith(STEP_CHANGE) and action[len(STEP_CHANGE):].isdigit():
+        return _step_page(session, form, all_steps.get(int(action[len(STEP_CHANGE):])), draft)
+    if not step.is_check:
+        submission = steps.check_step(step, draft)
+        if submission.errors:
+            return _step_page(session, form, step, draft, submission)
+        return _step_page(session, form, all_steps.get(step.number + 1), draft)
+    if action != STEP_SEND:
+        return _step_page(session, form, step, draft)
+
+    submission = steps.check_all(form, draft)
+    if submission.errors:
+        # Nothing answered is the check page's error; a question's error (the form
+        # changed meanwhile) is shown on that question's step.
+        wrong = [question_id for question_id in submission.errors if question_id != services.NOTHING_ANSWERED]
+        shown = all_steps.step_of(wrong[0]) if wrong else step
+        return _step_page(session, form, shown, draft, submission)
+    if services.at_response_ceiling(session):
+        current_app.logger.warning("Feedback refused: session %s has reached its ceiling of responses", session.id)
+        response = _step_page(session, form, step, draft, submission, session_full=True)
+        response.status_code = 409
+        return response
+    services.store_response(session.id, draft.submission_key, submission.rows)
+    browser_session[SENT_FROM_HERE] = session.feedback_code
+    return _no_store(render_template("feedback/thanks.html", session_title=session.title, submission=submission,
+                                     programme_id=session.programme_id))
+
+
+def _step_page(session, form, step, draft, submission=None, send_again=False, wait=None, session_full=False):
+    all_steps = steps.form_steps(form)
+    if submission is None:
+        # Answers put back as they were typed or chosen; errors only when asked for.
+        submission = services.read_answers(step.questions, draft.formdata()) if step.questions \
+            else services.Submission()
+        submission.errors.clear()
+    summary = services.read_answers(form.visible_questions, draft.formdata()) if step.is_check else None
+    return _no_store(render_template(
+        "feedback/step.html",
+        session=session,
+        form=form,
+        steps=all_steps,
+        step=step,
+        draft=steps.sign_draft(draft, session.feedback_code),
+        submission=submission,
+        summary=summary,
+        send_again=send_again,
+        wait=wait,
+        session_full=session_full,
+    ))
 
 
 def _phone_form(session, form, questions, key, submission=None, send_again=False, wait=None,
@@ -365,6 +447,15 @@ def too_many(error):
     form = services.load_phone_form(session.programme_id) if session else None
     if form is None or not form.visible_questions:
         return render_template("feedback/too_many.html", wait=wait), 429, headers
+    if "step" in request.form:
+        all_steps = steps.form_steps(form)
+        draft = steps.read_draft(request.form.get("draft"), session.feedback_code) or steps.new_draft()
+        step = all_steps.get(request.form.get("step", 1, type=int))
+        draft.take(step.questions, request.form)
+        response = _step_page(session, form, step, draft, wait=wait)
+        response.status_code = 429
+        response.headers.update(headers)
+        return response
     questions = form.visible_questions
     key = request.form.get("submission_key")
     if not services.is_submission_key(key):

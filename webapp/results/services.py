@@ -397,6 +397,66 @@ def ranked_indicators(results: list[QuestionResult], count: int = 3) -> tuple[li
 
 
 # ---------------------------------------------------------------------------
+# One-word answers: ranked words with their counts (a word cloud on the presenter)
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WordCount:
+    word: str
+    count: int
+
+
+@dataclass
+class WordList:
+    """One one-word question's words, most given first. A word given by fewer than
+    SMALL_GROUP_MIN people could point at them (a rare word, a team's in-joke): the
+    room, the public and viewers see only the words at least that many gave."""
+
+    question_id: int
+    words: list[WordCount]
+
+    @property
+    def common(self) -> list[WordCount]:
+        return [word for word in self.words if word.count >= SMALL_GROUP_MIN]
+
+    @property
+    def rare_responses(self) -> int:
+        """How many answers were rarer words (said as a number, never listed)."""
+        return sum(word.count for word in self.words if word.count < SMALL_GROUP_MIN)
+
+    def shown(self, everything: bool = False) -> list[WordCount]:
+        return self.words if everything else self.common
+
+    def cloud_size(self, word: WordCount) -> int:
+        """1..6: the word's size class in the cloud, by its count against the top word's."""
+        top = self.words[0].count if self.words else 1
+        return 1 + round(5 * word.count / top) if top else 1
+
+
+def word_lists(questions: Iterable[Question], session_ids: list[int]) -> dict[int, WordList]:
+    """The words given to each one-word question by these sessions' responses, in one
+    grouped query. The words were case-folded as they were stored, so GROUP BY counts
+    "Hopeful" and "hopeful" as one word."""
+    question_ids = [question.id for question in questions if question.kind == QuestionKind.ONE_WORD]
+    lists = {question_id: WordList(question_id, []) for question_id in question_ids}
+    if not question_ids or not session_ids:
+        return lists
+    count = sa.func.count(Answer.id)
+    rows = db.session.execute(
+        sa.select(Answer.question_id, Answer.text, count)
+        .join(Response, Response.id == Answer.response_id)
+        .where(Answer.question_id.in_(question_ids), Response.session_id.in_(session_ids),
+               Answer.text.is_not(None))
+        .group_by(Answer.question_id, Answer.text)
+        .order_by(Answer.question_id, count.desc(), Answer.text)
+    )
+    for question_id, word, number in rows:
+        lists[question_id].words.append(WordCount(word, int(number)))
+    return lists
+
+
+# ---------------------------------------------------------------------------
 # Comments (text answers)
 # ---------------------------------------------------------------------------
 
@@ -426,7 +486,9 @@ def comments_query(session_ids: list[int], search: str = ""):
         .join(EventSession, EventSession.id == Response.session_id)
         # "+ 0" keeps SQLite from starting at the sessions' responses (then sorting every
         # comment): it walks ix_answer_written backwards and stops after one page.
-        .where((Response.session_id + 0).in_(session_ids or [-1]), Answer.text.is_not(None))
+        .where((Response.session_id + 0).in_(session_ids or [-1]), Answer.text.is_not(None),
+               # One-word answers are counted (word_lists), not listed as comments.
+               Question.kind != QuestionKind.ONE_WORD)
     )
     search = strip_control_characters(search or "").strip()
     if search:
@@ -594,6 +656,8 @@ class Results:
     totals: Totals
     questions: list[QuestionResult]
     breakdowns: list[BreakdownTable]
+    # question id -> its words, for the one-word questions
+    words: dict[int, WordList] = field(default_factory=dict)
     # True when these are some of the programme's sessions: breakdowns by group are
     # then not published (subtracted from the whole programme's, they would give away
     # the small groups of the sessions left out).
@@ -626,14 +690,16 @@ def results_for(programme: Programme, sessions: list[EventSession]) -> Results:
     figures = session_figures(sessions)
     session_ids = [session.id for session in sessions]
     whole = is_whole_programme(programme, session_ids)
+    questions = question_results(form, session_ids)
     return Results(
         programme=programme,
         sessions=sessions,
         figures=figures,
         totals=totals(figures),
-        questions=question_results(form, session_ids),
+        questions=questions,
         breakdowns=breakdowns(form, session_ids) if whole else [],
         breakdowns_withheld=not whole,
+        words=word_lists([result.question for result in questions], session_ids),
     )
 
 
