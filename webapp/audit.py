@@ -68,6 +68,15 @@ class AuditAction(LabelledEnum):
     ACTION_UPDATE_REMOVED = "action.update_removed", "Removed an action update"
     QUOTE_APPROVED = "quote.approved", "Approved a quote for publication"
     QUOTE_WITHDRAWN = "quote.withdrawn", "Withdrew a published quote"
+    THEME_ADDED = "theme.added", "Added a theme"
+    THEME_CHANGED = "theme.changed", "Renamed or described a theme"
+    THEME_MERGED = "theme.merged", "Merged two themes"
+    THEME_REMOVED = "theme.removed", "Deleted a theme"
+    THEMES_TAGGED = "theme.tagged", "Tagged comments with themes"
+    THEME_SUGGESTIONS_REQUESTED = "theme.suggestions_requested", "Asked for theme suggestions"
+    THEME_SUGGESTION_ACCEPTED = "theme.suggestion_accepted", "Accepted a suggested theme"
+    THEME_SUGGESTION_MERGED = "theme.suggestion_merged", "Merged a suggested theme into a theme"
+    THEME_SUGGESTION_REJECTED = "theme.suggestion_rejected", "Rejected a suggested theme"
 
     @classmethod
     def label_of(cls, value: str) -> str:

@@ -17,6 +17,7 @@ from webapp.programmes.models import Finding, FindingKind, Programme
 from webapp.results.models import ResultCount
 from webapp.sessions.models import EventSession, SessionStatus
 from webapp.staff.models import StaffInvitation, StaffMember, StaffUpload, StaffUploadRow
+from webapp.themes.models import SuggestionRun, Theme, ThemeSuggestion
 
 __all__ = [
     "Action",
@@ -48,6 +49,9 @@ __all__ = [
     "StaffMember",
     "StaffUpload",
     "StaffUploadRow",
+    "SuggestionRun",
+    "Theme",
+    "ThemeSuggestion",
     "User",
     "WorkbookBuild",
     "WorkerHeartbeat",

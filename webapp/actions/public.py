@@ -13,6 +13,7 @@ from webapp.actions.models import Action, Quote
 from webapp.extensions import db
 from webapp.programmes.models import Finding, Programme
 from webapp.results import services as results
+from webapp.themes.counts import ThemeTotal, top_themes
 from webapp.db_types import utcnow
 
 
@@ -33,6 +34,7 @@ class PublicPage:
     agreement: list[Agreement]
     plan: list[tuple[Finding, list[Action]]]
     quotes: list[Quote]
+    themes: list[ThemeTotal]  # the most mentioned, each by at least SMALL_GROUP_MIN responses
 
 
 def get_programme_by_slug_or_404(slug: str) -> Programme:
@@ -68,4 +70,5 @@ def you_said_we_did(programme: Programme) -> PublicPage:
         agreement=rows if shown else [],
         plan=services.plan(programme),
         quotes=services.quotes(programme, published_only=True),
+        themes=top_themes(programme) if shown else [],
     )

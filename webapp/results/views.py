@@ -10,6 +10,7 @@ from webapp.programmes.services import get_programme_or_404
 from webapp.results import presenter as presenter_services
 from webapp.results import services
 from webapp.results.forms import ExportFilterForm
+from webapp.themes.counts import theme_counts
 
 bp = Blueprint("results", __name__, url_prefix="/organiser")
 bp.add_app_template_global(services.wording_note, "wording_note")
@@ -34,6 +35,7 @@ def render_programme_results(programme, export_form: ExportFilterForm | None = N
         comparisons=services.comparisons(results, results.indicators, by=("date",)),
         comments=comments,
         export_form=export_form,
+        theme_counts=theme_counts(results),
     ), status
 
 
