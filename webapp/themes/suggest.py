@@ -8,10 +8,12 @@ the same comments, so tests (and organisers) see stable suggestions."""
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 from sklearn.decomposition import NMF
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 RANDOM_STATE = 0
@@ -74,7 +76,10 @@ def suggest(texts: list[str], themes: int | None = None) -> list[Suggested]:
         return []
     wanted = max(1, min(wanted, matrix.shape[0] - 1, matrix.shape[1]))
     model = NMF(n_components=wanted, init="nndsvd", random_state=RANDOM_STATE, max_iter=MAX_ITER)
-    weights = model.fit_transform(matrix)
+    with warnings.catch_warnings():
+        # Short of full convergence the topics are still the topics: a suggestion, not a figure.
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        weights = model.fit_transform(matrix)
     terms = tfidf.get_feature_names_out()
     suggestions = [Suggested([str(term) for term in terms[np.argsort(component)[::-1][:TERMS_PER_THEME]]])
                    for component in model.components_]
