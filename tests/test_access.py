@@ -69,6 +69,12 @@ def url_values(app, demo, make_user):
         update = ActionUpdate(action=action, written_on=date(2027, 1, 1), text="Started")
         quote = Quote(programme_id=demo, text="Approved words", published=True)
         db.session.add_all([update, quote])
+        from webapp.themes.models import SuggestionRun, Theme, ThemeSuggestion
+
+        theme = Theme(programme_id=demo, name="Workload")
+        run = SuggestionRun(programme_id=demo, status="ready")
+        suggestion = ThemeSuggestion(run=run, name="Caseload, workload", terms=["caseload"], answer_ids=[])
+        db.session.add_all([theme, run, suggestion])
         db.session.commit()
         values = {
             "build_id": build.id,
@@ -89,6 +95,8 @@ def url_values(app, demo, make_user):
             "action_id": action.id,
             "update_id": update.id,
             "quote_id": quote.id,
+            "theme_id": theme.id,
+            "suggestion_id": suggestion.id,
         }
     return values
 

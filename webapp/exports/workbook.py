@@ -320,8 +320,8 @@ def _themes(workbook, figures: results.Results) -> None:
 
 ACTIONS_COLUMNS = (Column("Improvement area", 30), Column("Action", 50), Column("Owner", 24),
                    Column("Due", 12, "date"), Column("Status", 12), Column("Progress", 40),
-                   Column("Findings it answers", 50), Column("Themes", 40), Column("Latest update", 12, "date"),
-                   Column("Update", 50))
+                   Column("Findings it answers", 50), Column("Latest update", 12, "date"), Column("Update", 50),
+                   Column("Themes", 40))
 
 
 def _actions(workbook, programme: Programme) -> None:
@@ -333,8 +333,8 @@ def _actions(workbook, programme: Programme) -> None:
             latest = action.updates[0] if action.updates else None
             sheet.row([area.title, action.title, action.owner, action.due_on, action.status.label, action.progress,
                        "; ".join(finding.title for finding in action.findings),
-                       "; ".join(theme.name for theme in action.themes),
-                       latest.written_on if latest else None, latest.text if latest else None])
+                       latest.written_on if latest else None, latest.text if latest else None,
+                       "; ".join(theme.name for theme in action.themes)])
     sheet.filter_all()
 
 
