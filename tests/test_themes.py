@@ -243,6 +243,10 @@ def test_suggestions_find_the_three_topics_through_the_queue(app, client, demo, 
         assert statuses[found["caseload"]] == SuggestionStatus.ACCEPTED
         assert statuses[found["managers"]] == SuggestionStatus.MERGED
         assert statuses[found["training"]] == SuggestionStatus.REJECTED
+    # A tampered theme id is refused, not handed to the database.
+    response = post_form(client, decide.format(found["training"]),
+                         {"decision": "merge", "target_id": "99999999999999999999"}, token_url=url)
+    assert response.status_code == 302
     # Decided once: a second decision is refused.
     post_form(client, decide.format(found["training"]), {"decision": "accept", "name": "Training"}, token_url=url)
     with app.app_context():

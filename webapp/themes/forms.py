@@ -1,7 +1,7 @@
 from wtforms import BooleanField, IntegerField, SelectField, SelectMultipleField, StringField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from webapp.forms import AppForm
+from webapp.forms import MAX_DATABASE_ID, AppForm
 from webapp.themes.models import THEME_DESCRIPTION_MAX, THEME_NAME_MAX
 from webapp.themes.suggest import MAX_THEMES, MIN_THEMES
 
@@ -33,6 +33,10 @@ class TaggingForm(AppForm):
     shown = SelectMultipleField(coerce=int, validate_choice=False)
     tags = SelectMultipleField(validate_choice=False)
 
+    def validate_shown(self, field) -> None:
+        if any(not 0 < value <= MAX_DATABASE_ID for value in field.data or []):
+            raise ValidationError("Reload the page: it lists comments that do not exist")
+
     def pairs(self) -> list[tuple[int, int]] | None:
         """The ticked (answer id, theme id) pairs; None if a box was tampered with."""
         out = []
@@ -40,7 +44,10 @@ class TaggingForm(AppForm):
             answer_id, _, theme_id = value.partition(":")
             if not (answer_id.isdigit() and theme_id.isdigit()):
                 return None
-            out.append((int(answer_id), int(theme_id)))
+            pair = (int(answer_id), int(theme_id))
+            if not all(0 < part <= MAX_DATABASE_ID for part in pair):
+                return None
+            out.append(pair)
         return out
 
 
@@ -59,6 +66,8 @@ class DecisionForm(AppForm):
     name = StringField("Name", validators=[Length(max=THEME_NAME_MAX, message=NAME_TOO_LONG)])
     description = StringField("Short description",
                               validators=[Length(max=THEME_DESCRIPTION_MAX, message=DESCRIPTION_TOO_LONG)])
-    target_id = SelectField("Or add its comments to", coerce=int, validate_choice=False, validators=[Optional()])
+    target_id = SelectField("Or add its comments to", coerce=int, validate_choice=False,
+                            validators=[Optional(), NumberRange(min=1, max=MAX_DATABASE_ID,
+                                                                message="Choose one of the themes")])
     decision = SelectField(choices=[("accept", "accept"), ("merge", "merge"), ("reject", "reject")],
                            validators=[DataRequired("Choose what to do with the suggestion")])
