@@ -63,14 +63,15 @@ class ThemeCounts:
 
 
 def _mentions(theme_ids: list[int], session_ids: list[int], key=None, group_question_id: int | None = None):
-    """{(theme id, key value): responses}; key None counts over everything."""
+    """{(theme id, key value): responses}: by `key` (a column), by the answer to the "about
+    you" question `group_question_id`, or over everything (key value 0)."""
     if not theme_ids or not session_ids:
         return {}
     group = aliased(Answer)
-    key_column = key if key is not None else sa.literal(0)
     if group_question_id is not None:
-        key_column = group.option_id
-    query = (sa.select(theme_tag.c.theme_id, key_column, sa.func.count(sa.distinct(Answer.response_id)))
+        key = group.option_id
+    columns = [theme_tag.c.theme_id, *([key] if key is not None else [])]
+    query = (sa.select(*columns, sa.func.count(sa.distinct(Answer.response_id)))
              .select_from(theme_tag)
              .join(Answer, Answer.id == theme_tag.c.answer_id)
              .join(Response, Response.id == Answer.response_id)
@@ -78,8 +79,10 @@ def _mentions(theme_ids: list[int], session_ids: list[int], key=None, group_ques
     if group_question_id is not None:
         query = query.join(group, sa.and_(group.response_id == Answer.response_id,
                                           group.question_id == group_question_id))
-    query = query.group_by(theme_tag.c.theme_id, key_column)
-    return {(theme_id, value): count for theme_id, value, count in db.session.execute(query)}
+    rows = db.session.execute(query.group_by(*columns))
+    if key is None:
+        return {(theme_id, 0): count for theme_id, count in rows}
+    return {(theme_id, value): count for theme_id, value, count in rows}
 
 
 def totals(programme: Programme, session_ids: list[int]) -> list[ThemeTotal]:
