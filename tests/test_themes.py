@@ -433,3 +433,12 @@ def test_hostile_theme_names_are_neutralised_everywhere(app, client, demo, login
     document = Document(io.BytesIO(client.get(f"/organiser/programmes/{demo}/report.docx").data))
     text = "\n".join(cell.text for table in document.tables for row in table.rows for cell in row.cells)
     assert "=1+1<script>alert(1)</script>" in text and "\ufffe" not in text
+
+
+def test_proposed_names_say_each_thing_once():
+    from webapp.themes.suggest import proposed_name
+
+    assert proposed_name(["caseloads", "caseload", "workload", "caseload workload", "high"]) == \
+        "Caseloads, workload and high"
+    assert proposed_name(["training"]) == "Training"
+    assert proposed_name([]) == "Suggested theme"

@@ -35,18 +35,21 @@ class Suggested:
 
 
 def proposed_name(terms: list[str]) -> str:
-    """"Caseload, workload and cases" from the top terms (bigrams whose words are
-    already there are left out, so a name says each thing once)."""
-    words: list[str] = []
+    """"Caseload, managers and training" from the top terms: a term whose words (or their
+    singulars) are already in the name is left out, so a name says each thing once."""
+    picked: list[str] = []
+    used: set[str] = set()
     for term in terms:
-        if any(term in kept or kept in term for kept in words):
+        words = {word.removesuffix("s") for word in term.split()}
+        if words & used:
             continue
-        words.append(term)
-        if len(words) == TERMS_IN_NAME:
+        picked.append(term)
+        used |= words
+        if len(picked) == TERMS_IN_NAME:
             break
-    if not words:
+    if not picked:
         return "Suggested theme"
-    text = words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+    text = picked[0] if len(picked) == 1 else ", ".join(picked[:-1]) + " and " + picked[-1]
     return text[:1].upper() + text[1:]
 
 
