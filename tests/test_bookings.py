@@ -85,7 +85,7 @@ def test_cancelled_booking_may_book_again(app):
     session_id = make_session(app, capacity=5)
     _, token = _book(app, session_id, 1)
     with app.app_context():
-        services.cancel(services.get_by_booking_token_or_404(token))
+        services.cancel(services.find_by_booking_token(token))
     assert _book(app, session_id, 1)[0] == "confirmed"
 
 
@@ -110,7 +110,7 @@ def test_cancelling_twice_changes_nothing(app):
     session_id = make_session(app, capacity=1)
     _, token = _book(app, session_id, 1)
     with app.app_context():
-        registration = services.get_by_booking_token_or_404(token)
+        registration = services.find_by_booking_token(token)
         assert services.cancel(registration)[0] is True
         assert services.cancel(registration) == (False, [])
     assert _count(app, session_id) == 0
@@ -121,7 +121,7 @@ def test_leaving_the_waiting_list_frees_no_place(app):
     _book(app, session_id, 1)
     _, waiting = _book(app, session_id, 2)
     with app.app_context():
-        assert services.cancel(services.get_by_booking_token_or_404(waiting)) == (True, [])
+        assert services.cancel(services.find_by_booking_token(waiting)) == (True, [])
     assert _count(app, session_id) == 1
 
 
@@ -180,7 +180,7 @@ def test_move_refuses_a_session_already_booked(app):
     _, token = _book(app, first, 1)
     _book(app, second, 1)
     with app.app_context():
-        registration = services.get_by_booking_token_or_404(token)
+        registration = services.find_by_booking_token(token)
         with pytest.raises(services.BookingError, match="already have a booking"):
             services.move(registration, db.session.get(EventSession, second))
     assert _count(app, first) == 1 and _count(app, second) == 1
@@ -195,7 +195,7 @@ def test_move_to_a_full_session_is_refused(app):
     _, token = _book(app, first, 1)
     with app.app_context():
         with pytest.raises(services.BookingError, match="just filled up"):
-            services.move(services.get_by_booking_token_or_404(token), db.session.get(EventSession, second))
+            services.move(services.find_by_booking_token(token), db.session.get(EventSession, second))
     assert _count(app, first) == 1 and _count(app, second) == 1
 
 
@@ -252,7 +252,7 @@ def test_purged_booking_token_is_404(app, client):
     _, token = _book(app, session_id, 1)
     with app.app_context():
         from webapp.db_types import utcnow
-        registration = services.get_by_booking_token_or_404(token)
+        registration = services.find_by_booking_token(token)
         registration.purged_at = utcnow()
         db.session.commit()
     assert client.get(f"/booking/{token}").status_code == 404
@@ -270,7 +270,7 @@ def test_ticket_qr_encodes_the_checkin_link(app, client):
     assert response.status_code == 200 and response.mimetype == "image/png"
     decoded = zxingcpp.read_barcodes(Image.open(io.BytesIO(response.data)))
     with app.app_context():
-        checkin_token = services.get_by_booking_token_or_404(token).checkin_token
+        checkin_token = services.find_by_booking_token(token).checkin_token
     assert [code.text for code in decoded] == [f"http://localhost/checkin/{checkin_token}"]
     svg = client.get(f"/booking/{token}/ticket.svg")
     assert svg.mimetype == "image/svg+xml" and b"<svg" in svg.data

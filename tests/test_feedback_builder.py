@@ -244,6 +244,7 @@ def test_rewording_keeps_answers_pointing_at_the_same_options(app, client, demo,
         assert "City-wide" not in [o.label for o in question.options]  # never answered: deleted
         stored = db.session.scalars(sa.select(Answer)).one()
         assert stored.option_id == chosen_id and stored.option.label == "North West"
+        assert stored.wording_id == earlier.id  # the answer keeps the words it was to
     # Typing the hidden option again brings the same option (and its answers) back.
     post_form(client, FORM.format(demo) + f"/questions/{question_id}/edit",
               {"kind": "single_choice", "text": "Where do you work?", "answer_options": "\n".join(kept + ["North West"])},
@@ -319,9 +320,17 @@ def test_results_and_workbook_say_which_wording_was_answered(app, client, demo, 
     post_form(client, FORM.format(demo) + f"/questions/{question_id}/edit",
               {"kind": "rating", "text": "Was the session worth your time?", "confirm_rewording": "y"},
               token_url=FORM.format(demo))
+    with app.app_context():
+        question = db.session.get(Question, question_id)
+        answer(first_session(demo).id, question, question.options[2])  # to the new words
+        answer(first_session(demo).id, question, question.options[1])
+        [earlier] = question.earlier_wordings
+        wordings = db.session.scalars(sa.select(Answer.wording_id).where(Answer.question_id == question_id)
+                                      .order_by(Answer.id)).all()
+        assert wordings == [earlier.id, None, None]
     page = client.get(f"/organiser/programmes/{demo}/results").get_data(as_text=True)
     assert "Was the session worth your time?" in page
-    assert "Reworded: until " in page and "it read “How useful was this session?”" in page
+    assert "Reworded: until " in page and "it read “How useful was this session?” (1 response)" in page
     with app.app_context():
         out = io.BytesIO()
         build_workbook(db.session.get(Programme, demo), out, include_attendance=False)

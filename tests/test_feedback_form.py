@@ -287,7 +287,7 @@ def test_nothing_identifying_is_stored(app, client, demo):
         columns = {column["name"] for column in sa.inspect(db.engine).get_columns("response")}
         assert columns == {"id", "session_id", "submitted_at", "submission_key"}
         answer_columns = {column["name"] for column in sa.inspect(db.engine).get_columns("answer")}
-        assert answer_columns == {"id", "response_id", "question_id", "option_id", "text"}
+        assert answer_columns == {"id", "response_id", "question_id", "option_id", "text", "wording_id"}
         row = db.session.execute(sa.text("SELECT * FROM response")).mappings().one()
         values = " ".join(str(value) for value in row.values())
         for secret in ("198.51.100.7", "203.0.113.9", "Phone-UA-123"):

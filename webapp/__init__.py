@@ -136,7 +136,16 @@ def _register_template_helpers(app: Flask) -> None:
 
     app.jinja_env.filters["local_date"] = timezones.format_date
     app.jinja_env.filters["local_time"] = timezones.format_time
+    app.jinja_env.filters["clock_time"] = timezones.format_clock
     app.jinja_env.filters["local_datetime"] = timezones.format_datetime
+    # Templates compare statuses with the enums, never with string literals.
+    from webapp.auth.models import Role
+    from webapp.bookings.models import RegistrationStatus
+    from webapp.programmes.models import FindingKind
+    from webapp.sessions.models import SessionStatus
+
+    for enum_class in (Role, RegistrationStatus, FindingKind, SessionStatus):
+        app.jinja_env.globals[enum_class.__name__] = enum_class
 
 
 def _register_cli(app: Flask) -> None:

@@ -87,8 +87,6 @@ class AuditAction(LabelledEnum):
             return value
 
 
-
-
 def record(actor: User | None, action: AuditAction, target: str = "", detail: str = "") -> AuditEntry:
     """Add an entry to the current transaction; the operation that calls this commits."""
     from webapp.auth.models import AuditEntry

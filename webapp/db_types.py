@@ -1,4 +1,5 @@
 """Column types shared by the models."""
+import enum
 from datetime import datetime, timezone
 
 import sqlalchemy as sa
@@ -38,3 +39,13 @@ def render_migration_item(type_, obj, autogen_context):
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime()"
     return False
+
+
+def enum_column(enum_class: type[enum.StrEnum], length: int = 32, name: str | None = None) -> sa.Enum:
+    """A status column typed as its enum: stored as its value in a VARCHAR with a CHECK
+    constraint generated from the enum's values (the same on SQLite and PostgreSQL).
+    `name` names the constraint (ck_<table>_<name>); by default the enum's own name."""
+    return sa.Enum(enum_class, native_enum=False, create_constraint=True, length=length,
+                   name=name or enum_class.__name__.lower(),
+                   values_callable=lambda members: [member.value for member in members],
+                   validate_strings=True)

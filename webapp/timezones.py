@@ -28,5 +28,11 @@ def format_time(moment: datetime | None) -> str:
     return f"{hour}{suffix}" if local.minute == 0 else f"{hour}:{local.minute:02d}{suffix}"
 
 
+def format_clock(moment: datetime | None) -> str:
+    """A 24-hour time such as 09:32: the door list, where minutes matter and the list is scanned."""
+    local = to_local(moment)
+    return f"{local:%H:%M}" if local else ""
+
+
 def format_datetime(moment: datetime | None) -> str:
     return f"{format_date(moment)}, {format_time(moment)}" if moment else ""

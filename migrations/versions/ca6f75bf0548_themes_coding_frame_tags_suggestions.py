@@ -1,7 +1,7 @@
 """themes: coding frame, tags, suggestions, action links
 
 Revision ID: ca6f75bf0548
-Revises: 5b257f68b074
+Revises: d41f0a7c9e35
 Create Date: 2026-11-29 06:08:51.945786
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'ca6f75bf0548'
-down_revision = '5b257f68b074'
+down_revision = 'd41f0a7c9e35'
 branch_labels = None
 depends_on = None
 

@@ -155,7 +155,7 @@ def test_organiser_checks_people_in_from_the_ticket_and_the_door_page(live_serve
     assert registration_of(app, "bea@example.org").checked_in_at is None
 
 
-CHECKED_IN_AT = re.compile(r"Checked in \d{1,2}(:\d\d)?[ap]m")  # the app's time style, like 9:32am
+CHECKED_IN_AT = re.compile(r"Checked in [0-2]\d:[0-5]\d\b")  # a 24-hour clock, like 09:32
 
 
 def door_count(page, label: str):

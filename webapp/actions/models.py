@@ -4,28 +4,23 @@ An improvement area is a Finding of kind ACTION (the seed's draft plan already l
 as findings, and the feedback form asks about them); its actions hang off it here."""
 from __future__ import annotations
 
-import enum
 from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from webapp.db_types import UTCDateTime, utcnow
+from webapp.db_types import UTCDateTime, enum_column, utcnow
+from webapp.enums import LabelledEnum
 from webapp.extensions import db
-from webapp.jobs.models import enum_column
 from webapp.programmes.models import Finding
 from webapp.themes.models import Theme
 
 
-class ActionStatus(enum.StrEnum):
-    NOT_STARTED = "not_started"
-    ON_TRACK = "on_track"
-    AT_RISK = "at_risk"
-    DONE = "done"
-
-    @property
-    def label(self) -> str:
-        return _STATUS_LABELS[self]
+class ActionStatus(LabelledEnum):
+    NOT_STARTED = "not_started", "Not started"
+    ON_TRACK = "on_track", "On track"
+    AT_RISK = "at_risk", "At risk"
+    DONE = "done", "Done"
 
     @property
     def tag_class(self) -> str:
@@ -33,12 +28,6 @@ class ActionStatus(enum.StrEnum):
         return _STATUS_TAGS[self]
 
 
-_STATUS_LABELS = {
-    ActionStatus.NOT_STARTED: "Not started",
-    ActionStatus.ON_TRACK: "On track",
-    ActionStatus.AT_RISK: "At risk",
-    ActionStatus.DONE: "Done",
-}
 _STATUS_TAGS = {
     ActionStatus.NOT_STARTED: "govuk-tag--grey",
     ActionStatus.ON_TRACK: "govuk-tag--blue",

@@ -5,12 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import sqlalchemy as sa
-from flask import abort
 
 from webapp.actions import services
 from webapp.actions.models import Action, Quote
-from webapp.extensions import db
 from webapp.programmes.models import Finding, Programme
 from webapp.results import services as results
 from webapp.themes.counts import ThemeTotal, top_themes
@@ -35,13 +32,6 @@ class PublicPage:
     plan: list[tuple[Finding, list[Action]]]
     quotes: list[Quote]
     themes: list[ThemeTotal]  # the most mentioned, each by at least SMALL_GROUP_MIN responses
-
-
-def get_programme_by_slug_or_404(slug: str) -> Programme:
-    programme = db.session.scalar(sa.select(Programme).where(Programme.slug == slug))
-    if programme is None:
-        abort(404)
-    return programme
 
 
 def agreement(programme: Programme) -> tuple[int, list[Agreement]]:

@@ -7,7 +7,6 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from flask import abort
 from sqlalchemy.orm import selectinload
 
 from webapp.actions import emails
@@ -50,27 +49,6 @@ def linkable_findings(programme: Programme) -> list[Finding]:
     """What an action can answer: the indicators and the areas for improvement."""
     return [finding for finding in programme.findings
             if finding.kind in (FindingKind.INDICATOR, FindingKind.IMPROVEMENT_AREA)]
-
-
-def get_action_or_404(programme: Programme, action_id: int) -> Action:
-    action = db.session.get(Action, action_id)
-    if action is None or action.area.programme_id != programme.id:
-        abort(404)
-    return action
-
-
-def get_update_or_404(action: Action, update_id: int) -> ActionUpdate:
-    update = db.session.get(ActionUpdate, update_id)
-    if update is None or update.action_id != action.id:
-        abort(404)
-    return update
-
-
-def get_quote_or_404(programme: Programme, quote_id: int) -> Quote:
-    quote = db.session.get(Quote, quote_id)
-    if quote is None or quote.programme_id != programme.id:
-        abort(404)
-    return quote
 
 
 def _area(programme: Programme, area_id: int) -> Finding:

@@ -7,12 +7,12 @@ from datetime import datetime
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from webapp import lookups
 from webapp.actions import public, services
 from webapp.actions.forms import ActionForm, QuoteForm, UpdateForm
 from webapp.auth.access import managers_only, readers
 from webapp.programmes.forms import ConfirmForm
 from webapp.programmes.models import FindingKind
-from webapp.programmes.services import get_programme_or_404
 from webapp.results.services import SMALL_GROUP_MIN
 from webapp.themes.services import themes as programme_themes
 from webapp.timezones import LONDON
@@ -27,7 +27,7 @@ def _plan_url(programme, action=None) -> str:
 @bp.route("/organiser/programmes/<int:programme_id>/actions")
 @readers
 def plan(programme_id: int):
-    programme = get_programme_or_404(programme_id)
+    programme = lookups.programme_or_404(programme_id)
     return render_template("actions/plan.html", programme=programme, plan=services.plan(programme),
                            can_manage=current_user.can_manage)
 
@@ -57,7 +57,7 @@ def _save_action(programme, form: ActionForm, action=None):
 @bp.route("/organiser/programmes/<int:programme_id>/actions/new", methods=["GET", "POST"])
 @managers_only
 def add(programme_id: int):
-    programme = get_programme_or_404(programme_id)
+    programme = lookups.programme_or_404(programme_id)
     form = _action_form(programme)
     if request.method == "GET" and request.args.get("area", type=int):
         form.area_id.data = request.args.get("area", type=int)
@@ -68,8 +68,8 @@ def add(programme_id: int):
 @bp.route("/organiser/programmes/<int:programme_id>/actions/<int:action_id>/edit", methods=["GET", "POST"])
 @managers_only
 def edit(programme_id: int, action_id: int):
-    programme = get_programme_or_404(programme_id)
-    action = services.get_action_or_404(programme, action_id)
+    programme = lookups.programme_or_404(programme_id)
+    action = lookups.action_of_or_404(programme, action_id)
     form = _action_form(programme, obj=action)
     if request.method == "GET":
         form.finding_ids.data = [finding.id for finding in action.findings]
@@ -81,8 +81,8 @@ def edit(programme_id: int, action_id: int):
 @bp.route("/organiser/programmes/<int:programme_id>/actions/<int:action_id>/delete", methods=["GET", "POST"])
 @managers_only
 def delete(programme_id: int, action_id: int):
-    programme = get_programme_or_404(programme_id)
-    action = services.get_action_or_404(programme, action_id)
+    programme = lookups.programme_or_404(programme_id)
+    action = lookups.action_of_or_404(programme, action_id)
     form = ConfirmForm()
     if form.validate_on_submit():
         services.remove_action(action, actor=current_user)
@@ -94,8 +94,8 @@ def delete(programme_id: int, action_id: int):
 @bp.route("/organiser/programmes/<int:programme_id>/actions/<int:action_id>/updates/new", methods=["GET", "POST"])
 @managers_only
 def add_update(programme_id: int, action_id: int):
-    programme = get_programme_or_404(programme_id)
-    action = services.get_action_or_404(programme, action_id)
+    programme = lookups.programme_or_404(programme_id)
+    action = lookups.action_of_or_404(programme, action_id)
     form = UpdateForm()
     if request.method == "GET":
         form.written_on.data = datetime.now(LONDON).date()
@@ -114,9 +114,9 @@ def add_update(programme_id: int, action_id: int):
           methods=["POST"])
 @managers_only
 def delete_update(programme_id: int, action_id: int, update_id: int):
-    programme = get_programme_or_404(programme_id)
-    action = services.get_action_or_404(programme, action_id)
-    update = services.get_update_or_404(action, update_id)
+    programme = lookups.programme_or_404(programme_id)
+    action = lookups.action_of_or_404(programme, action_id)
+    update = lookups.action_update_of_or_404(action, update_id)
     if ConfirmForm().validate_on_submit():
         services.remove_update(update, actor=current_user)
         flash("Update removed.", "success")
@@ -126,7 +126,7 @@ def delete_update(programme_id: int, action_id: int, update_id: int):
 @bp.route("/organiser/programmes/<int:programme_id>/quotes", methods=["GET", "POST"])
 @managers_only
 def quotes(programme_id: int):
-    programme = get_programme_or_404(programme_id)
+    programme = lookups.programme_or_404(programme_id)
     form = QuoteForm()
     if form.validate_on_submit():
         try:
@@ -145,8 +145,8 @@ def quotes(programme_id: int):
 @bp.route("/organiser/programmes/<int:programme_id>/quotes/<int:quote_id>/withdraw", methods=["POST"])
 @managers_only
 def withdraw_quote(programme_id: int, quote_id: int):
-    programme = get_programme_or_404(programme_id)
-    quote = services.get_quote_or_404(programme, quote_id)
+    programme = lookups.programme_or_404(programme_id)
+    quote = lookups.quote_of_or_404(programme, quote_id)
     if ConfirmForm().validate_on_submit():
         services.withdraw_quote(quote, actor=current_user)
         flash("Quote withdrawn: it is no longer published.", "success")
@@ -156,12 +156,12 @@ def withdraw_quote(programme_id: int, quote_id: int):
 @bp.route("/you-said-we-did/<int:programme_id>")
 def you_said_we_did_by_id(programme_id: int):
     """The thank-you page's link: the phone form knows the programme's id, not its slug."""
-    programme = get_programme_or_404(programme_id)
+    programme = lookups.programme_or_404(programme_id)
     return redirect(url_for("actions.you_said_we_did", slug=programme.slug), 301)
 
 
 @bp.route("/programmes/<slug>/you-said-we-did")
 def you_said_we_did(slug: str):
-    page = public.you_said_we_did(public.get_programme_by_slug_or_404(slug))
+    page = public.you_said_we_did(lookups.programme_by_slug_or_404(slug))
     return render_template("actions/you_said_we_did.html", page=page, programme=page.programme,
                            small_group_min=SMALL_GROUP_MIN)

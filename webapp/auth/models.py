@@ -1,7 +1,6 @@
 """Organiser accounts and the audit log."""
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -10,14 +9,15 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from webapp.auth import passwords
 
-from webapp.db_types import UTCDateTime, utcnow
+from webapp.db_types import UTCDateTime, enum_column, utcnow
+from webapp.enums import LabelledEnum
 from webapp.extensions import db
 
 
-class Role(enum.StrEnum):
-    ADMIN = "admin"
-    ORGANISER = "organiser"
-    VIEWER = "viewer"
+class Role(LabelledEnum):
+    ADMIN = "admin", "Admin"
+    ORGANISER = "organiser", "Organiser"
+    VIEWER = "viewer", "Viewer"
 
 
 MIN_PASSWORD_LENGTH = passwords.MIN_PASSWORD_LENGTH
@@ -26,15 +26,12 @@ MAX_PASSWORD_LENGTH = passwords.MAX_PASSWORD_LENGTH
 
 class User(UserMixin, db.Model):
     __tablename__ = "user_account"
-    __table_args__ = (
-        sa.CheckConstraint("role IN ('admin', 'organiser', 'viewer')", name="role_known"),
-    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(sa.String(254), unique=True)
     display_name: Mapped[str] = mapped_column(sa.String(120), default="")
     password_hash: Mapped[str | None] = mapped_column(sa.String(256))
-    role: Mapped[str] = mapped_column(sa.String(16), default=Role.ORGANISER.value)
+    role: Mapped[Role] = mapped_column(enum_column(Role, 16, name="role_known"), default=Role.ORGANISER)
     active: Mapped[bool] = mapped_column(default=True)
     # Bumped on logout, password change and deactivation: every cookie that carries
     # the old number stops working, on every device.

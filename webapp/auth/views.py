@@ -9,6 +9,7 @@ from flask import (Blueprint, abort, current_app, flash, redirect, render_templa
 from flask_login import (current_user, login_required, login_user, logout_user, user_logged_in,
                          user_logged_out)
 
+from webapp import lookups
 from webapp.audit import AuditAction
 from webapp.auth import oidc, services
 from webapp.auth.access import admins_only, readers
@@ -305,13 +306,6 @@ def users():
     return render_template("auth/users.html", users=accounts)
 
 
-def _get_user_or_404(user_id: int) -> User:
-    user = db.session.get(User, user_id)
-    if user is None:
-        abort(404)
-    return user
-
-
 def _show_setup_link(user: User, token: str):
     mark_personal_data()  # the link is as good as a password until it is used
     link = f"{current_app.config['PUBLIC_BASE_URL']}{url_for('auth.setup_account', token=token)}"
@@ -337,7 +331,7 @@ def invite():
 @bp.route("/organiser/users/<int:user_id>")
 @admins_only
 def user(user_id: int):
-    account = _get_user_or_404(user_id)
+    account = lookups.user_or_404(user_id)
     role_form = RoleForm(role=account.role)
     return render_template("auth/user.html", account=account, role_form=role_form, action_form=ActionForm())
 
@@ -345,7 +339,7 @@ def user(user_id: int):
 @bp.route("/organiser/users/<int:user_id>/role", methods=["POST"])
 @admins_only
 def change_role(user_id: int):
-    account = _get_user_or_404(user_id)
+    account = lookups.user_or_404(user_id)
     form = RoleForm()
     if form.validate_on_submit():
         try:
@@ -359,7 +353,7 @@ def change_role(user_id: int):
 
 
 def _account_action(user_id: int, action, done_message: str):
-    account = _get_user_or_404(user_id)
+    account = lookups.user_or_404(user_id)
     if ActionForm().validate_on_submit():
         try:
             action(account, by=current_user)
@@ -374,7 +368,7 @@ def _account_action(user_id: int, action, done_message: str):
 @admins_only
 def deactivate(user_id: int):
     if request.method == "GET":  # "Are you sure?" first: nothing irreversible in one tap
-        account = _get_user_or_404(user_id)
+        account = lookups.user_or_404(user_id)
         return render_template("auth/deactivate.html", account=account, form=ActionForm())
     return _account_action(user_id, services.deactivate_user,
                            "{email} is deactivated and has been signed out everywhere.")
@@ -389,7 +383,7 @@ def reactivate(user_id: int):
 @bp.route("/organiser/users/<int:user_id>/setup-link", methods=["POST"])
 @admins_only
 def setup_link(user_id: int):
-    account = _get_user_or_404(user_id)
+    account = lookups.user_or_404(user_id)
     if ActionForm().validate_on_submit():
         try:
             token = services.new_setup_link(account, by=current_user)

@@ -98,12 +98,11 @@ def _registration_of(message: OutboundEmail, *statuses: RegistrationStatus) -> R
     return registration
 
 
-CONFIRMED, WAITING, CANCELLED = RegistrationStatus.CONFIRMED, RegistrationStatus.WAITING, RegistrationStatus.CANCELLED
 
 
 @renderer(EmailKind.BOOKING_CONFIRMED)
 def _confirmation(message: OutboundEmail) -> EmailMessage | None:
-    registration = _registration_of(message, CONFIRMED)
+    registration = _registration_of(message, RegistrationStatus.CONFIRMED)
     return registration and _compose(registration, "confirmation",
                                      f"Booking confirmed: {registration.session.title}",
                                      calendar="publish", ticket=True)
@@ -111,21 +110,21 @@ def _confirmation(message: OutboundEmail) -> EmailMessage | None:
 
 @renderer(EmailKind.WAITING_LIST)
 def _waiting(message: OutboundEmail) -> EmailMessage | None:
-    registration = _registration_of(message, WAITING)
+    registration = _registration_of(message, RegistrationStatus.WAITING)
     return registration and _compose(registration, "waiting",
                                      f"You are on the waiting list: {registration.session.title}")
 
 
 @renderer(EmailKind.PROMOTED)
 def _promoted(message: OutboundEmail) -> EmailMessage | None:
-    registration = _registration_of(message, CONFIRMED)
+    registration = _registration_of(message, RegistrationStatus.CONFIRMED)
     return registration and _compose(registration, "promoted", f"A place is yours: {registration.session.title}",
                                      calendar="publish", ticket=True)
 
 
 @renderer(EmailKind.MOVED)
 def _moved(message: OutboundEmail) -> EmailMessage | None:
-    registration = _registration_of(message, CONFIRMED)
+    registration = _registration_of(message, RegistrationStatus.CONFIRMED)
     if registration is None or registration.session_id != message.session_id:
         return None  # moved again since: the newer email says where
     return _compose(registration, "moved", f"Booking moved: {registration.session.title}",
@@ -134,7 +133,7 @@ def _moved(message: OutboundEmail) -> EmailMessage | None:
 
 @renderer(EmailKind.CANCELLED)
 def _cancelled(message: OutboundEmail) -> EmailMessage | None:
-    registration = _registration_of(message, CANCELLED)
+    registration = _registration_of(message, RegistrationStatus.CANCELLED)
     return registration and _compose(registration, "cancelled", f"Cancelled: {registration.session.title}",
                                      calendar="cancel", session_cancelled=False)
 
@@ -148,10 +147,10 @@ def _session_cancelled(message: OutboundEmail) -> EmailMessage | None:
 
 @renderer(EmailKind.SESSION_CHANGED)
 def _changed(message: OutboundEmail) -> EmailMessage | None:
-    registration = _registration_of(message, CONFIRMED, WAITING)
+    registration = _registration_of(message, RegistrationStatus.CONFIRMED, RegistrationStatus.WAITING)
     if registration is None:
         return None
-    confirmed = registration.status == CONFIRMED
+    confirmed = registration.status == RegistrationStatus.CONFIRMED
     return _compose(registration, "changed", f"Changed: {registration.session.title}",
                     calendar="publish" if confirmed else None, ticket=confirmed,
                     changes=message.context.get("changes", []))
@@ -159,17 +158,17 @@ def _changed(message: OutboundEmail) -> EmailMessage | None:
 
 @renderer(EmailKind.LINK_AGAIN)
 def _link_again(message: OutboundEmail) -> EmailMessage | None:
-    registration = _registration_of(message, CONFIRMED, WAITING)
+    registration = _registration_of(message, RegistrationStatus.CONFIRMED, RegistrationStatus.WAITING)
     if registration is None:
         return None
-    confirmed = registration.status == CONFIRMED
+    confirmed = registration.status == RegistrationStatus.CONFIRMED
     return _compose(registration, "link_again", f"Your booking: {registration.session.title}",
                     calendar="publish" if confirmed else None, ticket=confirmed)
 
 
 @renderer(EmailKind.REMINDER)
 def _reminder(message: OutboundEmail) -> EmailMessage | None:
-    registration = _registration_of(message, CONFIRMED)
+    registration = _registration_of(message, RegistrationStatus.CONFIRMED)
     if registration is None or registration.session.is_cancelled or registration.session_id != message.session_id:
         return None
     return _compose(registration, "reminder", f"Reminder: {registration.session.title}",
@@ -178,7 +177,7 @@ def _reminder(message: OutboundEmail) -> EmailMessage | None:
 
 @renderer(EmailKind.STILL_WAITING)
 def _still_waiting(message: OutboundEmail) -> EmailMessage | None:
-    registration = _registration_of(message, WAITING)
+    registration = _registration_of(message, RegistrationStatus.WAITING)
     if registration is None or registration.session.is_cancelled:
         return None
     return _compose(registration, "still_waiting", f"Still on the waiting list: {registration.session.title}")
@@ -186,7 +185,7 @@ def _still_waiting(message: OutboundEmail) -> EmailMessage | None:
 
 @renderer(EmailKind.FEEDBACK_INVITATION)
 def _after_attended(message: OutboundEmail) -> EmailMessage | None:
-    registration = _registration_of(message, CONFIRMED)
+    registration = _registration_of(message, RegistrationStatus.CONFIRMED)
     if registration is None or registration.checked_in_at is None:
         return None
     session = registration.session
@@ -201,7 +200,7 @@ def _after_attended(message: OutboundEmail) -> EmailMessage | None:
 
 @renderer(EmailKind.MISSED_SESSION)
 def _after_missed(message: OutboundEmail) -> EmailMessage | None:
-    registration = _registration_of(message, CONFIRMED)
+    registration = _registration_of(message, RegistrationStatus.CONFIRMED)
     if registration is None or registration.checked_in_at is not None:
         return None
     session = registration.session
@@ -211,7 +210,7 @@ def _after_missed(message: OutboundEmail) -> EmailMessage | None:
 
 @renderer(EmailKind.ORGANISER_MESSAGE)
 def _organiser_message(message: OutboundEmail) -> EmailMessage | None:
-    registration = _registration_of(message, CONFIRMED, WAITING)
+    registration = _registration_of(message, RegistrationStatus.CONFIRMED, RegistrationStatus.WAITING)
     if registration is None or registration.session_id != message.session_id:
         return None  # cancelled or moved since: the message was about a session they are no longer on
     return _compose(registration, "organiser_message", f"Message from the organisers: {registration.session.title}",
@@ -229,7 +228,7 @@ def queue_booked_elsewhere(place: Registration, wanted, now: datetime) -> int | 
 def _booked_elsewhere(message: OutboundEmail) -> EmailMessage | None:
     from webapp.sessions.models import EventSession
 
-    registration = _registration_of(message, CONFIRMED)
+    registration = _registration_of(message, RegistrationStatus.CONFIRMED)
     wanted = db.session.get(EventSession, message.context.get("wanted_session_id"))
     if registration is None or wanted is None:
         return None

@@ -1,14 +1,14 @@
 """One person's place at a session."""
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from webapp.db_types import UTCDateTime, utcnow
+from webapp.db_types import UTCDateTime, enum_column, utcnow
+from webapp.enums import LabelledEnum
 from webapp.extensions import db
 from webapp.tokens import new_url_token
 
@@ -16,17 +16,10 @@ if TYPE_CHECKING:
     from webapp.sessions.models import EventSession
 
 
-class RegistrationStatus(enum.StrEnum):
-    CONFIRMED = "confirmed"
-    WAITING = "waiting"
-    CANCELLED = "cancelled"
-
-
-STATUS_LABELS = {
-    RegistrationStatus.CONFIRMED: "Confirmed",
-    RegistrationStatus.WAITING: "Waiting list",
-    RegistrationStatus.CANCELLED: "Cancelled",
-}
+class RegistrationStatus(LabelledEnum):
+    CONFIRMED = "confirmed", "Confirmed"
+    WAITING = "waiting", "Waiting list"
+    CANCELLED = "cancelled", "Cancelled"
 
 # Walk-ins may come without an email; the column is required and unique per session.
 WALK_IN_EMAIL_DOMAIN = "walk-in.invalid"
@@ -41,9 +34,6 @@ ACCESS_MAX = 1000
 class Registration(db.Model):
     __tablename__ = "registration"
     __table_args__ = (
-        sa.CheckConstraint(
-            "status IN ('confirmed', 'waiting', 'cancelled')", name="status_known"
-        ),
         # Personal fields may only be empty once the retention purge has removed them.
         sa.CheckConstraint(
             "purged_at IS NOT NULL OR (name IS NOT NULL AND email IS NOT NULL)",
@@ -73,7 +63,7 @@ class Registration(db.Model):
     locality: Mapped[str] = mapped_column(sa.String(SHORT_TEXT_MAX), default="")
     organisation: Mapped[str] = mapped_column(sa.String(SHORT_TEXT_MAX), default="")
     access_requirements: Mapped[str] = mapped_column(sa.String(ACCESS_MAX), default="")
-    status: Mapped[str] = mapped_column(sa.String(16))
+    status: Mapped[RegistrationStatus] = mapped_column(enum_column(RegistrationStatus, 16, name="status_known"))
     is_walk_in: Mapped[bool] = mapped_column(default=False)
     # Secrets in URLs: the manage-my-booking link and the QR ticket.
     booking_token: Mapped[str] = mapped_column(sa.String(64), unique=True, default=new_url_token)
@@ -94,7 +84,7 @@ class Registration(db.Model):
 
     @property
     def status_label(self) -> str:
-        return STATUS_LABELS[RegistrationStatus(self.status)]
+        return self.status.label
 
     @property
     def has_real_email(self) -> bool:

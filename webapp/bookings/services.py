@@ -20,7 +20,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from flask import abort
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -28,6 +27,7 @@ from webapp.audit import AuditAction, record
 from webapp.bookings import emails
 from webapp.bookings.models import WALK_IN_EMAIL_DOMAIN, Registration, RegistrationStatus
 from webapp.db_types import utcnow
+from webapp.enums import LabelledEnum
 from webapp.extensions import db
 from webapp.forms import strip_control_characters
 from webapp.jobs.models import EmailKind
@@ -39,9 +39,6 @@ from webapp.tokens import is_url_token
 if TYPE_CHECKING:
     from webapp.auth.models import User
 
-CONFIRMED = RegistrationStatus.CONFIRMED.value
-WAITING = RegistrationStatus.WAITING.value
-CANCELLED = RegistrationStatus.CANCELLED.value
 
 
 class BookingError(ValueError):
@@ -71,7 +68,7 @@ def _take_place(session_id: int) -> bool:
         .where(
             EventSession.id == session_id,
             EventSession.confirmed_count < EventSession.capacity,
-            EventSession.status == SessionStatus.SCHEDULED.value,
+            EventSession.status == SessionStatus.SCHEDULED,
         )
         .values(confirmed_count=EventSession.confirmed_count + 1)
         .execution_options(synchronize_session=False)
@@ -107,7 +104,7 @@ def calendar_changed(session_id: int) -> None:
     """The session's time or place changed: every booking's calendar event did too."""
     db.session.execute(
         sa.update(Registration)
-        .where(Registration.session_id == session_id, Registration.status != CANCELLED)
+        .where(Registration.session_id == session_id, Registration.status != RegistrationStatus.CANCELLED)
         .values(calendar_sequence=NEXT_SEQUENCE)
         .execution_options(synchronize_session=False)
     )
@@ -123,7 +120,7 @@ def promote_waiting(session_id: int) -> list[Registration]:
             sa.select(Registration)
             .where(
                 Registration.session_id == session_id,
-                Registration.status == WAITING,
+                Registration.status == RegistrationStatus.WAITING,
                 Registration.id.not_in(skipped) if skipped else sa.true(),
             )
             .order_by(Registration.created_at, Registration.id)
@@ -131,7 +128,7 @@ def promote_waiting(session_id: int) -> list[Registration]:
         )
         if candidate is None or not _take_place(session_id):
             break
-        if _set_status(candidate.id, WAITING, status=CONFIRMED, promoted_at=utcnow()):
+        if _set_status(candidate.id, RegistrationStatus.WAITING, status=RegistrationStatus.CONFIRMED, promoted_at=utcnow()):
             promoted.append(candidate)
             emails.queue(EmailKind.PROMOTED, candidate)
         else:  # they cancelled meanwhile: hand the place back and try the next person
@@ -153,36 +150,23 @@ def normalise_email(email: str) -> str:
     return (email or "").strip().lower()
 
 
-def get_by_booking_token_or_404(token: str) -> Registration:
-    """Unknown, malformed or purged tokens are all the same plain 404."""
+def find_by_booking_token(token: str) -> Registration | None:
+    """The booking a manage link is for; None for an unknown, malformed or purged token."""
     if not is_url_token(token):
-        abort(404)
-    registration = db.session.scalar(
+        return None
+    return db.session.scalar(
         sa.select(Registration)
         .options(joinedload(Registration.session).joinedload(EventSession.programme))
         .where(Registration.booking_token == token, Registration.purged_at.is_(None))
     )
-    if registration is None:
-        abort(404)
-    return registration
 
 
-def get_by_checkin_token_or_404(token: str) -> Registration:
+def find_by_checkin_token(token: str) -> Registration | None:
     if not is_url_token(token):
-        abort(404)
-    registration = db.session.scalar(
+        return None
+    return db.session.scalar(
         sa.select(Registration).where(Registration.checkin_token == token, Registration.purged_at.is_(None))
     )
-    if registration is None:
-        abort(404)
-    return registration
-
-
-def get_registration_or_404(session: EventSession, registration_id: int) -> Registration:
-    registration = db.session.get(Registration, registration_id)
-    if registration is None or registration.session_id != session.id or registration.purged_at:
-        abort(404)
-    return registration
 
 
 def active_booking(session_id: int, email: str) -> Registration | None:
@@ -190,7 +174,7 @@ def active_booking(session_id: int, email: str) -> Registration | None:
         sa.select(Registration).where(
             Registration.session_id == session_id,
             Registration.email == normalise_email(email),
-            Registration.status != CANCELLED,
+            Registration.status != RegistrationStatus.CANCELLED,
         )
     )
 
@@ -210,7 +194,7 @@ def bookings_to_find(email: str, now: datetime | None = None) -> list[Registrati
     return list(db.session.scalars(
         sa.select(Registration).join(EventSession, EventSession.id == Registration.session_id)
         .options(joinedload(Registration.session))
-        .where(Registration.email == normalise_email(email), Registration.status != CANCELLED,
+        .where(Registration.email == normalise_email(email), Registration.status != RegistrationStatus.CANCELLED,
                Registration.purged_at.is_(None), EventSession.ends_at > now)
         .order_by(EventSession.starts_at)))
 
@@ -220,19 +204,19 @@ def place_elsewhere(session: EventSession, email: str) -> Registration | None:
     is still to come: a person holds one place per programme unless it allows more."""
     return db.session.scalar(
         sa.select(Registration).join(EventSession, EventSession.id == Registration.session_id)
-        .where(Registration.email == normalise_email(email), Registration.status == CONFIRMED,
+        .where(Registration.email == normalise_email(email), Registration.status == RegistrationStatus.CONFIRMED,
                EventSession.programme_id == session.programme_id, EventSession.id != session.id,
                EventSession.status == SessionStatus.SCHEDULED, EventSession.ends_at > utcnow())
         .order_by(EventSession.starts_at).limit(1))
 
 
 def waiting_position(registration: Registration) -> int | None:
-    if registration.status != WAITING:
+    if registration.status != RegistrationStatus.WAITING:
         return None
     ahead = db.session.scalar(
         sa.select(sa.func.count(Registration.id)).where(
             Registration.session_id == registration.session_id,
-            Registration.status == WAITING,
+            Registration.status == RegistrationStatus.WAITING,
             sa.or_(
                 Registration.created_at < registration.created_at,
                 sa.and_(Registration.created_at == registration.created_at, Registration.id < registration.id),
@@ -298,7 +282,7 @@ def book(session: EventSession, **fields) -> BookingResult:
         if status != SessionStatus.SCHEDULED:
             db.session.rollback()
             raise BookingError("This session has been cancelled. Choose another session.")
-    registration = Registration(session_id=session.id, status=CONFIRMED if took_place else WAITING, **person)
+    registration = Registration(session_id=session.id, status=RegistrationStatus.CONFIRMED if took_place else RegistrationStatus.WAITING, **person)
     db.session.add(registration)
     try:
         db.session.flush()
@@ -322,12 +306,12 @@ def _already_booked(existing: Registration) -> BookingResult:
 
 def _cancel(registration: Registration) -> tuple[bool, list[Registration]]:
     """Inside the caller's transaction: (cancelled now, promoted in its place)."""
-    values = {"status": CANCELLED, "cancelled_at": utcnow()}
+    values = {"status": RegistrationStatus.CANCELLED, "cancelled_at": utcnow()}
     promoted: list[Registration] = []
-    if _set_status(registration.id, CONFIRMED, **values):
+    if _set_status(registration.id, RegistrationStatus.CONFIRMED, **values):
         _release_place(registration.session_id)
         promoted = promote_waiting(registration.session_id)
-    elif not _set_status(registration.id, WAITING, **values):
+    elif not _set_status(registration.id, RegistrationStatus.WAITING, **values):
         return False, []
     emails.queue(EmailKind.CANCELLED, registration)
     return True, promoted
@@ -356,7 +340,7 @@ def move_targets(registration: Registration) -> list[EventSession]:
         .where(
             EventSession.programme_id == registration.session.programme_id,
             EventSession.id != registration.session_id,
-            EventSession.status == SessionStatus.SCHEDULED.value,
+            EventSession.status == SessionStatus.SCHEDULED,
             EventSession.starts_at > utcnow(),
         )
         .order_by(EventSession.starts_at)
@@ -371,7 +355,7 @@ def move(registration: Registration, target: EventSession) -> list[Registration]
     old_session_id = registration.session_id
     if target.programme_id != registration.session.programme_id or target.id == old_session_id:
         raise BookingError("Choose another session of the same programme.")
-    if registration.status == CANCELLED:
+    if registration.status == RegistrationStatus.CANCELLED:
         raise BookingError("This booking has been cancelled. Book a new place instead.")
     reason = unavailable_reason(target)
     if reason:
@@ -392,10 +376,10 @@ def move(registration: Registration, target: EventSession) -> list[Registration]
         raise BookingError("That session has just filled up. Choose another session.")
     promoted: list[Registration] = []
     moved = {"session_id": target.id, "checked_in_at": None}
-    if _set_status(registration.id, CONFIRMED, **moved):
+    if _set_status(registration.id, RegistrationStatus.CONFIRMED, **moved):
         _release_place(old_session_id)
         promoted = promote_waiting(old_session_id)
-    elif not _set_status(registration.id, WAITING, status=CONFIRMED, **moved):
+    elif not _set_status(registration.id, RegistrationStatus.WAITING, status=RegistrationStatus.CONFIRMED, **moved):
         db.session.rollback()
         raise BookingError("This booking has been cancelled. Book a new place instead.")
     try:
@@ -414,7 +398,7 @@ def burst(session_id: int, since: datetime, until: datetime, email_ending: str =
     """Active bookings of a session made between `since` and `until` (UTC), perhaps only
     those whose address ends with `email_ending`: what one scripted client made."""
     query = sa.select(Registration).where(
-        Registration.session_id == session_id, Registration.status != CANCELLED, Registration.is_walk_in.is_(False),
+        Registration.session_id == session_id, Registration.status != RegistrationStatus.CANCELLED, Registration.is_walk_in.is_(False),
         Registration.created_at >= since, Registration.created_at < until,
     )
     ending = normalise_email(email_ending)
@@ -428,13 +412,13 @@ def cancel_burst(session: EventSession, registrations: list[Registration], by, c
     are made up), then give the freed places to the people waiting. Returns who was
     promoted (their emails are queued with the change). Audited as one entry: no names or
     addresses."""
-    values = {"status": CANCELLED, "cancelled_at": utcnow()}
+    values = {"status": RegistrationStatus.CANCELLED, "cancelled_at": utcnow()}
     cancelled = 0
     for registration in registrations:
-        if _set_status(registration.id, CONFIRMED, **values):
+        if _set_status(registration.id, RegistrationStatus.CONFIRMED, **values):
             _release_place(session.id)
             cancelled += 1
-        elif _set_status(registration.id, WAITING, **values):
+        elif _set_status(registration.id, RegistrationStatus.WAITING, **values):
             cancelled += 1
     promoted = promote_waiting(session.id)
     record(by, AuditAction.BOOKING_BURST_CANCELLED, target=f"session:{session.id}",
@@ -468,16 +452,16 @@ def cancel_session_bookings(session_id: int) -> list[Registration]:
     db.session.execute(
         sa.update(EventSession)
         .where(EventSession.id == session_id)
-        .values(status=SessionStatus.CANCELLED.value, confirmed_count=0)
+        .values(status=SessionStatus.CANCELLED, confirmed_count=0)
         .execution_options(synchronize_session=False)
     )
     affected = db.session.scalars(
-        sa.select(Registration).where(Registration.session_id == session_id, Registration.status != CANCELLED)
+        sa.select(Registration).where(Registration.session_id == session_id, Registration.status != RegistrationStatus.CANCELLED)
     ).all()
     db.session.execute(
         sa.update(Registration)
-        .where(Registration.session_id == session_id, Registration.status != CANCELLED)
-        .values(status=CANCELLED, cancelled_at=utcnow(), calendar_sequence=NEXT_SEQUENCE)
+        .where(Registration.session_id == session_id, Registration.status != RegistrationStatus.CANCELLED)
+        .values(status=RegistrationStatus.CANCELLED, cancelled_at=utcnow(), calendar_sequence=NEXT_SEQUENCE)
         .execution_options(synchronize_session=False)
     )
     for registration in affected:
@@ -490,7 +474,7 @@ def _check_in(registration: Registration) -> bool:
         sa.update(Registration)
         .where(
             Registration.id == registration.id,
-            Registration.status == CONFIRMED,
+            Registration.status == RegistrationStatus.CONFIRMED,
             Registration.checked_in_at.is_(None),
         )
         .values(checked_in_at=utcnow())
@@ -509,7 +493,7 @@ def check_in(registration: Registration, actor: User) -> bool:
     db.session.refresh(registration)
     if arrived_now:
         return True
-    if registration.status != CONFIRMED:
+    if registration.status != RegistrationStatus.CONFIRMED:
         raise BookingError(
             f"{registration.name} is not booked on this session ({registration.status_label.lower()})."
             " Add them as a walk-in if they are here."
@@ -540,7 +524,7 @@ def add_walk_in(session: EventSession, actor: User, name: str, email: str = "", 
     email = normalise_email(email)
     if email:
         existing = active_booking(session.id, email)
-        if existing is not None and existing.status == CONFIRMED:
+        if existing is not None and existing.status == RegistrationStatus.CONFIRMED:
             check_in(existing, actor)
             return existing, False
         if existing is not None:
@@ -561,7 +545,7 @@ def add_walk_in(session: EventSession, actor: User, name: str, email: str = "", 
         job_role=job_role.strip(),
         team=team.strip(),
         organisation=organisation.strip(),
-        status=CONFIRMED,
+        status=RegistrationStatus.CONFIRMED,
         is_walk_in=True,
         checked_in_at=utcnow(),
     )
@@ -577,28 +561,38 @@ def add_walk_in(session: EventSession, actor: User, name: str, email: str = "", 
 # Lists, counts and CSV for organisers
 # ---------------------------------------------------------------------------
 
-STATUS_FILTERS = {
-    "all": "All",
-    "confirmed": "Confirmed",
-    "waiting": "Waiting list",
-    "cancelled": "Cancelled",
-    "attended": "Attended",
-    "not_arrived": "Confirmed, not arrived",
-}
+class AttendeeFilter(LabelledEnum):
+    """Which people an attendee list shows."""
+
+    ALL = "all", "All"
+    CONFIRMED = "confirmed", "Confirmed"
+    WAITING = "waiting", "Waiting list"
+    CANCELLED = "cancelled", "Cancelled"
+    ATTENDED = "attended", "Attended"
+    NOT_ARRIVED = "not_arrived", "Confirmed, not arrived"
+
+    @classmethod
+    def from_query(cls, value: str | None) -> AttendeeFilter:
+        """The filter a URL asks for; anything unknown shows everyone."""
+        try:
+            return cls(value)
+        except ValueError:
+            return cls.ALL
 
 
-def attendees(session_ids: list[int], status: str = "all", search: str = "") -> list[Registration]:
+def attendees(session_ids: list[int], status: AttendeeFilter = AttendeeFilter.ALL,
+              search: str = "") -> list[Registration]:
     query = (
         sa.select(Registration)
         .options(joinedload(Registration.session))
         .where(Registration.session_id.in_(session_ids), Registration.purged_at.is_(None))
     )
-    if status in (CONFIRMED, WAITING, CANCELLED):
-        query = query.where(Registration.status == status)
-    elif status == "attended":
+    if status in (AttendeeFilter.CONFIRMED, AttendeeFilter.WAITING, AttendeeFilter.CANCELLED):
+        query = query.where(Registration.status == RegistrationStatus(status.value))
+    elif status == AttendeeFilter.ATTENDED:
         query = query.where(Registration.checked_in_at.is_not(None))
-    elif status == "not_arrived":
-        query = query.where(Registration.status == CONFIRMED, Registration.checked_in_at.is_(None))
+    elif status == AttendeeFilter.NOT_ARRIVED:
+        query = query.where(Registration.status == RegistrationStatus.CONFIRMED, Registration.checked_in_at.is_(None))
     search = strip_control_characters(search or "").strip()[:100]
     # Each word typed must be found: "jo bl" finds Jo Bloggs from the first letters.
     for word in search.lower().split():
@@ -641,9 +635,9 @@ def counts_by_session(session_ids: list[int]) -> dict[int, SessionCounts]:
     )
     for session_id, status, number, arrived in rows:
         entry = counts[session_id]
-        if status == CONFIRMED:
+        if status == RegistrationStatus.CONFIRMED:
             entry.booked = number
-        elif status == WAITING:
+        elif status == RegistrationStatus.WAITING:
             entry.waiting = number
         else:
             entry.cancelled = number

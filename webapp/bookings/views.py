@@ -2,10 +2,11 @@
 the organisers' attendee lists."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask import session as browser_session
 from flask_login import current_user
 
+from webapp import lookups
 from webapp.auth.access import managers_only
 from webapp.bookings import emails, services
 from webapp.bookings.forms import BookingForm, BurstForm, FindBookingForm, MoveForm, in_allowed_domains
@@ -15,10 +16,8 @@ from webapp.extensions import (db, device_key, email_domain_key, email_key, exem
                                 limiter, retry_after_seconds)
 from webapp.jobs import outbox
 from webapp.programmes.forms import ConfirmForm
-from webapp.programmes.services import get_programme_or_404
 from webapp.qr import qr_png, qr_svg
 from webapp.sessions.models import EventSession
-from webapp.sessions.services import get_session_or_404
 from webapp.timezones import format_datetime
 
 bp = Blueprint("bookings", __name__)
@@ -40,10 +39,6 @@ def _invited_person(session: EventSession) -> dict | None:
     return invitations.prefill(invitation)
 
 
-def _public_session_or_404(session_id: int) -> EventSession:
-    return db.get_or_404(EventSession, session_id)
-
-
 @bp.route("/sessions/<int:session_id>/register", methods=["GET", "POST"])
 # Hundreds of people book from one gateway address within a minute of the all-staff
 # email: they are told apart by device and by the address booked; the gateway has only
@@ -54,7 +49,7 @@ def _public_session_or_404(session_id: int) -> EventSession:
 @limiter.limit(limit_setting("BOOKING_DOMAIN_RATE_LIMIT"), key_func=email_domain_key, methods=["POST"],
                exempt_when=_allowed_domain)
 def register(session_id: int):
-    session = _public_session_or_404(session_id)
+    session = lookups.session_or_404(session_id)
     reason = services.unavailable_reason(session)
     form = BookingForm(data=_invited_person(session))
     if reason is None and form.validate_on_submit():
@@ -79,7 +74,7 @@ def too_many(_error):
     """Over a limit: the form again, with everything typed and when to send it again."""
     if request.endpoint != "bookings.register":
         return render_error(429)
-    session = _public_session_or_404(request.view_args["session_id"])
+    session = lookups.session_or_404(request.view_args["session_id"])
     wait = retry_after_seconds()
     return render_template("bookings/register.html", session=session, form=BookingForm(), reason=None,
                            wait=wait), 429, {"Retry-After": str(wait)}
@@ -90,7 +85,7 @@ EMAILED = "booking_emailed"  # in the signed session cookie: where the last book
 
 @bp.route("/sessions/<int:session_id>/register/sent")
 def check_your_email(session_id: int):
-    session = _public_session_or_404(session_id)
+    session = lookups.session_or_404(session_id)
     return render_template("bookings/check_your_email.html", session=session,
                            email=browser_session.get(EMAILED)), 200, {"Cache-Control": "no-store"}
 
@@ -122,7 +117,7 @@ def _manage_context(registration):
 
 @bp.route("/booking/<token>")
 def manage(token: str):
-    registration = services.get_by_booking_token_or_404(token)
+    registration = lookups.booking_or_404(token)
     move_form = MoveForm()
     return _render_manage(registration, move_form, just_booked=request.args.get("new") == "1")
 
@@ -140,7 +135,7 @@ def _render_manage(registration, move_form, just_booked=False, status=200):
 @bp.route("/booking/<token>/cancel", methods=["GET", "POST"])
 def cancel(token: str):
     """Asks "Are you sure?" first: nothing irreversible in one tap."""
-    registration = services.get_by_booking_token_or_404(token)
+    registration = lookups.booking_or_404(token)
     form = ConfirmForm()
     if request.method == "GET" and registration.is_active:
         return render_template("bookings/cancel.html", registration=registration, session=registration.session,
@@ -154,7 +149,7 @@ def cancel(token: str):
 
 @bp.route("/booking/<token>/move", methods=["POST"])
 def move(token: str):
-    registration = services.get_by_booking_token_or_404(token)
+    registration = lookups.booking_or_404(token)
     form = MoveForm()
     targets = services.move_targets(registration) if registration.is_active else []
     form.session_id.choices = [(s.id, s.title) for s in targets]
@@ -177,7 +172,7 @@ def move(token: str):
 def calendar(token: str):
     from webapp.calendar import booking_calendar
 
-    registration = services.get_by_booking_token_or_404(token)
+    registration = lookups.booking_or_404(token)
     data = booking_calendar(registration, emails.manage_url(registration),
                             cancelled=not registration.is_active or registration.session.is_cancelled)
     return Response(data, mimetype="text/calendar", headers={
@@ -186,7 +181,7 @@ def calendar(token: str):
 
 @bp.route("/booking/<token>/ticket.<any(png, svg):kind>")
 def ticket(token: str, kind: str):
-    registration = services.get_by_booking_token_or_404(token)
+    registration = lookups.booking_or_404(token)
     if registration.status != RegistrationStatus.CONFIRMED:
         abort(404)
     url = emails.checkin_url(registration)
@@ -206,28 +201,27 @@ def _csv_response(registrations, filename: str, target: str) -> Response:
         "Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"})
 
 
-def _status_filter() -> str:
-    status = request.args.get("status", "all")
-    return status if status in services.STATUS_FILTERS else "all"
+def _status_filter() -> services.AttendeeFilter:
+    return services.AttendeeFilter.from_query(request.args.get("status"))
 
 
 @bp.route("/organiser/programmes/<int:programme_id>/attendees")
 @managers_only
 def programme_attendees(programme_id: int):
-    programme = get_programme_or_404(programme_id)
+    programme = lookups.programme_or_404(programme_id)
     session_ids = [s.id for s in programme.sessions]
     status = _status_filter()
     registrations = services.attendees(session_ids, status, request.args.get("q", ""))
     counts = services.counts_by_session(session_ids)
     return render_template("bookings/programme_attendees.html", programme=programme, registrations=registrations,
-                           deliveries=outbox.latest_by_registration([r.id for r in registrations]), status=status, filters=services.STATUS_FILTERS, counts=counts,
+                           deliveries=outbox.latest_by_registration([r.id for r in registrations]), status=status, filters=services.AttendeeFilter, counts=counts,
                            q=request.args.get("q", "")[:100])
 
 
 @bp.route("/organiser/programmes/<int:programme_id>/attendees.csv")
 @managers_only
 def programme_attendees_csv(programme_id: int):
-    programme = get_programme_or_404(programme_id)
+    programme = lookups.programme_or_404(programme_id)
     registrations = services.attendees([s.id for s in programme.sessions], _status_filter())
     return _csv_response(registrations, f"{programme.slug}-attendees.csv", target=f"programme:{programme.id}")
 
@@ -235,8 +229,8 @@ def programme_attendees_csv(programme_id: int):
 @bp.route("/organiser/programmes/<int:programme_id>/sessions/<int:session_id>/attendees.csv")
 @managers_only
 def session_attendees_csv(programme_id: int, session_id: int):
-    programme = get_programme_or_404(programme_id)
-    session = get_session_or_404(programme, session_id)
+    programme = lookups.programme_or_404(programme_id)
+    session = lookups.session_of_or_404(programme, session_id)
     registrations = services.attendees([session.id], _status_filter())
     return _csv_response(registrations, f"{programme.slug}-session-{session.id}-attendees.csv",
                          target=f"session:{session.id}")
@@ -246,9 +240,9 @@ def session_attendees_csv(programme_id: int, session_id: int):
           methods=["GET", "POST"])
 @managers_only
 def organiser_cancel(programme_id: int, session_id: int, registration_id: int):
-    programme = get_programme_or_404(programme_id)
-    session = get_session_or_404(programme, session_id)
-    registration = services.get_registration_or_404(session, registration_id)
+    programme = lookups.programme_or_404(programme_id)
+    session = lookups.session_of_or_404(programme, session_id)
+    registration = lookups.registration_of_or_404(session, registration_id)
     form = ConfirmForm()
     if form.validate_on_submit():
         was_cancelled, promoted = services.cancel(registration, actor=current_user)
@@ -268,8 +262,8 @@ def organiser_cancel(programme_id: int, session_id: int, registration_id: int):
 def cancel_burst(programme_id: int, session_id: int):
     """One client filled a session with invented addresses: find its bookings by when they
     were made (and their domain), check the list, cancel them all at once."""
-    programme = get_programme_or_404(programme_id)
-    session = get_session_or_404(programme, session_id)
+    programme = lookups.programme_or_404(programme_id)
+    session = lookups.session_of_or_404(programme, session_id)
     search = BurstForm(formdata=request.args if request.args else None)
     confirm = ConfirmForm()
     found = None

@@ -4,14 +4,14 @@ from __future__ import annotations
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from webapp import lookups
 from webapp.auth.access import managers_only
 from webapp.bookings import services as bookings
 from webapp.bookings.forms import WalkInForm
+from webapp.bookings.models import RegistrationStatus
 from webapp.extensions import db
 from webapp.programmes.forms import ConfirmForm
-from webapp.programmes.services import get_programme_or_404
 from webapp.sessions.models import EventSession
-from webapp.sessions.services import get_session_or_404
 from webapp.timezones import format_time
 
 bp = Blueprint("checkin", __name__)
@@ -25,7 +25,7 @@ def confirm(token: str):
     A member of staff who scans their own ticket is told to show it at the door, rather
     than sent to the organisers' sign-in."""
     if request.method == "GET" and not current_user.is_authenticated:
-        registration = bookings.get_by_checkin_token_or_404(token)
+        registration = lookups.ticket_or_404(token)
         return render_template("checkin/show_at_the_door.html", session=registration.session,
                                sign_in_url=url_for("auth.login", next=request.path))
     return _confirm_arrival(token)
@@ -33,7 +33,7 @@ def confirm(token: str):
 
 @managers_only
 def _confirm_arrival(token: str):
-    registration = bookings.get_by_checkin_token_or_404(token)
+    registration = lookups.ticket_or_404(token)
     session = db.session.get(EventSession, registration.session_id)
     error = None
     just_checked_in = False
@@ -55,11 +55,12 @@ def _confirm_arrival(token: str):
 @bp.route(DOOR + "/door")
 @managers_only
 def door(programme_id: int, session_id: int):
-    programme = get_programme_or_404(programme_id)
-    session = get_session_or_404(programme, session_id)
+    programme = lookups.programme_or_404(programme_id)
+    session = lookups.session_of_or_404(programme, session_id)
     q = request.args.get("q", "")[:100]
-    people = [r for r in bookings.attendees([session.id], "all", q) if r.status != "cancelled"]
-    people.sort(key=lambda r: (r.status != "confirmed", (r.name or "").lower()))
+    people = [r for r in bookings.attendees([session.id], bookings.AttendeeFilter.ALL, q)
+              if r.status != RegistrationStatus.CANCELLED]
+    people.sort(key=lambda r: (r.status != RegistrationStatus.CONFIRMED, (r.name or "").lower()))
     return render_template("checkin/door.html", programme=programme, session=session, people=people, q=q,
                            counts=bookings.counts_by_session([session.id])[session.id], walk_in=WalkInForm())
 
@@ -94,9 +95,9 @@ def _arrival_message(registration, checked_in_now: bool) -> str:
 def _at_the_door(programme_id: int, session_id: int, registration_id: int, action):
     """One tap on the door list: `action(registration)` says what happened; back to the
     list where the person was, with the search kept."""
-    programme = get_programme_or_404(programme_id)
-    session = get_session_or_404(programme, session_id)
-    registration = bookings.get_registration_or_404(session, registration_id)
+    programme = lookups.programme_or_404(programme_id)
+    session = lookups.session_of_or_404(programme, session_id)
+    registration = lookups.registration_of_or_404(session, registration_id)
     if ConfirmForm().validate_on_submit():
         try:
             flash(*action(registration))
@@ -109,8 +110,8 @@ def _at_the_door(programme_id: int, session_id: int, registration_id: int, actio
 @bp.route(DOOR + "/door/walk-in", methods=["GET", "POST"])
 @managers_only
 def walk_in(programme_id: int, session_id: int):
-    programme = get_programme_or_404(programme_id)
-    session = get_session_or_404(programme, session_id)
+    programme = lookups.programme_or_404(programme_id)
+    session = lookups.session_of_or_404(programme, session_id)
     form = WalkInForm()
     if form.validate_on_submit():
         registration, grew = bookings.add_walk_in(
@@ -128,8 +129,8 @@ def walk_in(programme_id: int, session_id: int):
 @bp.route(DOOR + "/sign-in-sheet")
 @managers_only
 def sign_in_sheet(programme_id: int, session_id: int):
-    programme = get_programme_or_404(programme_id)
-    session = get_session_or_404(programme, session_id)
-    people = bookings.attendees([session.id], "confirmed")
+    programme = lookups.programme_or_404(programme_id)
+    session = lookups.session_of_or_404(programme, session_id)
+    people = bookings.attendees([session.id], bookings.AttendeeFilter.CONFIRMED)
     return render_template("checkin/sign_in_sheet.html", programme=programme, session=session, people=people,
                            blank_rows=max(10, min(40, session.capacity - len(people))))

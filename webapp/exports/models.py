@@ -6,10 +6,9 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from webapp.db_types import UTCDateTime, utcnow
+from webapp.db_types import UTCDateTime, enum_column, utcnow
 from webapp.enums import LabelledEnum
 from webapp.extensions import db
-from webapp.jobs.models import enum_column
 
 
 class BuildStatus(LabelledEnum):
@@ -17,8 +16,6 @@ class BuildStatus(LabelledEnum):
     BUILDING = "building", "Being built"
     READY = "ready", "Ready to download"
     FAILED = "failed", "Failed"
-
-
 
 
 class WorkbookBuild(db.Model):

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 
 import sqlalchemy as sa
 
-from webapp.bookings.models import STATUS_LABELS, Registration, RegistrationStatus
+from webapp.bookings.models import Registration, RegistrationStatus
 from webapp.extensions import db
 from webapp.feedback.models import Answer, Question, Response
 from webapp.results.models import EVERYONE
@@ -156,5 +156,5 @@ def attendance_rows(sessions: list[EventSession]) -> Iterator[tuple]:
     for (title, name, email, job_role, team, locality, organisation, status,
          booked_at, checked_in_at) in _stream(query):
         yield (title, name or "", email or "", job_role, team, locality, organisation,
-               STATUS_LABELS.get(RegistrationStatus(status), status),
+               RegistrationStatus(status).label,
                local_naive(booked_at), local_naive(checked_in_at))

@@ -6,18 +6,17 @@ from __future__ import annotations
 
 import tempfile
 
-from flask import (Blueprint, abort, current_app, make_response, redirect, render_template, request, send_file,
+from flask import (Blueprint, current_app, make_response, redirect, render_template, request, send_file,
                    url_for)
 from flask_login import current_user
 
+from webapp import lookups
 from webapp.auth.access import managers_only, readers
 from webapp.audit import AuditAction, record_export
 from webapp.db_types import utcnow
-from webapp.extensions import db
 from webapp.exports import builds, csv_files
-from webapp.exports.models import BuildStatus, WorkbookBuild
+from webapp.exports.models import BuildStatus
 from webapp.exports.workbook import build_workbook, filename_for
-from webapp.programmes.services import get_programme_or_404
 from webapp.results import services as results
 from webapp.results.forms import ExportFilterForm
 from webapp.results.views import render_programme_results
@@ -50,7 +49,7 @@ def _send(file, name: str, mimetype: str, personal: bool):
 def workbook(programme_id: int):
     """Small programmes: built and sent at once. Large ones: a worker builds the file
     and the build's page shows its progress."""
-    programme = get_programme_or_404(programme_id)
+    programme = lookups.programme_or_404(programme_id)
     form, filters = _filters(programme)
     if filters is None:
         return render_programme_results(programme, export_form=form, status=400)
@@ -67,21 +66,11 @@ def workbook(programme_id: int):
     return _send(file, filename_for(programme, now), XLSX, personal=include_attendance)
 
 
-def _build_or_404(programme_id: int, build_id: int):
-    """The programme and its build, only for someone who may see what the build holds
-    (attendance: managers)."""
-    programme = get_programme_or_404(programme_id)
-    build = db.session.get(WorkbookBuild, build_id)
-    if build is None or build.programme_id != programme.id or (
-            build.include_attendance and not current_user.can_manage):
-        abort(404)
-    return programme, build
-
-
 @bp.route("/programmes/<int:programme_id>/workbook/<int:build_id>")
 @readers
 def workbook_build(programme_id: int, build_id: int):
-    programme, build = _build_or_404(programme_id, build_id)
+    programme = lookups.programme_or_404(programme_id)
+    build = lookups.workbook_build_of_or_404(programme, build_id, may_see_attendance=current_user.can_manage)
     ready = builds.file_path(build) is not None
     finished = build.status in (BuildStatus.READY, BuildStatus.FAILED)
     response = make_response(render_template(
@@ -94,7 +83,8 @@ def workbook_build(programme_id: int, build_id: int):
 @bp.route("/programmes/<int:programme_id>/workbook/<int:build_id>/download")
 @readers
 def workbook_build_download(programme_id: int, build_id: int):
-    programme, build = _build_or_404(programme_id, build_id)
+    programme = lookups.programme_or_404(programme_id)
+    build = lookups.workbook_build_of_or_404(programme, build_id, may_see_attendance=current_user.can_manage)
     path = builds.file_path(build)
     if path is None:
         return redirect(url_for("exports.workbook_build", programme_id=programme.id, build_id=build.id))
@@ -105,7 +95,7 @@ def workbook_build_download(programme_id: int, build_id: int):
 
 def _csv(programme_id: int, lines_for, what: str, action: AuditAction, personal: bool):
     """A CSV download: `lines_for(programme, filters)` gives its lines."""
-    programme = get_programme_or_404(programme_id)
+    programme = lookups.programme_or_404(programme_id)
     form, filters = _filters(programme)
     if filters is None:
         return render_programme_results(programme, export_form=form, status=400)

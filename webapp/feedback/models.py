@@ -263,6 +263,11 @@ class Answer(db.Model):
         sa.ForeignKey("question_option.id", ondelete="RESTRICT")
     )
     text: Mapped[str | None] = mapped_column(sa.Text)
+    # The earlier words this answer was to, once its question has been reworded; empty
+    # while the question still reads as it did when the answer was given.
+    wording_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("question_wording.id", ondelete="SET NULL"), index=True
+    )
 
     response: Mapped[Response] = relationship(back_populates="answers")
     question: Mapped[Question] = relationship()

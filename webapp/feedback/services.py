@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from flask import abort, current_app
+from flask import current_app
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -34,7 +34,7 @@ from webapp.feedback.models import (
 )
 from webapp.forms import strip_control_characters
 from webapp.ordering import move_one_place
-from webapp.programmes.models import FINDING_KIND_LABELS, Finding, FindingKind, Programme
+from webapp.programmes.models import Finding, FindingKind, Programme
 from webapp.results import totals
 from webapp.sessions.models import EventSession
 from webapp.tokens import is_feedback_code, new_feedback_code, new_url_token
@@ -165,20 +165,6 @@ def build_default_form(programme: Programme) -> FeedbackForm:
 # ---------------------------------------------------------------------------
 
 
-def get_form_or_404(programme: Programme) -> FeedbackForm:
-    if programme.feedback_form is None:
-        abort(404)
-    return programme.feedback_form
-
-
-def get_question_or_404(form: FeedbackForm, question_id: int) -> Question:
-    """A question of this form; another form's question id is a 404."""
-    question = db.session.get(Question, question_id)
-    if question is None or question.form_id != form.id:
-        abort(404)
-    return question
-
-
 def create_default_form(programme: Programme, *, actor: User | None = None) -> FeedbackForm:
     """The default form, if the programme has none yet."""
     if programme.feedback_form is not None:
@@ -271,8 +257,7 @@ def update_question(question: Question, *, kind: str, text: str, hint: str = "",
         _sync_choice_options(question, option_labels or [])
     reworded = text.strip() != question.text and question_has_answers(question)
     if reworded:
-        # Answers so far were to the old words: keep them, so results can say which.
-        question.earlier_wordings.append(QuestionWording(text=question.text, used_until=utcnow()))
+        _keep_wording_answered(question)
     question.text = text.strip()
     question.hint = hint.strip()
     question.section = section.strip()
@@ -281,6 +266,17 @@ def update_question(question: Question, *, kind: str, text: str, hint: str = "",
     question.finding_id = finding_id
     _record_question(actor, AuditAction.QUESTION_REWORDED if reworded else AuditAction.QUESTION_CHANGED, question)
     db.session.commit()
+
+
+def _keep_wording_answered(question: Question) -> None:
+    """Answers so far were to the old words: each keeps them, so results can say which."""
+    wording = QuestionWording(text=question.text, used_until=utcnow())
+    question.earlier_wordings.append(wording)
+    db.session.flush()
+    db.session.execute(
+        sa.update(Answer).where(Answer.question_id == question.id, Answer.wording_id.is_(None))
+        .values(wording_id=wording.id).execution_options(synchronize_session=False)
+    )
 
 
 def _sync_choice_options(question: Question, labels: list[str]) -> None:
@@ -398,14 +394,6 @@ def feedback_url(session: EventSession) -> str:
 def short_address(session: EventSession) -> str:
     """The address as typed from a poster: without the scheme."""
     return feedback_url(session).split("://", 1)[-1]
-
-
-def get_session_or_404(programme: Programme, session_id: int) -> EventSession:
-    """A session of this programme; another programme's session id is a 404."""
-    session = db.session.get(EventSession, session_id)
-    if session is None or session.programme_id != programme.id:
-        abort(404)
-    return session
 
 
 # ---------------------------------------------------------------------------
@@ -557,7 +545,7 @@ def _read_phone_form(programme_id: int) -> PhoneForm | None:
         questions.append(PhoneQuestion(
             id=row.id, kind=row.kind, text=row.text, hint=row.hint, section=row.section,
             required=row.required, max_choices=row.max_choices,
-            finding=PhoneFinding(FINDING_KIND_LABELS[FindingKind(row.finding_kind)], row.finding_title,
+            finding=PhoneFinding(FindingKind(row.finding_kind).label, row.finding_title,
                                  row.finding_grade) if row.finding_kind else None,
             visible_options=tuple(options[row.id]),
             scale_meaning=rating_scale_meaning([option.label for option in options[row.id]])

@@ -16,13 +16,13 @@ from flask import session as browser_session
 from flask_login import current_user
 from flask_wtf.csrf import ValidationError, validate_csrf
 
+from webapp import lookups
 from webapp import qr
 from webapp.auth.access import managers_only
 from webapp.extensions import csrf, device_key, exempt_address, limit_setting, limiter, retry_after_seconds
 from webapp.feedback import services
 from webapp.feedback.forms import ConfirmForm, QuestionForm
 from webapp.feedback.models import AGREEMENT_SCALE, RATING_SCALE, QuestionKind
-from webapp.programmes.services import get_programme_or_404
 from webapp.tokens import normalise_feedback_code
 
 bp = Blueprint("feedback", __name__)
@@ -38,7 +38,7 @@ ORGANISER = "/organiser/programmes/<int:programme_id>"
 @bp.route(f"{ORGANISER}/form")
 @managers_only
 def builder(programme_id: int):
-    programme = get_programme_or_404(programme_id)
+    programme = lookups.programme_or_404(programme_id)
     form = programme.feedback_form
     return render_template(
         "feedback/builder.html",
@@ -51,7 +51,7 @@ def builder(programme_id: int):
 @bp.route(f"{ORGANISER}/form/create", methods=["POST"])
 @managers_only
 def create_default(programme_id: int):
-    programme = get_programme_or_404(programme_id)
+    programme = lookups.programme_or_404(programme_id)
     if ConfirmForm().validate_on_submit():
         existed = programme.feedback_form is not None
         services.create_default_form(programme, actor=current_user)
@@ -63,8 +63,8 @@ def create_default(programme_id: int):
 @bp.route(f"{ORGANISER}/form/preview")
 @managers_only
 def preview(programme_id: int):
-    programme = get_programme_or_404(programme_id)
-    form = services.get_form_or_404(programme)
+    programme = lookups.programme_or_404(programme_id)
+    form = lookups.form_of_or_404(programme)
     return render_template("feedback/preview.html", programme=programme, form=form,
                            questions=form.visible_questions, empty_submission=services.Submission())
 
@@ -72,8 +72,8 @@ def preview(programme_id: int):
 @bp.route(f"{ORGANISER}/form/questions/new", methods=["GET", "POST"])
 @managers_only
 def add_question(programme_id: int):
-    programme = get_programme_or_404(programme_id)
-    feedback_form = services.get_form_or_404(programme)
+    programme = lookups.programme_or_404(programme_id)
+    feedback_form = lookups.form_of_or_404(programme)
     form = QuestionForm(findings=programme.findings)
     if form.validate_on_submit():
         question = services.add_question(feedback_form, actor=current_user, **form.question_fields())
@@ -86,7 +86,8 @@ def add_question(programme_id: int):
 @bp.route(f"{ORGANISER}/form/questions/<int:question_id>/edit", methods=["GET", "POST"])
 @managers_only
 def edit_question(programme_id: int, question_id: int):
-    programme, question = _programme_and_question_or_404(programme_id, question_id)
+    programme = lookups.programme_or_404(programme_id)
+    question = lookups.question_of_or_404(lookups.form_of_or_404(programme), question_id)
     has_answers = services.question_has_answers(question)
     form = QuestionForm(findings=programme.findings, kind_locked=has_answers, obj=question)
     if request.method == "GET":
@@ -118,7 +119,8 @@ def edit_question(programme_id: int, question_id: int):
 @bp.route(f"{ORGANISER}/form/questions/<int:question_id>/move", methods=["POST"])
 @managers_only
 def move_question(programme_id: int, question_id: int):
-    programme, question = _programme_and_question_or_404(programme_id, question_id)
+    programme = lookups.programme_or_404(programme_id)
+    question = lookups.question_of_or_404(lookups.form_of_or_404(programme), question_id)
     direction = request.form.get("direction")
     if ConfirmForm().validate_on_submit() and direction in {"up", "down"}:
         services.move_question(question, direction)
@@ -128,7 +130,8 @@ def move_question(programme_id: int, question_id: int):
 @bp.route(f"{ORGANISER}/form/questions/<int:question_id>/visibility", methods=["POST"])
 @managers_only
 def set_visibility(programme_id: int, question_id: int):
-    programme, question = _programme_and_question_or_404(programme_id, question_id)
+    programme = lookups.programme_or_404(programme_id)
+    question = lookups.question_of_or_404(lookups.form_of_or_404(programme), question_id)
     if ConfirmForm().validate_on_submit():
         hide = request.form.get("hidden") == "1"
         services.set_question_hidden(question, hide, actor=current_user)
@@ -140,7 +143,8 @@ def set_visibility(programme_id: int, question_id: int):
 @bp.route(f"{ORGANISER}/form/questions/<int:question_id>/delete", methods=["GET", "POST"])
 @managers_only
 def delete_question(programme_id: int, question_id: int):
-    programme, question = _programme_and_question_or_404(programme_id, question_id)
+    programme = lookups.programme_or_404(programme_id)
+    question = lookups.question_of_or_404(lookups.form_of_or_404(programme), question_id)
     has_answers = services.question_has_answers(question)
     form = ConfirmForm()
     if not has_answers and form.validate_on_submit():
@@ -149,11 +153,6 @@ def delete_question(programme_id: int, question_id: int):
         return redirect(url_for("feedback.builder", programme_id=programme.id))
     return render_template("feedback/delete_question.html", programme=programme, question=question,
                            has_answers=has_answers, form=form)
-
-
-def _programme_and_question_or_404(programme_id: int, question_id: int):
-    programme = get_programme_or_404(programme_id)
-    return programme, services.get_question_or_404(services.get_form_or_404(programme), question_id)
 
 
 def _scales() -> dict:
@@ -173,7 +172,7 @@ SESSION = f"{ORGANISER}/sessions/<int:session_id>/feedback"
 @bp.route(f"{SESSION}/qr.png")
 @managers_only
 def qr_png(programme_id: int, session_id: int):
-    session = services.get_session_or_404(get_programme_or_404(programme_id), session_id)
+    session = lookups.session_of_or_404(lookups.programme_or_404(programme_id), session_id)
     return _download(qr.qr_png(services.feedback_url(session)), "image/png",
                      f"feedback-{session.feedback_code}.png")
 
@@ -181,7 +180,7 @@ def qr_png(programme_id: int, session_id: int):
 @bp.route(f"{SESSION}/qr.svg")
 @managers_only
 def qr_svg(programme_id: int, session_id: int):
-    session = services.get_session_or_404(get_programme_or_404(programme_id), session_id)
+    session = lookups.session_of_or_404(lookups.programme_or_404(programme_id), session_id)
     return _download(qr.qr_svg(services.feedback_url(session)), "image/svg+xml",
                      f"feedback-{session.feedback_code}.svg")
 
@@ -207,8 +206,8 @@ def slide(programme_id: int, session_id: int):
 
 
 def _poster_page(template: str, programme_id: int, session_id: int):
-    programme = get_programme_or_404(programme_id)
-    session = services.get_session_or_404(programme, session_id)
+    programme = lookups.programme_or_404(programme_id)
+    session = lookups.session_of_or_404(programme, session_id)
     return render_template(template, programme=programme, session=session,
                            url=services.feedback_url(session), short_address=services.short_address(session))
 

@@ -1,14 +1,13 @@
 """Delivery records: one row per email the app has decided to send."""
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from webapp.db_types import UTCDateTime, utcnow
+from webapp.db_types import UTCDateTime, enum_column, utcnow
 from webapp.enums import LabelledEnum
 from webapp.extensions import db
 
@@ -23,15 +22,6 @@ class DeliveryStatus(LabelledEnum):
     FAILED = "failed", "Failed"
     CANCELLED = "cancelled", "Not sent (no longer needed)"
 
-
-
-
-def enum_column(enum_class: type[enum.StrEnum], length: int = 32) -> sa.Enum:
-    """A status column typed as its enum: stored as its value in a VARCHAR with a CHECK
-    constraint listing the values (the same on SQLite and PostgreSQL)."""
-    return sa.Enum(enum_class, native_enum=False, create_constraint=True, length=length,
-                   values_callable=lambda members: [member.value for member in members],
-                   validate_strings=True)
 
 
 class EmailKind(LabelledEnum):

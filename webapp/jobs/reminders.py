@@ -53,7 +53,7 @@ def queue_due(now: datetime | None = None) -> int:
     horizon = max((max(reminder_slots(p), default=timedelta(0)) for p in _programmes()), default=timedelta(0))
     sessions = db.session.scalars(
         sa.select(EventSession).options(joinedload(EventSession.programme))
-        .where(EventSession.status == SessionStatus.SCHEDULED.value,
+        .where(EventSession.status == SessionStatus.SCHEDULED,
                EventSession.starts_at > now - AFTER_SESSION_WITHIN,
                EventSession.starts_at <= now + horizon)
     ).all()

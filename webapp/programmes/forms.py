@@ -2,7 +2,7 @@ from webapp.forms import AppForm
 from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from webapp.programmes.models import FINDING_KIND_LABELS, GRADES, FindingKind
+from webapp.programmes.models import GRADES, FindingKind
 
 
 def _reminder_days(form, field) -> None:
@@ -47,7 +47,7 @@ class ProgrammeForm(AppForm):
 class FindingForm(AppForm):
     kind = RadioField(
         "Kind of finding",
-        choices=[(kind.value, label) for kind, label in FINDING_KIND_LABELS.items()],
+        choices=[(kind.value, kind.label) for kind in FindingKind],
         validators=[DataRequired("Select the kind of finding")],
     )
     title = StringField(

@@ -1,14 +1,14 @@
 """A programme and the findings it briefs staff on."""
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from webapp.db_types import UTCDateTime, utcnow
+from webapp.db_types import UTCDateTime, enum_column, utcnow
+from webapp.enums import LabelledEnum
 from webapp.extensions import db
 
 if TYPE_CHECKING:
@@ -16,17 +16,10 @@ if TYPE_CHECKING:
     from webapp.sessions.models import EventSession
 
 
-class FindingKind(enum.StrEnum):
-    INDICATOR = "indicator"
-    IMPROVEMENT_AREA = "improvement_area"
-    ACTION = "action"
-
-
-FINDING_KIND_LABELS = {
-    FindingKind.INDICATOR: "Quality indicator",
-    FindingKind.IMPROVEMENT_AREA: "Area for improvement",
-    FindingKind.ACTION: "Action-plan improvement area",
-}
+class FindingKind(LabelledEnum):
+    INDICATOR = "indicator", "Quality indicator"
+    IMPROVEMENT_AREA = "improvement_area", "Area for improvement"
+    ACTION = "action", "Action-plan improvement area"
 
 FINDING_KIND_PLURALS = {
     FindingKind.INDICATOR: "Quality indicators",
@@ -92,9 +85,6 @@ class Programme(db.Model):
 class Finding(db.Model):
     __tablename__ = "finding"
     __table_args__ = (
-        sa.CheckConstraint(
-            "kind IN ('indicator', 'improvement_area', 'action')", name="kind_known"
-        ),
         # A quality indicator always carries its headline question and its grade.
         sa.CheckConstraint(
             "kind <> 'indicator' OR (headline_question IS NOT NULL AND grade IS NOT NULL)",
@@ -106,7 +96,7 @@ class Finding(db.Model):
     programme_id: Mapped[int] = mapped_column(
         sa.ForeignKey("programme.id", ondelete="CASCADE"), index=True
     )
-    kind: Mapped[str] = mapped_column(sa.String(20))
+    kind: Mapped[FindingKind] = mapped_column(enum_column(FindingKind, 20, name="kind_known"))
     position: Mapped[int] = mapped_column(default=0)
     title: Mapped[str] = mapped_column(sa.String(300))
     headline_question: Mapped[str | None] = mapped_column(sa.String(300))
@@ -122,4 +112,4 @@ class Finding(db.Model):
 
     @property
     def kind_label(self) -> str:
-        return FINDING_KIND_LABELS[FindingKind(self.kind)]
+        return self.kind.label

@@ -6,7 +6,6 @@ import unicodedata
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from flask import abort
 
 from webapp.audit import AuditAction, record
 from webapp.extensions import db
@@ -35,18 +34,6 @@ def list_programmes() -> list[Programme]:
     return list(
         db.session.scalars(sa.select(Programme).order_by(Programme.is_open.desc(), Programme.title))
     )
-
-
-def get_programme_or_404(programme_id: int) -> Programme:
-    return db.get_or_404(Programme, programme_id)
-
-
-def get_finding_or_404(programme: Programme, finding_id: int) -> Finding:
-    """A finding of this programme; another programme's finding id is a 404."""
-    finding = db.session.get(Finding, finding_id)
-    if finding is None or finding.programme_id != programme.id:
-        abort(404)
-    return finding
 
 
 def create_programme(title: str, summary: str = "", allows_several_places: bool = False, *,

@@ -2,11 +2,12 @@
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from webapp import lookups
 from webapp.auth.access import managers_only, readers
 from webapp.programmes import services
 from webapp.programmes.forms import (ConfirmForm, FindingForm, ProgrammeForm, reminder_days_text,
                                      reminder_hours_from_days)
-from webapp.programmes.models import FINDING_KIND_LABELS, FINDING_KIND_PLURALS, FindingKind
+from webapp.programmes.models import FINDING_KIND_PLURALS, FindingKind
 
 bp = Blueprint("programmes", __name__, url_prefix="/organiser")
 
@@ -41,13 +42,11 @@ def create():
 @bp.route("/programmes/<int:programme_id>")
 @managers_only
 def show(programme_id: int):
-    programme = services.get_programme_or_404(programme_id)
+    programme = lookups.programme_or_404(programme_id)
     return render_template(
         "programmes/show.html",
         programme=programme,
-        kinds=FINDING_KIND_LABELS,
         plurals=FINDING_KIND_PLURALS,
-        FindingKind=FindingKind,
         confirm=ConfirmForm(),
     )
 
@@ -55,7 +54,7 @@ def show(programme_id: int):
 @bp.route("/programmes/<int:programme_id>/edit", methods=["GET", "POST"])
 @managers_only
 def edit(programme_id: int):
-    programme = services.get_programme_or_404(programme_id)
+    programme = lookups.programme_or_404(programme_id)
     form = ProgrammeForm(obj=programme)
     if request.method == "GET":
         form.reminder_days.data = reminder_days_text(programme.reminder_hours_list)
@@ -71,7 +70,7 @@ def edit(programme_id: int):
 @bp.route("/programmes/<int:programme_id>/status", methods=["POST"])
 @managers_only
 def set_status(programme_id: int):
-    programme = services.get_programme_or_404(programme_id)
+    programme = lookups.programme_or_404(programme_id)
     if ConfirmForm().validate_on_submit():
         is_open = request.form.get("open") == "1"
         services.set_open(programme, is_open, actor=current_user)
@@ -83,7 +82,7 @@ def set_status(programme_id: int):
 @bp.route("/programmes/<int:programme_id>/findings/new", methods=["GET", "POST"])
 @managers_only
 def add_finding(programme_id: int):
-    programme = services.get_programme_or_404(programme_id)
+    programme = lookups.programme_or_404(programme_id)
     form = FindingForm()
     if request.method == "GET" and request.args.get("kind") in set(FindingKind):
         form.kind.data = request.args["kind"]
@@ -97,8 +96,8 @@ def add_finding(programme_id: int):
 @bp.route("/programmes/<int:programme_id>/findings/<int:finding_id>/edit", methods=["GET", "POST"])
 @managers_only
 def edit_finding(programme_id: int, finding_id: int):
-    programme = services.get_programme_or_404(programme_id)
-    finding = services.get_finding_or_404(programme, finding_id)
+    programme = lookups.programme_or_404(programme_id)
+    finding = lookups.finding_of_or_404(programme, finding_id)
     form = FindingForm(obj=finding)
     if form.validate_on_submit():
         services.update_finding(finding, actor=current_user, **form.finding_fields())
@@ -110,8 +109,8 @@ def edit_finding(programme_id: int, finding_id: int):
 @bp.route("/programmes/<int:programme_id>/findings/<int:finding_id>/move", methods=["POST"])
 @managers_only
 def move_finding(programme_id: int, finding_id: int):
-    programme = services.get_programme_or_404(programme_id)
-    finding = services.get_finding_or_404(programme, finding_id)
+    programme = lookups.programme_or_404(programme_id)
+    finding = lookups.finding_of_or_404(programme, finding_id)
     direction = request.form.get("direction")
     if ConfirmForm().validate_on_submit() and direction in {"up", "down"}:
         services.move_finding(finding, direction)
@@ -121,8 +120,8 @@ def move_finding(programme_id: int, finding_id: int):
 @bp.route("/programmes/<int:programme_id>/findings/<int:finding_id>/delete", methods=["GET", "POST"])
 @managers_only
 def delete_finding(programme_id: int, finding_id: int):
-    programme = services.get_programme_or_404(programme_id)
-    finding = services.get_finding_or_404(programme, finding_id)
+    programme = lookups.programme_or_404(programme_id)
+    finding = lookups.finding_of_or_404(programme, finding_id)
     form = ConfirmForm()
     if form.validate_on_submit():
         services.remove_finding(finding, actor=current_user)

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, render_template
 
+from webapp import lookups
 from webapp.auth.access import readers
-from webapp.programmes.services import get_programme_or_404
 from webapp.reports.docx import THEMES_NOTE, build_docx, chart_alt_text, percent
 from webapp.reports.services import board_report
 
@@ -16,7 +16,7 @@ DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.docu
 @bp.route("/programmes/<int:programme_id>/report")
 @readers
 def report(programme_id: int):
-    data = board_report(get_programme_or_404(programme_id))
+    data = board_report(lookups.programme_or_404(programme_id))
     return render_template("reports/report.html", report=data, programme=data.programme, percent=percent,
                            alt_text=chart_alt_text(data), themes_note=THEMES_NOTE)
 
@@ -24,6 +24,6 @@ def report(programme_id: int):
 @bp.route("/programmes/<int:programme_id>/report.docx")
 @readers
 def report_docx(programme_id: int):
-    programme = get_programme_or_404(programme_id)
+    programme = lookups.programme_or_404(programme_id)
     return Response(build_docx(board_report(programme)), mimetype=DOCX_TYPE, headers={
         "Content-Disposition": f'attachment; filename="{programme.slug}-board-report.docx"'})

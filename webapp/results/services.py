@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
-from flask import abort
 from sqlalchemy.orm import selectinload
 
 from webapp.bookings.services import counts_by_session
@@ -98,9 +97,19 @@ def wording_note(question: Question) -> str:
     empty when it was never reworded. The same words on the results pages and the workbook."""
     if not question.earlier_wordings:
         return ""
-    earlier = "; ".join(f"until {format_datetime(wording.used_until)} it read “{wording.text}”"
+    answered = dict(db.session.execute(
+        sa.select(Answer.wording_id, sa.func.count(sa.distinct(Answer.response_id)))
+        .where(Answer.question_id == question.id, Answer.wording_id.is_not(None))
+        .group_by(Answer.wording_id)
+    ).all())
+    earlier = "; ".join(f"until {format_datetime(wording.used_until)} it read “{wording.text}” "
+                        f"({_responses_phrase(answered.get(wording.id, 0))})"
                         for wording in question.earlier_wordings)
-    return f"Reworded: {earlier}. Answers sent before then were to those words."
+    return f"Reworded: {earlier}. Those answers were to those words."
+
+
+def _responses_phrase(number: int) -> str:
+    return f"{number} response" if number == 1 else f"{number} responses"
 
 
 def percent_agree(agree: int, answered_excluding_dont_know: int) -> float | None:
@@ -153,13 +162,6 @@ def select_sessions(programme: Programme, filters: ResultsFilter | None = None) 
         next_day = filters.date_to + timedelta(days=1)
         query = query.where(EventSession.starts_at < london_to_utc(next_day, time(0, 0)))
     return list(db.session.scalars(query.order_by(EventSession.starts_at, EventSession.id)))
-
-
-def get_session_or_404(programme: Programme, session_id: int) -> EventSession:
-    session = db.session.get(EventSession, session_id)
-    if session is None or session.programme_id != programme.id:
-        abort(404)
-    return session
 
 
 # ---------------------------------------------------------------------------

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template, request
 
+from webapp import lookups
 from webapp import qr
 from webapp.auth.access import readers
 from webapp.feedback import services as feedback_services
-from webapp.programmes.services import get_programme_or_404
 from webapp.results import presenter as presenter_services
 from webapp.results import services
 from webapp.results.forms import ExportFilterForm
@@ -42,13 +42,13 @@ def render_programme_results(programme, export_form: ExportFilterForm | None = N
 @bp.route("/programmes/<int:programme_id>/results")
 @readers
 def programme_results(programme_id: int):
-    return render_programme_results(get_programme_or_404(programme_id))
+    return render_programme_results(lookups.programme_or_404(programme_id))
 
 
 @bp.route("/programmes/<int:programme_id>/results/compare")
 @readers
 def compare(programme_id: int):
-    programme = get_programme_or_404(programme_id)
+    programme = lookups.programme_or_404(programme_id)
     results = services.results_for(programme, services.select_sessions(programme))
     return _render_results(
         "results/compare.html",
@@ -62,8 +62,8 @@ def compare(programme_id: int):
 @bp.route("/programmes/<int:programme_id>/sessions/<int:session_id>/results")
 @readers
 def session_results(programme_id: int, session_id: int):
-    programme = get_programme_or_404(programme_id)
-    session = services.get_session_or_404(programme, session_id)
+    programme = lookups.programme_or_404(programme_id)
+    session = lookups.session_of_or_404(programme, session_id)
     results = services.results_for(programme, [session])
     comments = services.comment_page([session.id], request.args.get("q", "")[:200], _page_number())
     return _render_results(
@@ -78,8 +78,8 @@ def session_results(programme_id: int, session_id: int):
 @bp.route("/programmes/<int:programme_id>/sessions/<int:session_id>/presenter")
 @readers
 def presenter(programme_id: int, session_id: int):
-    programme = get_programme_or_404(programme_id)
-    session = services.get_session_or_404(programme, session_id)
+    programme = lookups.programme_or_404(programme_id)
+    session = lookups.session_of_or_404(programme, session_id)
     refresh_seconds = current_app.config["PRESENTER_REFRESH_SECONDS"]
     url = feedback_services.feedback_url(session)
     return render_template(

@@ -1,14 +1,14 @@
 """One briefing at a time and place."""
 from __future__ import annotations
 
-import enum
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from webapp.db_types import UTCDateTime, utcnow
+from webapp.db_types import UTCDateTime, enum_column, utcnow
+from webapp.enums import LabelledEnum
 from webapp.extensions import db
 from webapp.tokens import new_feedback_code
 
@@ -19,9 +19,9 @@ if TYPE_CHECKING:
 FEEDBACK_WINDOW_AFTER_SESSION = timedelta(days=7)
 
 
-class SessionStatus(enum.StrEnum):
-    SCHEDULED = "scheduled"
-    CANCELLED = "cancelled"
+class SessionStatus(LabelledEnum):
+    SCHEDULED = "scheduled", "Scheduled"
+    CANCELLED = "cancelled", "Cancelled"
 
 
 class EventSession(db.Model):
@@ -34,7 +34,6 @@ class EventSession(db.Model):
         sa.CheckConstraint(
             "confirmed_count >= 0 AND confirmed_count <= capacity", name="not_overbooked"
         ),
-        sa.CheckConstraint("status IN ('scheduled', 'cancelled')", name="status_known"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -60,7 +59,8 @@ class EventSession(db.Model):
     feedback_code: Mapped[str] = mapped_column(
         sa.String(8), unique=True, default=new_feedback_code
     )
-    status: Mapped[str] = mapped_column(sa.String(16), default=SessionStatus.SCHEDULED.value)
+    status: Mapped[SessionStatus] = mapped_column(enum_column(SessionStatus, 16, name="status_known"),
+                                                  default=SessionStatus.SCHEDULED)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 

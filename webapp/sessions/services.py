@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import abort
 
 from webapp.audit import AuditAction, record
 from webapp.auth.models import User
@@ -25,14 +24,6 @@ NOTIFIED_CHANGES = {
     "venue": "the venue",
     "address": "the venue",
 }
-
-
-def get_session_or_404(programme: Programme, session_id: int) -> EventSession:
-    """A session of this programme; another programme's session id is a 404."""
-    session = db.session.get(EventSession, session_id)
-    if session is None or session.programme_id != programme.id:
-        abort(404)
-    return session
 
 
 def create_session(programme: Programme, actor: User, **fields) -> EventSession:

@@ -4,11 +4,11 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from webapp import lookups
 from webapp.auth.access import managers_only
 from webapp.bookings import services as bookings
 from webapp.jobs import outbox
 from webapp.programmes.forms import ConfirmForm
-from webapp.programmes.services import get_programme_or_404
 from webapp.sessions import services
 from webapp.sessions.forms import SessionForm, SessionMessageForm
 
@@ -24,7 +24,7 @@ def session_counts(programme):
 @bp.route("/new", methods=["GET", "POST"])
 @managers_only
 def create(programme_id: int):
-    programme = get_programme_or_404(programme_id)
+    programme = lookups.programme_or_404(programme_id)
     return _schedule(programme, SessionForm(), source=None)
 
 
@@ -32,8 +32,8 @@ def create(programme_id: int):
 @managers_only
 def duplicate(programme_id: int, session_id: int):
     """The new-session form, filled in from another session: nothing is saved until submitted."""
-    programme = get_programme_or_404(programme_id)
-    source = services.get_session_or_404(programme, session_id)
+    programme = lookups.programme_or_404(programme_id)
+    source = lookups.session_of_or_404(programme, session_id)
     return _schedule(programme, SessionForm(data=SessionForm.initial_data(source)), source=source)
 
 
@@ -52,16 +52,15 @@ def _schedule(programme, form: SessionForm, source):
 @bp.route("/<int:session_id>")
 @managers_only
 def show(programme_id: int, session_id: int):
-    programme = get_programme_or_404(programme_id)
-    session = services.get_session_or_404(programme, session_id)
-    status = request.args.get("status", "all")
-    status = status if status in bookings.STATUS_FILTERS else "all"
+    programme = lookups.programme_or_404(programme_id)
+    session = lookups.session_of_or_404(programme, session_id)
+    status = bookings.AttendeeFilter.from_query(request.args.get("status"))
     q = request.args.get("q", "")[:100]
     registrations = bookings.attendees([session.id], status, q)
     return render_template(
         "sessions/show.html", programme=programme, session=session,
         counts=bookings.counts_by_session([session.id])[session.id],
-        registrations=registrations, status=status, q=q, filters=bookings.STATUS_FILTERS,
+        registrations=registrations, status=status, q=q, filters=bookings.AttendeeFilter,
         deliveries=outbox.latest_by_registration([r.id for r in registrations]),
         message_counts=services.message_counts(session),
     )
@@ -70,8 +69,8 @@ def show(programme_id: int, session_id: int):
 @bp.route("/<int:session_id>/edit", methods=["GET", "POST"])
 @managers_only
 def edit(programme_id: int, session_id: int):
-    programme = get_programme_or_404(programme_id)
-    session = services.get_session_or_404(programme, session_id)
+    programme = lookups.programme_or_404(programme_id)
+    session = lookups.session_of_or_404(programme, session_id)
     form = SessionForm(data=SessionForm.initial_data(session))
     form.confirmed_count = session.confirmed_count
     if form.validate_on_submit():
@@ -97,8 +96,8 @@ def edit(programme_id: int, session_id: int):
 @bp.route("/<int:session_id>/message", methods=["GET", "POST"])
 @managers_only
 def message(programme_id: int, session_id: int):
-    programme = get_programme_or_404(programme_id)
-    session = services.get_session_or_404(programme, session_id)
+    programme = lookups.programme_or_404(programme_id)
+    session = lookups.session_of_or_404(programme, session_id)
     form = SessionMessageForm()
     if form.validate_on_submit():
         queued = services.message_everyone(session, current_user, form.message.data,
@@ -113,8 +112,8 @@ def message(programme_id: int, session_id: int):
 @bp.route("/<int:session_id>/cancel", methods=["GET", "POST"])
 @managers_only
 def cancel(programme_id: int, session_id: int):
-    programme = get_programme_or_404(programme_id)
-    session = services.get_session_or_404(programme, session_id)
+    programme = lookups.programme_or_404(programme_id)
+    session = lookups.session_of_or_404(programme, session_id)
     form = ConfirmForm()
     if session.is_cancelled:
         flash("This session is already cancelled.", "info")

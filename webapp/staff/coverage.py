@@ -58,13 +58,13 @@ class Coverage:
 def _reached():
     """Per email, over the programme's sessions: booked (active), attended, absent."""
     now = utcnow()
-    active = Registration.status != RegistrationStatus.CANCELLED.value
+    active = Registration.status != RegistrationStatus.CANCELLED
     return (
         sa.select(
             Registration.email.label("email"),
             sa.func.max(sa.case((active, 1), else_=0)).label("booked"),
             sa.func.max(sa.case((Registration.checked_in_at.is_not(None), 1), else_=0)).label("attended"),
-            sa.func.max(sa.case((sa.and_(Registration.status == RegistrationStatus.CONFIRMED.value,
+            sa.func.max(sa.case((sa.and_(Registration.status == RegistrationStatus.CONFIRMED,
                                           Registration.checked_in_at.is_(None),
                                           EventSession.ends_at < now), 1), else_=0)).label("absent"),
         )

@@ -7,10 +7,9 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from webapp.db_types import UTCDateTime, utcnow
+from webapp.db_types import UTCDateTime, enum_column, utcnow
 from webapp.enums import LabelledEnum
 from webapp.extensions import db
-from webapp.jobs.models import enum_column
 from webapp.tokens import new_url_token
 
 NAME_MAX = 120

@@ -9,18 +9,18 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from webapp import lookups
 from webapp.audit import AuditAction, record_export
 from webapp.auth.access import managers_only, readers
 from webapp.db_types import utcnow
 from webapp.extensions import csrf, db
 from webapp.programmes.forms import ConfirmForm
-from webapp.programmes.services import get_programme_or_404
 from webapp.security import personal_data
 from webapp.sessions.models import EventSession
 from webapp.staff import coverage as coverage_figures
 from webapp.staff import importing, invitations
 from webapp.staff.forms import AnswerForm, InviteForm, UploadForm, mapping_form, mapping_from
-from webapp.staff.models import NotApplicable, StaffMember, StaffUpload
+from webapp.staff.models import NotApplicable, StaffMember
 from webapp.text import csv_cell
 
 bp = Blueprint("staff", __name__)
@@ -30,7 +30,7 @@ STAFF = "/organiser/programmes/<int:programme_id>/staff"
 @bp.route(STAFF)
 @readers
 def overview(programme_id: int):
-    programme = get_programme_or_404(programme_id)
+    programme = lookups.programme_or_404(programme_id)
     viewer = not current_user.can_manage
     grouping = request.args.get("by", "team")
     grouping = grouping if grouping in coverage_figures.GROUPINGS else "team"
@@ -47,7 +47,7 @@ def overview(programme_id: int):
 @csrf.exempt  # checked by the form, after the larger size limit below is set
 @managers_only
 def upload(programme_id: int):
-    programme = get_programme_or_404(programme_id)
+    programme = lookups.programme_or_404(programme_id)
     # A staff list is bigger than any form: its own limit, and a clear answer past it.
     request.max_content_length = current_app.config["STAFF_UPLOAD_MAX_BYTES"]
     try:
@@ -69,19 +69,12 @@ def upload(programme_id: int):
     return render_template("staff/upload.html", programme=programme, form=form), status
 
 
-def _upload_or_404(programme, upload_id: int) -> StaffUpload:
-    staged = db.session.get(StaffUpload, upload_id)
-    if staged is None or staged.programme_id != programme.id:
-        abort(404)
-    return staged
-
-
 @bp.route(f"{STAFF}/uploads/<int:upload_id>", methods=["GET", "POST"])
 @managers_only
 @personal_data
 def mapping(programme_id: int, upload_id: int):
-    programme = get_programme_or_404(programme_id)
-    staged = _upload_or_404(programme, upload_id)
+    programme = lookups.programme_or_404(programme_id)
+    staged = lookups.staff_upload_of_or_404(programme, upload_id)
     form = mapping_form(staged.headers, staged.mapping, formdata=request.form if request.method == "POST" else None)
     problem = None
     if form.validate_on_submit():
@@ -99,8 +92,8 @@ def mapping(programme_id: int, upload_id: int):
 @managers_only
 @personal_data
 def preview(programme_id: int, upload_id: int):
-    programme = get_programme_or_404(programme_id)
-    staged = _upload_or_404(programme, upload_id)
+    programme = lookups.programme_or_404(programme_id)
+    staged = lookups.staff_upload_of_or_404(programme, upload_id)
     return render_template("staff/preview.html", programme=programme, upload=staged,
                            preview=importing.preview(staged), form=ConfirmForm())
 
@@ -108,8 +101,8 @@ def preview(programme_id: int, upload_id: int):
 @bp.route(f"{STAFF}/uploads/<int:upload_id>/import", methods=["POST"])
 @managers_only
 def apply(programme_id: int, upload_id: int):
-    programme = get_programme_or_404(programme_id)
-    staged = _upload_or_404(programme, upload_id)
+    programme = lookups.programme_or_404(programme_id)
+    staged = lookups.staff_upload_of_or_404(programme, upload_id)
     if ConfirmForm().validate_on_submit():
         if request.form.get("discard"):
             importing.discard_upload(staged)
@@ -128,7 +121,7 @@ def apply(programme_id: int, upload_id: int):
 @bp.route(f"{STAFF}/people.csv")
 @managers_only
 def people_csv(programme_id: int):
-    programme = get_programme_or_404(programme_id)
+    programme = lookups.programme_or_404(programme_id)
     record_export(current_user, AuditAction.STAFF_LIST_DOWNLOADED, programme)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
@@ -155,7 +148,7 @@ def _invite_form(programme) -> InviteForm:
 @managers_only
 @personal_data
 def invite(programme_id: int):
-    programme = get_programme_or_404(programme_id)
+    programme = lookups.programme_or_404(programme_id)
     form = _invite_form(programme)
     plan = None
     if form.validate_on_submit():
@@ -173,7 +166,7 @@ def invite(programme_id: int):
 @bp.route(f"{STAFF}/invitations/<int:session_id>")
 @managers_only
 def invitation_results(programme_id: int, session_id: int):
-    programme = get_programme_or_404(programme_id)
+    programme = lookups.programme_or_404(programme_id)
     session = db.session.get(EventSession, session_id)
     if session is None or session.programme_id != programme.id:
         abort(404)

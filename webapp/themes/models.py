@@ -9,10 +9,9 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from webapp.db_types import UTCDateTime, utcnow
+from webapp.db_types import UTCDateTime, enum_column, utcnow
 from webapp.enums import LabelledEnum
 from webapp.extensions import db
-from webapp.jobs.models import enum_column
 
 THEME_NAME_MAX = 80
 THEME_DESCRIPTION_MAX = 300

@@ -10,7 +10,6 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from flask import abort
 
 from webapp.audit import AuditAction, record
 from webapp.db_types import utcnow
@@ -61,13 +60,6 @@ def frame(programme: Programme) -> list[FrameRow]:
         sa.select(theme_tag.c.theme_id, sa.func.count()).join(Theme, Theme.id == theme_tag.c.theme_id)
         .where(Theme.programme_id == programme.id).group_by(theme_tag.c.theme_id)).all())
     return [FrameRow(theme, counts.get(theme.id, 0)) for theme in themes(programme)]
-
-
-def get_theme_or_404(programme: Programme, theme_id: int) -> Theme:
-    theme = db.session.get(Theme, theme_id)
-    if theme is None or theme.programme_id != programme.id:
-        abort(404)
-    return theme
 
 
 def _clean_name(programme: Programme, name: str, keep: Theme | None = None) -> str:
@@ -260,16 +252,15 @@ def save_tags(programme: Programme, shown: list[int], chosen: list[tuple[int, in
 # Suggestions: asked for in a request, prepared on a worker, decided by a person
 # ---------------------------------------------------------------------------
 
+def theme_of(programme: Programme, theme_id: int | None) -> Theme | None:
+    """One of this programme's themes, or None."""
+    theme = db.session.get(Theme, theme_id) if theme_id else None
+    return theme if theme is not None and theme.programme_id == programme.id else None
+
+
 def latest_run(programme: Programme) -> SuggestionRun | None:
     return db.session.scalar(sa.select(SuggestionRun).where(SuggestionRun.programme_id == programme.id)
                              .order_by(SuggestionRun.id.desc()).limit(1))
-
-
-def get_suggestion_or_404(programme: Programme, suggestion_id: int) -> ThemeSuggestion:
-    suggestion = db.session.get(ThemeSuggestion, suggestion_id)
-    if suggestion is None or suggestion.run.programme_id != programme.id:
-        abort(404)
-    return suggestion
 
 
 def request_suggestions(programme: Programme, *, themes_wanted: int | None = None, untagged_only: bool = True,
@@ -370,11 +361,11 @@ def accept_suggestion(programme: Programme, suggestion: ThemeSuggestion, name: s
     return theme
 
 
-def merge_suggestion(programme: Programme, suggestion: ThemeSuggestion, theme: Theme, *,
+def merge_suggestion(programme: Programme, suggestion: ThemeSuggestion, theme: Theme | None, *,
                      actor: User | None = None) -> int:
     """Tag the suggestion's comments with an existing theme instead."""
     _open(suggestion)
-    if theme.programme_id != programme.id:
+    if theme is None or theme.programme_id != programme.id:
         raise ThemeError("Choose one of this programme's themes")
     tagged = _add_tags(theme.id, _suggested_comments(programme, suggestion))
     suggestion.status, suggestion.theme_id = SuggestionStatus.MERGED, theme.id

@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from webapp import lookups
 from webapp.auth.access import managers_only, readers
 from webapp.programmes.forms import ConfirmForm
-from webapp.programmes.services import get_programme_or_404
 from webapp.themes import services
 from webapp.themes.forms import DecisionForm, MergeForm, SuggestForm, TaggingForm, ThemeForm
 from webapp.themes.models import SuggestionRunStatus, SuggestionStatus
@@ -24,7 +24,7 @@ def _frame_url(programme) -> str:
 @bp.route("")
 @readers
 def frame(programme_id: int):
-    programme = get_programme_or_404(programme_id)
+    programme = lookups.programme_or_404(programme_id)
     return render_template("themes/frame.html", programme=programme, rows=services.frame(programme),
                            can_manage=current_user.can_manage)
 
@@ -48,7 +48,7 @@ def _save_theme(programme, form: ThemeForm, theme=None):
 @bp.route("/new", methods=["GET", "POST"])
 @managers_only
 def add(programme_id: int):
-    programme = get_programme_or_404(programme_id)
+    programme = lookups.programme_or_404(programme_id)
     form = ThemeForm()
     return _save_theme(programme, form) or render_template("themes/theme_form.html", form=form,
                                                            programme=programme, theme=None)
@@ -57,8 +57,8 @@ def add(programme_id: int):
 @bp.route("/<int:theme_id>/edit", methods=["GET", "POST"])
 @managers_only
 def edit(programme_id: int, theme_id: int):
-    programme = get_programme_or_404(programme_id)
-    theme = services.get_theme_or_404(programme, theme_id)
+    programme = lookups.programme_or_404(programme_id)
+    theme = lookups.theme_of_or_404(programme, theme_id)
     form = ThemeForm(obj=theme)
     return _save_theme(programme, form, theme) or render_template("themes/theme_form.html", form=form,
                                                                   programme=programme, theme=theme)
@@ -67,11 +67,11 @@ def edit(programme_id: int, theme_id: int):
 @bp.route("/<int:theme_id>/merge", methods=["GET", "POST"])
 @managers_only
 def merge(programme_id: int, theme_id: int):
-    programme = get_programme_or_404(programme_id)
-    theme = services.get_theme_or_404(programme, theme_id)
+    programme = lookups.programme_or_404(programme_id)
+    theme = lookups.theme_of_or_404(programme, theme_id)
     form = MergeForm([other for other in services.themes(programme) if other.id != theme.id])
     if form.validate_on_submit():
-        target = services.get_theme_or_404(programme, form.target_id.data)
+        target = lookups.theme_of_or_404(programme, form.target_id.data)
         try:
             moved = services.merge_themes(theme, target, actor=current_user)
         except services.ThemeError as error:
@@ -85,8 +85,8 @@ def merge(programme_id: int, theme_id: int):
 @bp.route("/<int:theme_id>/delete", methods=["GET", "POST"])
 @managers_only
 def delete(programme_id: int, theme_id: int):
-    programme = get_programme_or_404(programme_id)
-    theme = services.get_theme_or_404(programme, theme_id)
+    programme = lookups.programme_or_404(programme_id)
+    theme = lookups.theme_of_or_404(programme, theme_id)
     form = ConfirmForm()
     if form.validate_on_submit():
         services.remove_theme(theme, actor=current_user)
@@ -107,7 +107,7 @@ def _tagging_filters() -> dict:
 @bp.route("/tag", methods=["GET", "POST"])
 @managers_only
 def tag(programme_id: int):
-    programme = get_programme_or_404(programme_id)
+    programme = lookups.programme_or_404(programme_id)
     filters = _tagging_filters()
     form = TaggingForm()
     if form.validate_on_submit():
@@ -131,7 +131,7 @@ def tag(programme_id: int):
 @bp.route("/suggestions", methods=["GET", "POST"])
 @managers_only
 def suggestions(programme_id: int):
-    programme = get_programme_or_404(programme_id)
+    programme = lookups.programme_or_404(programme_id)
     form = SuggestForm()
     if form.validate_on_submit():
         try:
@@ -157,8 +157,8 @@ def suggestions(programme_id: int):
 @bp.route("/suggestions/<int:suggestion_id>", methods=["POST"])
 @managers_only
 def decide(programme_id: int, suggestion_id: int):
-    programme = get_programme_or_404(programme_id)
-    suggestion = services.get_suggestion_or_404(programme, suggestion_id)
+    programme = lookups.programme_or_404(programme_id)
+    suggestion = lookups.theme_suggestion_of_or_404(programme, suggestion_id)
     form = DecisionForm()
     back = redirect(url_for("themes.suggestions", programme_id=programme.id, _anchor=f"suggestion-{suggestion.id}"))
     if not form.validate_on_submit():
@@ -171,9 +171,7 @@ def decide(programme_id: int, suggestion_id: int):
                                                form.description.data or "", actor=current_user)
             flash(f"Theme “{theme.name}” added with {suggestion.size} comments.", "success")
         elif form.decision.data == "merge":
-            if not form.target_id.data:
-                raise services.ThemeError("Choose the theme to add its comments to")
-            theme = services.get_theme_or_404(programme, form.target_id.data)
+            theme = services.theme_of(programme, form.target_id.data)
             tagged = services.merge_suggestion(programme, suggestion, theme, actor=current_user)
             flash(f"{tagged} comments added to “{theme.name}”.", "success")
         else:
