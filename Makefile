@@ -7,7 +7,7 @@ INSTALLED := $(VENV)/.installed
 # pytest-xdist workers for `make test`: auto is one per core; PYTEST_WORKERS=0 runs in one process.
 PYTEST_WORKERS ?= auto
 
-.PHONY: run test install db clean-db
+.PHONY: run test lint install db clean-db
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,9 @@ run: db
 
 test: $(INSTALLED)
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+
+lint: $(INSTALLED)
+	$(BIN)/ruff check .
 
 clean-db:
 	rm -f instance/briefings.sqlite instance/briefings.sqlite-wal instance/briefings.sqlite-shm

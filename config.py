@@ -148,6 +148,10 @@ class Config:
     STAFF_UPLOAD_MAX_BYTES = int(os.environ.get("STAFF_UPLOAD_MAX_BYTES", str(20 * 1000 * 1000)))
     # Worker threads per `flask jobs work` process.
     JOBS_WORKERS = int(os.environ.get("JOBS_WORKERS", "2"))
+    # A worker on the same host as the web app runs at this lower CPU priority (Unix
+    # nice), so a burst of emails never slows the pages people are waiting for; on an
+    # idle host it still gets all the CPU. 0 keeps the normal priority.
+    JOBS_WORKER_NICE = int(os.environ.get("JOBS_WORKER_NICE", "10"))
     # A workbook of this many responses or more is built by a worker (the page shows
     # its progress); smaller ones are built in the request and sent at once.
     WORKBOOK_STREAM_BELOW = int(os.environ.get("WORKBOOK_STREAM_BELOW", "2000"))

@@ -3,7 +3,7 @@ directly through the models (the booking and feedback views live elsewhere)."""
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 
 import sqlalchemy as sa
 
@@ -40,7 +40,7 @@ def option_id(q: Question, label: str) -> int:
 def register(session: EventSession, *, name: str = REGISTRANT_NAME, email: str = REGISTRANT_EMAIL,
              status: str = "confirmed", checked_in: bool = False, **fields) -> Registration:
     registration = Registration(session=session, name=name, email=email, status=status,
-                                checked_in_at=datetime.now(timezone.utc) if checked_in else None, **fields)
+                                checked_in_at=datetime.now(UTC) if checked_in else None, **fields)
     if status == "confirmed":
         session.confirmed_count += 1
     db.session.add(registration)
@@ -53,7 +53,7 @@ def respond(session: EventSession, answers: dict[Question, str | list[str]], *,
     """answers: question -> option label (choice), list of labels (multi), or text.
     Counted in the running totals, as the phone form's store_response does."""
     response = Response(session_id=session.id, submission_key=secrets.token_urlsafe(24),
-                        submitted_at=submitted_at or datetime.now(timezone.utc))
+                        submitted_at=submitted_at or datetime.now(UTC))
     db.session.add(response)
     db.session.flush()
     counted = []
@@ -70,4 +70,4 @@ def respond(session: EventSession, answers: dict[Question, str | list[str]], *,
 
 
 def minutes_ago(minutes: int) -> datetime:
-    return datetime.now(timezone.utc) - timedelta(minutes=minutes)
+    return datetime.now(UTC) - timedelta(minutes=minutes)

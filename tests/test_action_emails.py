@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 
-from tests.booking_helpers import make_session, person, smtp_server  # noqa: F401
+from tests.booking_helpers import make_session, person
 from webapp.actions import services
 from webapp.actions.models import Action
 from webapp.bookings import services as bookings

@@ -31,7 +31,7 @@ def test_the_demo_loads_the_seed_draft_plan(app, demo):
         plan = services.plan(f.programme(demo))
         assert [area.title for area, _ in plan] == [title for title, _ in seed_data.ACTION_PLAN]
         assert [len(actions) for _, actions in plan] == [4, 4, 4, 3]
-        governance = dict((area.title, actions) for area, actions in plan)["Reviewing and strengthening governance"]
+        governance = {area.title: actions for area, actions in plan}["Reviewing and strengthening governance"]
         assert governance[-1].title == "Hold 6 sessions with front line staff"
         assert governance[-1].status == ActionStatus.DONE
         risk = plan[0][1][0]

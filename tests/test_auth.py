@@ -27,7 +27,7 @@ def test_login_and_logout(client, auth, make_user):
 
 
 def test_email_is_case_insensitive(client, auth, make_user):
-    user = make_user(Role.ORGANISER, email="ada@example.org")
+    make_user(Role.ORGANISER, email="ada@example.org")
     assert auth.login("  ADA@Example.org ").status_code == 302
 
 

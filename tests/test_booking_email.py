@@ -15,7 +15,6 @@ from PIL import Image
 
 from tests.booking_helpers import book_via_http, csrf_from, free_port, make_session, person
 from webapp.auth.models import AuditEntry
-from webapp.bookings import services
 from webapp.bookings.models import Registration
 from webapp.extensions import db
 from webapp.sessions.models import EventSession
@@ -138,7 +137,7 @@ def test_change_notice_when_organiser_changes_time_or_venue(app, client, smtp_se
     login_as("organiser")
     with app.app_context():
         session = db.session.get(EventSession, session_id)
-        programme_id, old_start = session.programme_id, session.starts_at
+        programme_id = session.programme_id
         from webapp.sessions.forms import SessionForm
         data = SessionForm.initial_data(session)
     url = f"/organiser/programmes/{programme_id}/sessions/{session_id}/edit"
@@ -266,7 +265,7 @@ PHISHING_NAME = '<a href="https://evil.example">Confirm here</a>'
 def test_typed_text_is_never_markup_or_a_link_in_the_html_email(app, client, smtp_server, run_jobs):
     session_id = make_session(app, capacity=1)
     book_via_http(client, session_id, person(2))  # takes the only place: the next one waits
-    for n, kind in ((1, "waiting"), (1, "link again")):
+    for n, _kind in ((1, "waiting"), (1, "link again")):
         book_via_http(client, session_id, person(n, name=PHISHING_NAME, team="https://evil.example/team",
                                                   access_requirements="line one\nhttps://evil.example/x"))
     run_jobs()

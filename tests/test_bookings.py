@@ -193,9 +193,8 @@ def test_move_to_a_full_session_is_refused(app):
     second = make_session(app, capacity=1, programme_id=programme_id)
     _book(app, second, 9)
     _, token = _book(app, first, 1)
-    with app.app_context():
-        with pytest.raises(services.BookingError, match="just filled up"):
-            services.move(services.find_by_booking_token(token), db.session.get(EventSession, second))
+    with app.app_context(), pytest.raises(services.BookingError, match="just filled up"):
+        services.move(services.find_by_booking_token(token), db.session.get(EventSession, second))
     assert _count(app, first) == 1 and _count(app, second) == 1
 
 

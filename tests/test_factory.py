@@ -64,8 +64,8 @@ def test_production_password_hashing_meets_owasp_cost():
     method = Config.PASSWORD_HASH_METHOD
     algorithm, n, r, p = method.split(":")
     assert algorithm == "scrypt" and int(n) >= 2**17 and int(r) >= 8 and int(p) >= 1
-    assert ProductionConfig.PASSWORD_HASH_METHOD == method
-    assert TestConfig.PASSWORD_HASH_METHOD != method  # only tests trade cost for speed
+    assert method == ProductionConfig.PASSWORD_HASH_METHOD
+    assert method != TestConfig.PASSWORD_HASH_METHOD  # only tests trade cost for speed
 
 
 def test_sqlite_connections_use_wal_and_a_busy_timeout(app, database_url):
@@ -73,8 +73,7 @@ def test_sqlite_connections_use_wal_and_a_busy_timeout(app, database_url):
         pytest.skip("SQLite only")
     from webapp.extensions import db
 
-    with app.app_context():
-        with db.engine.connect() as connection:
-            assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
-            assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
-            assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    with app.app_context(), db.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1

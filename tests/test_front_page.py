@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from webapp.db_types import utcnow
 from webapp.extensions import db
-from webapp.models import EventSession, Programme
+from webapp.models import Programme
 
 
 def test_lists_upcoming_sessions_with_places_left(client, demo):

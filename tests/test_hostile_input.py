@@ -10,7 +10,7 @@ import itertools
 import urllib.parse
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Callable
+from collections.abc import Callable
 
 import pytest
 import sqlalchemy as sa

@@ -10,6 +10,7 @@ from flask_migrate import upgrade
 from tests.conftest import SERVER_DATABASE_URL, make_config
 from webapp import create_app
 from webapp.extensions import db
+from datetime import UTC
 
 
 @pytest.fixture
@@ -45,11 +46,11 @@ def test_upgrade_on_an_empty_database_matches_the_models(empty_database_url):
 def test_database_enforces_constraints(app):
     """Rules that must hold whatever the code does live in the database too."""
     from webapp.models import EventSession, Programme
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     with app.app_context():
         programme = Programme(slug="p", title="P")
-        start = datetime(2030, 1, 1, 10, tzinfo=timezone.utc)
+        start = datetime(2030, 1, 1, 10, tzinfo=UTC)
         db.session.add(programme)
         db.session.commit()
         db.session.add(EventSession(programme=programme, title="S", starts_at=start, ends_at=start - timedelta(hours=1),

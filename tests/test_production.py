@@ -155,7 +155,7 @@ def test_warm_up_compiles_every_template_before_the_workers_are_forked(app):
 
     app.jinja_env.cache.clear()
     warm_up(app)
-    compiled = {name for _loader, name in app.jinja_env.cache.keys()}
+    compiled = {name for _loader, name in app.jinja_env.cache}
     assert {"feedback/respond.html", "feedback/thanks.html", "emails/confirmation.txt",
             "govuk_frontend_jinja/components/button/macro.html"} <= compiled
 
@@ -367,7 +367,7 @@ def test_tokens_are_masked_in_the_apps_own_log_lines(app, caplog):
     token = "Zyxwvutsrqponmlkjihgfedcba9876543210_-QWERT"
     with caplog.at_level(logging.INFO):
         logging.getLogger("webapp.bookings").warning("Could not open /booking/%s for %s", token, "a person")
-        logging.getLogger("werkzeug").info('127.0.0.1 - - "GET /checkin/%s HTTP/1.1" 404 -' % token)
+        logging.getLogger("werkzeug").info(f'127.0.0.1 - - "GET /checkin/{token} HTTP/1.1" 404 -')
         logging.getLogger("webapp").info("invite link %s", f"https://x.example/account/setup/{token}")
     assert token not in caplog.text
     assert caplog.text.count("[token]") == 3

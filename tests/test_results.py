@@ -1,7 +1,6 @@
 """Results: figures computed in SQL, the pages, the presenter view, the small-group rule."""
 from __future__ import annotations
 
-import re
 
 import pytest
 import sqlalchemy as sa
@@ -155,8 +154,8 @@ def test_comments_are_paginated(app, demo):
         first = services.comment_page([session.id])
         last = services.comment_page([session.id], page=2)
         assert first.total == services.COMMENTS_PER_PAGE + 3 and first.pages == 2
-        assert first.comments[0].text == f"comment {services.COMMENTS_PER_PAGE + 2}"
-        assert [c.text for c in last.comments] == ["comment 2", "comment 1", "comment 0"]
+        assert first.items[0].text == f"comment {services.COMMENTS_PER_PAGE + 2}"
+        assert [c.text for c in last.items] == ["comment 2", "comment 1", "comment 0"]
         assert services.comment_page([session.id], page=99).page == 2
 
 

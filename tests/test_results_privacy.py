@@ -118,7 +118,7 @@ def test_breakdowns_are_published_for_the_whole_programme_only(app, client, logi
         assert services.results_for(programme, [first]).breakdowns == []
         out = io.BytesIO()
         build_workbook(programme, out, include_attendance=False, filters=ResultsFilter(session_ids=(first.id,)))
-        summary = [row for row in load_workbook(out)["Summary"].iter_rows(values_only=True)]
+        summary = list(load_workbook(out)["Summary"].iter_rows(values_only=True))
         assert not any(row[0] and str(row[0]).startswith("By ") for row in summary)
         assert any(row[1] == services.BREAKDOWNS_WITHHELD for row in summary)
         session_id = first.id

@@ -70,7 +70,7 @@ def _feedback_fingerprint(app) -> str:
     with app.app_context():
         digest = hashlib.sha256()
         for model in (Response, Answer):
-            columns = [column for column in model.__table__.columns]
+            columns = list(model.__table__.columns)
             for row in db.session.execute(sa.select(*columns).order_by(model.id)):
                 digest.update(repr(tuple(row)).encode())
         return digest.hexdigest()

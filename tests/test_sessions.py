@@ -130,7 +130,7 @@ def test_capacity_cannot_go_below_places_booked(app, client, login_as):
     login_as("organiser")
     url = f"/organiser/programmes/{programme_id}/sessions/{session_id}/edit"
     page = client.get(url).get_data(as_text=True)
-    data = {name: value for name, value in VALID.items()}
+    data = dict(VALID.items())
     with app.app_context():
         local = to_local(db.session.get(EventSession, session_id).starts_at)
     data.update(day=local.date().isoformat(), start_time=local.strftime("%H:%M"),

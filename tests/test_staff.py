@@ -309,7 +309,7 @@ def test_the_workbook_has_a_coverage_sheet_with_small_groups_hidden_for_viewers(
             out = io.BytesIO()
             build_workbook(programme, out, include_attendance=full)
             sheet = load_workbook(io.BytesIO(out.getvalue()), read_only=True)["Coverage"]
-            rows = [row for row in sheet.iter_rows(values_only=True)]
+            rows = list(sheet.iter_rows(values_only=True))
             assert rows[0][:3] == ("Grouping", "Group", "Listed")
             assert rows[1][:5] == ("Whole programme", "All listed", 10, 2, 3)
             north = next(row for row in rows if row[:2] == ("Locality", "North"))

@@ -16,7 +16,7 @@ from tests.theme_comments import ALL_COMMENTS, CASELOAD, MANAGERS, TRAINING
 from webapp.actions.models import Action
 from webapp.auth.models import AuditEntry, Role
 from webapp.extensions import db
-from webapp.feedback.models import Answer, Breakdown, QuestionKind
+from webapp.feedback.models import Answer, QuestionKind
 from webapp.results import services as results
 from webapp.themes import counts, services
 from webapp.themes.models import (SuggestionRun, SuggestionRunStatus, SuggestionStatus, Theme, ThemeSuggestion,
@@ -198,7 +198,7 @@ def test_suggestions_find_the_three_topics_through_the_queue(app, client, demo, 
     with app.app_context():
         ids = _comments(demo, ALL_COMMENTS)
         existing = services.add_theme(f.programme(demo), "Communication").id
-    topic_of = {answer_id: text for answer_id, text in zip(ids, ALL_COMMENTS)}
+    topic_of = dict(zip(ids, ALL_COMMENTS))
     url = f"/organiser/programmes/{demo}/themes/suggestions"
     response = post_form(client, url, {"themes_wanted": "", "untagged_only": "y"}, token_url=url)
     assert response.status_code == 302
@@ -393,7 +393,6 @@ def test_actions_link_to_themes(app, client, demo, login_as):
         as_text=True)
     with app.app_context():
         assert [t.id for t in db.session.get(Action, action_id).themes] == [theme_id]
-        workbook_rows = None
     workbook = load_workbook(io.BytesIO(client.get(f"/organiser/programmes/{demo}/workbook.xlsx").data))
     workbook_rows = [[cell.value for cell in row] for row in workbook["Actions"].iter_rows()]
     assert "Themes" in workbook_rows[0]

@@ -89,7 +89,7 @@ def _assert_files_open(files: dict[str, bytes], outbox) -> None:
 def _book_and_answer(app, client, programme_id: int, text: str, number: int):
     with app.app_context():
         session_id = first_session(programme_id).id
-    fields = {name: f"x{text}" for name in PUBLIC_BOOKING_FIELDS}
+    fields = dict.fromkeys(PUBLIC_BOOKING_FIELDS, f"x{text}")
     book_via_http(client, session_id, person(number, **fields))
     code = open_feedback(app, programme_id)
     html = client.get(f"/f/{code}?another=1").get_data(as_text=True)
@@ -190,7 +190,7 @@ def test_line_breaks_and_controls_in_organiser_text_are_neutralised_everywhere(a
     booker = app.test_client()
     assert book_via_http(booker, session_id, person(7)).status_code == 302
     run_jobs()
-    [message_file] = [p for p in (tmp_path / "outbox").glob("*.eml")]
+    [message_file] = list((tmp_path / "outbox").glob("*.eml"))
     message = email.message_from_bytes(message_file.read_bytes(), policy=email.policy.default)
     assert message["Subject"] == "Booking confirmed: Evening Bcc: victim@example.org[31m"
     assert message["Bcc"] is None

@@ -18,12 +18,13 @@ from __future__ import annotations
 import hashlib
 import posixpath
 import re
-from urllib.parse import quote
 from pathlib import Path
+from typing import cast
+from urllib.parse import quote
 
-from flask import Flask, request, url_for
+from flask import Flask, Response, request, url_for
 from flask.sessions import SecureCookieSessionInterface
-from jinja2 import BytecodeCache, ChoiceLoader, PackageLoader, PrefixLoader
+from jinja2 import BaseLoader, BytecodeCache, ChoiceLoader, PackageLoader, PrefixLoader
 from werkzeug.security import safe_join
 
 CACHE_FOREVER = "public, max-age=31536000, immutable"
@@ -52,12 +53,12 @@ def init_app(app: Flask) -> None:
     app.jinja_env.bytecode_cache = ProcessBytecodeCache()
     app.jinja_loader = ChoiceLoader(
         [
-            app.jinja_loader,  # our templates/ folder (template_folder="../templates")
+            cast(BaseLoader, app.jinja_loader),  # our templates/ folder (template_folder="../templates")
             PrefixLoader({"govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja")}),
         ]
     )
 
-    static_folder = Path(app.static_folder)
+    static_folder = Path(cast(str, app.static_folder))
     digests: dict[str, str] = {}  # filename -> content hash, computed once per process
 
     def digest(filename: str) -> str:
@@ -88,7 +89,7 @@ def init_app(app: Flask) -> None:
         if match is None or literal is None or Path(literal).is_file():
             return serve_static(filename=filename)  # a plain name: Flask's normal behaviour
         original = match["stem"] + (match["ext"] or "")
-        response = serve_static(filename=original)  # 404s if there is no such file
+        response = cast(Response, serve_static(filename=original))  # 404s if there is no such file
         if match["digest"] == digest(original):
             response.headers["Cache-Control"] = CACHE_FOREVER
         # An old digest (a page cached from before a deploy) still gets the current

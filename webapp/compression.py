@@ -15,6 +15,8 @@ import gzip
 
 from flask import Flask, Response, request
 
+from webapp.caching import app_cache
+
 COMPRESSIBLE = frozenset({
     "text/html", "text/css", "text/javascript", "application/javascript", "image/svg+xml",
     "application/json", "text/plain",
@@ -22,6 +24,7 @@ COMPRESSIBLE = frozenset({
 MIN_BYTES = 512  # below this the gzip header and a round of CPU are not worth it
 PAGE_LEVEL = 6
 STATIC_LEVEL = 9
+STATIC_FILES_KEPT = 64
 
 
 def _wants_gzip() -> bool:
@@ -37,22 +40,19 @@ def compress(response: Response) -> Response:
             or (response.is_streamed and not is_static)):
         return response
 
-    cache: dict = response_cache()
     etag, _weak = response.get_etag()
-    key = (request.path, etag) if is_static and etag else None
-    body = cache.get(key) if key else None
-    if body is None:
-        response.direct_passthrough = False  # static files are sent as a file wrapper
-        data = response.get_data()
-        if len(data) < MIN_BYTES:
-            return response
-        body = gzip.compress(data, compresslevel=STATIC_LEVEL if key else PAGE_LEVEL, mtime=0)
-        if key:
-            cache[key] = body
+    if is_static and etag:
+        # Static files are few and small: each is compressed once per worker, keyed by
+        # its ETag (name, size, mtime), so a changed file is a new entry.
+        body = app_cache("gzipped_static", STATIC_FILES_KEPT).get_or_make(
+            (request.path, etag), lambda: _gzipped(response, STATIC_LEVEL))
     else:
-        old = response.response
-        if hasattr(old, "close"):
-            old.close()  # the unread file
+        body = _gzipped(response, PAGE_LEVEL)
+    if body is None:  # too small to be worth it
+        return response
+    old = response.response
+    if hasattr(old, "close"):
+        old.close()  # the static file left unread because its body came from the cache
     response.set_data(body)
     response.headers["Content-Encoding"] = "gzip"
     response.headers.pop("Accept-Ranges", None)  # byte ranges of the file, not of this body
@@ -62,14 +62,10 @@ def compress(response: Response) -> Response:
     return response
 
 
-_CACHE: dict = {}
-
-
-def response_cache() -> dict:
-    """Compressed static files: few, small, and keyed by their ETag (name, size, mtime)."""
-    if len(_CACHE) > 64:
-        _CACHE.clear()
-    return _CACHE
+def _gzipped(response: Response, level: int) -> bytes | None:
+    response.direct_passthrough = False  # static files are sent as a file wrapper
+    data = response.get_data()
+    return gzip.compress(data, compresslevel=level, mtime=0) if len(data) >= MIN_BYTES else None
 
 
 def init_app(app: Flask) -> None:

@@ -1,8 +1,10 @@
 """Column types shared by the models."""
 import enum
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+from typing import cast
 
 import sqlalchemy as sa
+from sqlalchemy.engine import CursorResult
 
 
 class UTCDateTime(sa.TypeDecorator):
@@ -21,16 +23,16 @@ class UTCDateTime(sa.TypeDecorator):
             return None
         if value.tzinfo is None:
             raise ValueError("UTCDateTime needs an aware datetime")
-        return value.astimezone(timezone.utc).replace(tzinfo=None)
+        return value.astimezone(UTC).replace(tzinfo=None)
 
     def process_result_value(self, value: datetime | None, dialect):
         if value is None:
             return None
-        return value.replace(tzinfo=timezone.utc)
+        return value.replace(tzinfo=UTC)
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def render_migration_item(type_, obj, autogen_context):
@@ -49,3 +51,9 @@ def enum_column(enum_class: type[enum.StrEnum], length: int = 32, name: str | No
                    name=name or enum_class.__name__.lower(),
                    values_callable=lambda members: [member.value for member in members],
                    validate_strings=True)
+
+
+def rows_changed(result: sa.Result) -> int:
+    """How many rows an UPDATE or DELETE changed (Session.execute is typed as returning a
+    plain Result; for those statements it is a CursorResult, which knows)."""
+    return cast(CursorResult, result).rowcount

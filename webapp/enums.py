@@ -9,7 +9,9 @@ class LabelledEnum(enum.StrEnum):
 
     label: str
 
-    def __new__(cls, value: str, label: str):
+    # `label` has a default only so that type checkers accept a lookup by value,
+    # Status("done"); every member is declared with its label.
+    def __new__(cls, value: str, label: str = ""):
         member = str.__new__(cls, value)
         member._value_ = value
         member.label = label

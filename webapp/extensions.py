@@ -4,6 +4,7 @@ import hmac
 import ipaddress
 import sqlite3
 import time
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from flask import current_app, request, session
@@ -30,6 +31,14 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+# Models subclass Model. At run time it is Flask-SQLAlchemy's db.Model (table names,
+# the session binding); type checkers cannot follow that attribute, so they are shown
+# the declarative base it is built from.
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model
 migrate = Migrate()
 csrf = CSRFProtect()
 login_manager = LoginManager()

@@ -62,3 +62,7 @@ class AppForm(FlaskForm):
             if getattr(form, "strip_spaces", False):
                 filters.append(strip_surrounding_spaces)
             return unbound_field.bind(form=form, filters=filters, **options)
+
+
+class ConfirmForm(AppForm):
+    """A button-only POST (delete, open, close, move, confirm): just its CSRF token."""

@@ -45,5 +45,5 @@ def install() -> None:
             record.exc_text = mask(_FORMATTER.formatException(record.exc_info))
         return record
 
-    factory.masks_tokens = True
+    factory.masks_tokens = True  # type: ignore[attr-defined]  # marks our factory, so it is installed once
     logging.setLogRecordFactory(factory)

@@ -8,7 +8,7 @@ import socket
 import ssl
 import threading
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from email.message import EmailMessage
 from email.utils import make_msgid
 from pathlib import Path
@@ -25,7 +25,7 @@ def new_message(to: str, subject: str) -> EmailMessage:
     # A line break in a title would end the header (or fail the message): one line, cleaned.
     message["Subject"] = one_line(subject).strip()
     message["Message-ID"] = make_msgid(domain=_sender_domain())
-    message["Date"] = datetime.now(timezone.utc).strftime("%a, %d %b %Y %H:%M:%S +0000")
+    message["Date"] = datetime.now(UTC).strftime("%a, %d %b %Y %H:%M:%S +0000")
     return message
 
 
@@ -45,7 +45,7 @@ def deliver(message: EmailMessage) -> None:
     if not config.get("MAIL_SERVER"):
         folder = outbox_dir()
         folder.mkdir(parents=True, exist_ok=True)
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
         (folder / f"{stamp}-{uuid.uuid4().hex[:12]}.eml").write_bytes(message.as_bytes())
         return
     smtp = smtplib.SMTP(timeout=config["MAIL_TIMEOUT"])

@@ -16,7 +16,7 @@ HTML pages seen by a signed-in organiser are never stored either, whether marked
 from __future__ import annotations
 
 from functools import wraps
-from typing import Callable
+from collections.abc import Callable
 
 from flask import Flask, Response, current_app, g
 from flask_login import current_user

@@ -39,3 +39,15 @@ def csv_cell(value) -> str:
     """A CSV cell: cleaned text that a spreadsheet shows as typed, never runs as a formula."""
     text = "" if value is None else clean_text(str(value))
     return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
+
+
+def normalise_email(email: str | None) -> str:
+    """How an address is compared and stored: matched whatever its case and spaces."""
+    return (email or "").strip().lower()
+
+
+def like_contains(text: str) -> str:
+    """A LIKE pattern (with escape "\\") finding `text` anywhere: % and _ typed in a search
+    box are searched for, not wildcards."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"

@@ -1,17 +1,22 @@
 """Sessions happen in Europe/London; the database keeps UTC. Convert only at the edges."""
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
+from typing import overload
 from zoneinfo import ZoneInfo
 
 LONDON = ZoneInfo("Europe/London")
 
 
+@overload
+def to_local(moment: datetime) -> datetime: ...
+@overload
+def to_local(moment: None) -> None: ...
 def to_local(moment: datetime | None) -> datetime | None:
     return moment.astimezone(LONDON) if moment else None
 
 
 def london_to_utc(day: date, clock: time) -> datetime:
     """A London wall-clock time on a given day, as an aware UTC datetime."""
-    return datetime.combine(day, clock, tzinfo=LONDON).astimezone(timezone.utc)
+    return datetime.combine(day, clock, tzinfo=LONDON).astimezone(UTC)
 
 
 def format_date(moment: datetime | None) -> str:
@@ -36,3 +41,12 @@ def format_clock(moment: datetime | None) -> str:
 
 def format_datetime(moment: datetime | None) -> str:
     return f"{format_date(moment)}, {format_time(moment)}" if moment else ""
+
+
+@overload
+def local_naive(moment: datetime) -> datetime: ...
+@overload
+def local_naive(moment: None) -> None: ...
+def local_naive(moment: datetime | None) -> datetime | None:
+    """London wall-clock time without a zone: what Excel and CSV readers expect."""
+    return moment.astimezone(LONDON).replace(tzinfo=None) if moment else None

@@ -23,12 +23,12 @@ FEEDBACK_CODE_PATTERN = re.compile(r"[0-9A-Z]{4,12}")
 
 
 def is_url_token(value: str | None) -> bool:
-    return bool(value) and URL_TOKEN_PATTERN.fullmatch(value) is not None
+    return value is not None and URL_TOKEN_PATTERN.fullmatch(value) is not None
 
 
 def is_feedback_code(value: str | None) -> bool:
     """After normalise_feedback_code()."""
-    return bool(value) and FEEDBACK_CODE_PATTERN.fullmatch(value) is not None
+    return value is not None and FEEDBACK_CODE_PATTERN.fullmatch(value) is not None
 
 
 def new_feedback_code() -> str:

@@ -24,8 +24,8 @@ def test_theme_pages(live_server, app, with_results, desktop, phone, make_user, 
         workload = services.add_theme(programme, "Caseloads and workload", "Too many cases for the time there is")
         services.add_theme(programme, "Joint working")
         page = services.tagging_page(programme)
-        services.save_tags(programme, [c.answer_id for c in page.comments],
-                           [(c.answer_id, workload.id) for c in page.comments[:8]])
+        services.save_tags(programme, [c.answer_id for c in page.items],
+                           [(c.answer_id, workload.id) for c in page.items[:8]])
         theme_id, slug = workload.id, programme.slug
     sign_in(desktop, live_server, organiser.email, PASSWORD)
     base = f"{live_server}/organiser/programmes/{demo}"

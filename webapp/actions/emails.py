@@ -27,7 +27,7 @@ def queue_update_to_attendees(programme: Programme, update: ActionUpdate) -> int
         .order_by(Registration.id))
     queued, seen = 0, set()
     for registration in people:
-        address = registration.email.strip().lower()
+        address = registration.address.strip().lower()
         if address in seen:  # came to two sessions: one email
             continue
         seen.add(address)

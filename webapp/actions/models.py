@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.db_types import UTCDateTime, enum_column, utcnow
 from webapp.enums import LabelledEnum
-from webapp.extensions import db
+from webapp.extensions import Model, db
 from webapp.programmes.models import Finding
 from webapp.themes.models import Theme
 
@@ -52,7 +52,7 @@ action_theme = sa.Table(
 )
 
 
-class Action(db.Model):
+class Action(Model):
     __tablename__ = "action"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -69,7 +69,8 @@ class Action(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
     area: Mapped[Finding] = relationship()
-    findings: Mapped[list[Finding]] = relationship(secondary=action_finding, order_by="(Finding.kind, Finding.position)")
+    findings: Mapped[list[Finding]] = relationship(secondary=action_finding,
+                                                   order_by="(Finding.kind, Finding.position)")
     themes: Mapped[list[Theme]] = relationship(secondary=action_theme, order_by="Theme.name")
     updates: Mapped[list[ActionUpdate]] = relationship(
         back_populates="action", cascade="all, delete-orphan",
@@ -79,7 +80,7 @@ class Action(db.Model):
         return f"<Action {self.title!r} {self.status}>"
 
 
-class ActionUpdate(db.Model):
+class ActionUpdate(Model):
     """A dated note of progress, published on the "You said, we did" page."""
 
     __tablename__ = "action_update"
@@ -93,7 +94,7 @@ class ActionUpdate(db.Model):
     action: Mapped[Action] = relationship(back_populates="updates")
 
 
-class Quote(db.Model):
+class Quote(Model):
     """A comment an organiser chose to publish, word for word as approved.
 
     The text is copied at approval: what the public page shows is exactly what was approved,

@@ -11,7 +11,7 @@ from webapp import lookups
 from webapp.actions import public, services
 from webapp.actions.forms import ActionForm, QuoteForm, UpdateForm
 from webapp.auth.access import managers_only, readers
-from webapp.programmes.forms import ConfirmForm
+from webapp.forms import ConfirmForm
 from webapp.programmes.models import FindingKind
 from webapp.results.services import SMALL_GROUP_MIN
 from webapp.themes.services import themes as programme_themes
@@ -59,8 +59,9 @@ def _save_action(programme, form: ActionForm, action=None):
 def add(programme_id: int):
     programme = lookups.programme_or_404(programme_id)
     form = _action_form(programme)
-    if request.method == "GET" and request.args.get("area", type=int):
-        form.area_id.data = request.args.get("area", type=int)
+    area_id = request.args.get("area", type=int)  # type: ignore[arg-type]  # werkzeug's stub wants a str->bool
+    if request.method == "GET" and area_id:
+        form.area_id.data = area_id
     return _save_action(programme, form) or render_template(
         "actions/action_form.html", form=form, programme=programme, action=None)
 

@@ -7,7 +7,7 @@ organiser route was added without a rule.
 from __future__ import annotations
 
 from functools import wraps
-from typing import Callable
+from collections.abc import Callable
 
 from flask import abort
 from flask_login import current_user

@@ -5,13 +5,13 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from flask_login import UserMixin
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.auth import passwords
 
 from webapp.db_types import UTCDateTime, enum_column, utcnow
 from webapp.enums import LabelledEnum
-from webapp.extensions import db
+from webapp.extensions import Model
 
 
 class Role(LabelledEnum):
@@ -24,7 +24,7 @@ MIN_PASSWORD_LENGTH = passwords.MIN_PASSWORD_LENGTH
 MAX_PASSWORD_LENGTH = passwords.MAX_PASSWORD_LENGTH
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     __tablename__ = "user_account"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -77,7 +77,7 @@ class User(UserMixin, db.Model):
         return self.role in (Role.ADMIN, Role.ORGANISER)
 
 
-class AuditEntry(db.Model):
+class AuditEntry(Model):
     """Who changed or exported what, and when."""
 
     __tablename__ = "audit_entry"
@@ -91,4 +91,4 @@ class AuditEntry(db.Model):
     detail: Mapped[str] = mapped_column(sa.Text, default="")
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
 
-    user: Mapped[User | None] = db.relationship()
+    user: Mapped[User | None] = relationship()

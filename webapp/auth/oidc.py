@@ -26,6 +26,7 @@ from webapp.auth.models import Role, User
 from webapp.db_types import utcnow
 from webapp.extensions import db
 from webapp.forms import email_domain_allowed, strip_control_characters
+from webapp.text import normalise_email
 
 log = logging.getLogger(__name__)
 
@@ -226,7 +227,7 @@ def _verified_email(claims: Mapping) -> str:
         raise SignInRefused("Your organisation's account did not tell us your email address, so "
                             "it cannot be matched to an account here.", "no email in the ID token")
     try:
-        email = services.normalise_email(validate_email(raw, check_deliverability=False).normalized)
+        email = normalise_email(validate_email(raw, check_deliverability=False).normalized)
     except EmailNotValidError as error:
         raise SignInRefused("Your organisation's account gave an email address that is not "
                             "valid, so it cannot be used to sign in.", "email not valid") from error

@@ -4,7 +4,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -19,14 +18,14 @@ from webapp.db_types import utcnow
 from webapp.extensions import db
 from webapp.jobs.models import EmailKind, OutboundEmail
 from webapp.jobs.outbox import cancel_pending, queue_email
+from webapp.pagination import Page, paginate
+from webapp.text import normalise_email
 
 
 class AccountError(ValueError):
     """A request about an account that cannot be carried out; the message says why."""
 
 
-def normalise_email(email: str) -> str:
-    return email.strip().lower()
 
 
 def find_user_by_email(email: str) -> User | None:
@@ -284,40 +283,26 @@ def reactivate_user(user: User, by: User) -> None:
     db.session.commit()
 
 
-def change_role(user: User, role: str, by: User) -> None:
+def change_role(user: User, role: Role | str, by: User) -> None:
     _check_role(role)
     if user.id == by.id and role != user.role:
         raise AccountError("You cannot change your own role. Ask another admin to do it.")
     if role == user.role:
         return
     record(by, AuditAction.USER_ROLE_CHANGED, f"user:{user.id}", f"{user.email}: {user.role} to {role}")
-    user.role = role
+    user.role = Role(role)
     db.session.commit()
 
 
 # --- the audit log -------------------------------------------------------------------------
 
-@dataclass
-class AuditPage:
-    entries: list[AuditEntry]
-    page: int
-    pages: int
-    total: int
-
-
-def audit_page(page: int = 1, per_page: int = 50) -> AuditPage:
+def audit_page(page: int = 1, per_page: int = 50) -> Page[AuditEntry]:
     """The newest entries first, with who did it loaded alongside."""
     total = db.session.scalar(sa.select(sa.func.count(AuditEntry.id))) or 0
-    pages = max(1, -(-total // per_page))
-    page = min(max(page, 1), pages)
-    entries = db.session.scalars(
-        sa.select(AuditEntry)
-        .options(selectinload(AuditEntry.user))
-        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    ).all()
-    return AuditPage(entries=list(entries), page=page, pages=pages, total=total)
+    newest_first = (sa.select(AuditEntry).options(selectinload(AuditEntry.user))
+                    .order_by(AuditEntry.at.desc(), AuditEntry.id.desc()))
+    return paginate(total, page, per_page,
+                    lambda limit, offset: db.session.scalars(newest_first.limit(limit).offset(offset)).all())
 
 
 def safe_next_url(target: str | None) -> str | None:

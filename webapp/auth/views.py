@@ -10,6 +10,7 @@ from flask_login import (current_user, login_required, login_user, logout_user, 
                          user_logged_out)
 
 from webapp import lookups
+from webapp.pagination import requested_page
 from webapp.audit import AuditAction
 from webapp.auth import oidc, services
 from webapp.auth.access import admins_only, readers
@@ -397,7 +398,7 @@ def setup_link(user_id: int):
 @bp.route("/organiser/audit")
 @admins_only
 def audit():
-    page = request.args.get("page", 1, type=int)
+    page = requested_page()
     return render_template("auth/audit.html", audit=services.audit_page(page), label_of=AuditAction.label_of)
 
 

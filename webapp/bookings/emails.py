@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from email.message import EmailMessage
+from typing import cast
 from email.utils import make_msgid
 
 from flask import current_app, render_template
@@ -52,7 +53,7 @@ def queue_link_again(registration: Registration, now: datetime) -> int | None:
 
 def _compose(registration: Registration, kind: str, subject: str, *, calendar: str | None = None,
              ticket: bool = False, **context) -> EmailMessage:
-    message = mail.new_message(registration.email, subject)
+    message = mail.new_message(registration.address, subject)
     qr_cid = make_msgid(domain="ticket.invalid") if ticket else None
     values = dict(
         registration=registration,
@@ -72,7 +73,7 @@ def _compose(registration: Registration, kind: str, subject: str, *, calendar: s
     message.add_alternative(clean_text(render_template("emails/message.html", text=text, links=links, **values)),
                             subtype="html")
     if ticket:
-        html_part = message.get_payload()[1]
+        html_part = cast(EmailMessage, message.get_body(preferencelist=("html",)))  # added just above
         html_part.add_related(qr_png(values["checkin_url"], "M", box_size=6), "image", "png",
                               cid=qr_cid, filename="check-in-ticket.png")
     if calendar:
@@ -103,23 +104,29 @@ def _registration_of(message: OutboundEmail, *statuses: RegistrationStatus) -> R
 @renderer(EmailKind.BOOKING_CONFIRMED)
 def _confirmation(message: OutboundEmail) -> EmailMessage | None:
     registration = _registration_of(message, RegistrationStatus.CONFIRMED)
-    return registration and _compose(registration, "confirmation",
-                                     f"Booking confirmed: {registration.session.title}",
-                                     calendar="publish", ticket=True)
+    if registration is None:
+        return None
+    return _compose(registration, "confirmation",
+                    f"Booking confirmed: {registration.session.title}",
+                    calendar="publish", ticket=True)
 
 
 @renderer(EmailKind.WAITING_LIST)
 def _waiting(message: OutboundEmail) -> EmailMessage | None:
     registration = _registration_of(message, RegistrationStatus.WAITING)
-    return registration and _compose(registration, "waiting",
-                                     f"You are on the waiting list: {registration.session.title}")
+    if registration is None:
+        return None
+    return _compose(registration, "waiting",
+                    f"You are on the waiting list: {registration.session.title}")
 
 
 @renderer(EmailKind.PROMOTED)
 def _promoted(message: OutboundEmail) -> EmailMessage | None:
     registration = _registration_of(message, RegistrationStatus.CONFIRMED)
-    return registration and _compose(registration, "promoted", f"A place is yours: {registration.session.title}",
-                                     calendar="publish", ticket=True)
+    if registration is None:
+        return None
+    return _compose(registration, "promoted", f"A place is yours: {registration.session.title}",
+                    calendar="publish", ticket=True)
 
 
 @renderer(EmailKind.MOVED)
@@ -134,15 +141,19 @@ def _moved(message: OutboundEmail) -> EmailMessage | None:
 @renderer(EmailKind.CANCELLED)
 def _cancelled(message: OutboundEmail) -> EmailMessage | None:
     registration = _registration_of(message, RegistrationStatus.CANCELLED)
-    return registration and _compose(registration, "cancelled", f"Cancelled: {registration.session.title}",
-                                     calendar="cancel", session_cancelled=False)
+    if registration is None:
+        return None
+    return _compose(registration, "cancelled", f"Cancelled: {registration.session.title}",
+                    calendar="cancel", session_cancelled=False)
 
 
 @renderer(EmailKind.SESSION_CANCELLED)
 def _session_cancelled(message: OutboundEmail) -> EmailMessage | None:
     registration = _registration_of(message)
-    return registration and _compose(registration, "cancelled", f"Cancelled: {registration.session.title}",
-                                     calendar="cancel", session_cancelled=True)
+    if registration is None:
+        return None
+    return _compose(registration, "cancelled", f"Cancelled: {registration.session.title}",
+                    calendar="cancel", session_cancelled=True)
 
 
 @renderer(EmailKind.SESSION_CHANGED)
@@ -250,7 +261,7 @@ def _manage_links(message: OutboundEmail) -> EmailMessage | None:
     if not registrations:
         return None
     values = dict(bookings=[(registration, manage_url(registration)) for registration in registrations])
-    email = mail.new_message(registrations[0].email, "Your bookings for staff briefings")
+    email = mail.new_message(registrations[0].address, "Your bookings for staff briefings")
     text = clean_text(render_template("emails/find_booking.txt", **values))
     email.set_content(text)
     email.add_alternative(clean_text(render_template(

@@ -39,8 +39,9 @@ class BookingForm(AppForm):
                        validators=[DataRequired("Enter your team or service"), _cap("Team or service", SHORT_TEXT_MAX)])
     locality = StringField("Locality (optional)", description="For example, North East, North West, South or city-wide",
                            validators=[Optional(), _cap("Locality", SHORT_TEXT_MAX)])
-    organisation = StringField("Organisation", description="For example, Glasgow City Council, NHS Greater Glasgow and Clyde",
-                               validators=[DataRequired("Enter your organisation"), _cap("Organisation", SHORT_TEXT_MAX)])
+    organisation = StringField(
+        "Organisation", description="For example, Glasgow City Council, NHS Greater Glasgow and Clyde",
+        validators=[DataRequired("Enter your organisation"), _cap("Organisation", SHORT_TEXT_MAX)])
     access_requirements = TextAreaField(
         "Access requirements (optional)",
         description="Anything we should arrange so that you can take part, such as step-free access or a hearing loop.",
@@ -74,7 +75,8 @@ class MoveForm(AppForm):
 
 
 class WalkInForm(AppForm):
-    name = StringField("Full name", validators=[DataRequired("Enter the person's full name"), _cap("Full name", NAME_MAX)])
+    name = StringField("Full name",
+                       validators=[DataRequired("Enter the person's full name"), _cap("Full name", NAME_MAX)])
     email = EmailField("Email address (optional)", validators=[
         Optional(), _cap("Email address", EMAIL_MAX),
         Email("Enter an email address in the correct format, like name@example.org", check_deliverability=False)])

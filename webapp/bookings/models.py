@@ -9,11 +9,15 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.db_types import UTCDateTime, enum_column, utcnow
 from webapp.enums import LabelledEnum
-from webapp.extensions import db
+from webapp.extensions import Model
 from webapp.tokens import new_url_token
 
 if TYPE_CHECKING:
     from webapp.sessions.models import EventSession
+
+
+class PurgedRegistration(LookupError):
+    """Personal data was asked of a booking the retention purge has emptied."""
 
 
 class RegistrationStatus(LabelledEnum):
@@ -31,7 +35,7 @@ SHORT_TEXT_MAX = 120
 ACCESS_MAX = 1000
 
 
-class Registration(db.Model):
+class Registration(Model):
     __tablename__ = "registration"
     __table_args__ = (
         # Personal fields may only be empty once the retention purge has removed them.
@@ -89,7 +93,21 @@ class Registration(db.Model):
     @property
     def has_real_email(self) -> bool:
         """False for a walk-in who gave no address (and once purged)."""
-        return bool(self.email) and not self.email.endswith("@" + WALK_IN_EMAIL_DOMAIN)
+        return self.email is not None and not self.email.endswith("@" + WALK_IN_EMAIL_DOMAIN)
+
+    @property
+    def address(self) -> str:
+        """The email of a booking that still has one: name and email are empty only once
+        the retention purge has run, and purged bookings are never emailed or listed."""
+        if self.email is None:
+            raise PurgedRegistration(self.id)
+        return self.email
+
+    @property
+    def person_name(self) -> str:
+        if self.name is None:
+            raise PurgedRegistration(self.id)
+        return self.name
 
     @property
     def is_active(self) -> bool:

@@ -11,9 +11,7 @@ waiting in that same transaction, so nobody can jump the queue.
 """
 from __future__ import annotations
 
-import csv
 import enum
-import io
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,15 +23,16 @@ from sqlalchemy.orm import joinedload
 
 from webapp.audit import AuditAction, record
 from webapp.bookings import emails
+from webapp.bookings.attendance import ATTENDANCE_COLUMNS, attendance_rows
 from webapp.bookings.models import WALK_IN_EMAIL_DOMAIN, Registration, RegistrationStatus
-from webapp.db_types import utcnow
+from webapp.db_types import rows_changed, utcnow
 from webapp.enums import LabelledEnum
 from webapp.extensions import db
 from webapp.forms import strip_control_characters
 from webapp.jobs.models import EmailKind
 from webapp.sessions.models import EventSession, SessionStatus
-from webapp.text import csv_cell
-from webapp.timezones import format_datetime
+from webapp.tables import csv_lines, headers
+from webapp.text import like_contains, normalise_email
 from webapp.tokens import is_url_token
 
 if TYPE_CHECKING:
@@ -73,7 +72,7 @@ def _take_place(session_id: int) -> bool:
         .values(confirmed_count=EventSession.confirmed_count + 1)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1
+    return rows_changed(result) == 1
 
 
 def _release_place(session_id: int) -> None:
@@ -94,7 +93,7 @@ def _set_status(registration_id: int, from_status: str, **values) -> bool:
         .values(**values, calendar_sequence=NEXT_SEQUENCE)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1
+    return rows_changed(result) == 1
 
 
 NEXT_SEQUENCE = Registration.calendar_sequence + 1
@@ -128,7 +127,8 @@ def promote_waiting(session_id: int) -> list[Registration]:
         )
         if candidate is None or not _take_place(session_id):
             break
-        if _set_status(candidate.id, RegistrationStatus.WAITING, status=RegistrationStatus.CONFIRMED, promoted_at=utcnow()):
+        if _set_status(candidate.id, RegistrationStatus.WAITING,
+                       status=RegistrationStatus.CONFIRMED, promoted_at=utcnow()):
             promoted.append(candidate)
             emails.queue(EmailKind.PROMOTED, candidate)
         else:  # they cancelled meanwhile: hand the place back and try the next person
@@ -146,8 +146,6 @@ def _refresh(registrations: list[Registration]) -> None:
 # Looking things up
 # ---------------------------------------------------------------------------
 
-def normalise_email(email: str) -> str:
-    return (email or "").strip().lower()
 
 
 def find_by_booking_token(token: str) -> Registration | None:
@@ -226,21 +224,6 @@ def waiting_position(registration: Registration) -> int | None:
     return (ahead or 0) + 1
 
 
-def unavailable_reason(session: EventSession, now: datetime | None = None) -> str | None:
-    """Why this session cannot be booked now, in plain words; None if it can."""
-    now = now or utcnow()
-    if session.is_cancelled:
-        return "This session has been cancelled. Choose another session."
-    if not session.programme.is_open:
-        return "Booking is closed: this programme is not taking bookings."
-    if session.starts_at <= now:
-        return "This session has already taken place. Choose another session."
-    if session.booking_opens_at and now < session.booking_opens_at:
-        return f"Booking for this session opens on {format_datetime(session.booking_opens_at)}."
-    if session.booking_closes_at and now >= session.booking_closes_at:
-        return f"Booking for this session closed on {format_datetime(session.booking_closes_at)}."
-    return None
-
 
 # ---------------------------------------------------------------------------
 # Booking, cancelling, moving
@@ -265,7 +248,7 @@ def book(session: EventSession, **fields) -> BookingResult:
     existing = active_booking(session.id, person["email"])
     if existing is not None:
         return _already_booked(existing)
-    reason = unavailable_reason(session)
+    reason = session.why_not_bookable()
     if reason:
         raise BookingError(reason)
     if not session.programme.allows_several_places:
@@ -278,11 +261,12 @@ def book(session: EventSession, **fields) -> BookingResult:
     took_place = _take_place(session.id)
     if not took_place:
         # Full, or cancelled a moment ago: ask again now that we hold the write lock.
-        status = db.session.scalar(sa.select(EventSession.status).where(EventSession.id == session.id))
-        if status != SessionStatus.SCHEDULED:
+        session_status = db.session.scalar(sa.select(EventSession.status).where(EventSession.id == session.id))
+        if session_status != SessionStatus.SCHEDULED:
             db.session.rollback()
             raise BookingError("This session has been cancelled. Choose another session.")
-    registration = Registration(session_id=session.id, status=RegistrationStatus.CONFIRMED if took_place else RegistrationStatus.WAITING, **person)
+    status = RegistrationStatus.CONFIRMED if took_place else RegistrationStatus.WAITING
+    registration = Registration(session_id=session.id, status=status, **person)
     db.session.add(registration)
     try:
         db.session.flush()
@@ -345,7 +329,7 @@ def move_targets(registration: Registration) -> list[EventSession]:
         )
         .order_by(EventSession.starts_at)
     ).all()
-    return [s for s in sessions if s.places_left > 0 and unavailable_reason(s) is None]
+    return [s for s in sessions if s.places_left > 0 and s.why_not_bookable() is None]
 
 
 def move(registration: Registration, target: EventSession) -> list[Registration]:
@@ -357,10 +341,10 @@ def move(registration: Registration, target: EventSession) -> list[Registration]
         raise BookingError("Choose another session of the same programme.")
     if registration.status == RegistrationStatus.CANCELLED:
         raise BookingError("This booking has been cancelled. Book a new place instead.")
-    reason = unavailable_reason(target)
+    reason = target.why_not_bookable()
     if reason:
         raise BookingError(reason)
-    if active_booking(target.id, registration.email) is not None:
+    if active_booking(target.id, registration.address) is not None:
         raise BookingError("You already have a booking for that session.")
 
     # Lock both sessions in id order (PostgreSQL) so two moves in opposite directions
@@ -398,7 +382,8 @@ def burst(session_id: int, since: datetime, until: datetime, email_ending: str =
     """Active bookings of a session made between `since` and `until` (UTC), perhaps only
     those whose address ends with `email_ending`: what one scripted client made."""
     query = sa.select(Registration).where(
-        Registration.session_id == session_id, Registration.status != RegistrationStatus.CANCELLED, Registration.is_walk_in.is_(False),
+        Registration.session_id == session_id, Registration.status != RegistrationStatus.CANCELLED,
+        Registration.is_walk_in.is_(False),
         Registration.created_at >= since, Registration.created_at < until,
     )
     ending = normalise_email(email_ending)
@@ -441,7 +426,7 @@ def set_capacity(session_id: int, capacity: int) -> list[Registration]:
         .values(capacity=capacity)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if rows_changed(result) != 1:
         raise BookingError("Capacity cannot be below the places already booked")
     return promote_waiting(session_id)
 
@@ -456,7 +441,8 @@ def cancel_session_bookings(session_id: int) -> list[Registration]:
         .execution_options(synchronize_session=False)
     )
     affected = db.session.scalars(
-        sa.select(Registration).where(Registration.session_id == session_id, Registration.status != RegistrationStatus.CANCELLED)
+        sa.select(Registration).where(Registration.session_id == session_id,
+                                      Registration.status != RegistrationStatus.CANCELLED)
     ).all()
     db.session.execute(
         sa.update(Registration)
@@ -480,7 +466,7 @@ def _check_in(registration: Registration) -> bool:
         .values(checked_in_at=utcnow())
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1
+    return rows_changed(result) == 1
 
 
 def check_in(registration: Registration, actor: User) -> bool:
@@ -510,11 +496,11 @@ def undo_check_in(registration: Registration, actor: User) -> bool:
         .values(checked_in_at=None)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount == 1:
+    if rows_changed(result) == 1:
         record(actor, AuditAction.CHECK_IN_UNDONE, f"registration:{registration.id}")
     db.session.commit()
     db.session.refresh(registration)
-    return result.rowcount == 1
+    return rows_changed(result) == 1
 
 
 def add_walk_in(session: EventSession, actor: User, name: str, email: str = "", job_role: str = "",
@@ -575,7 +561,7 @@ class AttendeeFilter(LabelledEnum):
     def from_query(cls, value: str | None) -> AttendeeFilter:
         """The filter a URL asks for; anything unknown shows everyone."""
         try:
-            return cls(value)
+            return cls(value or cls.ALL)
         except ValueError:
             return cls.ALL
 
@@ -596,9 +582,7 @@ def attendees(session_ids: list[int], status: AttendeeFilter = AttendeeFilter.AL
     search = strip_control_characters(search or "").strip()[:100]
     # Each word typed must be found: "jo bl" finds Jo Bloggs from the first letters.
     for word in search.lower().split():
-        # % and _ typed in the box are searched for, not wildcards.
-        escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        pattern = f"%{escaped}%"
+        pattern = like_contains(word)  # % and _ typed are searched for, not wildcards
         query = query.where(
             sa.or_(
                 sa.func.lower(Registration.name).like(pattern, escape="\\"),
@@ -645,11 +629,6 @@ def counts_by_session(session_ids: list[int]) -> dict[int, SessionCounts]:
     return counts
 
 
-CSV_HEADER = [
-    "Session", "Session starts", "Name", "Email", "Job role", "Team or service", "Locality",
-    "Organisation", "Access requirements", "Status", "Walk-in", "Booked at", "Checked in at",
-]
-
 
 def export_attendees_csv(actor: User, registrations: list[Registration], target: str) -> str:
     """An attendee list as CSV, its download recorded in the audit log."""
@@ -659,27 +638,6 @@ def export_attendees_csv(actor: User, registrations: list[Registration], target:
 
 
 def attendees_csv(registrations: list[Registration]) -> str:
-    """RFC 4180: CRLF line ends, fields with commas, quotes or line breaks quoted."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
-    writer.writerow(CSV_HEADER)
-    for r in registrations:
-        writer.writerow([
-            csv_cell(value)
-            for value in (
-                r.session.title,
-                format_datetime(r.session.starts_at),
-                r.name,
-                r.email if r.has_real_email else "",
-                r.job_role,
-                r.team,
-                r.locality,
-                r.organisation,
-                r.access_requirements,
-                r.status_label,
-                "Yes" if r.is_walk_in else "No",
-                format_datetime(r.created_at),
-                format_datetime(r.checked_in_at),
-            )
-        ])
-    return buffer.getvalue()
+    """The attendee list as it is on screen (status filter and search applied), with the
+    same columns as the workbook's Attendance sheet."""
+    return "".join(csv_lines(headers(ATTENDANCE_COLUMNS), attendance_rows(registrations)))

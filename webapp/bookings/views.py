@@ -15,7 +15,7 @@ from webapp.errors.handlers import render_error
 from webapp.extensions import (db, device_key, email_domain_key, email_key, exempt_address, limit_setting,
                                 limiter, retry_after_seconds)
 from webapp.jobs import outbox
-from webapp.programmes.forms import ConfirmForm
+from webapp.forms import ConfirmForm
 from webapp.qr import qr_png, qr_svg
 from webapp.sessions.models import EventSession
 from webapp.timezones import format_datetime
@@ -50,7 +50,7 @@ def _invited_person(session: EventSession) -> dict | None:
                exempt_when=_allowed_domain)
 def register(session_id: int):
     session = lookups.session_or_404(session_id)
-    reason = services.unavailable_reason(session)
+    reason = session.why_not_bookable()
     form = BookingForm(data=_invited_person(session))
     if reason is None and form.validate_on_submit():
         try:
@@ -214,7 +214,8 @@ def programme_attendees(programme_id: int):
     registrations = services.attendees(session_ids, status, request.args.get("q", ""))
     counts = services.counts_by_session(session_ids)
     return render_template("bookings/programme_attendees.html", programme=programme, registrations=registrations,
-                           deliveries=outbox.latest_by_registration([r.id for r in registrations]), status=status, filters=services.AttendeeFilter, counts=counts,
+                           deliveries=outbox.latest_by_registration([r.id for r in registrations]),
+                           status=status, filters=services.AttendeeFilter, counts=counts,
                            q=request.args.get("q", "")[:100])
 
 
@@ -249,7 +250,7 @@ def organiser_cancel(programme_id: int, session_id: int, registration_id: int):
         if was_cancelled:
             message = f"Booking for {registration.name} cancelled."
             if promoted:
-                message += " Promoted from the waiting list: " + ", ".join(p.name for p in promoted) + "."
+                message += " Promoted from the waiting list: " + ", ".join(p.person_name for p in promoted) + "."
             flash(message, "success")
         return redirect(url_for("sessions.show", programme_id=programme.id, session_id=session.id))
     return render_template("bookings/organiser_cancel.html", programme=programme, session=session,

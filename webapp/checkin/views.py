@@ -9,9 +9,7 @@ from webapp.auth.access import managers_only
 from webapp.bookings import services as bookings
 from webapp.bookings.forms import WalkInForm
 from webapp.bookings.models import RegistrationStatus
-from webapp.extensions import db
-from webapp.programmes.forms import ConfirmForm
-from webapp.sessions.models import EventSession
+from webapp.forms import ConfirmForm
 from webapp.timezones import format_time
 
 bp = Blueprint("checkin", __name__)
@@ -34,7 +32,7 @@ def confirm(token: str):
 @managers_only
 def _confirm_arrival(token: str):
     registration = lookups.ticket_or_404(token)
-    session = db.session.get(EventSession, registration.session_id)
+    session = registration.session
     error = None
     just_checked_in = False
     if request.method == "POST" and ConfirmForm().validate_on_submit():

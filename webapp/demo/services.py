@@ -302,7 +302,7 @@ def _synthetic_answers(rng: random.Random, question: Question, response_id: int)
     kind = question.kind
     options = question.visible_options
     if kind == QuestionKind.AGREEMENT:
-        grade = question.finding.grade if question.finding else "Good"
+        grade = (question.finding.grade if question.finding else None) or "Good"
         weights = AGREEMENT_WEIGHTS.get(grade, AGREEMENT_WEIGHTS["Good"])
         chosen = rng.choices(options, weights=weights[: len(options)])
     elif kind == QuestionKind.RATING:

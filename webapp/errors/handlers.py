@@ -8,8 +8,10 @@ bp = Blueprint("errors", __name__)
 
 MESSAGES = {
     400: ("Sorry, there is a problem with that request", "Go back, check what you entered and try again."),
-    403: ("You do not have permission to see this page", "If you think you should, ask an administrator of this service."),
-    404: ("Page not found", "If you typed the web address, check it is correct. If you pasted it, check you copied all of it."),
+    403: ("You do not have permission to see this page",
+          "If you think you should, ask an administrator of this service."),
+    404: ("Page not found",
+          "If you typed the web address, check it is correct. If you pasted it, check you copied all of it."),
     405: ("Sorry, that cannot be done here", "Go back and use the buttons on the page."),
     413: ("That was too much to send", "Shorten what you typed and try again."),
     429: ("Too many attempts", "Wait a minute, then try again."),

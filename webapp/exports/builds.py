@@ -19,7 +19,7 @@ from flask import current_app
 
 from webapp.auth.models import User
 from webapp.bookings.models import Registration, RegistrationStatus
-from webapp.db_types import utcnow
+from webapp.db_types import rows_changed, utcnow
 from webapp.exports.models import BuildStatus, WorkbookBuild
 from webapp.exports.workbook import build_workbook
 from webapp.extensions import db
@@ -137,10 +137,10 @@ def run_build(build_id: int) -> BuildStatus | None:
         .values(status=BuildStatus.BUILDING)
         .execution_options(synchronize_session=False))
     db.session.commit()
-    if claimed.rowcount != 1:
+    if rows_changed(claimed) != 1:
         return None
-    build = db.session.get(WorkbookBuild, build_id)
-    programme = db.session.get(Programme, build.programme_id)
+    build = db.session.get_one(WorkbookBuild, build_id)
+    programme = db.session.get_one(Programme, build.programme_id)
     file_name = f"workbook-{build.id}-{build.data_key[:16]}.xlsx"
     partial = exports_dir() / f"{file_name}.part"
     try:

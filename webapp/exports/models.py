@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from webapp.db_types import UTCDateTime, enum_column, utcnow
 from webapp.enums import LabelledEnum
-from webapp.extensions import db
+from webapp.extensions import Model
 
 
 class BuildStatus(LabelledEnum):
@@ -18,7 +18,7 @@ class BuildStatus(LabelledEnum):
     FAILED = "failed", "Failed"
 
 
-class WorkbookBuild(db.Model):
+class WorkbookBuild(Model):
     """A workbook asked for by one user: built by a worker into a file under EXPORTS_DIR.
     `data_key` fingerprints everything the file shows, so a second request for
     unchanged data gets the finished file instead of a new build."""

@@ -10,11 +10,11 @@ from collections.abc import Callable, Iterator
 
 import sqlalchemy as sa
 
-from webapp.bookings.models import Registration, RegistrationStatus
 from webapp.extensions import db
 from webapp.feedback.models import Answer, Question, Response
 from webapp.results.models import EVERYONE
-from webapp.results.services import COMMENT_ORDER, SMALL_GROUP_MIN, comments_query, count_totals, local_naive
+from webapp.results.services import COMMENT_ORDER, SMALL_GROUP_MIN, comments_query, count_totals
+from webapp.timezones import local_naive
 from webapp.sessions.models import EventSession
 
 BATCH = 5000
@@ -24,8 +24,6 @@ RARE_GROUP = "Other / not shown"
 
 RESPONSE_FIXED_HEADERS = ("Response number", "Session", "Locality", "Submitted at")
 COMMENT_HEADERS = ("Session", "Question", "Submitted at", "Comment")
-ATTENDANCE_HEADERS = ("Session", "Name", "Email", "Job role", "Team", "Locality", "Organisation",
-                      "Status", "Booked at", "Checked in at")
 
 
 def _stream(query) -> Iterator[sa.Row]:
@@ -139,22 +137,3 @@ def comment_rows(session_ids: list[int], text: Callable[[str], object] = _as_is)
     for comment, submitted_at, question_text, session_title, *_ in _stream(query):
         yield label(session_title), label(question_text), local_naive(submitted_at), text(comment)
 
-
-def attendance_rows(sessions: list[EventSession]) -> Iterator[tuple]:
-    """Personal data: organisers and admins only."""
-    session_ids = [session.id for session in sessions]
-    if not session_ids:
-        return
-    query = (
-        sa.select(EventSession.title, Registration.name, Registration.email, Registration.job_role,
-                  Registration.team, Registration.locality, Registration.organisation,
-                  Registration.status, Registration.created_at, Registration.checked_in_at)
-        .join(EventSession, EventSession.id == Registration.session_id)
-        .where(Registration.session_id.in_(session_ids))
-        .order_by(EventSession.starts_at, EventSession.id, Registration.created_at, Registration.id)
-    )
-    for (title, name, email, job_role, team, locality, organisation, status,
-         booked_at, checked_in_at) in _stream(query):
-        yield (title, name or "", email or "", job_role, team, locality, organisation,
-               RegistrationStatus(status).label,
-               local_naive(booked_at), local_naive(checked_in_at))

@@ -11,11 +11,21 @@ Everything else (header of the file, frozen panes, widths, autofilter, styles, t
 is openpyxl's. A row may hold only None, str, int, float and `Styled` values; strings
 must already be cleaned of the characters Excel refuses (workbook.clean_text) and any
 text that could be a formula must be a `Styled` string with the quote-prefix style.
+
+openpyxl's private API used here, all of it, and nothing else: the write-only sheet's
+row writer `WriteOnlyWorksheet._write_rows` (a generator fed rows, writing through
+`self._writer.xf`), and `Workbook._add_sheet`. Checked against openpyxl 3.1.5 (pinned in
+pyproject.toml); `private_api_problems()` says what an upgrade broke, and
+tests/test_exports.py fails on any version not in CHECKED_OPENPYXL_VERSIONS until someone
+reads the new release's code and adds it.
 """
 from __future__ import annotations
 
 from datetime import datetime
 
+import inspect
+
+import openpyxl
 from lxml.etree import fromstring
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import to_excel
@@ -23,6 +33,20 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 
 _LETTERS = [get_column_letter(index) for index in range(1, 16385)]
+CHECKED_OPENPYXL_VERSIONS = ("3.1.5",)
+
+
+def private_api_problems() -> list[str]:
+    """What this module relies on in openpyxl that the installed version lacks."""
+    problems = []
+    if openpyxl.__version__ not in CHECKED_OPENPYXL_VERSIONS:
+        problems.append(f"openpyxl {openpyxl.__version__} is not one this module was checked against "
+                        f"({', '.join(CHECKED_OPENPYXL_VERSIONS)})")
+    if not inspect.isgeneratorfunction(getattr(WriteOnlyWorksheet, "_write_rows", None)):
+        problems.append("WriteOnlyWorksheet._write_rows is no longer a generator method")
+    if not callable(getattr(openpyxl.Workbook, "_add_sheet", None)):
+        problems.append("Workbook._add_sheet is gone")
+    return problems
 
 
 class Styled:

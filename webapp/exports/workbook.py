@@ -27,11 +27,14 @@ from openpyxl.utils import get_column_letter
 from webapp.db_types import utcnow
 from webapp.exports import rows as table_rows
 from webapp.actions.services import plan as action_plan
+from webapp.bookings.attendance import ATTENDANCE_COLUMNS, attendance_rows, registrations_of
 from webapp.exports.streamed_sheet import Styled, create_streamed_sheet
+from webapp.tables import Column, headers
 from webapp.feedback.models import AGREEMENT_SCALE, QUESTION_KIND_LABELS, QuestionKind
 from webapp.programmes.models import Programme
 from webapp.results import services as results
-from webapp.results.services import ResultsFilter, local_naive
+from webapp.results.services import ResultsFilter
+from webapp.timezones import local_naive
 from webapp.staff import coverage as staff_coverage
 from webapp.themes.counts import theme_counts
 from webapp import text as text_rules
@@ -63,23 +66,22 @@ AGREEMENT_POINTS = [(label, score) for label, score in AGREEMENT_SCALE if score 
 DONT_KNOW = next(label for label, score in AGREEMENT_SCALE if score is None)
 
 
-def indicators_headers() -> list[str]:
-    headers = ["Headline question", "Indicator", "Inspection grade"]
+def indicators_columns() -> list[Column]:
+    columns = [Column("Headline question", 40), Column("Indicator", 50), Column("Inspection grade", 12)]
     for label, _score in AGREEMENT_POINTS:
-        headers += [label, f"{label} %"]
-    return headers + [DONT_KNOW, "Responses", "Mean", "% agree"]
+        columns += [Column(label, max(9, len(label) + 2), "int"),
+                    Column(f"{label} %", max(10, len(label) + 4), "percent")]
+    return columns + [Column(DONT_KNOW, 12, "int"), Column("Responses", 11, "int"), Column("Mean", 8, "mean"),
+                      Column("% agree", 10, "percent")]
+
+
+def indicators_headers() -> list[str]:
+    return headers(indicators_columns())
 
 
 def clean_text(value: object) -> str:
     """Text Excel and XML accept (webapp.text.clean_text), within Excel's cell limit."""
     return text_rules.clean_text(str(value))[:EXCEL_CELL_MAX]
-
-
-@dataclass(frozen=True)
-class Column:
-    header: str
-    width: float = 14
-    kind: str = "text"  # text, int, percent, mean, date, time, datetime
 
 
 _FORMATS = {"percent": PERCENT_FORMAT, "mean": MEAN_FORMAT, "date": DATE_FORMAT,
@@ -435,14 +437,7 @@ def _coverage(workbook, programme: Programme, viewer: bool) -> None:
 
 
 def _indicators(workbook, figures: results.Results) -> None:
-    headers = indicators_headers()
-    columns = [Column("Headline question", 40), Column("Indicator", 50), Column("Inspection grade", 12)]
-    for label, _score in AGREEMENT_POINTS:
-        columns += [Column(label, max(9, len(label) + 2), "int"),
-                    Column(f"{label} %", max(10, len(label) + 4), "percent")]
-    columns += [Column(DONT_KNOW, 12, "int"), Column("Responses", 11, "int"), Column("Mean", 8, "mean"),
-                Column("% agree", 10, "percent")]
-    assert [column.header for column in columns] == headers
+    columns = indicators_columns()
     sheet = SheetWriter(workbook, "Indicators", columns)
     sheet.header()
     indicators = figures.indicators
@@ -460,7 +455,7 @@ def _indicators(workbook, figures: results.Results) -> None:
         sheet.row(values)
     sheet.filter_all()
     if indicators:
-        agree_column = len(headers)
+        agree_column = len(columns)
         chart = BarChart()
         chart.type = "bar"
         chart.style = 10
@@ -542,11 +537,8 @@ def _comments(workbook, session_ids: list[int]) -> None:
 
 
 def _attendance(workbook, sessions) -> None:
-    columns = [Column("Session", 32), Column("Name", 26), Column("Email", 32), Column("Job role", 22),
-               Column("Team", 22), Column("Locality", 16), Column("Organisation", 30), Column("Status", 13),
-               Column("Booked at", 17, "datetime"), Column("Checked in at", 17, "datetime")]
-    sheet = SheetWriter(workbook, "Attendance", columns)
+    sheet = SheetWriter(workbook, "Attendance", list(ATTENDANCE_COLUMNS))
     sheet.header()
-    for row in table_rows.attendance_rows(sessions):
+    for row in attendance_rows(registrations_of([session.id for session in sessions])):
         sheet.row(row)
     sheet.filter_all()

@@ -98,6 +98,3 @@ class QuestionForm(AppForm):
             "finding_id": self.finding_id.data or None,
         }
 
-
-class ConfirmForm(AppForm):
-    """A button-only POST: just its CSRF token."""

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.db_types import UTCDateTime, utcnow
-from webapp.extensions import db
+from webapp.extensions import Model
 
 if TYPE_CHECKING:
     from webapp.programmes.models import Finding, Programme
@@ -91,7 +91,7 @@ def new_revision() -> str:
     return secrets.token_hex(8)
 
 
-class FeedbackForm(db.Model):
+class FeedbackForm(Model):
     __tablename__ = "feedback_form"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -119,7 +119,7 @@ class FeedbackForm(db.Model):
         return [question for question in self.questions if not question.hidden]
 
 
-class Question(db.Model):
+class Question(Model):
     __tablename__ = "question"
     __table_args__ = (
         sa.CheckConstraint(
@@ -192,7 +192,7 @@ class Question(db.Model):
         return SHORT_TEXT_MAX if self.kind == QuestionKind.SHORT_TEXT else LONG_TEXT_MAX
 
 
-class QuestionWording(db.Model):
+class QuestionWording(Model):
     """How a question read before it was reworded after people had answered it: the
     responses sent before `used_until` answered this text, not the question's current one."""
 
@@ -204,7 +204,7 @@ class QuestionWording(db.Model):
     used_until: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
-class QuestionOption(db.Model):
+class QuestionOption(Model):
     """One answer that can be chosen. Answers point at the option, so rewording a
     label never reinterprets past answers, and an option with answers is hidden,
     not deleted."""
@@ -224,7 +224,7 @@ class QuestionOption(db.Model):
     question: Mapped[Question] = relationship(back_populates="options")
 
 
-class Response(db.Model):
+class Response(Model):
     __tablename__ = "response"
     __table_args__ = (sa.Index("ix_response_session_submitted", "session_id", "submitted_at"),)
 
@@ -241,7 +241,7 @@ class Response(db.Model):
     )
 
 
-class Answer(db.Model):
+class Answer(Model):
     __tablename__ = "answer"
     __table_args__ = (
         sa.CheckConstraint(

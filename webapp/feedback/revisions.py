@@ -43,6 +43,6 @@ def _form_shown_with(session: Session, instance) -> FeedbackForm | None:
     if isinstance(instance, Question):
         return instance.form or (instance.form_id and session.get(FeedbackForm, instance.form_id)) or None
     if isinstance(instance, Finding):
-        programme = instance.programme or (instance.programme_id and session.get(Programme, instance.programme_id))
+        programme = instance.programme or session.get(Programme, instance.programme_id)
         return programme.feedback_form if programme else None
     return None

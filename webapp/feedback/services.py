@@ -182,8 +182,8 @@ def answer_counts(form: FeedbackForm) -> dict[int, int]:
         .join(Question, Question.id == Answer.question_id)
         .where(Question.form_id == form.id)
         .group_by(Answer.question_id)
-    )
-    return {question_id: count for question_id, count in rows}
+    ).tuples()
+    return dict(rows.all())
 
 
 def question_has_answers(question: Question) -> bool:

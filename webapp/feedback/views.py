@@ -21,7 +21,8 @@ from webapp import qr
 from webapp.auth.access import managers_only
 from webapp.extensions import csrf, device_key, exempt_address, limit_setting, limiter, retry_after_seconds
 from webapp.feedback import services
-from webapp.feedback.forms import ConfirmForm, QuestionForm
+from webapp.feedback.forms import QuestionForm
+from webapp.forms import ConfirmForm
 from webapp.feedback.models import AGREEMENT_SCALE, RATING_SCALE, QuestionKind
 from webapp.tokens import normalise_feedback_code
 

@@ -3,6 +3,7 @@ development server with a worker beside it: what `make run` uses)."""
 from __future__ import annotations
 
 import logging
+import os
 import subprocess
 import sys
 
@@ -35,6 +36,8 @@ def work(workers: int | None) -> None:
     SIGTERM stop it after the jobs in hand). Run as many, on as many hosts, as you like."""
     register_tasks()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    if current_app.config["JOBS_WORKER_NICE"] and hasattr(os, "nice"):
+        os.nice(current_app.config["JOBS_WORKER_NICE"])
     consumer = queue.huey.create_consumer(
         workers=workers or current_app.config["JOBS_WORKERS"], worker_type="thread", periodic=True,
         check_worker_health=True, scheduler_interval=1,

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.db_types import UTCDateTime, enum_column, utcnow
 from webapp.enums import LabelledEnum
-from webapp.extensions import db
+from webapp.extensions import Model
 
 if TYPE_CHECKING:
     from webapp.sessions.models import EventSession
@@ -48,7 +48,7 @@ class EmailKind(LabelledEnum):
     ACTION_UPDATE = "actions.update", "You said, we did: an update"
 
 
-class OutboundEmail(db.Model):
+class OutboundEmail(Model):
     """An email the app will send, is sending, sent or gave up on. `kind` says which
     renderer composes it at send time from the rows it points at (registration,
     session, user), so the email says what is true when it leaves."""
@@ -90,7 +90,7 @@ class OutboundEmail(db.Model):
         return f"<OutboundEmail {self.id} {self.kind} {self.status}>"
 
 
-class WorkerHeartbeat(db.Model):
+class WorkerHeartbeat(Model):
     """Each worker writes the time here every minute; /healthz reports the newest."""
 
     __tablename__ = "worker_heartbeat"

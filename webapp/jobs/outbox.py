@@ -21,7 +21,7 @@ from flask import current_app
 from sqlalchemy.dialects import postgresql, sqlite
 
 from webapp import mail
-from webapp.db_types import utcnow
+from webapp.db_types import rows_changed, utcnow
 from webapp.extensions import db
 from webapp.jobs import queue
 from webapp.jobs.models import DeliveryStatus, EmailKind, OutboundEmail
@@ -52,12 +52,10 @@ def queue_email(kind: EmailKind, to_address: str | None, *, registration_id: int
                   user_id=user_id, context=context or {}, dedupe_key=dedupe_key,
                   status=DeliveryStatus.PENDING, attempts=0, last_error="",
                   created_at=utcnow(), next_attempt_at=utcnow())
-    if dedupe_key is None:
-        message_id = db.session.scalar(sa.insert(OutboundEmail).values(**values).returning(OutboundEmail.id))
-    else:
-        message_id = db.session.scalar(_insert_unless_duplicate(values).returning(OutboundEmail.id))
-        if message_id is None:
-            return None
+    insert = sa.insert(OutboundEmail).values(**values) if dedupe_key is None else _insert_unless_duplicate(values)
+    message_id = db.session.scalar(insert.returning(OutboundEmail.id))
+    if message_id is None:  # the same email (dedupe_key) was queued before
+        return None
     _send_after_commit(message_id)
     return message_id
 
@@ -101,7 +99,7 @@ def _claim(message_id: int, now: datetime) -> bool:
         .execution_options(synchronize_session=False)
     )
     db.session.commit()
-    return result.rowcount == 1
+    return rows_changed(result) == 1
 
 
 def deliver(message_id: int) -> DeliveryStatus | None:
@@ -137,7 +135,8 @@ def deliver(message_id: int) -> DeliveryStatus | None:
 
 def _describe(error: Exception) -> str:
     if isinstance(error, smtplib.SMTPResponseException):
-        text = error.smtp_error.decode("utf-8", "replace") if isinstance(error.smtp_error, bytes) else str(error.smtp_error)
+        reply = error.smtp_error
+        text = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
         return f"The mail server refused it ({error.smtp_code}): {text}"[:500]
     return f"{type(error).__name__}: {error}"[:500]
 
@@ -210,7 +209,7 @@ def cancel_pending(*conditions) -> int:
         .values(status=DeliveryStatus.CANCELLED)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount
+    return rows_changed(result)
 
 
 def latest_by_registration(registration_ids: list[int]) -> dict[int, OutboundEmail]:
@@ -231,7 +230,7 @@ def counts_by_status(*conditions) -> dict[DeliveryStatus, int]:
         sa.select(OutboundEmail.status, sa.func.count(OutboundEmail.id)).where(*conditions)
         .group_by(OutboundEmail.status)
     )
-    counts = {status: 0 for status in DeliveryStatus}
+    counts = dict.fromkeys(DeliveryStatus, 0)
     for status, number in rows:
         counts[DeliveryStatus(status)] = number
     return counts

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -104,7 +104,7 @@ def run_pending(limit: int = 10_000) -> int:
         if task is None:
             break
         # A retry due later goes back on Huey's schedule (as a worker does): not run now.
-        due_later = task.eta is not None and task.eta > datetime.now(timezone.utc).replace(tzinfo=None)
+        due_later = task.eta is not None and task.eta > datetime.now(UTC).replace(tzinfo=None)
         huey.execute(task)
         done += not due_later
     return done

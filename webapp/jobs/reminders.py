@@ -78,7 +78,8 @@ def _queue_reminders(session: EventSession, now: datetime) -> int:
     slot_time = session.starts_at - slot
     last_slot = slot == min(reminder_slots(session.programme))
     people = _people(session, RegistrationStatus.CONFIRMED, created_before=slot_time)
-    queued = _queue_each(people, EmailKind.REMINDER, f"reminder:{int(slot.total_seconds())}:{session.starts_at:%Y%m%d%H%M}",
+    slot_key = f"reminder:{int(slot.total_seconds())}:{session.starts_at:%Y%m%d%H%M}"
+    queued = _queue_each(people, EmailKind.REMINDER, slot_key,
                          slot_hours=int(slot.total_seconds() // 3600))
     if last_slot:  # the day before: those still waiting learn they are still waiting
         waiting = _people(session, RegistrationStatus.WAITING, created_before=slot_time)

@@ -53,7 +53,8 @@ class FindingForm(AppForm):
     title = StringField(
         "Finding",
         description="The indicator, the area for improvement, or the improvement area's name.",
-        validators=[DataRequired("Enter the finding"), Length(max=300, message="Finding must be 300 characters or fewer")],
+        validators=[DataRequired("Enter the finding"),
+                    Length(max=300, message="Finding must be 300 characters or fewer")],
     )
     headline_question = StringField(
         "Headline question (quality indicators only)",
@@ -95,6 +96,3 @@ class FindingForm(AppForm):
             "progress": self.progress.data or "",
         }
 
-
-class ConfirmForm(AppForm):
-    """A button-only POST (delete, open, close, move): the form is just its CSRF token."""

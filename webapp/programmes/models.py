@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.db_types import UTCDateTime, enum_column, utcnow
 from webapp.enums import LabelledEnum
-from webapp.extensions import db
+from webapp.extensions import Model
 
 if TYPE_CHECKING:
     from webapp.feedback.models import FeedbackForm
@@ -44,7 +44,7 @@ def parse_reminder_hours(text: str | None) -> list[int]:
     return hours
 
 
-class Programme(db.Model):
+class Programme(Model):
     __tablename__ = "programme"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -82,7 +82,7 @@ class Programme(db.Model):
         return [finding for finding in self.findings if finding.kind == kind]
 
 
-class Finding(db.Model):
+class Finding(Model):
     __tablename__ = "finding"
     __table_args__ = (
         # A quality indicator always carries its headline question and its grade.

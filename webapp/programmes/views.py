@@ -4,8 +4,10 @@ from flask_login import current_user
 
 from webapp import lookups
 from webapp.auth.access import managers_only, readers
+from webapp.bookings import services as bookings
 from webapp.programmes import services
-from webapp.programmes.forms import (ConfirmForm, FindingForm, ProgrammeForm, reminder_days_text,
+from webapp.forms import ConfirmForm
+from webapp.programmes.forms import (FindingForm, ProgrammeForm, reminder_days_text,
                                      reminder_hours_from_days)
 from webapp.programmes.models import FINDING_KIND_PLURALS, FindingKind
 
@@ -46,6 +48,8 @@ def show(programme_id: int):
     return render_template(
         "programmes/show.html",
         programme=programme,
+        # Booked / waiting / attended per session, for the sessions table.
+        counts=bookings.counts_by_session([session.id for session in programme.sessions]),
         plurals=FINDING_KIND_PLURALS,
         confirm=ConfirmForm(),
     )

@@ -13,13 +13,13 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from webapp.extensions import db
+from webapp.extensions import Model
 
 EVERYONE = 0  # group_option_id of the whole session
 ALL = 0  # question_id / option_id of "the responses" / "answered the question"
 
 
-class ResultCount(db.Model):
+class ResultCount(Model):
     __tablename__ = "result_count"
 
     session_id: Mapped[int] = mapped_column(

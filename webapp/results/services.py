@@ -29,7 +29,9 @@ from webapp.forms import strip_control_characters
 from webapp.programmes.models import Programme
 from webapp.results.models import ALL, EVERYONE, ResultCount
 from webapp.sessions.models import EventSession
-from webapp.timezones import LONDON, format_date, format_datetime, london_to_utc
+from webapp.pagination import Page, paginate
+from webapp.text import like_contains
+from webapp.timezones import format_date, format_datetime, local_naive, london_to_utc
 
 # Groups smaller than this are never shown in a breakdown, on a page or in the workbook.
 SMALL_GROUP_MIN = 5
@@ -407,30 +409,7 @@ class Comment:
     session_title: str
 
 
-@dataclass
-class CommentPage:
-    comments: list[Comment]
-    total: int
-    page: int
-    per_page: int
-    query: str
 
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-    @property
-    def has_previous(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-
-def _like_pattern(query: str) -> str:
-    escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
 
 
 # Newest stored first (the order of the index of written answers), on the page and in the workbook.
@@ -451,7 +430,7 @@ def comments_query(session_ids: list[int], search: str = ""):
     )
     search = strip_control_characters(search or "").strip()
     if search:
-        query = query.where(sa.func.lower(Answer.text).like(_like_pattern(search.lower()), escape="\\"))
+        query = query.where(sa.func.lower(Answer.text).like(like_contains(search.lower()), escape="\\"))
     return query
 
 
@@ -468,20 +447,22 @@ def comment_count(session_ids: list[int]) -> int:
 
 
 def comment_page(session_ids: list[int], search: str = "", page: int = 1,
-                 per_page: int = COMMENTS_PER_PAGE) -> CommentPage:
+                 per_page: int = COMMENTS_PER_PAGE) -> Page[Comment]:
     """One page of comments, newest stored first: read backwards along the index of
     written answers (ix_answer_written), so a page costs its own rows, not a sort of
     every comment. Without a search the count comes from the running totals."""
+    search = (search or "").strip()
     query = comments_query(session_ids, search)
-    if search.strip():
+    if search:
         total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
     else:
         total = comment_count(session_ids)
-    pages = max(1, -(-total // per_page))
-    page = min(max(page, 1), pages)
-    rows = db.session.execute(query.order_by(*COMMENT_ORDER).limit(per_page).offset((page - 1) * per_page))
-    comments = [Comment(text, submitted, question, session) for text, submitted, question, session, *_ in rows]
-    return CommentPage(comments, total, page, per_page, (search or "").strip())
+
+    def fetch(limit: int, offset: int) -> list[Comment]:
+        rows = db.session.execute(query.order_by(*COMMENT_ORDER).limit(limit).offset(offset))
+        return [Comment(text, submitted, question, session) for text, submitted, question, session, *_ in rows]
+
+    return paginate(total, page, per_page, fetch, search)
 
 
 # ---------------------------------------------------------------------------
@@ -715,9 +696,9 @@ def large_difference(row: QuestionResult, overall: QuestionResult) -> str:
         if spread and abs(mine - theirs) / spread < Z_LARGE:
             return ""
         return HIGHER if mine > theirs else LOWER
-    if row.kind == QuestionKind.RATING and row.mean is not None and overall.mean is not None:
-        if abs(row.mean - overall.mean) >= LARGE_MEAN_DIFFERENCE:
-            return HIGHER if row.mean > overall.mean else LOWER
+    if (row.kind == QuestionKind.RATING and row.mean is not None and overall.mean is not None
+            and abs(row.mean - overall.mean) >= LARGE_MEAN_DIFFERENCE):
+        return HIGHER if row.mean > overall.mean else LOWER
     return ""
 
 
@@ -747,7 +728,8 @@ def comparisons(results: Results, questions: list[QuestionResult] | None = None,
     for overall in compared_questions(results) if questions is None else questions:
         question, number = overall.question, overall.number
 
-        def row(label: str, counts: Counts, suppressed: bool = False) -> ComparisonRow:
+        def row(label: str, counts: Counts, suppressed: bool = False,
+                question=question, number=number, overall=overall) -> ComparisonRow:
             result = question_result(question, number, counts)
             return ComparisonRow(label, result, suppressed,
                                  "" if suppressed else large_difference(result, overall))
@@ -766,7 +748,3 @@ def comparisons(results: Results, questions: list[QuestionResult] | None = None,
         out.append(Comparison(overall, sections))
     return out
 
-
-def local_naive(moment: datetime | None) -> datetime | None:
-    """London wall-clock time without a zone: what Excel and CSV readers expect."""
-    return moment.astimezone(LONDON).replace(tzinfo=None) if moment else None

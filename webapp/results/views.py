@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, render_template, request
 
 from webapp import lookups
+from webapp.pagination import requested_page
 from webapp import qr
 from webapp.auth.access import readers
 from webapp.feedback import services as feedback_services
@@ -16,15 +17,11 @@ bp = Blueprint("results", __name__, url_prefix="/organiser")
 bp.add_app_template_global(services.wording_note, "wording_note")
 
 
-def _page_number() -> int:
-    return max(request.args.get("page", 1, type=int) or 1, 1)
-
-
 def render_programme_results(programme, export_form: ExportFilterForm | None = None, status: int = 200):
     sessions = services.select_sessions(programme)
     results = services.results_for(programme, sessions)
     search = request.args.get("q", "")[:200]
-    comments = services.comment_page(results.session_ids, search, _page_number())
+    comments = services.comment_page(results.session_ids, search, requested_page())
     if export_form is None:
         export_form = ExportFilterForm(sessions, formdata=None)
     return _render_results(
@@ -65,7 +62,7 @@ def session_results(programme_id: int, session_id: int):
     programme = lookups.programme_or_404(programme_id)
     session = lookups.session_of_or_404(programme, session_id)
     results = services.results_for(programme, [session])
-    comments = services.comment_page([session.id], request.args.get("q", "")[:200], _page_number())
+    comments = services.comment_page([session.id], request.args.get("q", "")[:200], requested_page())
     return _render_results(
         "results/session.html",
         programme=programme,

@@ -1,4 +1,4 @@
-from datetime import datetime, time, timezone
+from datetime import datetime, time, UTC
 
 from wtforms import DateField, DateTimeField, IntegerField, RadioField, StringField, TextAreaField, TimeField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
@@ -92,7 +92,7 @@ def _cap(label: str, limit: int) -> Length:
 
 
 def _local_to_utc(moment: datetime | None) -> datetime | None:
-    return moment.replace(tzinfo=LONDON).astimezone(timezone.utc) if moment else None
+    return moment.replace(tzinfo=LONDON).astimezone(UTC) if moment else None
 
 
 def _utc_to_local_naive(moment: datetime | None) -> datetime | None:

@@ -9,7 +9,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.db_types import UTCDateTime, enum_column, utcnow
 from webapp.enums import LabelledEnum
-from webapp.extensions import db
+from webapp.extensions import Model
+from webapp.timezones import format_datetime
 from webapp.tokens import new_feedback_code
 
 if TYPE_CHECKING:
@@ -24,7 +25,7 @@ class SessionStatus(LabelledEnum):
     CANCELLED = "cancelled", "Cancelled"
 
 
-class EventSession(db.Model):
+class EventSession(Model):
     # Not "Session": that name belongs to SQLAlchemy.
     __tablename__ = "event_session"
     __table_args__ = (
@@ -97,11 +98,20 @@ class EventSession(db.Model):
         return opens, closes
 
     def is_bookable(self, now: datetime | None = None) -> bool:
+        return self.why_not_bookable(now) is None
+
+    def why_not_bookable(self, now: datetime | None = None) -> str | None:
+        """The one rule for booking: why this session cannot be booked now, in plain
+        words; None if it can."""
         now = now or utcnow()
-        return (
-            not self.is_cancelled
-            and self.programme.is_open
-            and self.starts_at > now
-            and (self.booking_opens_at is None or self.booking_opens_at <= now)
-            and (self.booking_closes_at is None or now < self.booking_closes_at)
-        )
+        if self.is_cancelled:
+            return "This session has been cancelled. Choose another session."
+        if not self.programme.is_open:
+            return "Booking is closed: this programme is not taking bookings."
+        if self.starts_at <= now:
+            return "This session has already taken place. Choose another session."
+        if self.booking_opens_at and now < self.booking_opens_at:
+            return f"Booking for this session opens on {format_datetime(self.booking_opens_at)}."
+        if self.booking_closes_at and now >= self.booking_closes_at:
+            return f"Booking for this session closed on {format_datetime(self.booking_closes_at)}."
+        return None

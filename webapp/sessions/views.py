@@ -8,17 +8,11 @@ from webapp import lookups
 from webapp.auth.access import managers_only
 from webapp.bookings import services as bookings
 from webapp.jobs import outbox
-from webapp.programmes.forms import ConfirmForm
+from webapp.forms import ConfirmForm
 from webapp.sessions import services
 from webapp.sessions.forms import SessionForm, SessionMessageForm
 
 bp = Blueprint("sessions", __name__, url_prefix="/organiser/programmes/<int:programme_id>/sessions")
-
-
-@bp.app_template_global()
-def session_counts(programme):
-    """Booked / waiting / attended per session, for the programme page's table."""
-    return bookings.counts_by_session([s.id for s in programme.sessions])
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -128,7 +122,8 @@ def cancel(programme_id: int, session_id: int):
 
 def _will_be_emailed(people) -> str:
     emailed = sum(person.has_real_email for person in people)
-    message = f"{emailed} of {len(people)} people booked or waiting will be emailed; the session page shows when each email is sent."
+    message = (f"{emailed} of {len(people)} people booked or waiting will be emailed; "
+               "the session page shows when each email is sent.")
     if emailed < len(people):
         message += f" {len(people) - emailed} have no email address (walk-ins): tell them another way."
     return message

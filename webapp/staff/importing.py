@@ -19,7 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from webapp.audit import AuditAction, record
 from webapp.auth.models import User
-from webapp.bookings.services import normalise_email
+from webapp.text import normalise_email
 from webapp.db_types import utcnow
 from webapp.text import clean_text
 from webapp.extensions import db

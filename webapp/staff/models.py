@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.db_types import UTCDateTime, enum_column, utcnow
 from webapp.enums import LabelledEnum
-from webapp.extensions import db
+from webapp.extensions import Model
 from webapp.tokens import new_url_token
 
 NAME_MAX = 120
@@ -24,7 +24,7 @@ class NotApplicable(LabelledEnum):
     ATTENDED_ELSEWHERE = "attended_elsewhere", "Says they attended another briefing"
 
 
-class StaffMember(db.Model):
+class StaffMember(Model):
     __tablename__ = "staff_member"
     __table_args__ = (
         sa.UniqueConstraint("programme_id", "email", name="uq_staff_member_programme_email"),
@@ -47,7 +47,7 @@ class StaffMember(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
-class StaffUpload(db.Model):
+class StaffUpload(Model):
     """A file an organiser uploaded, kept only until it is imported or abandoned."""
 
     __tablename__ = "staff_upload"
@@ -64,7 +64,7 @@ class StaffUpload(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
-class StaffUploadRow(db.Model):
+class StaffUploadRow(Model):
     """One row of an upload, checked: what would be imported, or why not."""
 
     __tablename__ = "staff_upload_row"
@@ -83,7 +83,7 @@ class StaffUploadRow(db.Model):
     error: Mapped[str] = mapped_column(sa.String(200), default="")
 
 
-class StaffInvitation(db.Model):
+class StaffInvitation(Model):
     """A person on the list invited to a session. The token is their personal link:
     it fills in the booking form, and lets them say the briefing does not apply."""
 
@@ -98,4 +98,4 @@ class StaffInvitation(db.Model):
     invited_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     invited_by: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id", ondelete="SET NULL"))
 
-    staff_member: Mapped[StaffMember] = db.relationship()
+    staff_member: Mapped[StaffMember] = relationship()

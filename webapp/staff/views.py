@@ -14,7 +14,7 @@ from webapp.audit import AuditAction, record_export
 from webapp.auth.access import managers_only, readers
 from webapp.db_types import utcnow
 from webapp.extensions import csrf, db
-from webapp.programmes.forms import ConfirmForm
+from webapp.forms import ConfirmForm
 from webapp.security import personal_data
 from webapp.sessions.models import EventSession
 from webapp.staff import coverage as coverage_figures
@@ -55,7 +55,8 @@ def upload(programme_id: int):
         submitted = form.validate_on_submit()
     except RequestEntityTooLarge:
         form = UploadForm(formdata=None)
-        form.file.errors = [f"The file must be smaller than {current_app.config['STAFF_UPLOAD_MAX_BYTES'] // 1_000_000} MB"]
+        limit_mb = current_app.config["STAFF_UPLOAD_MAX_BYTES"] // 1_000_000
+        form.file.errors = [f"The file must be smaller than {limit_mb} MB"]
         submitted = False
     if submitted:
         try:
@@ -152,7 +153,7 @@ def invite(programme_id: int):
     form = _invite_form(programme)
     plan = None
     if form.validate_on_submit():
-        session = db.session.get(EventSession, form.session_id.data)
+        session = lookups.session_of_or_404(programme, form.session_id.data)
         without_booking = form.who.data == "not_booked"
         if request.form.get("confirm") == "1":
             sent = invitations.invite(programme, session, current_user, without_booking=without_booking,

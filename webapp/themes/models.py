@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.db_types import UTCDateTime, enum_column, utcnow
 from webapp.enums import LabelledEnum
-from webapp.extensions import db
+from webapp.extensions import Model, db
 
 THEME_NAME_MAX = 80
 THEME_DESCRIPTION_MAX = 300
@@ -25,7 +25,7 @@ theme_tag = sa.Table(
 )
 
 
-class Theme(db.Model):
+class Theme(Model):
     __tablename__ = "theme"
     __table_args__ = (sa.UniqueConstraint("programme_id", "name"),)
 
@@ -53,7 +53,7 @@ class SuggestionStatus(LabelledEnum):
     REJECTED = "rejected", "Rejected"
 
 
-class SuggestionRun(db.Model):
+class SuggestionRun(Model):
     """One request for suggestions: recorded in the request, worked on by a worker."""
 
     __tablename__ = "theme_suggestion_run"
@@ -76,7 +76,7 @@ class SuggestionRun(db.Model):
         back_populates="run", cascade="all, delete-orphan", order_by="ThemeSuggestion.position")
 
 
-class ThemeSuggestion(db.Model):
+class ThemeSuggestion(Model):
     """A theme the server proposes: a name from its top terms and the comments it found."""
 
     __tablename__ = "theme_suggestion"

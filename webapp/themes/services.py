@@ -16,6 +16,7 @@ from webapp.db_types import utcnow
 from webapp.extensions import db
 from webapp.feedback.models import Answer, Response
 from webapp.jobs import queue
+from webapp.pagination import Page, paginate
 from webapp.programmes.models import Programme
 from webapp.results.services import COMMENT_ORDER, comments_query
 from webapp.sessions.models import EventSession
@@ -161,18 +162,6 @@ class TaggedComment:
     theme_ids: set[int]
 
 
-@dataclass
-class TaggingPage:
-    comments: list[TaggedComment]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-
 def _session_ids(programme: Programme) -> list[int]:
     return list(db.session.scalars(sa.select(EventSession.id).where(EventSession.programme_id == programme.id)))
 
@@ -189,19 +178,20 @@ def _programme_comments(programme: Programme, search: str = "", show: str = "", 
 
 
 def tagging_page(programme: Programme, *, search: str = "", show: str = "", theme_id: int | None = None,
-                 page: int = 1, per_page: int = TAGGING_PER_PAGE) -> TaggingPage:
+                 page: int = 1, per_page: int = TAGGING_PER_PAGE) -> Page[TaggedComment]:
     query = _programme_comments(programme, search, show, theme_id)
     total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
-    pages = max(1, -(-total // per_page))
-    page = min(max(page, 1), pages)
-    rows = db.session.execute(query.order_by(*COMMENT_ORDER).limit(per_page).offset((page - 1) * per_page)).all()
-    ids = [row[-1] for row in rows]
-    tags: dict[int, set[int]] = {answer_id: set() for answer_id in ids}
-    for answer_id, tag_theme_id in db.session.execute(
-            sa.select(theme_tag.c.answer_id, theme_tag.c.theme_id).where(theme_tag.c.answer_id.in_(ids or [-1]))):
-        tags[answer_id].add(tag_theme_id)
-    comments = [TaggedComment(row[-1], row[0], row[2], row[3], tags[row[-1]]) for row in rows]
-    return TaggingPage(comments, total, page, per_page)
+
+    def fetch(limit: int, offset: int) -> list[TaggedComment]:
+        rows = db.session.execute(query.order_by(*COMMENT_ORDER).limit(limit).offset(offset)).all()
+        ids = [row[-1] for row in rows]
+        tags: dict[int, set[int]] = {answer_id: set() for answer_id in ids}
+        for answer_id, tag_theme_id in db.session.execute(
+                sa.select(theme_tag.c.answer_id, theme_tag.c.theme_id).where(theme_tag.c.answer_id.in_(ids or [-1]))):
+            tags[answer_id].add(tag_theme_id)
+        return [TaggedComment(row[-1], row[0], row[2], row[3], tags[row[-1]]) for row in rows]
+
+    return paginate(total, page, per_page, fetch, search)
 
 
 def _comment_ids_of(programme: Programme, answer_ids) -> set[int]:

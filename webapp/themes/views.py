@@ -7,7 +7,8 @@ from flask_login import current_user
 
 from webapp import lookups
 from webapp.auth.access import managers_only, readers
-from webapp.programmes.forms import ConfirmForm
+from webapp.pagination import requested_page
+from webapp.forms import ConfirmForm
 from webapp.themes import services
 from webapp.themes.forms import DecisionForm, MergeForm, SuggestForm, TaggingForm, ThemeForm
 from webapp.themes.models import SuggestionRunStatus, SuggestionStatus
@@ -101,7 +102,7 @@ def _tagging_filters() -> dict:
     return {"show": show if show == services.UNTAGGED else "",
             "theme": request.args.get("theme", type=int) or None,
             "q": request.args.get("q", "")[:200],
-            "page": max(request.args.get("page", 1, type=int) or 1, 1)}
+            "page": requested_page()}
 
 
 @bp.route("/tag", methods=["GET", "POST"])
