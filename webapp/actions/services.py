@@ -73,7 +73,8 @@ def _themes(programme: Programme, theme_ids: list[int]) -> list[Theme]:
 
 
 def _apply(action: Action, programme: Programme, *, area_id: int, title: str, owner: str, due_on: date | None,
-           status: ActionStatus | str, progress: str, finding_ids: list[int], theme_ids: list[int] = ()) -> None:
+           status: ActionStatus | str, progress: str, finding_ids: list[int],
+           theme_ids: list[int] | None = None) -> None:
     area = _area(programme, area_id)
     if action.area_id != area.id:
         siblings = db.session.scalars(sa.select(Action.position).where(Action.area_id == area.id)).all()
@@ -85,7 +86,7 @@ def _apply(action: Action, programme: Programme, *, area_id: int, title: str, ow
     action.status = ActionStatus(status)
     action.progress = progress.strip()
     action.findings = _findings(programme, finding_ids)
-    action.themes = _themes(programme, list(theme_ids))
+    action.themes = _themes(programme, theme_ids or [])
 
 
 def add_action(programme: Programme, *, actor: User | None = None, **fields) -> Action:

@@ -89,11 +89,11 @@ def totals(programme: Programme, session_ids: list[int]) -> list[ThemeTotal]:
     themes = programme_themes(programme)
     ids = [theme.id for theme in themes]
     responses = _mentions(ids, session_ids)
-    comments = dict(db.session.execute(
+    comments: dict[int, int] = dict(db.session.execute(
         sa.select(theme_tag.c.theme_id, sa.func.count()).select_from(theme_tag)
         .join(Answer, Answer.id == theme_tag.c.answer_id).join(Response, Response.id == Answer.response_id)
         .where(theme_tag.c.theme_id.in_(ids or [-1]), Response.session_id.in_(session_ids or [-1]))
-        .group_by(theme_tag.c.theme_id)).all())
+        .group_by(theme_tag.c.theme_id)).tuples().all())
     rows = [ThemeTotal(theme, responses.get((theme.id, 0), 0), comments.get(theme.id, 0)) for theme in themes]
     return sorted(rows, key=lambda row: -row.responses)  # stable: ties keep the names' order
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 
 from webapp.audit import AuditAction, record
-from webapp.db_types import utcnow
+from webapp.db_types import rows_changed, utcnow
 from webapp.extensions import db
 from webapp.feedback.models import Answer, Response
 from webapp.jobs import queue
@@ -57,17 +57,17 @@ def themes(programme: Programme) -> list[Theme]:
 
 def frame(programme: Programme) -> list[FrameRow]:
     """The programme's themes, by name, with how many comments carry each."""
-    counts = dict(db.session.execute(
+    counts: dict[int, int] = dict(db.session.execute(
         sa.select(theme_tag.c.theme_id, sa.func.count()).join(Theme, Theme.id == theme_tag.c.theme_id)
-        .where(Theme.programme_id == programme.id).group_by(theme_tag.c.theme_id)).all())
+        .where(Theme.programme_id == programme.id).group_by(theme_tag.c.theme_id)).tuples().all())
     return [FrameRow(theme, counts.get(theme.id, 0)) for theme in themes(programme)]
 
 
-def _clean_name(programme: Programme, name: str, keep: Theme | None = None) -> str:
+def _clean_name(programme_id: int, name: str, keep: Theme | None = None) -> str:
     name = one_line(name).strip()[:THEME_NAME_MAX]
     if not name:
         raise ThemeError("Enter a name for the theme")
-    clash = db.session.scalar(sa.select(Theme).where(Theme.programme_id == programme.id,
+    clash = db.session.scalar(sa.select(Theme).where(Theme.programme_id == programme_id,
                                                      sa.func.lower(Theme.name) == name.lower()))
     if clash is not None and clash is not keep:
         raise ThemeError(f"There is already a theme called “{clash.name}”: choose another name, or merge into it")
@@ -79,7 +79,7 @@ def _clean_description(description: str) -> str:
 
 
 def _new_theme(programme: Programme, name: str, description: str = "") -> Theme:
-    theme = Theme(programme_id=programme.id, name=_clean_name(programme, name),
+    theme = Theme(programme_id=programme.id, name=_clean_name(programme.id, name),
                   description=_clean_description(description))
     db.session.add(theme)
     db.session.flush()
@@ -95,8 +95,7 @@ def add_theme(programme: Programme, name: str, description: str = "", *, actor: 
 
 def update_theme(theme: Theme, name: str, description: str, *, actor: User | None = None) -> None:
     """Rename a theme or change its description; its tags stay."""
-    programme = db.session.get(Programme, theme.programme_id)
-    theme.name = _clean_name(programme, name, keep=theme)
+    theme.name = _clean_name(theme.programme_id, name, keep=theme)
     theme.description = _clean_description(description)
     record(actor, AuditAction.THEME_CHANGED, f"theme:{theme.id}", f"programme {theme.programme_id}")
     db.session.commit()
@@ -288,12 +287,12 @@ def run_suggestions(run_id: int) -> SuggestionRunStatus | None:
         sa.update(SuggestionRun).where(SuggestionRun.id == run_id, SuggestionRun.status == SuggestionRunStatus.PENDING)
         .values(status=SuggestionRunStatus.RUNNING).execution_options(synchronize_session=False))
     db.session.commit()
-    if claimed.rowcount != 1:
+    if rows_changed(claimed) != 1:
         return None
-    run = db.session.get(SuggestionRun, run_id)
+    run = db.session.get_one(SuggestionRun, run_id)
     started = time.perf_counter()
     try:
-        programme = db.session.get(Programme, run.programme_id)
+        programme = db.session.get_one(Programme, run.programme_id)
         comments = comments_for_suggestions(programme, run.untagged_only)
         found = suggester.suggest([text for _id, text in comments], run.themes_wanted)
         for position, suggested in enumerate(found, start=1):
@@ -305,7 +304,7 @@ def run_suggestions(run_id: int) -> SuggestionRunStatus | None:
     except Exception as error:
         log.exception("Theme suggestions %s failed", run_id)
         db.session.rollback()
-        run = db.session.get(SuggestionRun, run_id)
+        run = db.session.get_one(SuggestionRun, run_id)
         run.status = SuggestionRunStatus.FAILED
         run.error = f"{type(error).__name__}: {error}"[:500]
     run.seconds = round(time.perf_counter() - started, 3)
@@ -324,7 +323,7 @@ def mark_lost_runs(now=None) -> int:
         .values(status=SuggestionRunStatus.FAILED, finished_at=now, error="Lost: the worker stopped before it finished")
         .execution_options(synchronize_session=False))
     db.session.commit()
-    return result.rowcount
+    return rows_changed(result)
 
 
 def _open(suggestion: ThemeSuggestion) -> None:
@@ -378,5 +377,6 @@ def sample_comments(programme: Programme, suggestion: ThemeSuggestion, count: in
     ids = (suggestion.answer_ids or [])[:count]
     if not ids:
         return []
-    texts = dict(db.session.execute(sa.select(Answer.id, Answer.text).where(Answer.id.in_(ids))).all())
-    return [texts[answer_id] for answer_id in ids if texts.get(answer_id)]
+    texts: dict[int, str | None] = dict(db.session.execute(
+        sa.select(Answer.id, Answer.text).where(Answer.id.in_(ids))).tuples().all())
+    return [text for answer_id in ids if (text := texts.get(answer_id))]

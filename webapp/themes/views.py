@@ -172,9 +172,9 @@ def decide(programme_id: int, suggestion_id: int):
                                                form.description.data or "", actor=current_user)
             flash(f"Theme “{theme.name}” added with {suggestion.size} comments.", "success")
         elif form.decision.data == "merge":
-            theme = services.theme_of(programme, form.target_id.data)
-            tagged = services.merge_suggestion(programme, suggestion, theme, actor=current_user)
-            flash(f"{tagged} comments added to “{theme.name}”.", "success")
+            target = services.theme_of(programme, form.target_id.data)
+            tagged = services.merge_suggestion(programme, suggestion, target, actor=current_user)
+            flash(f"{tagged} comments added to “{target.name if target else ''}”.", "success")
         else:
             services.reject_suggestion(suggestion, actor=current_user)
             flash("Suggestion rejected.", "success")
