@@ -73,6 +73,12 @@ def url_values(app, demo, make_user):
 
         room_question = RoomQuestion(session_id=session.id, text="A question from the room")
         db.session.add(room_question)
+        from webapp.themes.models import SuggestionRun, Theme, ThemeSuggestion
+
+        theme = Theme(programme_id=demo, name="Workload")
+        run = SuggestionRun(programme_id=demo, status="ready")
+        suggestion = ThemeSuggestion(run=run, name="Caseload, workload", terms=["caseload"], answer_ids=[])
+        db.session.add_all([theme, run, suggestion])
         db.session.commit()
         values = {
             "build_id": build.id,
@@ -94,6 +100,8 @@ def url_values(app, demo, make_user):
             "update_id": update.id,
             "quote_id": quote.id,
             "room_question_id": room_question.id,
+            "theme_id": theme.id,
+            "suggestion_id": suggestion.id,
         }
     return values
 

@@ -195,3 +195,18 @@ def test_demo_cli(runner, app):
     assert "already has programmes" in result.output
     with app.app_context():
         assert _count(Programme) == 1 and _count(Response) == before + 20
+
+
+def test_demo_has_a_small_coding_frame_with_some_comments_tagged(app_ctx):
+    from webapp.demo.services import DEMO_THEMES
+    from webapp.themes import counts, services as themes
+
+    programme, _ = load_demo(now=datetime(2026, 11, 30, 10, 15, tzinfo=LONDON))
+    frame = themes.frame(programme)
+    assert sorted(row.theme.name for row in frame) == sorted(name for name, _, _ in DEMO_THEMES)
+    assert all(row.comments > 0 for row in frame)
+    assert themes.tagging_page(programme, show=themes.UNTAGGED).total > 0  # some left to tag
+    top = counts.top_themes(programme)
+    assert top and all(row.responses >= results.SMALL_GROUP_MIN for row in top)
+    assert load_demo(now=datetime(2026, 11, 30, 10, 15, tzinfo=LONDON)) == (programme, False)
+    assert len(themes.frame(programme)) == len(DEMO_THEMES)  # loaded once

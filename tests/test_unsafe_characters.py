@@ -15,6 +15,7 @@ import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from docx import Document
 from icalendar import Calendar
 from openpyxl import load_workbook
 
@@ -25,6 +26,7 @@ from webapp.bookings.models import Registration
 from webapp.extensions import db
 from webapp.feedback.models import Answer, Response
 from webapp.text import UNSAFE_CHARACTERS, clean_text
+from webapp.themes.models import Theme, theme_tag
 
 BAD = "A\ufffeB\uffffC\x00D\x1bE\x85F\ufdd0G\U0010ffff"
 PUBLIC_BOOKING_FIELDS = ("name", "job_role", "team", "locality", "organisation", "access_requirements")
@@ -39,7 +41,7 @@ def _downloads(client, app, programme_id: int) -> dict[str, bytes]:
     """Every file the app writes for this programme and its bookings."""
     base = f"/organiser/programmes/{programme_id}"
     files = {}
-    for name in ("workbook.xlsx", "responses.csv", "attendance.csv", "attendees.csv"):
+    for name in ("workbook.xlsx", "responses.csv", "attendance.csv", "attendees.csv", "report.docx"):
         response = client.get(f"{base}/{name}")
         assert response.status_code == 200, (name, response.status_code)
         files[name] = response.data
@@ -60,6 +62,11 @@ def _assert_files_open(files: dict[str, bytes], outbox) -> None:
                 for row in sheet.iter_rows(values_only=True):
                     for value in row:
                         assert not (isinstance(value, str) and UNSAFE_CHARACTERS.search(value)), (name, value)
+        elif name.endswith(".docx"):
+            document = Document(io.BytesIO(data))
+            texts = [p.text for p in document.paragraphs] + [
+                cell.text for table in document.tables for row in table.rows for cell in row.cells]
+            assert not any(UNSAFE_CHARACTERS.search(text) for text in texts), name
         elif name.endswith(".csv"):
             text = data.decode("utf-8-sig")
             assert not UNSAFE_CHARACTERS.search(text), name
@@ -118,6 +125,10 @@ def test_text_stored_before_the_rule_cannot_break_a_download(app, client, demo, 
         registration.session.notes = f"Notes {bad}"
         answer = db.session.scalars(sa.select(Answer).where(Answer.text.is_not(None))).first()
         answer.text = bad
+        theme = Theme(programme_id=demo, name=f"Theme {bad}", description=f"About {bad}")
+        db.session.add(theme)
+        db.session.flush()
+        db.session.execute(sa.insert(theme_tag).values(theme_id=theme.id, answer_id=answer.id))
         db.session.commit()
     login_as(Role.ORGANISER)
     files = _downloads(client, app, demo)

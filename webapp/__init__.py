@@ -124,10 +124,11 @@ def _register_blueprints(app: Flask) -> None:
     from webapp.results.views import bp as results_bp
     from webapp.sessions.views import bp as sessions_bp
     from webapp.staff.views import bp as staff_bp
+    from webapp.themes.views import bp as themes_bp
 
     for blueprint in (main_bp, auth_bp, errors_bp, programmes_bp, sessions_bp, bookings_bp, checkin_bp,
                       feedback_bp, results_bp, exports_bp, staff_bp, jobs_bp, actions_bp,
-                      reports_bp, room_bp):
+                      reports_bp, room_bp, themes_bp):
         app.register_blueprint(blueprint)
 
 

@@ -74,6 +74,15 @@ class AuditAction(LabelledEnum):
     ROOM_QUESTION_ANSWERED = "room.question_answered", "Marked a question from the room answered"
     ROOM_QUESTION_REOPENED = "room.question_reopened", "Marked a question from the room not answered"
     ROOM_QUESTION_ANSWER_WRITTEN = "room.answer_written", "Answered a question from the room in writing"
+    THEME_ADDED = "theme.added", "Added a theme"
+    THEME_CHANGED = "theme.changed", "Renamed or described a theme"
+    THEME_MERGED = "theme.merged", "Merged two themes"
+    THEME_REMOVED = "theme.removed", "Deleted a theme"
+    THEMES_TAGGED = "theme.tagged", "Tagged comments with themes"
+    THEME_SUGGESTIONS_REQUESTED = "theme.suggestions_requested", "Asked for theme suggestions"
+    THEME_SUGGESTION_ACCEPTED = "theme.suggestion_accepted", "Accepted a suggested theme"
+    THEME_SUGGESTION_MERGED = "theme.suggestion_merged", "Merged a suggested theme into a theme"
+    THEME_SUGGESTION_REJECTED = "theme.suggestion_rejected", "Rejected a suggested theme"
 
     @classmethod
     def label_of(cls, value: str) -> str:

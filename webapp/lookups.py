@@ -23,6 +23,7 @@ from webapp.programmes.models import Finding, Programme
 from webapp.room.models import RoomQuestion
 from webapp.sessions.models import EventSession
 from webapp.staff.models import StaffUpload
+from webapp.themes.models import Theme, ThemeSuggestion
 
 Found = TypeVar("Found")
 
@@ -108,3 +109,12 @@ def workbook_build_of_or_404(programme: Programme, build_id: int, *, may_see_att
 
 def staff_upload_of_or_404(programme: Programme, upload_id: int) -> StaffUpload:
     return _child_or_404(StaffUpload, upload_id, lambda upload: upload.programme_id == programme.id)
+
+
+def theme_of_or_404(programme: Programme, theme_id: int) -> Theme:
+    return _child_or_404(Theme, theme_id, lambda theme: theme.programme_id == programme.id)
+
+
+def theme_suggestion_of_or_404(programme: Programme, suggestion_id: int) -> ThemeSuggestion:
+    return _child_or_404(ThemeSuggestion, suggestion_id,
+                         lambda suggestion: suggestion.run.programme_id == programme.id)

@@ -18,6 +18,7 @@ from webapp.results.models import ResultCount
 from webapp.room.models import AnswerStatus, Moderation, QuestionStatus, QuestionVote, RoomQuestion, RoomSettings
 from webapp.sessions.models import EventSession, SessionStatus
 from webapp.staff.models import StaffInvitation, StaffMember, StaffUpload, StaffUploadRow
+from webapp.themes.models import SuggestionRun, Theme, ThemeSuggestion
 
 __all__ = [
     "Action",
@@ -55,6 +56,9 @@ __all__ = [
     "StaffMember",
     "StaffUpload",
     "StaffUploadRow",
+    "SuggestionRun",
+    "Theme",
+    "ThemeSuggestion",
     "User",
     "WorkbookBuild",
     "WorkerHeartbeat",

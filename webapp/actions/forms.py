@@ -22,16 +22,18 @@ class ActionForm(AppForm):
     progress = TextAreaField("Progress", description="Where the action stands now, in a sentence or two.",
                              validators=[Length(max=4000, message="Progress must be 4000 characters or fewer")])
     finding_ids = SelectMultipleField("Findings it answers", coerce=int, validators=[Optional()])
+    theme_ids = SelectMultipleField("Themes in what staff wrote that inform it", coerce=int, validators=[Optional()])
 
-    def __init__(self, areas, findings, *args, **kwargs):
+    def __init__(self, areas, findings, themes=(), *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.area_id.choices = [(area.id, area.title) for area in areas]
         self.finding_ids.choices = [(finding.id, f"{finding.kind_label}: {finding.title}") for finding in findings]
+        self.theme_ids.choices = [(theme.id, theme.name) for theme in themes]
 
     def action_fields(self) -> dict:
         return dict(area_id=self.area_id.data, title=self.title.data or "", owner=self.owner.data or "",
                     due_on=self.due_on.data, status=self.status.data, progress=self.progress.data or "",
-                    finding_ids=list(self.finding_ids.data or []))
+                    finding_ids=list(self.finding_ids.data or []), theme_ids=list(self.theme_ids.data or []))
 
 
 class UpdateForm(AppForm):

@@ -13,6 +13,7 @@ from webapp.db_types import UTCDateTime, enum_column, utcnow
 from webapp.enums import LabelledEnum
 from webapp.extensions import Model, db
 from webapp.programmes.models import Finding
+from webapp.themes.models import Theme
 
 
 class ActionStatus(LabelledEnum):
@@ -42,6 +43,14 @@ action_finding = sa.Table(
     sa.Column("finding_id", sa.ForeignKey("finding.id", ondelete="CASCADE"), primary_key=True),
 )
 
+# The themes in what staff wrote that inform an action.
+action_theme = sa.Table(
+    "action_theme",
+    db.metadata,
+    sa.Column("action_id", sa.ForeignKey("action.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("theme_id", sa.ForeignKey("theme.id", ondelete="CASCADE"), primary_key=True),
+)
+
 
 class Action(Model):
     __tablename__ = "action"
@@ -62,6 +71,7 @@ class Action(Model):
     area: Mapped[Finding] = relationship()
     findings: Mapped[list[Finding]] = relationship(secondary=action_finding,
                                                    order_by="(Finding.kind, Finding.position)")
+    themes: Mapped[list[Theme]] = relationship(secondary=action_theme, order_by="Theme.name")
     updates: Mapped[list[ActionUpdate]] = relationship(
         back_populates="action", cascade="all, delete-orphan",
         order_by="(ActionUpdate.written_on.desc(), ActionUpdate.id.desc())")

@@ -13,6 +13,7 @@ from webapp.programmes.models import Finding, Programme
 from webapp.results import services as results
 from webapp.room.models import RoomQuestion
 from webapp.room.services import published_answers
+from webapp.themes.counts import ThemeTotal, top_themes
 from webapp.db_types import utcnow
 
 
@@ -33,6 +34,8 @@ class PublicPage:
     agreement: list[Agreement]
     plan: list[tuple[Finding, list[Action]]]
     quotes: list[Quote]
+    # Questions from the room, shown there by the moderator, with a written answer.
+    themes: list[ThemeTotal]  # the most mentioned, each by at least SMALL_GROUP_MIN responses
     # Questions from the room, shown there by the moderator, with a written answer.
     answered_questions: list[RoomQuestion] = field(default_factory=list)
 
@@ -64,4 +67,5 @@ def you_said_we_did(programme: Programme) -> PublicPage:
         plan=services.plan(programme),
         quotes=services.quotes(programme, published_only=True),
         answered_questions=published_answers(programme),
+        themes=top_themes(programme) if shown else [],
     )

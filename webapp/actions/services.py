@@ -17,6 +17,8 @@ from webapp.extensions import db
 from webapp.feedback.models import Answer, Response
 from webapp.programmes.models import Finding, FindingKind, Programme
 from webapp.results.services import COMMENT_ORDER, comments_query
+from webapp.themes.models import Theme
+from webapp.themes.services import themes as programme_themes
 
 if TYPE_CHECKING:
     from webapp.auth.models import User
@@ -31,7 +33,7 @@ def plan(programme: Programme) -> list[tuple[Finding, list[Action]]]:
     areas = programme.findings_of(FindingKind.ACTION)
     actions = db.session.scalars(
         sa.select(Action).where(Action.area_id.in_([area.id for area in areas]))
-        .options(selectinload(Action.findings), selectinload(Action.updates))
+        .options(selectinload(Action.findings), selectinload(Action.themes), selectinload(Action.updates))
         .order_by(Action.position, Action.id)).all()
     by_area: dict[int, list[Action]] = {area.id: [] for area in areas}
     for action in actions:
@@ -63,8 +65,16 @@ def _findings(programme: Programme, finding_ids: list[int]) -> list[Finding]:
     return [allowed[finding_id] for finding_id in dict.fromkeys(finding_ids)]
 
 
+def _themes(programme: Programme, theme_ids: list[int]) -> list[Theme]:
+    allowed = {theme.id: theme for theme in programme_themes(programme)}
+    if any(theme_id not in allowed for theme_id in theme_ids):
+        raise ActionPlanError("Link only this programme's themes")
+    return [allowed[theme_id] for theme_id in dict.fromkeys(theme_ids)]
+
+
 def _apply(action: Action, programme: Programme, *, area_id: int, title: str, owner: str, due_on: date | None,
-           status: ActionStatus | str, progress: str, finding_ids: list[int]) -> None:
+           status: ActionStatus | str, progress: str, finding_ids: list[int],
+           theme_ids: list[int] | None = None) -> None:
     area = _area(programme, area_id)
     if action.area_id != area.id:
         siblings = db.session.scalars(sa.select(Action.position).where(Action.area_id == area.id)).all()
@@ -76,6 +86,7 @@ def _apply(action: Action, programme: Programme, *, area_id: int, title: str, ow
     action.status = ActionStatus(status)
     action.progress = progress.strip()
     action.findings = _findings(programme, finding_ids)
+    action.themes = _themes(programme, theme_ids or [])
 
 
 def add_action(programme: Programme, *, actor: User | None = None, **fields) -> Action:

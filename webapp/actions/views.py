@@ -14,6 +14,7 @@ from webapp.auth.access import managers_only, readers
 from webapp.forms import ConfirmForm
 from webapp.programmes.models import FindingKind
 from webapp.results.services import SMALL_GROUP_MIN
+from webapp.themes.services import themes as programme_themes
 from webapp.timezones import LONDON
 
 bp = Blueprint("actions", __name__)
@@ -32,7 +33,8 @@ def plan(programme_id: int):
 
 
 def _action_form(programme, **kwargs) -> ActionForm:
-    return ActionForm(programme.findings_of(FindingKind.ACTION), services.linkable_findings(programme), **kwargs)
+    return ActionForm(programme.findings_of(FindingKind.ACTION), services.linkable_findings(programme),
+                      programme_themes(programme), **kwargs)
 
 
 def _save_action(programme, form: ActionForm, action=None):
@@ -72,6 +74,7 @@ def edit(programme_id: int, action_id: int):
     form = _action_form(programme, obj=action)
     if request.method == "GET":
         form.finding_ids.data = [finding.id for finding in action.findings]
+        form.theme_ids.data = [theme.id for theme in action.themes]
     return _save_action(programme, form, action) or render_template(
         "actions/action_form.html", form=form, programme=programme, action=action)
 

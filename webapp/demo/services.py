@@ -17,6 +17,7 @@ from webapp.feedback.services import build_default_form
 from webapp.programmes.models import Finding, FindingKind, Programme
 from webapp.results import totals
 from webapp.sessions.models import EventSession
+from webapp.themes.models import Theme, theme_tag
 from webapp.timezones import LONDON, london_to_utc
 from webapp.tokens import new_url_token
 
@@ -263,7 +264,37 @@ def load_demo(now: datetime | None = None, seed: int = 20170906) -> tuple[Progra
         session.confirmed_count = booked
     db.session.commit()
     _insert_responses(programme, rng, responding, now)
+    _demo_themes(programme)
     return programme, True
+
+
+# A small coding frame over SAMPLE_COMMENTS: (name, description, the comments it covers).
+DEMO_THEMES = (
+    ("Caseloads and workload", "Too many cases and too much paperwork for the time there is", (0, 3)),
+    ("Joint working and shared records", "Agencies working together and seeing the same information", (2, 4, 7)),
+    ("Support for families and carers", "Family support, kinship care and advocacy, wherever people live",
+     (1, 6, 8)),
+    ("Pace of change", "Time for new teams and ways of working to settle", (9,)),
+)
+
+
+def _demo_themes(programme: Programme) -> None:
+    """The demo's coding frame, with about two in three matching comments tagged (the
+    rest are left for the tagging page's "without a theme" list)."""
+    session_ids = [session.id for session in programme.sessions]
+    comments = db.session.execute(
+        sa.select(Answer.id, Answer.text).join(Response, Response.id == Answer.response_id)
+        .where(Response.session_id.in_(session_ids), Answer.text.is_not(None)).order_by(Answer.id)).all()
+    for name, description, covered in DEMO_THEMES:
+        theme = Theme(programme_id=programme.id, name=name, description=description)
+        db.session.add(theme)
+        db.session.flush()
+        texts = {SAMPLE_COMMENTS[index] for index in covered}
+        rows = [{"theme_id": theme.id, "answer_id": answer_id}
+                for number, (answer_id, text) in enumerate(comments) if text in texts and number % 3]
+        if rows:
+            db.session.execute(sa.insert(theme_tag), rows)
+    db.session.commit()
 
 
 def _demo_booking(rng: random.Random, person: tuple[str, str], session: EventSession,

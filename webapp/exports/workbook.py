@@ -37,6 +37,7 @@ from webapp.results.services import ResultsFilter
 from webapp.room.services import questions_of_sessions
 from webapp.timezones import local_naive
 from webapp.staff import coverage as staff_coverage
+from webapp.themes.counts import theme_counts
 from webapp import text as text_rules
 from webapp.text import FORMULA_TRIGGERS
 
@@ -44,8 +45,8 @@ from webapp.text import FORMULA_TRIGGERS
 # programme has a staff list.
 # "Room questions" are the questions people asked from their phones (webapp/room);
 # "Questions" are the feedback form's.
-SHEETS = ("Summary", "Sessions", "Indicators", "Questions", "Responses", "Comments", "Room questions", "Actions",
-          "Attendance")
+SHEETS = ("Summary", "Sessions", "Indicators", "Questions", "Responses", "Comments", "Themes", "Room questions",
+          "Actions", "Attendance")
 EXCEL_CELL_MAX = 32767
 NO_RESPONSES = "There are no responses yet."
 
@@ -284,6 +285,7 @@ def build_workbook(programme: Programme, out: IO[bytes] | str, *, include_attend
     _questions(workbook, figures, every_word=include_attendance)
     _responses(workbook, figures, full_detail=include_attendance, progress=progress)
     _comments(workbook, session_ids)
+    _themes(workbook, figures)
     _room_questions(workbook, session_ids)
     _coverage(workbook, programme, viewer=not include_attendance)
     _actions(workbook, programme)
@@ -297,9 +299,35 @@ def build_workbook(programme: Programme, out: IO[bytes] | str, *, include_attend
                         include_attendance)
 
 
+THEMES_COLUMNS = (Column("Theme", 30), Column("Description", 40), Column("Breakdown", 16), Column("Group", 36),
+                  Column("Responses in the group", 12, "int"), Column("Responses mentioning the theme", 14, "int"))
+
+
+def _themes(workbook, figures: results.Results) -> None:
+    """Responses that mention each theme: whole selection, then (whole programme only) by
+    session and by group, small groups hidden as on the results page."""
+    counts = theme_counts(figures)
+    sheet = SheetWriter(workbook, "Themes", list(THEMES_COLUMNS))
+    sheet.header()
+    for total in counts.totals:
+        sheet.row([total.theme.name, total.theme.description, "All", "Every response", figures.totals.responses,
+                   total.responses])
+    for table in counts.tables:
+        breakdown = table.label.removeprefix("By ").capitalize()
+        for total in counts.totals:
+            for row in table.rows:
+                hidden = results.SUPPRESSED_LABEL if row.suppressed else None
+                sheet.row([total.theme.name, total.theme.description, breakdown, row.label, hidden or row.size,
+                           hidden or row.count(total.theme)])
+    if not counts.totals:
+        sheet.row(["No comments have been tagged with themes yet."])
+    sheet.filter_all()
+
+
 ACTIONS_COLUMNS = (Column("Improvement area", 30), Column("Action", 50), Column("Owner", 24),
                    Column("Due", 12, "date"), Column("Status", 12), Column("Progress", 40),
-                   Column("Findings it answers", 50), Column("Latest update", 12, "date"), Column("Update", 50))
+                   Column("Findings it answers", 50), Column("Latest update", 12, "date"), Column("Update", 50),
+                   Column("Themes", 40))
 
 
 ROOM_QUESTIONS_COLUMNS = (Column("Session", 30), Column("Date", 12, "date"), Column("Question", 60),
@@ -327,7 +355,8 @@ def _actions(workbook, programme: Programme) -> None:
             latest = action.updates[0] if action.updates else None
             sheet.row([area.title, action.title, action.owner, action.due_on, action.status.label, action.progress,
                        "; ".join(finding.title for finding in action.findings),
-                       latest.written_on if latest else None, latest.text if latest else None])
+                       latest.written_on if latest else None, latest.text if latest else None,
+                       "; ".join(theme.name for theme in action.themes)])
     sheet.filter_all()
 
 

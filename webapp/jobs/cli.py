@@ -24,6 +24,7 @@ def register_tasks() -> None:
     """Import every module that declares tasks, so this process can run them."""
     from webapp.exports import tasks as exports_tasks  # noqa: F401
     from webapp.jobs import tasks  # noqa: F401
+    from webapp.themes import tasks as themes_tasks  # noqa: F401
 
 
 @jobs_cli.command("work")

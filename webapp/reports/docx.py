@@ -39,6 +39,11 @@ def _table(document, headers: list[str], rows: list[list[object]], caption: str)
     return table
 
 
+THEMES_NOTE = ("Comments were tagged with themes by the organisers (with suggestions made on this server). A "
+               "theme is counted once per person who wrote about it; a theme fewer than 5 people wrote about is "
+               "not shown.")
+
+
 def percent(share: float | None) -> str:
     return "Not shown (fewer than 5 answers)" if share is None else f"{round(share * 100)}%"
 
@@ -77,6 +82,13 @@ def build_docx(report: BoardReport) -> bytes:
             "“Staff who agree” counts Agree and Strongly agree, out of everyone who answered except "
             "“Don't know”. An indicator that fewer than 5 people answered is not shown.")
 
+    if report.themes:
+        document.add_heading("The main themes in what staff wrote", level=2)
+        _table(document, ["Theme", "What it covers", "Staff who wrote about it"],
+               [[row.theme.name, row.theme.description, row.responses] for row in report.themes],
+               "Table 2: the themes staff wrote about most")
+        document.add_paragraph(THEMES_NOTE)
+
     if report.quotes:
         document.add_heading("What staff said", level=2)
         for quote in report.quotes:
@@ -88,7 +100,7 @@ def build_docx(report: BoardReport) -> bytes:
             for area, area_actions in report.plan for action in area_actions]
     if rows:
         _table(document, ["Improvement area", "Action", "Owner", "Due", "Status", "Latest progress"], rows,
-               "Table 2: the action plan and progress against it")
+               f"Table {3 if report.themes else 2}: the action plan and progress against it")
     else:
         document.add_paragraph("The action plan has no actions yet.")
     out = io.BytesIO()

@@ -3,7 +3,7 @@ seed's section 7 "Communication with Staff". Built from the results' running tot
 the action plan; no personal data (viewers may produce it)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from webapp.actions import public
@@ -12,6 +12,7 @@ from webapp.actions.models import Action, Quote
 from webapp.programmes.models import Finding, Programme
 from webapp.results import services as results
 from webapp.staff.coverage import Counts, coverage
+from webapp.themes.counts import ThemeTotal, top_themes
 from webapp.timezones import to_local
 
 
@@ -37,6 +38,7 @@ class BoardReport:
     indicators: list[IndicatorRow]
     quotes: list[Quote]
     plan: list[tuple[Finding, list[Action]]]
+    themes: list[ThemeTotal] = field(default_factory=list)  # each mentioned by SMALL_GROUP_MIN or more
     reach: Counts | None = None  # against the staff list, when there is one
 
     def reach_sentence(self) -> str:
@@ -106,5 +108,6 @@ def board_report(programme: Programme) -> BoardReport:
         indicators=rows,
         quotes=actions.quotes(programme, published_only=True),
         plan=actions.plan(programme),
+        themes=top_themes(programme),
         reach=coverage(programme, "team").total,
     )

@@ -5,7 +5,7 @@ from flask import Blueprint, Response, render_template
 
 from webapp import lookups
 from webapp.auth.access import readers
-from webapp.reports.docx import build_docx, chart_alt_text, percent
+from webapp.reports.docx import THEMES_NOTE, build_docx, chart_alt_text, percent
 from webapp.reports.services import board_report
 
 bp = Blueprint("reports", __name__, url_prefix="/organiser")
@@ -18,7 +18,7 @@ DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.docu
 def report(programme_id: int):
     data = board_report(lookups.programme_or_404(programme_id))
     return render_template("reports/report.html", report=data, programme=data.programme, percent=percent,
-                           alt_text=chart_alt_text(data))
+                           alt_text=chart_alt_text(data), themes_note=THEMES_NOTE)
 
 
 @bp.route("/programmes/<int:programme_id>/report.docx")

@@ -568,6 +568,7 @@ class BreakdownGroup:
     indicators: list[Question]
     ratings: list[Question]
     suppressed: bool = False
+    option_id: int | None = None  # the "about you" answer; None for "Not answered"
 
     @property
     def responses(self) -> int:
@@ -633,7 +634,8 @@ def breakdowns(form: FeedbackForm | None, session_ids: list[int]) -> list[Breakd
     tables = []
     for breakdown, question in shown:
         parts = [(option, by_group.get(option.id, {})) for option in question.options]
-        rows = [BreakdownGroup(option.label, counts, indicators, ratings) for option, counts in parts
+        rows = [BreakdownGroup(option.label, counts, indicators, ratings, option_id=option.id)
+                for option, counts in parts
                 if not (option.hidden and not counts.get((ALL, ALL)))]
         rows.append(BreakdownGroup(NOT_ANSWERED, _minus(everyone, [counts for _, counts in parts]),
                                    indicators, ratings))

@@ -12,6 +12,7 @@ from webapp.results import presenter as presenter_services
 from webapp.results import services
 from webapp.results.forms import ExportFilterForm
 from webapp.room import services as room_services
+from webapp.themes.counts import theme_counts
 
 bp = Blueprint("results", __name__, url_prefix="/organiser")
 bp.add_app_template_global(services.wording_note, "wording_note")
@@ -32,6 +33,7 @@ def render_programme_results(programme, export_form: ExportFilterForm | None = N
         comparisons=services.comparisons(results, results.indicators, by=("date",)),
         comments=comments,
         export_form=export_form,
+        theme_counts=theme_counts(results),
     ), status
 
 
