@@ -176,11 +176,13 @@ def create_default_form(programme: Programme, *, actor: User | None = None) -> F
 
 
 def answer_counts(form: FeedbackForm) -> dict[int, int]:
-    """Responses that answered each question of the form (one grouped query)."""
+    """Included responses that answered each question of the form (one grouped query).
+    Excluded answers still count for question_has_answers: they are kept."""
     rows = db.session.execute(
         sa.select(Answer.question_id, sa.func.count(sa.distinct(Answer.response_id)))
         .join(Question, Question.id == Answer.question_id)
-        .where(Question.form_id == form.id)
+        .join(Response, Response.id == Answer.response_id)
+        .where(Question.form_id == form.id, Response.included)
         .group_by(Answer.question_id)
     ).tuples()
     return dict(rows.all())
@@ -658,7 +660,10 @@ def response_ceiling(capacity: int) -> int:
 
 
 def at_response_ceiling(session: PhoneSession) -> bool:
-    count = db.session.scalar(sa.select(sa.func.count(Response.id)).where(Response.session_id == session.id))
+    """Included responses only: once an organiser has excluded a burst, the people in the
+    room can still respond (the burst no longer uses up their places)."""
+    count = db.session.scalar(sa.select(sa.func.count(Response.id))
+                              .where(Response.session_id == session.id, Response.included))
     return (count or 0) >= response_ceiling(session.capacity)
 
 

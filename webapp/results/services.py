@@ -417,7 +417,8 @@ COMMENT_ORDER = (Answer.id.desc(),)
 
 
 def comments_query(session_ids: list[int], search: str = ""):
-    """Text answers with their question and session, newest first (a select, for paging or streaming)."""
+    """Text answers of included responses with their question and session, newest first
+    (a select, for paging or streaming)."""
     query = (
         sa.select(Answer.text, Response.submitted_at, Question.text, EventSession.title,
                   EventSession.starts_at, Question.position, Answer.id)
@@ -426,7 +427,7 @@ def comments_query(session_ids: list[int], search: str = ""):
         .join(EventSession, EventSession.id == Response.session_id)
         # "+ 0" keeps SQLite from starting at the sessions' responses (then sorting every
         # comment): it walks ix_answer_written backwards and stops after one page.
-        .where((Response.session_id + 0).in_(session_ids or [-1]), Answer.text.is_not(None))
+        .where((Response.session_id + 0).in_(session_ids or [-1]), Response.included, Answer.text.is_not(None))
     )
     search = strip_control_characters(search or "").strip()
     if search:
