@@ -300,3 +300,12 @@ def test_the_response_ceiling_counts_included_responses(app, burst):
         assert feedback.at_response_ceiling(phone)
         exclusions.exclude(session, BURST_AT, BURST_AT + timedelta(minutes=2), "script", None)
         assert not feedback.at_response_ceiling(phone)
+
+
+def test_a_window_from_a_link_shows_in_the_date_boxes(client, login_as, burst):
+    login_as(Role.ORGANISER)
+    page = client.get(exclude_url(burst["programme"], burst["session"], BURST_AT, BURST_AT + timedelta(minutes=2)))
+    text = page.get_data(as_text=True)
+    local = to_local(BURST_AT)
+    for value in (local.day, local.month, local.year, f"{local:%H:%M}"):
+        assert f'value="{value}"' in text
