@@ -9,13 +9,14 @@ from __future__ import annotations
 import itertools
 import urllib.parse
 from dataclasses import dataclass, field
-from datetime import timedelta
 from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
 from markupsafe import escape
 
+from tests import results_factories
 from tests.conftest import csrf_token
 from webapp.actions.models import Action
 from webapp.auth import services as accounts
@@ -131,6 +132,9 @@ QUESTION_FIELDS = {"kind": "multi_choice", "text": "Kept question text", "hint":
                    "section": "Kept section", "required": "y", "answer_options": "First kept\nSecond kept\nThird",
                    "max_choices": "2", "finding_id": "0"}
 
+EXCLUDE_UP_TO_MINUTE_N = ("/organiser/programmes/{programme_id}/sessions/{session_id}/responses/exclude"
+                          "?submitted_from=2020-01-01T00:00&submitted_until=2020-01-01T00:{n:02d}")
+
 FORMS = [
     # --- public ---------------------------------------------------------------------
     HostileForm("login", "/login", None, {"email": "a@example.org", "password": "whatever1"},
@@ -222,6 +226,16 @@ FORMS = [
                 success_text="Invitation created", show=("/organiser/users", "/organiser/audit")),
     HostileForm("change role", "/organiser/users/{user_id}/role", Role.ADMIN, {"role": "viewer"}, ["role"],
                 token_url="/organiser/programmes", show=("/organiser/users", "/organiser/audit")),
+    HostileForm("exclusion window", "/organiser/programmes/{programme_id}/sessions/{session_id}/responses/exclude",
+                Role.ORGANISER, {"submitted_from": ["1", "1", "2020", "00:00"],
+                                 "submitted_until": ["1", "1", "2020", "01:00"]},
+                ["submitted_from", "submitted_until"], token_url=None, method="GET",
+                success_text="responses found"),
+    # Each attempt's window reaches one minute further, so each success excludes one more
+    # of the world's responses (one a minute from 00:00), and its reason is stored.
+    HostileForm("exclusion reason", EXCLUDE_UP_TO_MINUTE_N, Role.ORGANISER, {"reason": "Kept reason"}, ["reason"],
+                token_url="/organiser/programmes", success_text="Exclude a burst of responses", kept=[],
+                show=("/organiser/programmes/{programme_id}/sessions/{session_id}/responses",)),
 ]
 
 
@@ -279,6 +293,9 @@ def world(app, demo, make_user):
         by = db.session.get(User, admin.id)
         setup_token = accounts.new_setup_link(accounts.invite_user("newcomer@example.org", Role.ORGANISER, by=by),
                                               by=by)
+        db.session.commit()
+        for minute in range(60):  # for the exclusion forms: one response a minute from 00:00 UTC (London time)
+            results_factories.respond(first, {}, submitted_at=datetime(2020, 1, 1, 0, minute, tzinfo=timezone.utc))
         db.session.commit()
         return {
             "programme_id": demo, "slug": programme.slug, "session_id": first.id, "session2_id": second.id, "code": first.feedback_code,
