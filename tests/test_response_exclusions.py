@@ -179,6 +179,7 @@ def test_excluding_the_burst_puts_every_figure_back_and_keeps_the_rows(app, clie
     assert stored_responses(app) == stored  # kept, not deleted
     session_page = client.get(f"/organiser/programmes/{programme_id}/sessions/{session_id}/results")
     assert BURST_COMMENT not in session_page.get_data(as_text=True)
+    assert f"These results leave out {BURST_SIZE} responses" in session_page.get_data(as_text=True)
     with app.app_context():
         exclusion = db.session.scalar(sa.select(ResponseExclusion))
         exclusion_id = exclusion.id

@@ -27,6 +27,7 @@ from webapp.feedback.models import (
 )
 from webapp.forms import strip_control_characters
 from webapp.programmes.models import Programme
+from webapp.results.exclusions import excluded_count
 from webapp.results.models import ALL, EVERYONE, ResultCount
 from webapp.sessions.models import EventSession
 from webapp.pagination import Page, paginate
@@ -599,6 +600,8 @@ class Results:
     # then not published (subtracted from the whole programme's, they would give away
     # the small groups of the sessions left out).
     breakdowns_withheld: bool = False
+    # Responses left out because an organiser excluded them as a burst (kept, not counted).
+    excluded: int = 0
 
     @property
     def session_ids(self) -> list[int]:
@@ -635,6 +638,7 @@ def results_for(programme: Programme, sessions: list[EventSession]) -> Results:
         questions=question_results(form, session_ids),
         breakdowns=breakdowns(form, session_ids) if whole else [],
         breakdowns_withheld=not whole,
+        excluded=excluded_count(session_ids),
     )
 
 
