@@ -310,3 +310,15 @@ def test_a_window_from_a_link_shows_in_the_date_boxes(client, login_as, burst):
     local = to_local(BURST_AT)
     for value in (local.day, local.month, local.year, f"{local:%H:%M}"):
         assert f'value="{value}"' in text
+
+
+def test_a_reworded_questions_note_counts_included_responses(app, burst):
+    from webapp.feedback import services as feedback
+
+    add_burst(app, burst["programme"])
+    with app.app_context():
+        indicator = _questions(burst["programme"])[0]
+        feedback.update_question(indicator, kind=indicator.kind, text="New words", finding_id=indicator.finding_id)
+        assert "(240 responses)" in results.wording_note(indicator)
+        exclusions.exclude(f.sessions(burst["programme"])[0], BURST_AT, BURST_AT + timedelta(minutes=2), "x", None)
+        assert "(40 responses)" in results.wording_note(indicator)

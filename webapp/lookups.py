@@ -18,7 +18,7 @@ from webapp.bookings import services as bookings
 from webapp.bookings.models import Registration
 from webapp.exports.models import WorkbookBuild
 from webapp.extensions import db
-from webapp.feedback.models import FeedbackForm, Question
+from webapp.feedback.models import FeedbackForm, Question, ResponseExclusion
 from webapp.programmes.models import Finding, Programme
 from webapp.sessions.models import EventSession
 from webapp.staff.models import StaffUpload
@@ -103,3 +103,7 @@ def workbook_build_of_or_404(programme: Programme, build_id: int, *, may_see_att
 
 def staff_upload_of_or_404(programme: Programme, upload_id: int) -> StaffUpload:
     return _child_or_404(StaffUpload, upload_id, lambda upload: upload.programme_id == programme.id)
+
+
+def exclusion_of_or_404(session: EventSession, exclusion_id: int) -> ResponseExclusion:
+    return _child_or_404(ResponseExclusion, exclusion_id, lambda exclusion: exclusion.session_id == session.id)

@@ -4,7 +4,7 @@ Issue 12, point 2: an organiser excludes a scripted burst; the responses stay, m
 with when and by which exclusion, and can be put back.
 
 Revision ID: 7d517ff3094e
-Revises: 5b257f68b074
+Revises: d41f0a7c9e35
 Create Date: 2026-11-29 06:08:13.539555
 
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '7d517ff3094e'
-down_revision = '5b257f68b074'
+down_revision = 'd41f0a7c9e35'
 branch_labels = None
 depends_on = None
 

@@ -15,7 +15,6 @@ from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from flask import abort
 
 from webapp.audit import AuditAction, record
 from webapp.db_types import utcnow
@@ -229,9 +228,3 @@ def undo(exclusion: ResponseExclusion, actor: User | None) -> int:
     db.session.refresh(exclusion)
     return len(restored)
 
-
-def get_exclusion_or_404(session: EventSession, exclusion_id: int) -> ResponseExclusion:
-    exclusion = db.session.get(ResponseExclusion, exclusion_id)
-    if exclusion is None or exclusion.session_id != session.id:
-        abort(404)
-    return exclusion

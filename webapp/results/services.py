@@ -102,7 +102,8 @@ def wording_note(question: Question) -> str:
         return ""
     answered = dict(db.session.execute(
         sa.select(Answer.wording_id, sa.func.count(sa.distinct(Answer.response_id)))
-        .where(Answer.question_id == question.id, Answer.wording_id.is_not(None))
+        .join(Response, Response.id == Answer.response_id)
+        .where(Answer.question_id == question.id, Answer.wording_id.is_not(None), Response.included)
         .group_by(Answer.wording_id)
     ).all())
     earlier = "; ".join(f"until {format_datetime(wording.used_until)} it read “{wording.text}” "

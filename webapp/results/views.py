@@ -105,8 +105,8 @@ def presenter(programme_id: int, session_id: int):
 @bp.route("/programmes/<int:programme_id>/sessions/<int:session_id>/responses")
 @managers_only
 def responses_over_time(programme_id: int, session_id: int):
-    programme = get_programme_or_404(programme_id)
-    session = services.get_session_or_404(programme, session_id)
+    programme = lookups.programme_or_404(programme_id)
+    session = lookups.session_of_or_404(programme, session_id)
     return render_template("results/responses_over_time.html", programme=programme, session=session,
                            timeline=exclusions.timeline(session), flag_rule=exclusions.FLAG_RULE,
                            undo_form=ConfirmForm())
@@ -116,8 +116,8 @@ def responses_over_time(programme_id: int, session_id: int):
 @managers_only
 def exclude_responses(programme_id: int, session_id: int):
     """Pick a window (GET), see how many responses it covers, give a reason and exclude them (POST)."""
-    programme = get_programme_or_404(programme_id)
-    session = services.get_session_or_404(programme, session_id)
+    programme = lookups.programme_or_404(programme_id)
+    session = lookups.session_of_or_404(programme, session_id)
     window = ExclusionWindowForm(formdata=request.args if request.args else None)
     form = ExclusionForm()
     found = since = until = None
@@ -142,9 +142,9 @@ def exclude_responses(programme_id: int, session_id: int):
           methods=["POST"])
 @managers_only
 def undo_exclusion(programme_id: int, session_id: int, exclusion_id: int):
-    programme = get_programme_or_404(programme_id)
-    session = services.get_session_or_404(programme, session_id)
-    exclusion = exclusions.get_exclusion_or_404(session, exclusion_id)
+    programme = lookups.programme_or_404(programme_id)
+    session = lookups.session_of_or_404(programme, session_id)
+    exclusion = lookups.exclusion_of_or_404(session, exclusion_id)
     if ConfirmForm().validate_on_submit():
         try:
             restored = exclusions.undo(exclusion, current_user)
