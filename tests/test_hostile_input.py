@@ -96,6 +96,8 @@ class HostileForm:
     # Pages where what was stored is shown (placeholders allowed)
     show: tuple[str, ...] = ()
     extra: dict = field(default_factory=dict)
+    # Run (in an app context) before the attack, given the world: data the form needs.
+    prepare: Callable[[dict], None] | None = None
 
 
 def _organiser_pages():
@@ -131,6 +133,14 @@ SESSION_ATTACK = ["title", "day", "start_time", "end_time", "address", "capacity
 QUESTION_FIELDS = {"kind": "multi_choice", "text": "Kept question text", "hint": "Kept hint",
                    "section": "Kept section", "required": "y", "answer_options": "First kept\nSecond kept\nThird",
                    "max_choices": "2", "finding_id": "0"}
+
+def _a_response_a_minute(world) -> None:
+    """For the exclusion forms: one response a minute from 00:00 UTC (London time) on 1 January 2020."""
+    session = db.session.get(EventSession, world["session_id"])
+    for minute in range(60):
+        results_factories.respond(session, {}, submitted_at=datetime(2020, 1, 1, 0, minute, tzinfo=timezone.utc))
+    db.session.commit()
+
 
 EXCLUDE_UP_TO_MINUTE_N = ("/organiser/programmes/{programme_id}/sessions/{session_id}/responses/exclude"
                           "?submitted_from=2020-01-01T00:00&submitted_until=2020-01-01T00:{n:02d}")
@@ -230,12 +240,13 @@ FORMS = [
                 Role.ORGANISER, {"submitted_from": ["1", "1", "2020", "00:00"],
                                  "submitted_until": ["1", "1", "2020", "01:00"]},
                 ["submitted_from", "submitted_until"], token_url=None, method="GET",
-                success_text="responses found"),
+                success_text="responses found", prepare=_a_response_a_minute),
     # Each attempt's window reaches one minute further, so each success excludes one more
     # of the world's responses (one a minute from 00:00), and its reason is stored.
     HostileForm("exclusion reason", EXCLUDE_UP_TO_MINUTE_N, Role.ORGANISER, {"reason": "Kept reason"}, ["reason"],
                 token_url="/organiser/programmes", success_text="Exclude a burst of responses", kept=[],
-                show=("/organiser/programmes/{programme_id}/sessions/{session_id}/responses",)),
+                show=("/organiser/programmes/{programme_id}/sessions/{session_id}/responses",),
+                prepare=_a_response_a_minute),
 ]
 
 
@@ -294,9 +305,6 @@ def world(app, demo, make_user):
         setup_token = accounts.new_setup_link(accounts.invite_user("newcomer@example.org", Role.ORGANISER, by=by),
                                               by=by)
         db.session.commit()
-        for minute in range(60):  # for the exclusion forms: one response a minute from 00:00 UTC (London time)
-            results_factories.respond(first, {}, submitted_at=datetime(2020, 1, 1, 0, minute, tzinfo=timezone.utc))
-        db.session.commit()
         return {
             "programme_id": demo, "slug": programme.slug, "session_id": first.id, "session2_id": second.id, "code": first.feedback_code,
             "small_session_id": small.id,
@@ -334,6 +342,9 @@ def test_hostile_input_is_refused_or_neutralised(app, client, login_as, world, f
     collected and reported together."""
     if form.role:
         login_as(form.role)
+    if form.prepare:
+        with app.app_context():
+            form.prepare(world)
     problems: list[str] = []
     counter = itertools.count(1)
     token = None

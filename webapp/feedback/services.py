@@ -35,6 +35,7 @@ from webapp.feedback.models import (
 from webapp.forms import strip_control_characters
 from webapp.ordering import move_one_place
 from webapp.programmes.models import Finding, FindingKind, Programme
+from webapp.results import services as results
 from webapp.results import totals
 from webapp.sessions.models import EventSession
 from webapp.tokens import is_feedback_code, new_feedback_code, new_url_token
@@ -660,11 +661,9 @@ def response_ceiling(capacity: int) -> int:
 
 
 def at_response_ceiling(session: PhoneSession) -> bool:
-    """Included responses only: once an organiser has excluded a burst, the people in the
-    room can still respond (the burst no longer uses up their places)."""
-    count = db.session.scalar(sa.select(sa.func.count(Response.id))
-                              .where(Response.session_id == session.id, Response.included))
-    return (count or 0) >= response_ceiling(session.capacity)
+    """Included responses only, read from the running totals (one row): once an organiser
+    has excluded a burst, the people in the room can still respond."""
+    return results.response_count([session.id]) >= response_ceiling(session.capacity)
 
 
 def store_response(session_id: int, submission_key: str, rows: list[dict]) -> bool:
