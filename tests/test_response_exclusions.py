@@ -322,3 +322,19 @@ def test_a_reworded_questions_note_counts_included_responses(app, burst):
         assert "(240 responses)" in results.wording_note(indicator)
         exclusions.exclude(f.sessions(burst["programme"])[0], BURST_AT, BURST_AT + timedelta(minutes=2), "x", None)
         assert "(40 responses)" in results.wording_note(indicator)
+
+
+def test_a_workbook_built_before_an_exclusion_or_an_undo_is_not_reused(app, burst):
+    from webapp.exports.builds import data_key
+    from webapp.results.services import ResultsFilter
+
+    add_burst(app, burst["programme"])
+    with app.app_context():
+        programme = f.programme(burst["programme"])
+        keys = [data_key(programme, ResultsFilter(), True)]
+        exclusion = exclusions.exclude(f.sessions(burst["programme"])[0], BURST_AT, BURST_AT + timedelta(minutes=2),
+                                       "x", None)
+        keys.append(data_key(programme, ResultsFilter(), True))
+        exclusions.undo(exclusion, None)
+        keys.append(data_key(programme, ResultsFilter(), True))
+        assert len(set(keys)) == 3

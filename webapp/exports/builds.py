@@ -82,7 +82,8 @@ def data_key(programme: Programme, filters: ResultsFilter, include_attendance: b
         .where(Registration.session_id.in_(session_ids))).one()
     revision = db.session.scalar(sa.select(FeedbackForm.revision).where(FeedbackForm.programme_id == programme.id))
     parts = [programme.id, str(programme.updated_at), filters_to_json(filters), include_attendance, revision,
-             [str(value) for value in sessions], list(responses), list(exclusions), [str(value) for value in registrations]]
+             [str(value) for value in sessions], list(responses), list(exclusions),
+             [str(value) for value in registrations]]
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
 

@@ -109,7 +109,8 @@ class Burst:
 
 def window_args(since: datetime, until: datetime) -> dict[str, str]:
     """The exclusion form's query string for this window (London time, as typed)."""
-    return {"submitted_from": f"{to_local(since):%Y-%m-%dT%H:%M}", "submitted_until": f"{to_local(until):%Y-%m-%dT%H:%M}"}
+    return {"submitted_from": f"{to_local(since):%Y-%m-%dT%H:%M}",
+            "submitted_until": f"{to_local(until):%Y-%m-%dT%H:%M}"}
 
 
 def _minute_of(column) -> sa.ColumnElement:
