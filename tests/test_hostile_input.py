@@ -10,7 +10,7 @@ import itertools
 import urllib.parse
 from dataclasses import dataclass, field
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 
 import pytest
 import sqlalchemy as sa
@@ -138,7 +138,7 @@ def _a_response_a_minute(world) -> None:
     """For the exclusion forms: one response a minute from 00:00 UTC (London time) on 1 January 2020."""
     session = db.session.get(EventSession, world["session_id"])
     for minute in range(60):
-        results_factories.respond(session, {}, submitted_at=datetime(2020, 1, 1, 0, minute, tzinfo=timezone.utc))
+        results_factories.respond(session, {}, submitted_at=datetime(2020, 1, 1, 0, minute, tzinfo=UTC))
     db.session.commit()
 
 

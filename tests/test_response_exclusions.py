@@ -7,7 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 
 import pytest
 import sqlalchemy as sa
@@ -25,7 +25,7 @@ from webapp.timezones import to_local
 
 # Normal responses: two a minute for 20 minutes from 10:00 UTC; the burst: 200 in the two
 # minutes from 10:30, one client, all "Strongly disagree" and the same comment.
-START = datetime(2027, 3, 17, 10, 0, tzinfo=timezone.utc)
+START = datetime(2027, 3, 17, 10, 0, tzinfo=UTC)
 BURST_AT = START + timedelta(minutes=30)
 BURST_SIZE = 200
 BURST_COMMENT = "BURST: this programme is rubbish"
@@ -87,7 +87,7 @@ def figures(app, programme_id: int) -> dict:
                            for table in whole.breakdowns],
             "compare": [[(row.label, row.respondents, row.result.percent_agree) for section in c.sections
                          for row in section.rows] for c in results.comparisons(whole)],
-            "comments": [(c.text, c.question_text) for c in results.comment_page(whole.session_ids).comments],
+            "comments": [(c.text, c.question_text) for c in results.comment_page(whole.session_ids).items],
             "comment_total": results.comment_page(whole.session_ids).total,
             "presenter": (show.responses, [(r.question.id, r.percent_agree) for r in show.indicators]),
             "public": (page.responses, [(row.question, row.respondents, row.percent_agree) for row in page.agreement]),

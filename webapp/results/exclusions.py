@@ -11,13 +11,13 @@ from __future__ import annotations
 import math
 import statistics
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
 from webapp.audit import AuditAction, record
-from webapp.db_types import utcnow
+from webapp.db_types import rows_changed, utcnow
 from webapp.extensions import db
 from webapp.feedback.models import Response, ResponseExclusion
 from webapp.results import totals
@@ -123,7 +123,7 @@ def _minute_of(column) -> sa.ColumnElement:
 def _as_utc(value) -> datetime:
     if isinstance(value, str):  # SQLite
         value = datetime.strptime(value, "%Y-%m-%d %H:%M")
-    return value.replace(tzinfo=timezone.utc)
+    return value.replace(tzinfo=UTC)
 
 
 def timeline(session: EventSession) -> Timeline:
@@ -210,11 +210,11 @@ def exclude(session: EventSession, since: datetime, until: datetime, reason: str
 def undo(exclusion: ResponseExclusion, actor: User | None) -> int:
     """Put an exclusion's responses back into the results (and the running totals);
     the exclusion is kept, marked as undone, and audited. Returns how many came back."""
-    claimed = db.session.execute(
+    claimed = rows_changed(db.session.execute(
         sa.update(ResponseExclusion)
         .where(ResponseExclusion.id == exclusion.id, ResponseExclusion.undone_at.is_(None))
         .values(undone_at=utcnow(), undone_by_id=actor.id if actor else None)
-        .execution_options(synchronize_session=False)).rowcount
+        .execution_options(synchronize_session=False)))
     if not claimed:
         db.session.rollback()
         raise ExclusionError("These responses have already been put back")

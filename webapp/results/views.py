@@ -9,7 +9,7 @@ from webapp.pagination import requested_page
 from webapp import qr
 from webapp.auth.access import managers_only, readers
 from webapp.feedback import services as feedback_services
-from webapp.programmes.forms import ConfirmForm
+from webapp.forms import ConfirmForm
 from webapp.results import exclusions
 from webapp.results import presenter as presenter_services
 from webapp.results import services
@@ -120,9 +120,10 @@ def exclude_responses(programme_id: int, session_id: int):
     session = lookups.session_of_or_404(programme, session_id)
     window = ExclusionWindowForm(formdata=request.args if request.args else None)
     form = ExclusionForm()
-    found = since = until = None
+    found, described = None, ""
     if request.args and window.validate():
         since, until = window.window()
+        described = exclusions.describe_window(since, until)
         found = exclusions.count_in_window(session, since, until)
         if found and form.validate_on_submit():
             try:
@@ -135,7 +136,7 @@ def exclude_responses(programme_id: int, session_id: int):
                 return redirect(url_for("results.responses_over_time", programme_id=programme.id,
                                         session_id=session.id))
     return render_template("results/exclude_responses.html", programme=programme, session=session, window=window,
-                           form=form, found=found, described=exclusions.describe_window(since, until) if since else "")
+                           form=form, found=found, described=described)
 
 
 @bp.route("/programmes/<int:programme_id>/sessions/<int:session_id>/responses/exclusions/<int:exclusion_id>/undo",
