@@ -52,6 +52,12 @@ def url_values(app, demo, make_user):
         db.session.add(registration)
         db.session.commit()
         question = db.session.scalars(sa.select(Question).order_by(Question.id)).first()
+        from webapp.db_types import utcnow
+        from webapp.feedback.models import ResponseExclusion
+
+        exclusion = ResponseExclusion(session_id=session.id, window_from=utcnow(), window_until=utcnow(),
+                                      reason="A burst", count=0)
+        db.session.add(exclusion)
         from webapp.staff.models import StaffUpload
         upload = StaffUpload(programme_id=demo, filename="staff.csv", file_type="csv",
                              content=b"Name,Email,Team\r\n", headers=["Name", "Email", "Team"], mapping={})
@@ -102,6 +108,7 @@ def url_values(app, demo, make_user):
             "room_question_id": room_question.id,
             "theme_id": theme.id,
             "suggestion_id": suggestion.id,
+            "exclusion_id": exclusion.id,
         }
     return values
 

@@ -287,7 +287,8 @@ def test_nothing_identifying_is_stored(app, client, demo):
     )
     with app.app_context():
         columns = {column["name"] for column in sa.inspect(db.engine).get_columns("response")}
-        assert columns == {"id", "session_id", "submitted_at", "submission_key"}
+        # Set only when an organiser excludes a burst: when, and which exclusion; nothing about the sender.
+        assert columns == {"id", "session_id", "submitted_at", "submission_key", "excluded_at", "exclusion_id"}
         answer_columns = {column["name"] for column in sa.inspect(db.engine).get_columns("answer")}
         assert answer_columns == {"id", "response_id", "question_id", "option_id", "text", "wording_id"}
         row = db.session.execute(sa.text("SELECT * FROM response")).mappings().one()
@@ -319,7 +320,9 @@ def test_feedback_pages_set_nothing_that_links_to_a_booking(app, client, demo):
     assert "csrf_token" in serializer.loads(cookie.value) and set(serializer.loads(cookie.value)) <= allowed
     assert serializer.loads(cookie.value)["feedback_sent"] == code
     with app.app_context():
-        assert set(Response.__table__.columns.keys()) == {"id", "session_id", "submitted_at", "submission_key"}
+        # excluded_at and exclusion_id record an organiser's exclusion of a burst, nothing about who sent it.
+        assert set(Response.__table__.columns.keys()) == {"id", "session_id", "submitted_at", "submission_key",
+                                                          "excluded_at", "exclusion_id"}
         assert not any(fk.column.table.name == "registration" for fk in Response.__table__.foreign_keys)
 
 

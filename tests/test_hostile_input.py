@@ -9,13 +9,14 @@ from __future__ import annotations
 import itertools
 import urllib.parse
 from dataclasses import dataclass, field
-from datetime import timedelta
 from collections.abc import Callable
+from datetime import datetime, timedelta, UTC
 
 import pytest
 import sqlalchemy as sa
 from markupsafe import escape
 
+from tests import results_factories
 from tests.conftest import csrf_token
 from webapp.actions.models import Action
 from webapp.auth import services as accounts
@@ -96,6 +97,8 @@ class HostileForm:
     # Pages where what was stored is shown (placeholders allowed)
     show: tuple[str, ...] = ()
     extra: dict = field(default_factory=dict)
+    # Run (in an app context) before the attack, given the world: data the form needs.
+    prepare: Callable[[dict], None] | None = None
 
 
 def _organiser_pages():
@@ -133,6 +136,18 @@ QUESTION_FIELDS = {"kind": "multi_choice", "text": "Kept question text", "hint":
                    "max_choices": "2", "finding_id": "0"}
 
 ROOM_MODERATION = "/organiser/programmes/{programme_id}/sessions/{session_id}/questions"
+
+
+def _a_response_a_minute(world) -> None:
+    """For the exclusion forms: one response a minute from 00:00 UTC (London time) on 1 January 2020."""
+    session = db.session.get(EventSession, world["session_id"])
+    for minute in range(60):
+        results_factories.respond(session, {}, submitted_at=datetime(2020, 1, 1, 0, minute, tzinfo=UTC))
+    db.session.commit()
+
+
+EXCLUDE_UP_TO_MINUTE_N = ("/organiser/programmes/{programme_id}/sessions/{session_id}/responses/exclude"
+                          "?submitted_from=2020-01-01T00:00&submitted_until=2020-01-01T00:{n:02d}")
 
 FORMS = [
     # --- public ---------------------------------------------------------------------
@@ -245,6 +260,17 @@ FORMS = [
                 show=(ROOM_MODERATION, "/programmes/{slug}/you-said-we-did")),
     HostileForm("room moderation setting", ROOM_MODERATION + "/moderation", Role.ORGANISER,
                 {"moderation": "straight_up"}, ["moderation"], token_url="/organiser/programmes", kept=[]),
+    HostileForm("exclusion window", "/organiser/programmes/{programme_id}/sessions/{session_id}/responses/exclude",
+                Role.ORGANISER, {"submitted_from": ["1", "1", "2020", "00:00"],
+                                 "submitted_until": ["1", "1", "2020", "01:00"]},
+                ["submitted_from", "submitted_until"], token_url=None, method="GET",
+                success_text="responses found", prepare=_a_response_a_minute),
+    # Each attempt's window reaches one minute further, so each success excludes one more
+    # of the world's responses (one a minute from 00:00), and its reason is stored.
+    HostileForm("exclusion reason", EXCLUDE_UP_TO_MINUTE_N, Role.ORGANISER, {"reason": "Kept reason"}, ["reason"],
+                token_url="/organiser/programmes", success_text="Exclude a burst of responses", kept=[],
+                show=("/organiser/programmes/{programme_id}/sessions/{session_id}/responses",),
+                prepare=_a_response_a_minute),
 ]
 
 
@@ -348,6 +374,9 @@ def test_hostile_input_is_refused_or_neutralised(app, client, login_as, world, f
     collected and reported together."""
     if form.role:
         login_as(form.role)
+    if form.prepare:
+        with app.app_context():
+            form.prepare(world)
     problems: list[str] = []
     counter = itertools.count(1)
     token = None

@@ -61,6 +61,8 @@ class AuditAction(LabelledEnum):
     STAFF_LIST_DOWNLOADED = "staff.downloaded", "Downloaded a staff list or coverage"
     STAFF_INVITED = "staff.invited", "Invited staff not yet reached"
     BOOKING_BURST_CANCELLED = "booking.burst_cancelled", "Cancelled a burst of bookings"
+    RESPONSES_EXCLUDED = "responses.excluded", "Excluded a burst of responses from results"
+    RESPONSES_RESTORED = "responses.restored", "Put excluded responses back into results"
     ACTION_ADDED = "action.added", "Added an action to the plan"
     ACTION_CHANGED = "action.changed", "Changed an action"
     ACTION_REMOVED = "action.removed", "Removed an action"

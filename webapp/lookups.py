@@ -18,7 +18,7 @@ from webapp.bookings import services as bookings
 from webapp.bookings.models import Registration
 from webapp.exports.models import WorkbookBuild
 from webapp.extensions import db
-from webapp.feedback.models import FeedbackForm, Question
+from webapp.feedback.models import FeedbackForm, Question, ResponseExclusion
 from webapp.programmes.models import Finding, Programme
 from webapp.room.models import RoomQuestion
 from webapp.sessions.models import EventSession
@@ -118,3 +118,5 @@ def theme_of_or_404(programme: Programme, theme_id: int) -> Theme:
 def theme_suggestion_of_or_404(programme: Programme, suggestion_id: int) -> ThemeSuggestion:
     return _child_or_404(ThemeSuggestion, suggestion_id,
                          lambda suggestion: suggestion.run.programme_id == programme.id)
+def exclusion_of_or_404(session: EventSession, exclusion_id: int) -> ResponseExclusion:
+    return _child_or_404(ResponseExclusion, exclusion_id, lambda exclusion: exclusion.session_id == session.id)

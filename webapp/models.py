@@ -11,6 +11,7 @@ from webapp.feedback.models import (
     QuestionOption,
     QuestionWording,
     Response,
+    ResponseExclusion,
 )
 from webapp.jobs.models import DeliveryStatus, EmailKind, OutboundEmail, WorkerHeartbeat
 from webapp.programmes.models import Finding, FindingKind, Programme
@@ -43,6 +44,7 @@ __all__ = [
     "Registration",
     "RegistrationStatus",
     "Response",
+    "ResponseExclusion",
     "ResultCount",
     "RoomQuestion",
     "RoomSettings",

@@ -170,7 +170,8 @@ def _is_comment_of(programme: Programme, answer_id: int) -> bool:
     session_ids = [session.id for session in programme.sessions]
     return db.session.scalar(
         sa.select(Answer.id).join(Response, Response.id == Answer.response_id)
-        .where(Answer.id == answer_id, Answer.text.is_not(None), Response.session_id.in_(session_ids or [-1]))
+        .where(Answer.id == answer_id, Answer.text.is_not(None), Response.session_id.in_(session_ids or [-1]),
+               Response.included)
     ) is not None
 
 

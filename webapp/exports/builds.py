@@ -23,9 +23,10 @@ from webapp.db_types import rows_changed, utcnow
 from webapp.exports.models import BuildStatus, WorkbookBuild
 from webapp.exports.workbook import build_workbook
 from webapp.extensions import db
-from webapp.feedback.models import FeedbackForm, Response
+from webapp.feedback.models import FeedbackForm, Response, ResponseExclusion
 from webapp.jobs import queue
 from webapp.programmes.models import Programme
+from webapp.results import services as results
 from webapp.results.services import ResultsFilter
 from webapp.sessions.models import EventSession
 
@@ -55,10 +56,8 @@ def filters_from_json(data: dict) -> ResultsFilter:
 
 
 def response_count(sessions: list[EventSession]) -> int:
-    if not sessions:
-        return 0
-    return db.session.scalar(sa.select(sa.func.count(Response.id))
-                             .where(Response.session_id.in_([s.id for s in sessions]))) or 0
+    """The responses the workbook would hold (included ones, from the running totals)."""
+    return results.response_count([session.id for session in sessions])
 
 
 def data_key(programme: Programme, filters: ResultsFilter, include_attendance: bool) -> str:
@@ -70,6 +69,10 @@ def data_key(programme: Programme, filters: ResultsFilter, include_attendance: b
     responses = db.session.execute(
         sa.select(sa.func.count(Response.id), sa.func.max(Response.id))
         .where(Response.session_id.in_(session_ids))).one()
+    # Every exclusion and every undo changes these, so the same responses shown is the same key.
+    exclusions = db.session.execute(
+        sa.select(sa.func.count(ResponseExclusion.id), sa.func.count(ResponseExclusion.undone_at))
+        .where(ResponseExclusion.session_id.in_(session_ids))).one()
     confirmed = sa.case((Registration.status == RegistrationStatus.CONFIRMED, 1), else_=0)
     registrations = db.session.execute(
         sa.select(sa.func.count(Registration.id), sa.func.max(Registration.id), sa.func.sum(confirmed),
@@ -79,7 +82,8 @@ def data_key(programme: Programme, filters: ResultsFilter, include_attendance: b
         .where(Registration.session_id.in_(session_ids))).one()
     revision = db.session.scalar(sa.select(FeedbackForm.revision).where(FeedbackForm.programme_id == programme.id))
     parts = [programme.id, str(programme.updated_at), filters_to_json(filters), include_attendance, revision,
-             [str(value) for value in sessions], list(responses), [str(value) for value in registrations]]
+             [str(value) for value in sessions], list(responses), list(exclusions),
+             [str(value) for value in registrations]]
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
 

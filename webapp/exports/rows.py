@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 import sqlalchemy as sa
 
 from webapp.extensions import db
-from webapp.feedback.models import Answer, Question, Response
+from webapp.feedback.models import Answer, Question, Response, included_response_ids
 from webapp.results.models import EVERYONE
 from webapp.results.services import COMMENT_ORDER, SMALL_GROUP_MIN, comments_query, count_totals, word_lists
 from webapp.timezones import local_naive
@@ -54,7 +54,7 @@ def rare_group_options(session_ids: list[int], questions: list[Question]) -> set
 
 def response_rows(sessions: list[EventSession], questions: list[Question],
                   text: Callable[[str], object] = _as_is, full_detail: bool = False) -> Iterator[list]:
-    """One row per response: number, session, locality, submitted at (London time),
+    """One row per included response: number, session, locality, submitted at (London time),
     then one cell per question in form order (multiple choices joined in one cell).
     Without `full_detail` (viewers), rare "about you" answers read RARE_GROUP.
 
@@ -91,18 +91,17 @@ def response_rows(sessions: list[EventSession], questions: list[Question],
             choice_cells[option_keys] = text(MULTI_CHOICE_SEPARATOR.join(label for _, _, label in picked))
         return choice_cells[option_keys]
 
-    in_sessions = Response.session_id.in_(session_ids)
     responses = _stream(
         sa.select(Response.id, Response.session_id, Response.submitted_at,
                   sa.func.aggregate_strings(sa.cast(Answer.option_id, sa.String), ","))
         .outerjoin(Answer, sa.and_(Answer.response_id == Response.id, Answer.option_id.is_not(None)))
-        .where(in_sessions)
+        .where(Response.session_id.in_(session_ids), Response.included)
         .group_by(Response.id, Response.session_id, Response.submitted_at)
         .order_by(Response.id)
     )
     written = _stream(
         sa.select(Answer.response_id, Answer.question_id, Answer.text)
-        .where(Answer.text.is_not(None), Answer.response_id.in_(sa.select(Response.id).where(in_sessions)))
+        .where(Answer.text.is_not(None), Answer.response_id.in_(included_response_ids(session_ids)))
         .order_by(Answer.response_id, Answer.question_id)
     )
     width = len(questions)

@@ -11,12 +11,14 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.db_types import UTCDateTime, utcnow
 from webapp.extensions import Model
 
 if TYPE_CHECKING:
+    from webapp.auth.models import User
     from webapp.programmes.models import Finding, Programme
     from webapp.sessions.models import EventSession
 
@@ -96,6 +98,7 @@ TEXT_MAX_LENGTHS = {QuestionKind.SHORT_TEXT: SHORT_TEXT_MAX, QuestionKind.LONG_T
 
 def text_max_length(kind: str) -> int:
     return TEXT_MAX_LENGTHS.get(kind, LONG_TEXT_MAX)
+EXCLUSION_REASON_MAX = 500
 
 
 def new_revision() -> str:
@@ -235,9 +238,40 @@ class QuestionOption(Model):
     question: Mapped[Question] = relationship(back_populates="options")
 
 
+class ResponseExclusion(Model):
+    """An organiser took a burst of a session's responses out of the results: which
+    window, why, by whom, how many, and whether it was undone. The responses are kept
+    (Response.exclusion_id points here) and can be put back."""
+
+    __tablename__ = "response_exclusion"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(sa.ForeignKey("event_session.id", ondelete="CASCADE"), index=True)
+    # The responses submitted from `window_from` (included) until `window_until` (not).
+    window_from: Mapped[datetime] = mapped_column(UTCDateTime())
+    window_until: Mapped[datetime] = mapped_column(UTCDateTime())
+    reason: Mapped[str] = mapped_column(sa.String(EXCLUSION_REASON_MAX))
+    count: Mapped[int] = mapped_column(default=0)  # responses it took out
+    excluded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    excluded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id", ondelete="SET NULL"))
+    undone_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    undone_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id", ondelete="SET NULL"))
+
+    excluded_by: Mapped[User | None] = relationship(foreign_keys=[excluded_by_id])
+    undone_by: Mapped[User | None] = relationship(foreign_keys=[undone_by_id])
+
+    @property
+    def in_force(self) -> bool:
+        return self.undone_at is None
+
+
 class Response(Model):
     __tablename__ = "response"
-    __table_args__ = (sa.Index("ix_response_session_submitted", "session_id", "submitted_at"),)
+    __table_args__ = (
+        sa.Index("ix_response_session_submitted", "session_id", "submitted_at"),
+        # Excluded means both set: when, and by which exclusion (so it can be undone).
+        sa.CheckConstraint("(excluded_at IS NULL) = (exclusion_id IS NULL)", name="excluded_with_exclusion"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     session_id: Mapped[int] = mapped_column(sa.ForeignKey("event_session.id", ondelete="CASCADE"))
@@ -245,11 +279,30 @@ class Response(Model):
     # The form's one-time key: a double tap or a resent POST finds it taken and
     # stores nothing more. Random, and never linked to a person.
     submission_key: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    # Set while an organiser's exclusion (a scripted burst) keeps it out of the results.
+    excluded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    exclusion_id: Mapped[int | None] = mapped_column(sa.ForeignKey("response_exclusion.id"), index=True)
 
     session: Mapped[EventSession] = relationship()
     answers: Mapped[list[Answer]] = relationship(
         back_populates="response", cascade="all, delete-orphan"
     )
+
+    @hybrid_property
+    def included(self) -> bool:
+        """THE rule of which responses count in results, totals, comments and exports:
+        those not excluded as a burst. In a query: `.where(Response.included)`."""
+        return self.excluded_at is None
+
+    @included.inplace.expression
+    @classmethod
+    def _included_expression(cls) -> sa.ColumnElement[bool]:
+        return cls.excluded_at.is_(None)
+
+
+def included_response_ids(session_ids) -> sa.Select:
+    """The ids of these sessions' responses that count (a select, for IN (...))."""
+    return sa.select(Response.id).where(Response.session_id.in_(session_ids), Response.included)
 
 
 class Answer(Model):

@@ -36,6 +36,7 @@ from webapp.feedback.models import (
 from webapp.forms import strip_control_characters
 from webapp.ordering import move_one_place
 from webapp.programmes.models import Finding, FindingKind, Programme
+from webapp.results import services as results
 from webapp.results import totals
 from webapp.sessions.models import EventSession
 from webapp.tokens import is_feedback_code, new_feedback_code, new_url_token
@@ -178,11 +179,13 @@ def create_default_form(programme: Programme, *, actor: User | None = None) -> F
 
 
 def answer_counts(form: FeedbackForm) -> dict[int, int]:
-    """Responses that answered each question of the form (one grouped query)."""
+    """Included responses that answered each question of the form (one grouped query).
+    Excluded answers still count for question_has_answers: they are kept."""
     rows = db.session.execute(
         sa.select(Answer.question_id, sa.func.count(sa.distinct(Answer.response_id)))
         .join(Question, Question.id == Answer.question_id)
-        .where(Question.form_id == form.id)
+        .join(Response, Response.id == Answer.response_id)
+        .where(Question.form_id == form.id, Response.included)
         .group_by(Answer.question_id)
     ).tuples()
     return dict(rows.all())
@@ -672,8 +675,9 @@ def response_ceiling(capacity: int) -> int:
 
 
 def at_response_ceiling(session: PhoneSession) -> bool:
-    count = db.session.scalar(sa.select(sa.func.count(Response.id)).where(Response.session_id == session.id))
-    return (count or 0) >= response_ceiling(session.capacity)
+    """Included responses only, read from the running totals (one row): once an organiser
+    has excluded a burst, the people in the room can still respond."""
+    return results.response_count([session.id]) >= response_ceiling(session.capacity)
 
 
 def store_response(session_id: int, submission_key: str, rows: list[dict]) -> bool:

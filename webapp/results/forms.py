@@ -1,11 +1,17 @@
-"""The export filter form on the results page (GET: nothing changes, so no CSRF token)."""
+"""The export filter form on the results page (GET: nothing changes, so no CSRF token),
+and the forms that exclude a burst of responses."""
 from __future__ import annotations
 
-from wtforms import DateField, SelectMultipleField
-from wtforms.validators import Optional, ValidationError
+from datetime import datetime
 
+from wtforms import DateField, SelectMultipleField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+
+from webapp.feedback.models import EXCLUSION_REASON_MAX
 from webapp.forms import YEAR_RANGE_MESSAGE, AppForm, year_in_range
 from webapp.results.services import ResultsFilter
+from webapp.sessions.forms import MomentField
+from webapp.timezones import london_to_utc
 
 
 def _check_year(field) -> None:
@@ -47,3 +53,37 @@ class ExportFilterForm(AppForm):
             date_from=self.date_from.data,
             date_to=self.date_to.data,
         )
+
+
+class ExclusionWindowForm(AppForm):
+    """Which responses a burst is: a window of submission times (read from the query
+    string, like a search; the excluding POST has its own token)."""
+
+    class Meta:
+        csrf = False
+
+    submitted_from = MomentField("Submitted from", description="UK time, for example 27 3 2026 and 09:31",
+                                 validators=[InputRequired("Enter when the burst started")])
+    submitted_until = MomentField("Submitted until", description="UK time. Responses sent at this minute are "
+                                  "not included, for example 27 3 2026 and 09:33",
+                                  validators=[InputRequired("Enter when the burst ended")])
+
+    def validate_submitted_until(self, field):
+        if self.submitted_from.data and field.data and field.data <= self.submitted_from.data:
+            raise ValidationError("The end must be after the start")
+
+    def window(self) -> tuple[datetime, datetime]:
+        """(from, until) in UTC."""
+        since, until = (london_to_utc(moment.date(), moment.time())
+                        for moment in (self.submitted_from.data, self.submitted_until.data))
+        return since, until
+
+
+class ExclusionForm(AppForm):
+    reason = TextAreaField(
+        "Why are you excluding these responses?",
+        description="For example, 200 identical responses in two minutes from one script. "
+                    "Recorded with the exclusion; not shown to viewers.",
+        validators=[DataRequired("Enter why you are excluding these responses"),
+                    Length(max=EXCLUSION_REASON_MAX,
+                           message=f"The reason must be {EXCLUSION_REASON_MAX} characters or fewer")])

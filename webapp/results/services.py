@@ -27,6 +27,7 @@ from webapp.feedback.models import (
 )
 from webapp.forms import strip_control_characters
 from webapp.programmes.models import Programme
+from webapp.results.exclusions import excluded_count
 from webapp.results.models import ALL, EVERYONE, ResultCount
 from webapp.sessions.models import EventSession
 from webapp.pagination import Page, paginate
@@ -101,7 +102,8 @@ def wording_note(question: Question) -> str:
         return ""
     answered = dict(db.session.execute(
         sa.select(Answer.wording_id, sa.func.count(sa.distinct(Answer.response_id)))
-        .where(Answer.question_id == question.id, Answer.wording_id.is_not(None))
+        .join(Response, Response.id == Answer.response_id)
+        .where(Answer.question_id == question.id, Answer.wording_id.is_not(None), Response.included)
         .group_by(Answer.wording_id)
     ).tuples().all())
     earlier = "; ".join(f"until {format_datetime(wording.used_until)} it read “{wording.text}” "
@@ -447,7 +449,7 @@ def word_lists(questions: Iterable[Question], session_ids: list[int]) -> dict[in
         sa.select(Answer.question_id, Answer.text, count)
         .join(Response, Response.id == Answer.response_id)
         .where(Answer.question_id.in_(question_ids), Response.session_id.in_(session_ids),
-               Answer.text.is_not(None))
+               Response.included, Answer.text.is_not(None))
         .group_by(Answer.question_id, Answer.text)
         .order_by(Answer.question_id, count.desc(), Answer.text)
     )
@@ -477,7 +479,8 @@ COMMENT_ORDER = (Answer.id.desc(),)
 
 
 def comments_query(session_ids: list[int], search: str = ""):
-    """Text answers with their question and session, newest first (a select, for paging or streaming)."""
+    """Text answers of included responses with their question and session, newest first
+    (a select, for paging or streaming)."""
     query = (
         sa.select(Answer.text, Response.submitted_at, Question.text, EventSession.title,
                   EventSession.starts_at, Question.position, Answer.id)
@@ -486,7 +489,7 @@ def comments_query(session_ids: list[int], search: str = ""):
         .join(EventSession, EventSession.id == Response.session_id)
         # "+ 0" keeps SQLite from starting at the sessions' responses (then sorting every
         # comment): it walks ix_answer_written backwards and stops after one page.
-        .where((Response.session_id + 0).in_(session_ids or [-1]), Answer.text.is_not(None),
+        .where((Response.session_id + 0).in_(session_ids or [-1]), Response.included, Answer.text.is_not(None),
                # One-word answers are counted (word_lists), not listed as comments.
                Question.kind != QuestionKind.ONE_WORD)
     )
@@ -664,6 +667,8 @@ class Results:
     # then not published (subtracted from the whole programme's, they would give away
     # the small groups of the sessions left out).
     breakdowns_withheld: bool = False
+    # Responses left out because an organiser excluded them as a burst (kept, not counted).
+    excluded: int = 0
 
     @property
     def session_ids(self) -> list[int]:
@@ -702,6 +707,7 @@ def results_for(programme: Programme, sessions: list[EventSession]) -> Results:
         breakdowns=breakdowns(form, session_ids) if whole else [],
         breakdowns_withheld=not whole,
         words=word_lists([result.question for result in questions], session_ids),
+        excluded=excluded_count(session_ids),
     )
 
 

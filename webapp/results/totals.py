@@ -3,7 +3,8 @@ response, and rebuilt exactly from the answers by `flask results rebuild`.
 
 Two independent ways to the same numbers, on purpose: `response_keys` counts one
 response in Python as it is stored; `rebuild` counts every answer in SQL. The tests
-check that they agree after any mix of submissions, hidden questions and removals.
+check that they agree after any mix of submissions, hidden questions, removals and
+excluded bursts (excluded responses are in neither: see Response.included).
 
 Concurrent submissions never lose a count: each adds with INSERT ... ON CONFLICT DO
 UPDATE SET count = count + excluded.count, which the database applies atomically, and
@@ -78,7 +79,17 @@ def _upsert(dialect: str) -> sa.Insert:
 
 
 def subtract_responses(response_ids: list[int]) -> None:
-    """Take responses out of the totals before they are deleted or excluded (not committed)."""
+    """Take responses out of the totals before they are deleted (not committed).
+    Excluded responses are not in the totals, so they are skipped."""
+    if response_ids:
+        counted = db.session.scalars(sa.select(Response.id).where(Response.id.in_(response_ids), Response.included))
+        add_responses(list(counted), sign=-1)
+
+
+def add_responses(response_ids: list[int], sign: int = 1) -> None:
+    """Add these stored responses to the totals, or with sign=-1 take them out, as they
+    are (not committed). Excluding a burst takes its responses out; undoing it puts them
+    back: the caller says which, having marked exactly these rows."""
     if not response_ids:
         return
     rows = db.session.execute(
@@ -98,9 +109,10 @@ def subtract_responses(response_ids: list[int]) -> None:
     deltas: Counter = Counter()
     for response_id, session_id in sessions.items():
         for key in response_keys(session_id, answers[response_id], groups):
-            deltas[key] -= 1
+            deltas[key] += sign
     add(deltas)
-    db.session.execute(sa.delete(ResultCount).where(ResultCount.count == 0))
+    if sign < 0:
+        db.session.execute(sa.delete(ResultCount).where(ResultCount.count == 0))
 
 
 # ---------------------------------------------------------------------------
@@ -123,7 +135,7 @@ def _counts(session_filter, group_answer=None) -> list[sa.Select]:
                 group_answer.response_id == Response.id, group_answer.option_id.is_not(None),
                 group_answer.question_id.in_(sa.select(Question.id).where(Question.breakdown.is_not(None)))))
         keys = [column for column in columns if column is not zero]
-        return query.where(session_filter, where).group_by(Response.session_id, *by_group, *keys)
+        return query.where(session_filter, Response.included, where).group_by(Response.session_id, *by_group, *keys)
 
     return [
         total(zero, zero, answers=False),
@@ -133,8 +145,9 @@ def _counts(session_filter, group_answer=None) -> list[sa.Select]:
 
 
 def rebuild(session_ids: list[int] | None = None) -> int:
-    """Recompute the totals of these sessions (all sessions when None) from the answers,
-    replacing what was there; returns the number of total rows. Not committed."""
+    """Recompute the totals of these sessions (all sessions when None) from the answers
+    of the included responses (Response.included: excluded bursts stay out), replacing
+    what was there; returns the number of total rows. Not committed."""
     session_filter = sa.true() if session_ids is None else Response.session_id.in_(session_ids or [-1])
     delete = sa.delete(ResultCount)
     if session_ids is not None:

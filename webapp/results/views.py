@@ -1,16 +1,19 @@
 """Results pages and the presenter view (organisers and viewers; no personal data)."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 
 from webapp import lookups
 from webapp.pagination import requested_page
 from webapp import qr
-from webapp.auth.access import readers
+from webapp.auth.access import managers_only, readers
 from webapp.feedback import services as feedback_services
+from webapp.forms import ConfirmForm
+from webapp.results import exclusions
 from webapp.results import presenter as presenter_services
 from webapp.results import services
-from webapp.results.forms import ExportFilterForm
+from webapp.results.forms import ExclusionForm, ExclusionWindowForm, ExportFilterForm
 from webapp.room import services as room_services
 from webapp.themes.counts import theme_counts
 
@@ -95,6 +98,66 @@ def presenter(programme_id: int, session_id: int):
         refresh_seconds=0 if request.args.get("updates") == "off" else refresh_seconds,
         default_refresh_seconds=refresh_seconds,
     )
+
+
+# ---------------------------------------------------------------------------
+# Bursts: responses over time, excluding a burst, putting it back (managers only:
+# per-minute counts of a small session could say who answered when)
+# ---------------------------------------------------------------------------
+
+
+@bp.route("/programmes/<int:programme_id>/sessions/<int:session_id>/responses")
+@managers_only
+def responses_over_time(programme_id: int, session_id: int):
+    programme = lookups.programme_or_404(programme_id)
+    session = lookups.session_of_or_404(programme, session_id)
+    return render_template("results/responses_over_time.html", programme=programme, session=session,
+                           timeline=exclusions.timeline(session), flag_rule=exclusions.FLAG_RULE,
+                           undo_form=ConfirmForm())
+
+
+@bp.route("/programmes/<int:programme_id>/sessions/<int:session_id>/responses/exclude", methods=["GET", "POST"])
+@managers_only
+def exclude_responses(programme_id: int, session_id: int):
+    """Pick a window (GET), see how many responses it covers, give a reason and exclude them (POST)."""
+    programme = lookups.programme_or_404(programme_id)
+    session = lookups.session_of_or_404(programme, session_id)
+    window = ExclusionWindowForm(formdata=request.args if request.args else None)
+    form = ExclusionForm()
+    found, described = None, ""
+    if request.args and window.validate():
+        since, until = window.window()
+        described = exclusions.describe_window(since, until)
+        found = exclusions.count_in_window(session, since, until)
+        if found and form.validate_on_submit():
+            try:
+                exclusion = exclusions.exclude(session, since, until, form.reason.data.strip(), current_user)
+            except exclusions.ExclusionError:
+                found = exclusions.count_in_window(session, since, until)  # someone else was quicker
+            else:
+                flash(f"{exclusion.count} responses excluded from the results. They are kept, and can be put "
+                      "back from this page.", "success")
+                return redirect(url_for("results.responses_over_time", programme_id=programme.id,
+                                        session_id=session.id))
+    return render_template("results/exclude_responses.html", programme=programme, session=session, window=window,
+                           form=form, found=found, described=described)
+
+
+@bp.route("/programmes/<int:programme_id>/sessions/<int:session_id>/responses/exclusions/<int:exclusion_id>/undo",
+          methods=["POST"])
+@managers_only
+def undo_exclusion(programme_id: int, session_id: int, exclusion_id: int):
+    programme = lookups.programme_or_404(programme_id)
+    session = lookups.session_of_or_404(programme, session_id)
+    exclusion = lookups.exclusion_of_or_404(session, exclusion_id)
+    if ConfirmForm().validate_on_submit():
+        try:
+            restored = exclusions.undo(exclusion, current_user)
+        except exclusions.ExclusionError as error:
+            flash(str(error), "info")
+        else:
+            flash(f"{restored} responses put back into the results.", "success")
+    return redirect(url_for("results.responses_over_time", programme_id=programme.id, session_id=session.id))
 
 
 def _render_results(template: str, **context) -> str:

@@ -45,9 +45,10 @@ class _BoxesField(_PlainMessage):
 
     def box_values(self) -> list[str]:
         """What each box shows: what was typed, or the stored value."""
-        if self.raw_data:
+        if self.raw_data and (len(self.raw_data) == len(self.boxes) or not self.data):
             typed = list(self.raw_data) if len(self.raw_data) == len(self.boxes) else []
             return (typed + [""] * len(self.boxes))[:len(self.boxes)]
+        # One ISO value (a link's query string) that parsed: shown in the boxes.
         if not self.data:
             return [""] * len(self.boxes)
         values = [str(self.data.day), str(self.data.month), str(self.data.year)]

@@ -75,7 +75,7 @@ def _mentions(theme_ids: list[int], session_ids: list[int], key=None, group_ques
              .select_from(theme_tag)
              .join(Answer, Answer.id == theme_tag.c.answer_id)
              .join(Response, Response.id == Answer.response_id)
-             .where(theme_tag.c.theme_id.in_(theme_ids), Response.session_id.in_(session_ids)))
+             .where(theme_tag.c.theme_id.in_(theme_ids), Response.session_id.in_(session_ids), Response.included))
     if group_question_id is not None:
         query = query.join(group, sa.and_(group.response_id == Answer.response_id,
                                           group.question_id == group_question_id))
@@ -92,7 +92,8 @@ def totals(programme: Programme, session_ids: list[int]) -> list[ThemeTotal]:
     comments: dict[int, int] = dict(db.session.execute(
         sa.select(theme_tag.c.theme_id, sa.func.count()).select_from(theme_tag)
         .join(Answer, Answer.id == theme_tag.c.answer_id).join(Response, Response.id == Answer.response_id)
-        .where(theme_tag.c.theme_id.in_(ids or [-1]), Response.session_id.in_(session_ids or [-1]))
+        .where(theme_tag.c.theme_id.in_(ids or [-1]), Response.session_id.in_(session_ids or [-1]),
+               Response.included)
         .group_by(theme_tag.c.theme_id)).tuples().all())
     rows = [ThemeTotal(theme, responses.get((theme.id, 0), 0), comments.get(theme.id, 0)) for theme in themes]
     return sorted(rows, key=lambda row: -row.responses)  # stable: ties keep the names' order
