@@ -63,7 +63,7 @@ def respond(session: EventSession, answers: dict[Question, str | list[str]], *,
             chosen = option_id(q, item) if q.is_choice else None
             db.session.add(Answer(response_id=response.id, question_id=q.id, option_id=chosen,
                                   text=None if q.is_choice else item))
-            counted.append((q.id, chosen))
+            counted.append((q.id, chosen, None if q.is_choice else item))
     db.session.flush()
     totals.add_response(session.id, counted)
     return response

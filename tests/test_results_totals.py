@@ -32,6 +32,9 @@ def _answers(draw, questions) -> list[dict]:
         options = question.visible_options
         if question.kind in (QuestionKind.SHORT_TEXT, QuestionKind.LONG_TEXT):
             rows.append({"question_id": question.id, "option_id": None, "text": draw(st.text(min_size=1, max_size=5))})
+        elif question.kind == QuestionKind.ONE_WORD:  # a few words, so they repeat (the word counts)
+            word = draw(st.sampled_from(["hopeful", "worried", "fair"]))
+            rows.append({"question_id": question.id, "option_id": None, "text": word})
         elif options:
             most = (question.max_choices or len(options)) if question.kind == QuestionKind.MULTI_CHOICE else 1
             chosen = draw(st.lists(st.sampled_from(options), min_size=1, max_size=most, unique_by=lambda o: o.id))

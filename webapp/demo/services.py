@@ -169,6 +169,7 @@ def _insert_responses(programme: Programme, rng: random.Random, sessions: list[E
         return 0
     questions = form.visible_questions
     group_questions = {question.id for question in questions if question.breakdown}
+    one_word_questions = {question.id for question in questions if question.kind == QuestionKind.ONE_WORD}
     for start in range(0, len(sessions), batch_size):
         response_rows = [
             {
@@ -183,14 +184,19 @@ def _insert_responses(programme: Programme, rng: random.Random, sessions: list[E
         ).all()
         answer_rows = []
         counted: Counter = Counter()
+        words: Counter = Counter()
         for response_id, session_id in stored:
             answers = [row for question in questions for row in _synthetic_answers(rng, question, response_id)]
             answer_rows.extend(answers)
             counted.update(totals.response_keys(
                 session_id, [(row["question_id"], row["option_id"]) for row in answers],
                 group_questions))
+            words.update(totals.word_keys(
+                session_id, [(row["question_id"], row["option_id"], row["text"]) for row in answers],
+                one_word_questions))
         db.session.execute(sa.insert(Answer), answer_rows)
         totals.add(counted)
+        totals.add_words(words)
         db.session.commit()
     return len(sessions)
 

@@ -698,7 +698,7 @@ def store_response(session_id: int, submission_key: str, rows: list[dict]) -> bo
         raise
     if rows:
         db.session.execute(_INSERT_ANSWERS, [dict(row, response_id=response_id) for row in rows])
-    totals.add_response(session_id, [(row["question_id"], row["option_id"]) for row in rows])
+    totals.add_response(session_id, [(row["question_id"], row["option_id"], row["text"]) for row in rows])
     db.session.commit()
     return True
 

@@ -30,3 +30,20 @@ class ResultCount(Model):
     question_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     option_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     count: Mapped[int] = mapped_column(default=0)
+
+
+class WordTotal(Model):
+    """How many responses in one session gave one word to a one-word question (the words
+    are stored case-folded, so "Hopeful" and "hopeful" are one row). Kept like ResultCount:
+    word clouds and ranked lists read these rows, not every answer."""
+
+    __tablename__ = "word_count"
+
+    session_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("event_session.id", ondelete="CASCADE"), primary_key=True
+    )
+    question_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("question.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    word: Mapped[str] = mapped_column(sa.String(60), primary_key=True)
+    count: Mapped[int] = mapped_column(default=0)

@@ -28,7 +28,7 @@ from webapp.feedback.models import (
 from webapp.forms import strip_control_characters
 from webapp.programmes.models import Programme
 from webapp.results.exclusions import excluded_count
-from webapp.results.models import ALL, EVERYONE, ResultCount
+from webapp.results.models import ALL, EVERYONE, ResultCount, WordTotal
 from webapp.sessions.models import EventSession
 from webapp.pagination import Page, paginate
 from webapp.text import like_contains
@@ -437,21 +437,20 @@ class WordList:
 
 
 def word_lists(questions: Iterable[Question], session_ids: list[int]) -> dict[int, WordList]:
-    """The words given to each one-word question by these sessions' responses, in one
-    grouped query. The words were case-folded as they were stored, so GROUP BY counts
-    "Hopeful" and "hopeful" as one word."""
+    """The words given to each one-word question by these sessions' responses, from the
+    running word counts (results/totals.py) in one grouped query. The words were
+    case-folded as they were stored, so "Hopeful" and "hopeful" are one word."""
     question_ids = [question.id for question in questions if question.kind == QuestionKind.ONE_WORD]
     lists = {question_id: WordList(question_id, []) for question_id in question_ids}
     if not question_ids or not session_ids:
         return lists
-    count = sa.func.count(Answer.id)
+    count = sa.func.sum(WordTotal.count)
     rows = db.session.execute(
-        sa.select(Answer.question_id, Answer.text, count)
-        .join(Response, Response.id == Answer.response_id)
-        .where(Answer.question_id.in_(question_ids), Response.session_id.in_(session_ids),
-               Response.included, Answer.text.is_not(None))
-        .group_by(Answer.question_id, Answer.text)
-        .order_by(Answer.question_id, count.desc(), Answer.text)
+        sa.select(WordTotal.question_id, WordTotal.word, count)
+        .where(WordTotal.question_id.in_(question_ids), WordTotal.session_id.in_(session_ids))
+        .group_by(WordTotal.question_id, WordTotal.word)
+        .having(count > 0)
+        .order_by(WordTotal.question_id, count.desc(), WordTotal.word)
     )
     for question_id, word, number in rows:
         lists[question_id].words.append(WordCount(word, int(number)))

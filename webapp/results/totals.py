@@ -20,13 +20,18 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 
+from webapp.db_types import rows_changed
 from webapp.extensions import db
-from webapp.feedback.models import Answer, Question, Response
-from webapp.results.models import ALL, EVERYONE, ResultCount
+from webapp.feedback.models import Answer, Question, QuestionKind, Response
+from webapp.results.models import ALL, EVERYONE, ResultCount, WordTotal
 
 Key = tuple[int, int, int, int]  # session, group option, question, option
+WordKey = tuple[int, int, str]  # session, one-word question, word
+StoredAnswer = tuple[int, int | None, str | None]  # question, option (None for text), text
 _TABLE = ResultCount.__table__
 _KEY_COLUMNS = ("session_id", "group_option_id", "question_id", "option_id")
+_WORDS = WordTotal.__table__
+_WORD_KEY_COLUMNS = ("session_id", "question_id", "word")
 
 
 def response_keys(session_id: int, answers: Iterable[tuple[int, int | None]],
@@ -54,28 +59,53 @@ def group_question_ids(question_ids: Iterable[int]) -> set[int]:
         sa.select(Question.id).where(Question.id.in_(question_ids), Question.breakdown.is_not(None))))
 
 
-def add_response(session_id: int, answers: list[tuple[int, int | None]]) -> None:
+def one_word_question_ids(question_ids: Iterable[int]) -> set[int]:
+    question_ids = set(question_ids)
+    if not question_ids:
+        return set()
+    return set(db.session.scalars(
+        sa.select(Question.id).where(Question.id.in_(question_ids), Question.kind == QuestionKind.ONE_WORD)))
+
+
+def word_keys(session_id: int, answers: Iterable[StoredAnswer], one_word_questions: set[int]) -> set[WordKey]:
+    """The word counts one response adds 1 to: its answers to one-word questions."""
+    return {(session_id, question_id, text) for question_id, _option_id, text in answers
+            if text and question_id in one_word_questions}
+
+
+def add_response(session_id: int, answers: list[StoredAnswer]) -> None:
     """Count one new response (not committed: the caller commits it with the response)."""
-    groups = group_question_ids(question_id for question_id, option_id in answers if option_id is not None)
-    add(Counter(response_keys(session_id, answers, groups)))
+    pairs = [(question_id, option_id) for question_id, option_id, _text in answers]
+    groups = group_question_ids(question_id for question_id, option_id in pairs if option_id is not None)
+    add(Counter(response_keys(session_id, pairs, groups)))
+    one_word = one_word_question_ids(question_id for question_id, option_id, text in answers if text)
+    add_words(Counter(word_keys(session_id, answers, one_word)))
 
 
 def add(deltas: Counter) -> None:
     """Add each delta to its total, creating the row when it is new."""
     rows = [dict(zip(_KEY_COLUMNS, key), count=delta) for key, delta in sorted(deltas.items()) if delta]
     if rows:
-        db.session.execute(_upsert(db.session.get_bind().dialect.name), rows)
+        db.session.execute(_upsert(_TABLE, _KEY_COLUMNS), rows)
 
 
-_UPSERTS: dict[str, sa.Insert] = {}
+def add_words(deltas: Counter) -> None:
+    """The same for the word counts of one-word questions."""
+    rows = [dict(zip(_WORD_KEY_COLUMNS, key), count=delta) for key, delta in sorted(deltas.items()) if delta]
+    if rows:
+        db.session.execute(_upsert(_WORDS, _WORD_KEY_COLUMNS), rows)
 
 
-def _upsert(dialect: str) -> sa.Insert:
-    if dialect not in _UPSERTS:
-        insert = (postgresql if dialect == "postgresql" else sqlite).insert(_TABLE)
-        _UPSERTS[dialect] = insert.on_conflict_do_update(
-            index_elements=list(_KEY_COLUMNS), set_={"count": _TABLE.c.count + insert.excluded.count})
-    return _UPSERTS[dialect]
+_UPSERTS: dict[tuple[str, str], sa.Insert] = {}
+
+
+def _upsert(table: sa.Table, key_columns: tuple[str, ...]) -> sa.Insert:
+    dialect = db.session.get_bind().dialect.name
+    if (dialect, table.name) not in _UPSERTS:
+        insert = (postgresql if dialect == "postgresql" else sqlite).insert(table)
+        _UPSERTS[dialect, table.name] = insert.on_conflict_do_update(
+            index_elements=list(key_columns), set_={"count": table.c.count + insert.excluded.count})
+    return _UPSERTS[dialect, table.name]
 
 
 def subtract_responses(response_ids: list[int]) -> None:
@@ -93,26 +123,33 @@ def add_responses(response_ids: list[int], sign: int = 1) -> None:
     if not response_ids:
         return
     rows = db.session.execute(
-        sa.select(Response.id, Response.session_id, Answer.question_id, Answer.option_id)
+        sa.select(Response.id, Response.session_id, Answer.question_id, Answer.option_id, Answer.text)
         .outerjoin(Answer, Answer.response_id == Response.id)
         .where(Response.id.in_(response_ids))
         .order_by(Response.id)
     ).all()
     sessions: dict[int, int] = {}
-    answers: dict[int, list[tuple[int, int | None]]] = {}
-    for response_id, session_id, question_id, option_id in rows:
+    answers: dict[int, list[StoredAnswer]] = {}
+    for response_id, session_id, question_id, option_id, text in rows:
         sessions[response_id] = session_id
         answers.setdefault(response_id, [])
         if question_id is not None:
-            answers[response_id].append((question_id, option_id))
-    groups = group_question_ids(question_id for _, _, question_id, _ in rows if question_id is not None)
+            answers[response_id].append((question_id, option_id, text))
+    groups = group_question_ids(row.question_id for row in rows if row.question_id is not None)
+    one_word = one_word_question_ids(row.question_id for row in rows if row.text)
     deltas: Counter = Counter()
+    word_deltas: Counter = Counter()
     for response_id, session_id in sessions.items():
-        for key in response_keys(session_id, answers[response_id], groups):
+        pairs = [(question_id, option_id) for question_id, option_id, _text in answers[response_id]]
+        for key in response_keys(session_id, pairs, groups):
             deltas[key] += sign
+        for word_key in word_keys(session_id, answers[response_id], one_word):
+            word_deltas[word_key] += sign
     add(deltas)
+    add_words(word_deltas)
     if sign < 0:
         db.session.execute(sa.delete(ResultCount).where(ResultCount.count == 0))
+        db.session.execute(sa.delete(WordTotal).where(WordTotal.count == 0))
 
 
 # ---------------------------------------------------------------------------
@@ -155,14 +192,32 @@ def rebuild(session_ids: list[int] | None = None) -> int:
     db.session.execute(delete)
     written = 0
     for query in [*_counts(session_filter), *_counts(session_filter, aliased(Answer))]:
-        written += db.session.execute(
-            sa.insert(ResultCount).from_select([*_KEY_COLUMNS, "count"], query)).rowcount
+        written += rows_changed(db.session.execute(
+            sa.insert(ResultCount).from_select([*_KEY_COLUMNS, "count"], query)))
+    delete_words = sa.delete(WordTotal)
+    if session_ids is not None:
+        delete_words = delete_words.where(WordTotal.session_id.in_(session_ids or [-1]))
+    db.session.execute(delete_words)
+    words = (sa.select(Response.session_id, Answer.question_id, Answer.text, sa.func.count())
+             .select_from(Answer).join(Response, Response.id == Answer.response_id)
+             .join(Question, Question.id == Answer.question_id)
+             .where(session_filter, Response.included, Question.kind == QuestionKind.ONE_WORD,
+                    Answer.text.is_not(None))
+             .group_by(Response.session_id, Answer.question_id, Answer.text))
+    written += rows_changed(db.session.execute(
+        sa.insert(WordTotal).from_select([*_WORD_KEY_COLUMNS, "count"], words)))
     return written
 
 
-def snapshot(session_ids: list[int] | None = None) -> dict[Key, int]:
-    """Every non-zero total, by key (for tests and for checking a rebuild)."""
+def snapshot(session_ids: list[int] | None = None) -> dict[tuple, int]:
+    """Every non-zero total, by key, the word counts' keys starting (session, "word", ...)
+    (for tests and for checking a rebuild)."""
     query = sa.select(*(_TABLE.c[name] for name in _KEY_COLUMNS), _TABLE.c.count).where(_TABLE.c.count != 0)
+    words = sa.select(*(_WORDS.c[name] for name in _WORD_KEY_COLUMNS), _WORDS.c.count).where(_WORDS.c.count != 0)
     if session_ids is not None:
         query = query.where(_TABLE.c.session_id.in_(session_ids))
-    return {tuple(row[:4]): row[4] for row in db.session.execute(query)}
+        words = words.where(_WORDS.c.session_id.in_(session_ids))
+    counts: dict[tuple, int] = {tuple(row[:4]): row[4] for row in db.session.execute(query)}
+    counts.update({(session_id, "word", question_id, word): count
+                   for session_id, question_id, word, count in db.session.execute(words)})
+    return counts
