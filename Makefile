@@ -33,6 +33,7 @@ test: $(INSTALLED)
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 clean-db:
 	rm -f instance/briefings.sqlite instance/briefings.sqlite-wal instance/briefings.sqlite-shm

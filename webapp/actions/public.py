@@ -47,6 +47,8 @@ def agreement(programme: Programme) -> tuple[int, list[Agreement]]:
     questions = results.question_results(results.load_form(programme), session_ids)
     rows = []
     for result in results.indicator_results(questions):
+        if result.question.finding is None:  # indicator_results keeps only questions on a finding
+            continue
         shown = result.respondents >= results.SMALL_GROUP_MIN and result.percent_agree is not None
         rows.append(Agreement(result.question.finding, result.question.text, result.respondents,
                               result.percent_agree if shown else None))

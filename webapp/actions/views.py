@@ -59,7 +59,7 @@ def _save_action(programme, form: ActionForm, action=None):
 def add(programme_id: int):
     programme = lookups.programme_or_404(programme_id)
     form = _action_form(programme)
-    area_id = request.args.get("area", type=int)  # type: ignore[arg-type]  # werkzeug's stub wants a str->bool
+    area_id = request.args.get("area", type=int)
     if request.method == "GET" and area_id:
         form.area_id.data = area_id
     return _save_action(programme, form) or render_template(

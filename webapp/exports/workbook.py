@@ -463,11 +463,13 @@ def _indicators(workbook, figures: results.Results) -> None:
     indicators = figures.indicators
     for result in indicators:
         finding = result.question.finding
+        if finding is None:  # indicator_results keeps only questions on a finding
+            continue
         by_score: dict[int, int] = {}
         for option in result.options:
             if option.option.score is not None:
                 by_score[option.option.score] = by_score.get(option.option.score, 0) + option.count
-        values = [finding.headline_question or "", finding.title, finding.grade or ""]
+        values: list[object] = [finding.headline_question or "", finding.title, finding.grade or ""]
         for _label, score in AGREEMENT_POINTS:
             count = by_score.get(score, 0)
             values += [count, results.ratio(count, result.respondents)]

@@ -97,7 +97,7 @@ TEXT_MAX_LENGTHS = {QuestionKind.SHORT_TEXT: SHORT_TEXT_MAX, QuestionKind.LONG_T
 
 
 def text_max_length(kind: str) -> int:
-    return TEXT_MAX_LENGTHS.get(kind, LONG_TEXT_MAX)
+    return TEXT_MAX_LENGTHS.get(QuestionKind(kind), LONG_TEXT_MAX)
 EXCLUSION_REASON_MAX = 500
 
 

@@ -6,7 +6,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeGuard
 
 import sqlalchemy as sa
 from flask import current_app
@@ -38,7 +38,7 @@ from webapp.ordering import move_one_place
 from webapp.programmes.models import Finding, FindingKind, Programme
 from webapp.results import services as results
 from webapp.results import totals
-from webapp.sessions.models import EventSession
+from webapp.sessions.models import EventSession, SessionStatus, feedback_window
 from webapp.tokens import is_feedback_code, new_feedback_code, new_url_token
 
 if TYPE_CHECKING:
@@ -192,9 +192,7 @@ def answer_counts(form: FeedbackForm) -> dict[int, int]:
 
 
 def question_has_answers(question: Question) -> bool:
-    return db.session.scalar(
-        sa.select(sa.exists().where(Answer.question_id == question.id))
-    )
+    return bool(db.session.scalar(sa.select(sa.exists().where(Answer.question_id == question.id))))
 
 
 def answered_option_ids(question: Question) -> set[int]:
@@ -335,7 +333,7 @@ def delete_question(question: Question, *, actor: User | None = None) -> bool:
 
 
 def feedback_code_taken(code: str) -> bool:
-    return db.session.scalar(sa.select(sa.exists().where(EventSession.feedback_code == code)))
+    return bool(db.session.scalar(sa.select(sa.exists().where(EventSession.feedback_code == code))))
 
 
 def unique_feedback_code(attempts: int = 20) -> str:
@@ -369,27 +367,34 @@ class PhoneSession:
     programme_id: int
     title: str
     feedback_code: str
-    status: str
+    status: SessionStatus
     starts_at: datetime
     ends_at: datetime
     feedback_opens_at: datetime | None
     feedback_closes_at: datetime | None
     capacity: int
 
-    is_cancelled = property(EventSession.is_cancelled.fget)
-    feedback_window = property(EventSession.feedback_window.fget)
+    @property
+    def is_cancelled(self) -> bool:
+        return self.status == SessionStatus.CANCELLED
+
+    @property
+    def feedback_window(self) -> tuple[datetime, datetime]:
+        return feedback_window(self.starts_at, self.ends_at, self.feedback_opens_at, self.feedback_closes_at)
 
 
-_PHONE_SESSION = sa.select(*(EventSession.__table__.c[name] for name in PhoneSession.__dataclass_fields__)).where(
-    EventSession.__table__.c.feedback_code == sa.bindparam("code")
-)
+_PHONE_SESSION = sa.select(
+    EventSession.id, EventSession.programme_id, EventSession.title, EventSession.feedback_code,
+    EventSession.status, EventSession.starts_at, EventSession.ends_at, EventSession.feedback_opens_at,
+    EventSession.feedback_closes_at, EventSession.capacity,
+).where(EventSession.feedback_code == sa.bindparam("code"))
 
 
 def phone_session_by_code(code: str) -> PhoneSession | None:
     if not is_feedback_code(code):  # never hand a malformed code (a NUL, say) to the database
         return None
     row = db.session.execute(_PHONE_SESSION, {"code": code}).first()
-    return PhoneSession(*row) if row else None
+    return PhoneSession(**row._mapping) if row else None
 
 
 def feedback_url(session: EventSession) -> str:
@@ -563,8 +568,8 @@ def new_submission_key() -> str:
     return new_url_token()
 
 
-def is_submission_key(value: str | None) -> bool:
-    return bool(value) and SUBMISSION_KEY_PATTERN.fullmatch(value) is not None
+def is_submission_key(value: str | None) -> TypeGuard[str]:
+    return value is not None and SUBMISSION_KEY_PATTERN.fullmatch(value) is not None
 
 
 @dataclass
@@ -705,5 +710,5 @@ def store_response(session_id: int, submission_key: str, rows: list[dict]) -> bo
 
 # Built once, on the tables rather than the models: the ORM's bulk-insert machinery
 # cost more than the INSERTs themselves, and no ORM object is needed afterwards.
-_INSERT_RESPONSE = sa.insert(Response.__table__).returning(Response.__table__.c.id)
-_INSERT_ANSWERS = sa.insert(Answer.__table__)
+_INSERT_RESPONSE = sa.insert(Response.__table__).returning(Response.__table__.c.id)  # type: ignore[arg-type]
+_INSERT_ANSWERS = sa.insert(Answer.__table__)  # type: ignore[arg-type]  # __table__ is typed FromClause

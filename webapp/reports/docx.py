@@ -2,6 +2,8 @@
 the chart as an image with alternative text. Opens in Word and LibreOffice."""
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import io
 
 from docx import Document
@@ -19,7 +21,7 @@ def _text(value: object) -> str:
     return clean_text(str(value or ""))
 
 
-def _table(document, headers: list[str], rows: list[list[object]], caption: str):
+def _table(document, headers: list[str], rows: Sequence[Sequence[object]], caption: str):
     document.add_paragraph(_text(caption), style="Caption")
     table = document.add_table(rows=1, cols=len(headers))
     table.style = "Table Grid"

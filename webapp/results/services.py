@@ -300,7 +300,7 @@ class QuestionResult:
         answered = sum(row.count for row in scored)
         if not scored or not answered:
             return None
-        return sum(row.count * row.option.score for row in scored) / answered
+        return sum(row.count * (row.option.score or 0) for row in scored) / answered  # scored: score set
 
     @property
     def dont_know(self) -> int:
@@ -393,8 +393,8 @@ def indicator_results(results: list[QuestionResult]) -> list[QuestionResult]:
 def ranked_indicators(results: list[QuestionResult], count: int = 3) -> tuple[list, list]:
     """The indicators with the highest and the lowest % agree (those with answers)."""
     rated = [r for r in indicator_results(results) if r.percent_agree is not None]
-    highest = sorted(rated, key=lambda r: (-r.percent_agree, r.number))[:count]
-    lowest = sorted(rated, key=lambda r: (r.percent_agree, r.number))[:count]
+    highest = sorted(rated, key=lambda r: (-(r.percent_agree or 0), r.number))[:count]
+    lowest = sorted(rated, key=lambda r: (r.percent_agree or 0, r.number))[:count]
     return highest, lowest
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
+from typing import cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -28,9 +29,9 @@ from webapp.results.models import ALL, EVERYONE, ResultCount, WordTotal
 Key = tuple[int, int, int, int]  # session, group option, question, option
 WordKey = tuple[int, int, str]  # session, one-word question, word
 StoredAnswer = tuple[int, int | None, str | None]  # question, option (None for text), text
-_TABLE = ResultCount.__table__
+_TABLE = cast(sa.Table, ResultCount.__table__)
 _KEY_COLUMNS = ("session_id", "group_option_id", "question_id", "option_id")
-_WORDS = WordTotal.__table__
+_WORDS = cast(sa.Table, WordTotal.__table__)
 _WORD_KEY_COLUMNS = ("session_id", "question_id", "word")
 
 

@@ -25,6 +25,14 @@ class SessionStatus(LabelledEnum):
     CANCELLED = "cancelled", "Cancelled"
 
 
+def feedback_window(starts_at: datetime, ends_at: datetime, opens_at: datetime | None,
+                    closes_at: datetime | None) -> tuple[datetime, datetime]:
+    """When a session's feedback form is open: as set, or from its start until
+    FEEDBACK_WINDOW_AFTER_SESSION after its end (the session and the phone's read model
+    both ask this)."""
+    return opens_at or starts_at, closes_at or ends_at + FEEDBACK_WINDOW_AFTER_SESSION
+
+
 class EventSession(Model):
     # Not "Session": that name belongs to SQLAlchemy.
     __tablename__ = "event_session"
@@ -93,9 +101,7 @@ class EventSession(Model):
 
     @property
     def feedback_window(self) -> tuple[datetime, datetime]:
-        opens = self.feedback_opens_at or self.starts_at
-        closes = self.feedback_closes_at or self.ends_at + FEEDBACK_WINDOW_AFTER_SESSION
-        return opens, closes
+        return feedback_window(self.starts_at, self.ends_at, self.feedback_opens_at, self.feedback_closes_at)
 
     def is_bookable(self, now: datetime | None = None) -> bool:
         return self.why_not_bookable(now) is None
