@@ -13,6 +13,7 @@ from flask import current_app
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from webapp.caching import app_cache
 from webapp.audit import AuditAction, record
 from webapp.db_types import utcnow
 from webapp.extensions import db
@@ -527,17 +528,8 @@ def load_phone_form(programme_id: int) -> PhoneForm | None:
     current = db.session.execute(_FORM_REVISION, {"programme_id": programme_id}).first()
     if current is None:
         return None
-    kept = current_app.extensions.setdefault("phone_forms", {})
-    revision = tuple(current)
-    entry = kept.get(programme_id)
-    if entry is not None and entry[0] == revision:
-        return entry[1]
-    form = _read_phone_form(programme_id)
-    if form is not None:
-        if len(kept) >= PHONE_FORMS_KEPT:
-            kept.clear()
-        kept[programme_id] = (revision, form)
-    return form
+    return app_cache("phone_forms", PHONE_FORMS_KEPT).get_or_make(
+        (programme_id, *current), lambda: _read_phone_form(programme_id))
 
 
 def _read_phone_form(programme_id: int) -> PhoneForm | None:

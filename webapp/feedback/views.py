@@ -18,6 +18,7 @@ from flask_wtf.csrf import ValidationError, validate_csrf
 
 from webapp import lookups
 from webapp import qr
+from webapp.caching import app_cache
 from webapp.auth.access import managers_only
 from webapp.extensions import csrf, device_key, exempt_address, limit_setting, limiter, retry_after_seconds
 from webapp.feedback import services, steps
@@ -418,14 +419,11 @@ def _blank_questions_html(form: services.PhoneForm):
     """The unanswered questions' HTML, the same for the whole room: rendered once per
     content of the form. The form is read fresh on every request and is its own key
     (a frozen dataclass), so an organiser's edit shows at once; nothing goes stale."""
-    cache = current_app.extensions.setdefault("feedback_questions_html", {})
-    html = cache.get(form)
-    if html is None:
-        if len(cache) >= 32:
-            cache.clear()
+    def render():
         macro = get_template_attribute("feedback/_questions.html", "question_fields")
-        html = cache[form] = macro(form.visible_questions, services.Submission())
-    return html
+        return macro(form.visible_questions, services.Submission())
+
+    return app_cache("feedback_questions_html", 32).get_or_make(form, render)
 
 
 def _no_store(body: str) -> Response:
