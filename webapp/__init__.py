@@ -142,10 +142,11 @@ def _register_template_helpers(app: Flask) -> None:
     # Templates compare statuses with the enums, never with string literals.
     from webapp.auth.models import Role
     from webapp.bookings.models import RegistrationStatus
+    from webapp.feedback.models import QuestionKind
     from webapp.programmes.models import FindingKind
     from webapp.sessions.models import SessionStatus
 
-    for enum_class in (Role, RegistrationStatus, FindingKind, SessionStatus):
+    for enum_class in (Role, RegistrationStatus, FindingKind, SessionStatus, QuestionKind):
         app.jinja_env.globals[enum_class.__name__] = enum_class
 
 

@@ -30,7 +30,7 @@ from webapp.actions.services import plan as action_plan
 from webapp.bookings.attendance import ATTENDANCE_COLUMNS, attendance_rows, registrations_of
 from webapp.exports.streamed_sheet import Styled, create_streamed_sheet
 from webapp.tables import Column, headers
-from webapp.feedback.models import AGREEMENT_SCALE, QUESTION_KIND_LABELS, QuestionKind
+from webapp.feedback.models import AGREEMENT_SCALE, QuestionKind
 from webapp.programmes.models import Programme
 from webapp.results import services as results
 from webapp.results.services import ResultsFilter
@@ -510,7 +510,7 @@ def _questions(workbook, figures: results.Results, every_word: bool = False) -> 
     sheet = SheetWriter(workbook, "Questions", columns)
     sheet.header()
     for result in figures.questions:
-        kind = QUESTION_KIND_LABELS[QuestionKind(result.kind)]
+        kind = QuestionKind(result.kind).label
         text = " ".join(filter(None, (result.question.text, results.wording_note(result.question))))
         if result.question.is_choice:
             for option in result.options:

@@ -3,7 +3,7 @@ see services.read_answers.)"""
 from wtforms import BooleanField, IntegerField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
-from webapp.feedback.models import QUESTION_KIND_LABELS, QuestionKind
+from webapp.feedback.models import QuestionKind
 from webapp.feedback.services import parse_option_lines
 from webapp.programmes.models import FINDING_KIND_PLURALS, FindingKind
 from webapp.forms import AppForm
@@ -14,7 +14,7 @@ CHOICES_TYPED = {QuestionKind.SINGLE_CHOICE, QuestionKind.MULTI_CHOICE}
 class QuestionForm(AppForm):
     kind = RadioField(
         "Type of question",
-        choices=[(kind.value, label) for kind, label in QUESTION_KIND_LABELS.items()],
+        choices=[(kind.value, kind.label) for kind in QuestionKind],
         validators=[DataRequired("Select the type of question")],
     )
     text = TextAreaField(

@@ -14,7 +14,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from webapp.db_types import UTCDateTime, utcnow
+from webapp.db_types import UTCDateTime, enum_column, utcnow
+from webapp.enums import LabelledEnum
 from webapp.extensions import Model
 
 if TYPE_CHECKING:
@@ -23,25 +24,14 @@ if TYPE_CHECKING:
     from webapp.sessions.models import EventSession
 
 
-class QuestionKind(enum.StrEnum):
-    AGREEMENT = "agreement"
-    RATING = "rating"
-    SINGLE_CHOICE = "single_choice"
-    MULTI_CHOICE = "multi_choice"
-    SHORT_TEXT = "short_text"
-    LONG_TEXT = "long_text"
-    ONE_WORD = "one_word"
-
-
-QUESTION_KIND_LABELS = {
-    QuestionKind.AGREEMENT: "Agreement scale (5 points and Don't know)",
-    QuestionKind.RATING: "Rating 1 to 5",
-    QuestionKind.SINGLE_CHOICE: "Single choice",
-    QuestionKind.MULTI_CHOICE: "Multiple choice",
-    QuestionKind.SHORT_TEXT: "Short text",
-    QuestionKind.LONG_TEXT: "Long text",
-    QuestionKind.ONE_WORD: "One word (shown as a word cloud)",
-}
+class QuestionKind(LabelledEnum):
+    AGREEMENT = "agreement", "Agreement scale (5 points and Don't know)"
+    RATING = "rating", "Rating 1 to 5"
+    SINGLE_CHOICE = "single_choice", "Single choice"
+    MULTI_CHOICE = "multi_choice", "Multiple choice"
+    SHORT_TEXT = "short_text", "Short text"
+    LONG_TEXT = "long_text", "Long text"
+    ONE_WORD = "one_word", "One word (shown as a word cloud)"
 CHOICE_KINDS = {
     QuestionKind.AGREEMENT,
     QuestionKind.RATING,
@@ -136,11 +126,6 @@ class FeedbackForm(Model):
 class Question(Model):
     __tablename__ = "question"
     __table_args__ = (
-        sa.CheckConstraint(
-            "kind IN ('agreement', 'rating', 'single_choice', 'multi_choice', "
-            "'short_text', 'long_text', 'one_word')",
-            name="kind_known",
-        ),
         sa.CheckConstraint("max_choices IS NULL OR max_choices >= 1", name="max_choices_positive"),
         sa.CheckConstraint(
             "breakdown IS NULL OR breakdown IN ('role_group', 'locality', 'organisation')",
@@ -153,7 +138,7 @@ class Question(Model):
         sa.ForeignKey("feedback_form.id", ondelete="CASCADE"), index=True
     )
     position: Mapped[int] = mapped_column(default=0)
-    kind: Mapped[str] = mapped_column(sa.String(20))
+    kind: Mapped[QuestionKind] = mapped_column(enum_column(QuestionKind, 20, name="kind_known"))
     text: Mapped[str] = mapped_column(sa.String(500))
     hint: Mapped[str] = mapped_column(sa.String(500), default="")
     required: Mapped[bool] = mapped_column(default=False)
@@ -185,7 +170,7 @@ class Question(Model):
 
     @property
     def kind_label(self) -> str:
-        return QUESTION_KIND_LABELS[QuestionKind(self.kind)]
+        return self.kind.label
 
     @property
     def is_choice(self) -> bool:

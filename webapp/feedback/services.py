@@ -217,7 +217,7 @@ def add_question(form: FeedbackForm, *, kind: str, text: str, hint: str = "", se
                  actor: User | None = None) -> Question:
     question = Question(
         form=form,
-        kind=kind,
+        kind=QuestionKind(kind),
         text=text.strip(),
         hint=hint.strip(),
         section=section.strip(),
@@ -255,7 +255,7 @@ def update_question(question: Question, *, kind: str, text: str, hint: str = "",
     if kind != question.kind:
         if question_has_answers(question):
             raise ValueError("A question with answers keeps its kind")
-        question.kind = kind
+        question.kind = QuestionKind(kind)
         question.options = _fresh_options(kind, option_labels or [])
     elif kind in (QuestionKind.SINGLE_CHOICE, QuestionKind.MULTI_CHOICE):
         _sync_choice_options(question, option_labels or [])
