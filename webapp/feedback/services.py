@@ -2,6 +2,7 @@
 builder, feedback codes, and the anonymous phone form's answers."""
 from __future__ import annotations
 
+import enum
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -414,14 +415,16 @@ def short_address(session: EventSession) -> str:
 SUBMISSION_KEY_PATTERN = re.compile(r"[A-Za-z0-9_-]{20,64}")
 
 
-class WindowState:
+class WindowState(enum.StrEnum):
+    """Where a session's feedback form stands now."""
+
     NOT_YET_OPEN = "not_yet_open"
     OPEN = "open"
     CLOSED = "closed"
     CANCELLED = "cancelled"
 
 
-def window_state(session: EventSession | PhoneSession, now: datetime | None = None) -> str:
+def window_state(session: EventSession | PhoneSession, now: datetime | None = None) -> WindowState:
     if session.is_cancelled:
         return WindowState.CANCELLED
     opens, closes = session.feedback_window

@@ -293,7 +293,8 @@ def respond(code: str):
     questions = form.visible_questions if form else ()
     if state != services.WindowState.OPEN or not questions:
         return _no_store(render_template("feedback/unavailable.html", session=session, state=state,
-                                         window=session.feedback_window, has_form=bool(questions)))
+                                         states=services.WindowState, window=session.feedback_window,
+                                         has_form=bool(questions)))
 
     if request.method == "GET":
         if browser_session.get(SENT_FROM_HERE) == session.feedback_code and "another" not in request.args:
