@@ -13,7 +13,6 @@ from sqlalchemy.exc import IntegrityError
 from tests.feedback_helpers import first_session
 from webapp import qr
 from webapp.extensions import db
-from webapp.feedback import services
 from webapp.programmes.models import Programme
 from webapp.sessions.models import EventSession
 from webapp.tokens import FEEDBACK_CODE_ALPHABET, FEEDBACK_CODE_LENGTH, new_feedback_code
@@ -51,29 +50,6 @@ def test_every_demo_session_has_its_own_code(app, demo):
     with app.app_context():
         codes = db.session.scalars(sa.select(EventSession.feedback_code)).all()
         assert len(codes) == 7 and len(set(codes)) == 7
-
-
-def test_assign_feedback_code_skips_a_taken_code(app, demo, monkeypatch):
-    with app.app_context():
-        taken = first_session(demo).feedback_code
-        fresh = "FRESH2"
-        sequence = iter([taken, taken, fresh])
-        monkeypatch.setattr(services, "new_feedback_code", lambda: next(sequence))
-        programme = db.session.get(Programme, demo)
-        template = first_session(demo)
-        session = EventSession(programme=programme, title="Extra", starts_at=template.starts_at,
-                               ends_at=template.ends_at, venue="Hall", capacity=10)
-        assert services.assign_feedback_code(session) == fresh
-        db.session.add(session)
-        db.session.commit()
-
-
-def test_unique_feedback_code_gives_up_rather_than_loop_forever(app, demo, monkeypatch):
-    with app.app_context():
-        taken = first_session(demo).feedback_code
-        monkeypatch.setattr(services, "new_feedback_code", lambda: taken)
-        with pytest.raises(RuntimeError):
-            services.unique_feedback_code(attempts=3)
 
 
 def test_the_database_refuses_two_sessions_with_one_code(app, demo):

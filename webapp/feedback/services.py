@@ -41,7 +41,7 @@ from webapp.programmes.models import Finding, FindingKind, Programme
 from webapp.results import services as results
 from webapp.results import totals
 from webapp.sessions.models import EventSession, SessionStatus, feedback_window
-from webapp.tokens import is_feedback_code, new_feedback_code, new_url_token
+from webapp.tokens import is_feedback_code, new_url_token
 
 if TYPE_CHECKING:
     from webapp.auth.models import User
@@ -332,26 +332,6 @@ def delete_question(question: Question, *, actor: User | None = None) -> bool:
 # ---------------------------------------------------------------------------
 # Feedback codes
 # ---------------------------------------------------------------------------
-
-
-def feedback_code_taken(code: str) -> bool:
-    return bool(db.session.scalar(sa.select(sa.exists().where(EventSession.feedback_code == code))))
-
-
-def unique_feedback_code(attempts: int = 20) -> str:
-    """A code no session uses yet. 23^8 (~78 billion) codes (webapp.tokens) make a clash
-    rare; the unique constraint still guards the race between this check and the INSERT."""
-    for _ in range(attempts):
-        code = new_feedback_code()
-        if not feedback_code_taken(code):
-            return code
-    raise RuntimeError("Could not find an unused feedback code")
-
-
-def assign_feedback_code(session: EventSession) -> str:
-    """Give a new session (before it is committed) a code that no other session has."""
-    session.feedback_code = unique_feedback_code()
-    return session.feedback_code
 
 
 def session_by_code(code: str) -> EventSession | None:
