@@ -9,11 +9,16 @@ const seconds = Number(root ? root.dataset.refreshSeconds : 0);
 const PARTS = ["presenter-count", "presenter-slide", "presenter-controls"];
 const KEYS = { ArrowLeft: "prev", PageUp: "prev", ArrowRight: "next", PageDown: "next", Home: "overview" };
 let timer = 0;
+let latest = 0; // the newest fetch started: an older one that answers late is dropped
 
 async function show(url) {
+  const mine = ++latest;
   try {
     const response = await fetch(url, { cache: "no-store", credentials: "same-origin" });
     const page = new DOMParser().parseFromString(await response.text(), "text/html");
+    // A slide chosen since this fetch began wins: an update of the slide that was on the
+    // screen must not put it back after a key press has moved on.
+    if (mine !== latest) return true;
     // Signed out meanwhile, or an error page: keep what is on the screen.
     if (!response.ok || !page.querySelector("[data-refresh-seconds]")) return false;
     for (const id of PARTS) {
@@ -34,6 +39,7 @@ function schedule() {
 }
 
 async function follow(link) {
+  window.clearTimeout(timer);
   // The controls are swapped too: keep the focus on the same control.
   const focused = document.activeElement === link ? [...slideLinks()].indexOf(link) : -1;
   if (!(await show(link.href))) return window.location.assign(link.href);
