@@ -10,11 +10,12 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import numpy as np
-from sklearn.decomposition import NMF
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.feature_extraction.text import TfidfVectorizer
+# scikit-learn (with numpy and scipy) is imported only where suggestions are computed,
+# on a job worker: imported with the app it added ~150 MB to every web worker.
+if TYPE_CHECKING:
+    from sklearn.feature_extraction.text import TfidfVectorizer
 
 RANDOM_STATE = 0
 MAX_FEATURES = 5000  # the vocabulary: the most frequent terms are plenty for themes
@@ -60,6 +61,8 @@ def themes_for(comment_count: int) -> int:
 
 
 def vectoriser() -> TfidfVectorizer:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
     # Words and two-word phrases that appear in at least two comments but not in most
     # of them; sublinear tf so one comment repeating a word does not make it a theme.
     return TfidfVectorizer(stop_words="english", ngram_range=(1, 2), min_df=2, max_df=0.5,
@@ -71,6 +74,10 @@ def suggest(texts: list[str], themes: int | None = None) -> list[Suggested]:
     comments it found. Comments with none of the shared terms belong to no suggestion."""
     if len(texts) < 2:
         return []
+    import numpy as np
+    from sklearn.decomposition import NMF
+    from sklearn.exceptions import ConvergenceWarning
+
     wanted = themes or themes_for(len(texts))
     tfidf = vectoriser()
     try:
