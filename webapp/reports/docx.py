@@ -12,7 +12,7 @@ from docx.oxml.ns import qn
 from docx.shared import Cm
 
 from webapp.reports.chart import agreement_chart
-from webapp.reports.services import BoardReport
+from webapp.reports.services import THEMES_NOTE, BoardReport, chart_alt_text, percent
 from webapp.text import clean_text
 
 
@@ -39,20 +39,6 @@ def _table(document, headers: list[str], rows: Sequence[Sequence[object]], capti
         for cell, value in zip(cells, values):
             cell.text = _text(value)
     return table
-
-
-THEMES_NOTE = ("Comments were tagged with themes by the organisers (with suggestions made on this server). A "
-               "theme is counted once per person who wrote about it; a theme fewer than 5 people wrote about is "
-               "not shown.")
-
-
-def percent(share: float | None) -> str:
-    return "Not shown (fewer than 5 answers)" if share is None else f"{round(share * 100)}%"
-
-
-def chart_alt_text(report: BoardReport) -> str:
-    parts = [f"{row.title}: {percent(row.percent_agree)}" for row in report.indicators if row.percent_agree is not None]
-    return "Bar chart of the percentage of staff who agree with each quality indicator. " + "; ".join(parts) + "."
 
 
 def build_docx(report: BoardReport) -> bytes:

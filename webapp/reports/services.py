@@ -111,3 +111,19 @@ def board_report(programme: Programme) -> BoardReport:
         themes=top_themes(programme),
         reach=coverage(programme, "team").total,
     )
+
+
+# --- words the page and the Word document share -------------------------------------------------
+
+THEMES_NOTE = ("Comments were tagged with themes by the organisers (with suggestions made on this server). A "
+               "theme is counted once per person who wrote about it; a theme fewer than 5 people wrote about is "
+               "not shown.")
+
+
+def percent(share: float | None) -> str:
+    return "Not shown (fewer than 5 answers)" if share is None else f"{round(share * 100)}%"
+
+
+def chart_alt_text(report: BoardReport) -> str:
+    parts = [f"{row.title}: {percent(row.percent_agree)}" for row in report.indicators if row.percent_agree is not None]
+    return "Bar chart of the percentage of staff who agree with each quality indicator. " + "; ".join(parts) + "."

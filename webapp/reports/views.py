@@ -5,8 +5,7 @@ from flask import Blueprint, Response, render_template
 
 from webapp import lookups
 from webapp.auth.access import readers
-from webapp.reports.docx import THEMES_NOTE, build_docx, chart_alt_text, percent
-from webapp.reports.services import board_report
+from webapp.reports.services import THEMES_NOTE, board_report, chart_alt_text, percent
 
 bp = Blueprint("reports", __name__, url_prefix="/organiser")
 
@@ -24,6 +23,9 @@ def report(programme_id: int):
 @bp.route("/programmes/<int:programme_id>/report.docx")
 @readers
 def report_docx(programme_id: int):
+    # python-docx (about 8 MB) is loaded by the processes that write a report, not by every one.
+    from webapp.reports.docx import build_docx
+
     programme = lookups.programme_or_404(programme_id)
     return Response(build_docx(board_report(programme)), mimetype=DOCX_TYPE, headers={
         "Content-Disposition": f'attachment; filename="{programme.slug}-board-report.docx"'})
