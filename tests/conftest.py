@@ -3,7 +3,11 @@ TEST_DATABASE_URL is set), the app, its test client and CLI runner, and small fa
 
 The schema and the demo are built once per run (per worker under pytest-xdist), not per
 test: each test gets a copy of a template SQLite file, or the worker's PostgreSQL
-database with every table emptied after the test before."""
+database with every table emptied after the test before.
+
+Every test's database, with or without the demo, also holds a neighbouring programme
+(tests/neighbours.py) with bookings and responses of its own: a query that forgets to
+keep to its session or programme then reaches other people's rows and a test sees it."""
 from __future__ import annotations
 
 import os
@@ -21,6 +25,7 @@ from webapp import create_app
 from webapp.auth.models import Role, User
 from webapp.demo.services import load_demo_programme
 from webapp.extensions import db
+from tests.neighbours import load_neighbour_programme
 
 # Fixture modules: their fixtures are available to every test without being imported
 # (an imported fixture is shadowed by the test's argument of the same name: ruff F811).
@@ -51,26 +56,46 @@ def _build_schema(url: str) -> None:
         db.engine.dispose()
 
 
-def _load_demo(url: str) -> tuple[int, list[tuple[sa.Table, list[dict]]]]:
-    """Load the demo with its real loader; returns its id and the rows it wrote, table by table."""
+Rows = list[tuple[sa.Table, list[dict]]]
+
+
+def _all_rows() -> Rows:
+    db.session.remove()
+    with db.engine.connect() as connection:
+        rows = [(table, [row._asdict() for row in connection.execute(table.select().order_by(*table.primary_key))])
+                for table in db.metadata.sorted_tables]
+    return [(table, table_rows) for table, table_rows in rows if table_rows]
+
+
+def _load_neighbour(url: str) -> Rows:
+    """The neighbouring programme (tests/neighbours.py); returns every row in the database after it."""
+    app = create_app(make_config(url))
+    with app.app_context():
+        load_neighbour_programme()
+        rows = _all_rows()
+        db.engine.dispose()
+    return rows
+
+
+def _load_demo(url: str) -> tuple[int, Rows]:
+    """Load the demo with its real loader; returns its id and every row in the database
+    after it (the neighbour's and the demo's), table by table."""
     app = create_app(make_config(url))
     with app.app_context():
         programme_id = load_demo_programme()[0].id
-        db.session.remove()
-        with db.engine.connect() as connection:
-            rows = [(table, [row._asdict() for row in connection.execute(table.select().order_by(*table.primary_key))])
-                    for table in db.metadata.sorted_tables]
+        rows = _all_rows()
         db.engine.dispose()
-    return programme_id, [(table, table_rows) for table, table_rows in rows if table_rows]
+    return programme_id, rows
 
 
 class SQLiteTemplate:
-    """Two SQLite files built once, the schema alone and the schema with the demo; each
-    test gets a copy of one, so a test never sees another's rows."""
+    """Two SQLite files built once, the schema with the neighbour, and that with the demo
+    too; each test gets a copy of one, so a test never sees another's rows."""
 
     def __init__(self, folder: Path):
         self.empty, self.with_demo = folder / "empty.sqlite", folder / "demo.sqlite"
         _build_schema(f"sqlite:///{self.empty}")
+        self.neighbour_rows = _load_neighbour(f"sqlite:///{self.empty}")
         shutil.copyfile(self.empty, self.with_demo)
         self.demo_id, self.demo_rows = _load_demo(f"sqlite:///{self.with_demo}")
 
@@ -88,22 +113,22 @@ class SQLiteTemplate:
 
 class ServerTemplate:
     """One PostgreSQL database per worker, its schema built once; every table is emptied
-    after each test, and the demo's rows (read once from the real loader) are put back
-    for each test that asks for the demo. DELETE is much quicker than TRUNCATE or a new
+    after each test, and the neighbour's rows, with the demo's for a test that asks for
+    the demo (read once from the real loaders), are put back before each test. DELETE is much quicker than TRUNCATE or a new
     database per test on tables this small."""
 
     def __init__(self):
         self.url, self.ours = _worker_database()
         _build_schema(self.url)
+        self.neighbour_rows = _load_neighbour(self.url)
         self.demo_id, self.demo_rows = _load_demo(self.url)
         self.engine = sa.create_engine(self.url)
         self.clean()
 
     def database(self, folder: Path, with_demo: bool) -> str:
-        if with_demo:
-            with self.engine.begin() as connection:
-                for table, rows in self.demo_rows:
-                    connection.execute(table.insert(), rows)
+        with self.engine.begin() as connection:
+            for table, rows in self.demo_rows if with_demo else self.neighbour_rows:
+                connection.execute(table.insert(), rows)
         return self.url
 
     def clean(self) -> None:

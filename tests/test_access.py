@@ -147,13 +147,16 @@ def url_values(app, demo, make_user):
                                WorkbookBuild)
 
     with app.app_context():
-        session = db.session.scalars(sa.select(EventSession).order_by(EventSession.id)).first()
+        session = db.session.scalars(sa.select(EventSession).where(EventSession.programme_id == demo)
+                                     .order_by(EventSession.id)).first()
         registration = Registration(session=session, name="Ada Example", email="ada@example.org",
                                     status="confirmed")
         session.confirmed_count += 1
         db.session.add(registration)
         db.session.commit()
-        question = db.session.scalars(sa.select(Question).order_by(Question.id)).first()
+        form_id = db.session.scalar(sa.select(FeedbackForm.id).where(FeedbackForm.programme_id == demo))
+        question = db.session.scalars(sa.select(Question).where(Question.form_id == form_id)
+                                      .order_by(Question.id)).first()
         from webapp.db_types import utcnow
         from webapp.feedback.models import ResponseExclusion
 
@@ -193,8 +196,9 @@ def url_values(app, demo, make_user):
             "upload_id": upload.id,
             "programme_id": demo,
             "session_id": session.id,
-            "finding_id": db.session.scalars(sa.select(Finding.id).order_by(Finding.id)).first(),
-            "form_id": db.session.scalars(sa.select(FeedbackForm.id)).first(),
+            "finding_id": db.session.scalars(sa.select(Finding.id).where(Finding.programme_id == demo)
+                                             .order_by(Finding.id)).first(),
+            "form_id": form_id,
             "question_id": question.id,
             "option_id": db.session.scalars(
                 sa.select(QuestionOption.id).where(QuestionOption.question_id == question.id)

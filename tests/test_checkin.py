@@ -29,7 +29,7 @@ def door_counts(page: str) -> dict:
 
 
 def test_checkin_link_needs_an_organiser(app, client, login_as):
-    _, _, [token] = _booked(app)
+    session_id, _, [token] = _booked(app)
     # someone who scans their own ticket is told to show it at the door, and nothing more
     response = client.get(f"/checkin/{token}")
     page = response.get_data(as_text=True)
@@ -40,25 +40,26 @@ def test_checkin_link_needs_an_organiser(app, client, login_as):
     response = client.post(f"/checkin/{token}", data={"csrf_token": csrf_from(client.get("/login").get_data(as_text=True))})
     assert response.status_code == 302 and response.headers["Location"].startswith("/login?next=")
     with app.app_context():
-        assert db.session.scalar(sa.select(Registration.checked_in_at)) is None
+        assert db.session.scalar(sa.select(Registration.checked_in_at).where(Registration.session_id == session_id)) is None
     login_as("viewer")
     assert client.get(f"/checkin/{token}").status_code == 403
 
 
 def test_checkin_by_qr_link_once_then_already(app, client, login_as):
-    _, _, [token] = _booked(app)
+    session_id, _, [token] = _booked(app)
     login_as("organiser")
     page = client.get(f"/checkin/{token}").get_data(as_text=True)
     assert "Person 1" in page and "North East: morning briefing" in page and "Confirm arrival" in page
     first = client.post(f"/checkin/{token}", data={"csrf_token": csrf_from(page)}).get_data(as_text=True)
     assert "Checked in" in first
     with app.app_context():
-        arrived = db.session.scalar(sa.select(Registration.checked_in_at))
+        arrived = db.session.scalar(sa.select(Registration.checked_in_at).where(Registration.session_id == session_id))
     second = client.post(f"/checkin/{token}", data={"csrf_token": csrf_from(page)}).get_data(as_text=True)
     assert f"Already checked in at {format_clock(arrived)}." in second
     assert "Confirm arrival" not in client.get(f"/checkin/{token}").get_data(as_text=True)
     with app.app_context():
-        assert db.session.scalar(sa.select(Registration.checked_in_at)) == arrived  # the first time is kept
+        assert db.session.scalar(sa.select(Registration.checked_in_at)
+                                 .where(Registration.session_id == session_id)) == arrived  # the first time is kept
 
 
 def test_checkin_wrong_token_is_404(app, client, login_as):
@@ -68,14 +69,15 @@ def test_checkin_wrong_token_is_404(app, client, login_as):
 
 
 def test_waiting_person_is_not_checked_in(app, client, login_as):
-    _, _, tokens = _booked(app, capacity=1, people=2)
+    session_id, _, tokens = _booked(app, capacity=1, people=2)
     login_as("organiser")
     page = client.get(f"/checkin/{tokens[1]}").get_data(as_text=True)
     assert "not booked on this session (waiting list)" in page
     response = client.post(f"/checkin/{tokens[1]}", data={"csrf_token": csrf_from(page)})
     assert "Not checked in" in response.get_data(as_text=True)
     with app.app_context():
-        assert db.session.scalar(sa.select(sa.func.count(Registration.checked_in_at))) == 0
+        assert db.session.scalar(sa.select(sa.func.count(Registration.checked_in_at))
+                                 .where(Registration.session_id == session_id)) == 0
 
 
 def test_door_page_search_and_one_tap_arrived(app, client, login_as):
@@ -111,7 +113,8 @@ def test_an_arrival_tapped_by_mistake_can_be_undone(app, client, login_as):
     page = client.get(door).get_data(as_text=True)
     assert door_counts(page)["Checked in"] == 0 and "Person 1 is no longer checked in." in page
     with app.app_context():
-        assert db.session.scalars(sa.select(Registration.checked_in_at)).all() == [None, None]
+        assert db.session.scalars(sa.select(Registration.checked_in_at)
+                                  .where(Registration.session_id == session_id)).all() == [None, None]
     again = client.post(undo, data={"csrf_token": csrf_from(page)}, follow_redirects=True)
     assert "Person 1 was not checked in." in again.get_data(as_text=True)
 
@@ -231,7 +234,8 @@ def test_attendee_list_filters_by_status(app, client, login_as):
 def test_organiser_cancels_a_booking_and_the_next_is_promoted(app, client, login_as):
     session_id, programme_id, _ = _booked(app, capacity=1, people=2)
     with app.app_context():
-        first = db.session.scalar(sa.select(Registration.id).where(Registration.status == "confirmed"))
+        first = db.session.scalar(sa.select(Registration.id).where(Registration.session_id == session_id,
+                                                                   Registration.status == "confirmed"))
     login_as("organiser")
     url = f"/organiser/programmes/{programme_id}/sessions/{session_id}/registrations/{first}/cancel"
     response = client.post(url, data={"csrf_token": csrf_from(client.get(url).get_data(as_text=True))},
@@ -256,7 +260,7 @@ def test_attendee_lists_downloaded_and_bookings_cancelled_are_audited(app, clien
     assert client.get(f"/organiser/programmes/{programme_id}/attendees.csv").status_code == 200
     assert client.get(f"/organiser/programmes/{programme_id}/sessions/{session_id}/attendees.csv").status_code == 200
     with app.app_context():
-        registration_id = db.session.scalars(sa.select(Registration.id)).first()
+        registration_id = db.session.scalars(sa.select(Registration.id).where(Registration.session_id == session_id)).first()
     url = (f"/organiser/programmes/{programme_id}/sessions/{session_id}/registrations/{registration_id}/cancel")
     client.post(url, data={"csrf_token": csrf_from(client.get(url).get_data(as_text=True))})
     with app.app_context():

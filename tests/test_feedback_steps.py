@@ -9,8 +9,10 @@ import time
 import pytest
 import sqlalchemy as sa
 
+from tests import neighbours
 from tests.feedback_helpers import (
     complete_answers,
+    first_session,
     hidden_field,
     open_feedback,
     question_ids,
@@ -24,7 +26,7 @@ from webapp.feedback.models import Answer, QuestionKind, Response
 
 
 def count(model) -> int:
-    return db.session.scalar(sa.select(sa.func.count()).select_from(model))
+    return neighbours.count_here(model)  # what this test stored, beside the neighbour's responses
 
 
 def post_step(client, code, html, answers=None, action="next"):
@@ -54,7 +56,8 @@ def test_one_step_per_section_then_check_and_send(app, client, demo):
     assert response.status_code == 200 and "Your feedback has been sent" in page(response)
     with app.app_context():
         assert count(Response) == 1
-        stored = db.session.scalars(sa.select(Answer.text).where(Answer.text.is_not(None))).all()
+        stored = db.session.scalars(sa.select(Answer.text).where(Answer.text.is_not(None)).join(Response)
+                                    .where(Response.session_id == first_session(demo).id)).all()
         assert sorted(stored) == ["More time with families.", "More time with families.", "hopeful"]
 
 
@@ -169,16 +172,19 @@ def test_an_altered_or_borrowed_draft_is_not_trusted(app, client, demo):
     altered = {**fields, "draft": fields["draft"][:-3] + "AAA", "action": "back"}
     back = page(client.post(f"/f/{code}", data=altered))
     assert step_number(back) == (1, 7) and not checked(back, f"q{agreement[0]}", answers[f"q{agreement[0]}"])
-    # Another session's page cannot hand its draft to this one.
-    with app.app_context():
-        other = db.session.scalars(sa.select(services.EventSession).where(
-            services.EventSession.feedback_code != code)).first()
-        other.feedback_opens_at = services.utcnow()
-        db.session.commit()
-        other_code = other.feedback_code
-    borrowed = page(client.post(f"/f/{other_code}", data={**fields, "action": "back"}))
-    assert step_number(borrowed) == (1, 7) and not checked(borrowed, f"q{agreement[0]}",
-                                                           answers[f"q{agreement[0]}"])
+    # Another session's page (of this programme, with the same questions, or another's)
+    # cannot hand its draft to this one.
+    for programme_id, steps in ((demo, 7), (neighbours.neighbour_id_in(app), 5)):
+        with app.app_context():
+            other = db.session.scalars(sa.select(services.EventSession).where(
+                services.EventSession.programme_id == programme_id,
+                services.EventSession.feedback_code != code)).first()
+            other.feedback_opens_at = services.utcnow()
+            db.session.commit()
+            other_code = other.feedback_code
+        borrowed = page(client.post(f"/f/{other_code}", data={**fields, "action": "back"}))
+        assert step_number(borrowed) == (1, steps) and not checked(borrowed, f"q{agreement[0]}",
+                                                                   answers[f"q{agreement[0]}"])
 
 
 class TestLimits:

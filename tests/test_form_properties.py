@@ -99,13 +99,13 @@ def test_booking_form_stores_valid_bookings_once_and_refuses_the_rest(app, clien
     data = {name: value for name, value in fields.items() if value is not None}
     data["csrf_token"] = csrf_from(client.get(url).get_data(as_text=True))
     with app.app_context():
-        before = db.session.scalar(sa.select(sa.func.count(Registration.id)))
+        before = db.session.scalar(sa.select(sa.func.count(Registration.id)).where(Registration.session_id == session_id))
     response = client.post(url, data=urllib.parse.urlencode(data),
                            content_type="application/x-www-form-urlencoded")
     assert response.status_code < 500
     event("stored" if response.status_code == 302 else "refused")
     with app.app_context():
-        after = db.session.scalar(sa.select(sa.func.count(Registration.id)))
+        after = db.session.scalar(sa.select(sa.func.count(Registration.id)).where(Registration.session_id == session_id))
         if response.status_code == 302:
             assert after == before + 1
             email = normalised(fields["email"]).lower()

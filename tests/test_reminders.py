@@ -33,14 +33,30 @@ def booked(app):
         for n in (1, 2, 3):
             bookings.book(session, **person(n))
         # They booked a while ago (before any reminder time).
-        db.session.execute(sa.update(Registration).values(created_at=utcnow() - timedelta(days=5)))
+        db.session.execute(sa.update(Registration).where(Registration.session_id == session_id)
+                           .values(created_at=utcnow() - timedelta(days=5)))
         db.session.commit()
     return session_id
 
 
-def _kinds(kind: EmailKind) -> list[OutboundEmail]:
-    return list(db.session.scalars(sa.select(OutboundEmail).where(OutboundEmail.kind == kind)
-                                   .order_by(OutboundEmail.id)))
+def _ours(session_id: int):
+    """This session's emails. The clock queues every programme's at once, so the
+    neighbouring programme's past session has its own after-session emails too."""
+    return OutboundEmail.registration_id.in_(sa.select(Registration.id).where(Registration.session_id == session_id))
+
+
+def _queue_due(session_id: int, now) -> int:
+    """reminders.queue_due, counting the emails it queued for this session."""
+    before = db.session.scalar(sa.select(sa.func.count(OutboundEmail.id)).where(_ours(session_id)))
+    reminders.queue_due(now=now)
+    return db.session.scalar(sa.select(sa.func.count(OutboundEmail.id)).where(_ours(session_id))) - before
+
+
+def _kinds(kind: EmailKind, session_id: int | None = None) -> list[OutboundEmail]:
+    query = sa.select(OutboundEmail).where(OutboundEmail.kind == kind)
+    if session_id is not None:
+        query = query.where(_ours(session_id))
+    return list(db.session.scalars(query.order_by(OutboundEmail.id)))
 
 
 def test_reminders_go_out_a_week_and_a_day_before_once_each(app, booked, smtp_server, run_jobs):
@@ -49,11 +65,11 @@ def test_reminders_go_out_a_week_and_a_day_before_once_each(app, booked, smtp_se
         session = db.session.get(EventSession, booked)
         start = session.starts_at
         assert reminders.upcoming_reminders(session) == [start - timedelta(days=7), start - timedelta(days=1)]
-        assert reminders.queue_due(now=start - timedelta(days=7, minutes=1)) == 0
-        assert reminders.queue_due(now=start - timedelta(days=7) + timedelta(minutes=1)) == 2
+        assert _queue_due(booked, now=start - timedelta(days=7, minutes=1)) == 0
+        assert _queue_due(booked, now=start - timedelta(days=7) + timedelta(minutes=1)) == 2
         # Every minute after, and a second worker at the same minute: nothing new.
-        assert reminders.queue_due(now=start - timedelta(days=7) + timedelta(minutes=2)) == 0
-        assert reminders.queue_due(now=start - timedelta(days=6)) == 0
+        assert _queue_due(booked, now=start - timedelta(days=7) + timedelta(minutes=2)) == 0
+        assert _queue_due(booked, now=start - timedelta(days=6)) == 0
     run_jobs()
     week = [m for m in smtp_server.messages if m["Subject"].startswith("Reminder:")]
     assert sorted(m["To"] for m in week) == ["person1@example.org", "person2@example.org"]
@@ -63,32 +79,35 @@ def test_reminders_go_out_a_week_and_a_day_before_once_each(app, booked, smtp_se
 
     with app.app_context():
         # The day before: the booked get their second reminder, the waiting are told they still wait.
-        assert reminders.queue_due(now=start - timedelta(hours=23)) == 3
-        assert reminders.queue_due(now=start - timedelta(hours=22)) == 0
+        assert _queue_due(booked, now=start - timedelta(hours=23)) == 3
+        assert _queue_due(booked, now=start - timedelta(hours=22)) == 0
     run_jobs()
     still = [m for m in smtp_server.messages if m["Subject"].startswith("Still on the waiting list")]
     assert [m["To"] for m in still] == ["person3@example.org"]
-    assert len([m for m in smtp_server.messages if m["Subject"].startswith("Reminder:")]) == 4
+    # (the neighbouring programme's session six days later has its week-before reminders now)
+    ours = {"person1@example.org", "person2@example.org"}
+    assert len([m for m in smtp_server.messages if m["Subject"].startswith("Reminder:") and m["To"] in ours]) == 4
 
 
 def test_a_worker_back_after_a_long_stop_sends_one_reminder_not_two(app, booked):
     with app.app_context():
         start = db.session.get(EventSession, booked).starts_at
-        assert reminders.queue_due(now=start - timedelta(hours=3)) == 3  # only the day-before slot
-        assert {m.context["slot_hours"] for m in _kinds(EmailKind.REMINDER)} == {24}
+        assert _queue_due(booked, now=start - timedelta(hours=3)) == 3  # only the day-before slot
+        assert {m.context["slot_hours"] for m in _kinds(EmailKind.REMINDER, booked)} == {24}
 
 
 def test_someone_who_booked_after_a_reminder_time_is_not_sent_that_reminder(app, booked):
     with app.app_context():
         session = db.session.get(EventSession, booked)
         week_before = session.starts_at - timedelta(days=7)
-        late = db.session.scalar(sa.select(Registration).where(Registration.email == "person2@example.org"))
+        late = db.session.scalar(sa.select(Registration).where(Registration.session_id == booked,
+                                                       Registration.email == "person2@example.org"))
         late.created_at = week_before + timedelta(hours=1)  # booked six days ahead
         db.session.commit()
-        reminders.queue_due(now=week_before + timedelta(hours=2))
-        assert [m.to_address for m in _kinds(EmailKind.REMINDER)] == ["person1@example.org"]
-        reminders.queue_due(now=session.starts_at - timedelta(hours=20))  # but the day before, yes
-        assert sorted(m.to_address for m in _kinds(EmailKind.REMINDER)) == [
+        _queue_due(booked, now=week_before + timedelta(hours=2))
+        assert [m.to_address for m in _kinds(EmailKind.REMINDER, booked)] == ["person1@example.org"]
+        _queue_due(booked, now=session.starts_at - timedelta(hours=20))  # but the day before, yes
+        assert sorted(m.to_address for m in _kinds(EmailKind.REMINDER, booked)) == [
             "person1@example.org", "person1@example.org", "person2@example.org"]
 
 
@@ -96,16 +115,16 @@ def test_moving_a_session_reminds_people_of_the_new_time_and_drops_the_old(app, 
     with app.app_context():
         session = db.session.get(EventSession, booked)
         old_start = session.starts_at
-        reminders.queue_due(now=old_start - timedelta(days=7) + timedelta(minutes=1))
-        assert {m.status for m in _kinds(EmailKind.REMINDER)} == {DeliveryStatus.PENDING}
+        _queue_due(booked, now=old_start - timedelta(days=7) + timedelta(minutes=1))
+        assert {m.status for m in _kinds(EmailKind.REMINDER, booked)} == {DeliveryStatus.PENDING}
         new_start = old_start + timedelta(days=3)
         fields = dict(title=session.title, starts_at=new_start, ends_at=new_start + timedelta(hours=2),
                       venue=session.venue, address=session.address, capacity=session.capacity)
         update = sessions.update_session(session, None, **fields)
         assert update.changes == ["the time"]
-        assert {m.status for m in _kinds(EmailKind.REMINDER)} == {DeliveryStatus.CANCELLED}
+        assert {m.status for m in _kinds(EmailKind.REMINDER, booked)} == {DeliveryStatus.CANCELLED}
         assert reminders.upcoming_reminders(session)[0] == new_start - timedelta(days=7)
-        assert reminders.queue_due(now=new_start - timedelta(days=7) + timedelta(minutes=1)) == 2
+        assert _queue_due(booked, now=new_start - timedelta(days=7) + timedelta(minutes=1)) == 2
     run_jobs()
     subjects = [m["Subject"] for m in smtp_server.messages]
     assert subjects.count("Reminder: North East: morning briefing") == 2
@@ -115,11 +134,11 @@ def test_a_cancelled_session_sends_no_reminders(app, booked):
     with app.app_context():
         session = db.session.get(EventSession, booked)
         start = session.starts_at
-        reminders.queue_due(now=start - timedelta(days=7) + timedelta(minutes=1))
+        _queue_due(booked, now=start - timedelta(days=7) + timedelta(minutes=1))
         sessions.cancel_session(session, None)
-        assert {m.status for m in _kinds(EmailKind.REMINDER)} == {DeliveryStatus.CANCELLED}
+        assert {m.status for m in _kinds(EmailKind.REMINDER, booked)} == {DeliveryStatus.CANCELLED}
         assert reminders.upcoming_reminders(session) == []
-        assert reminders.queue_due(now=start - timedelta(hours=2)) == 0
+        assert _queue_due(booked, now=start - timedelta(hours=2)) == 0
 
 
 def test_a_programme_without_reminders_sends_none(app, booked):
@@ -127,7 +146,7 @@ def test_a_programme_without_reminders_sends_none(app, booked):
         session = db.session.get(EventSession, booked)
         session.programme.reminder_hours = ""
         db.session.commit()
-        assert reminders.queue_due(now=session.starts_at - timedelta(hours=2)) == 0
+        assert _queue_due(booked, now=session.starts_at - timedelta(hours=2)) == 0
 
 
 def test_after_the_session_those_who_came_get_the_feedback_link_and_the_others_a_note(
@@ -137,11 +156,12 @@ def test_after_the_session_those_who_came_get_the_feedback_link_and_the_others_a
         session = db.session.get(EventSession, booked)
         later = make_session(app, capacity=5, days_ahead=40, programme_id=session.programme_id,
                              title="Mop-up briefing")
-        came = db.session.scalar(sa.select(Registration).where(Registration.email == "person1@example.org"))
+        came = db.session.scalar(sa.select(Registration).where(Registration.session_id == booked,
+                                                       Registration.email == "person1@example.org"))
         bookings.check_in(came, None)
         ended = session.ends_at + timedelta(minutes=5)
-        assert reminders.queue_due(now=ended) == 2
-        assert reminders.queue_due(now=ended + timedelta(minutes=1)) == 0
+        assert _queue_due(booked, now=ended) == 2
+        assert _queue_due(booked, now=ended + timedelta(minutes=1)) == 0
         code = session.feedback_code
         assert later
     # The worker sends them while the form is open (it is, for a day after the session).
@@ -165,4 +185,4 @@ def test_after_the_session_those_who_came_get_the_feedback_link_and_the_others_a
 def test_no_after_session_emails_when_attendance_was_not_taken(app, booked):
     with app.app_context():
         session = db.session.get(EventSession, booked)
-        assert reminders.queue_due(now=session.ends_at + timedelta(minutes=5)) == 0
+        assert _queue_due(booked, now=session.ends_at + timedelta(minutes=5)) == 0

@@ -186,7 +186,8 @@ def test_flask_results_rebuild_repairs_the_totals(app, demo):
         for _ in range(3):
             feedback.store_response(session_id, feedback.new_submission_key(),
                                     [{"question_id": question.id, "option_id": question.options[0].id, "text": None}])
-        db.session.execute(sa.update(ResultCount).where(ResultCount.question_id == 0).values(count=99))
+        db.session.execute(sa.update(ResultCount).where(ResultCount.session_id == session_id,
+                                                        ResultCount.question_id == 0).values(count=99))
         db.session.commit()
     result = app.test_cli_runner().invoke(args=["results", "rebuild"])
     assert result.exit_code == 0, result.output

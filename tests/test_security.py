@@ -38,7 +38,8 @@ def _id_values(app, programme_id: int) -> dict:
     from webapp.models import EventSession, Finding, Registration
 
     with app.app_context():
-        session = db.session.scalars(sa.select(EventSession).order_by(EventSession.id)).first()
+        session = db.session.scalars(sa.select(EventSession).where(EventSession.programme_id == programme_id)
+                                     .order_by(EventSession.id)).first()
         registration = Registration(session=session, name="Ada Example", email="ada@example.org",
                                     status="confirmed")
         session.confirmed_count += 1

@@ -40,7 +40,7 @@ def test_create_session_stores_london_time_as_utc(app, client, login_as, program
     response = _post(client, f"/organiser/programmes/{programme_id}/sessions/new", VALID)
     assert response.status_code == 302
     with app.app_context():
-        session = db.session.scalar(sa.select(EventSession))
+        session = db.session.scalar(sa.select(EventSession).where(EventSession.programme_id == programme_id))
         # 1 July is British Summer Time: 18:00 in London is 17:00 UTC.
         assert session.starts_at.hour == 17 and to_local(session.starts_at).hour == 18
         assert session.capacity == 120 and session.confirmed_count == 0
@@ -89,7 +89,8 @@ def test_session_validation_messages(app, client, login_as, programme_id, change
     assert response.status_code == 200 and message in page and "<title>Error: " in page
     assert 'value="Castlemilk Hub"' in page or changes.get("venue") is not None  # what was typed is kept
     with app.app_context():
-        assert db.session.scalar(sa.select(sa.func.count(EventSession.id))) == 0
+        assert db.session.scalar(sa.select(sa.func.count(EventSession.id))
+                                 .where(EventSession.programme_id == programme_id)) == 0
 
 
 def test_dates_and_times_as_typed_into_the_boxes(app, client, login_as, programme_id):
@@ -105,7 +106,7 @@ def test_dates_and_times_as_typed_into_the_boxes(app, client, login_as, programm
                                    "booking_closes_at": ["6", "1", "2031", "17:00"]})
     assert response.status_code == 302
     with app.app_context():
-        session = db.session.scalar(sa.select(EventSession))
+        session = db.session.scalar(sa.select(EventSession).where(EventSession.programme_id == programme_id))
         # 7 January, not 1 July: the day comes first whatever the browser's language
         assert f"{to_local(session.starts_at):%Y-%m-%d %H:%M}" == "2031-01-07 09:30"
         assert f"{to_local(session.ends_at):%H:%M}" == "11:45"
@@ -163,10 +164,12 @@ def test_duplicate_prefills_the_form_and_saves_a_new_session(app, client, login_
     page = client.get(url).get_data(as_text=True)
     assert 'value="North East: morning briefing"' in page and "(copy)" not in page and 'value="25"' in page
     with app.app_context():
-        assert db.session.scalar(sa.select(sa.func.count(EventSession.id))) == 1
+        assert db.session.scalar(sa.select(sa.func.count(EventSession.id))
+                                 .where(EventSession.programme_id == programme_id)) == 1
     assert _post(client, url, VALID).status_code == 302
     with app.app_context():
-        assert db.session.scalar(sa.select(sa.func.count(EventSession.id))) == 2
+        assert db.session.scalar(sa.select(sa.func.count(EventSession.id))
+                                 .where(EventSession.programme_id == programme_id)) == 2
 
 
 def test_duplicating_moves_the_windows_with_the_new_date(app, client, login_as):
@@ -219,7 +222,7 @@ def test_programme_page_lists_sessions_with_counts(app, client, login_as):
         for n in range(3):
             bookings.book(session, **person(n))
         bookings.check_in(db.session.scalar(sa.select(bookings.Registration).where(
-            bookings.Registration.status == "confirmed").limit(1)), None)
+            bookings.Registration.session_id == session_id, bookings.Registration.status == "confirmed").limit(1)), None)
         programme_id = session.programme_id
     login_as("organiser")
     page = client.get(f"/organiser/programmes/{programme_id}").get_data(as_text=True)
