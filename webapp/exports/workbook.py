@@ -120,16 +120,20 @@ class SheetWriter:
     def create_sheet(workbook: Workbook, title: str):
         return workbook.create_sheet(title)
 
-    def text_cell(self, value: object):
+    def text_cell(self, value: object, font: Font | None = None):
         """A string cell, never a formula. Text starting with = + - @ tab or CR gets
         data_type 's' forced and a quote prefix, so Excel shows it as typed."""
         text = clean_text(value)
-        if text.startswith(FORMULA_TRIGGERS):
-            cell = WriteOnlyCell(self.ws, value=text)
+        formula_like = text.startswith(FORMULA_TRIGGERS)
+        if not (formula_like or font):
+            return text
+        cell = WriteOnlyCell(self.ws, value=text)
+        if formula_like:
             cell.data_type = "s"
             cell.quotePrefix = True
-            return cell
-        return text
+        if font:
+            cell.font = font
+        return cell
 
     def styled(self, value, number_format: str | None = None, font: Font | None = None):
         cell = WriteOnlyCell(self.ws, value=value)
@@ -184,8 +188,7 @@ class SheetWriter:
             if isinstance(value, tuple):  # (value, kind)
                 cells.append(self.value(*value))
             elif index == 0 and isinstance(value, str):
-                cells.append(self.styled(clean_text(value), font=BOLD) if not clean_text(value).startswith(
-                    FORMULA_TRIGGERS) else self.text_cell(value))
+                cells.append(self.text_cell(value, font=BOLD))
             else:
                 cells.append(self.value(value))
         self.ws.append(cells)
@@ -366,7 +369,8 @@ def _summary(workbook, programme, figures: results.Results, filters: ResultsFilt
     sheet.print_settings(pages_tall=1)  # the Summary prints on one page
     for letter, width in (("A", 34), ("B", 70), ("C", 14), ("D", 16)):
         sheet.ws.column_dimensions[letter].width = width
-    sheet.ws.append([sheet.styled(clean_text(programme.title), font=HEADING)])
+    # The title is typed by an organiser: a text cell like any other, never a formula.
+    sheet.ws.append([sheet.text_cell(programme.title, font=HEADING)])
     sheet.plain_row("Programme", programme.title)
     sheet.plain_row("Findings headline", programme.summary or "")
     sheet.plain_row("Exported at", (local_naive(now), "datetime"))
