@@ -14,10 +14,11 @@ from config import CONFIGS, Config, ProductionConfig
 from webapp import log_masking
 from webapp.extensions import csrf, db, limiter, login_manager, migrate
 from webapp.forms import MAX_DATABASE_ID
+from webapp.templating import App
 
 
 def create_app(config_name_or_class: str | type[Config] | None = None) -> Flask:
-    app = Flask(__name__, template_folder="../templates", static_folder="static")
+    app = App(__name__, template_folder="../templates", static_folder="static")
     app.url_map.converters["int"] = DatabaseIdConverter
     config_class = _resolve_config(config_name_or_class)
     app.config.from_object(config_class)
@@ -139,6 +140,9 @@ def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["local_time"] = timezones.format_time
     app.jinja_env.filters["clock_time"] = timezones.format_clock
     app.jinja_env.filters["local_datetime"] = timezones.format_datetime
+    from webapp.results import formatting
+
+    app.jinja_env.globals.update(percent=formatting.percent, number=formatting.number, bar=formatting.bar)
     # Templates compare statuses with the enums, never with string literals.
     from webapp.auth.models import Role
     from webapp.bookings.models import RegistrationStatus
