@@ -1,0 +1,250 @@
+"""Mutation testing of one business module with mutmut 3: do the tests notice wrong code?
+
+    nice -n 19 .venv/bin/python tools/mutation.py --module bookings
+    nice -n 19 .venv/bin/python tools/mutation.py --module bookings --rerun survived,timeout
+    .venv/bin/python tools/mutation.py --module bookings --report-only --show survived
+
+Not part of CI: one module takes from a quarter of an hour to over an hour on two cores.
+Each module runs in its own scratch copy of the project (.mutation/<module>/, ignored by
+git) with a setup.cfg written here, so its mutants and cached results stay apart from the
+others' and from the work tree. mutmut runs ONE child process (`--max-children 1`): the
+machine is shared with benchmarks. Its timeouts are CPU-time limits, so a process stopped
+for a while (SIGSTOP) does not time out; a timeout can still be rerun with --rerun timeout.
+
+A string mutant is one whose diff changes nothing but string literals ("XXabcXX"); the
+figure that counts is the share of NON-string mutants killed: a changed flash message or
+log line is rarely worth a test, a deleted "where session = ..." always is. The report
+prints both, with the settings the run used. Equivalent mutants (no observable change)
+are marked in the source with `# pragma: no mutate` and a reason, sparingly.
+"""
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import tokenize
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SCRATCH = ROOT / ".mutation"
+# What a test run needs from the project; everything else stays out of the scratch copy.
+NEEDED = ("webapp", "tests", "templates", "migrations", "config.py", "wsgi.py", "pyproject.toml")
+TESTS_SKIPPED = "not browser and not slow"  # no Chromium child, no worker processes in a mutant run
+
+# module: (files mutated, tests that exercise them). The test lists keep mutmut's first
+# full run (which maps each test to the functions it calls) to the tests that matter.
+MODULES: dict[str, tuple[list[str], list[str]]] = {
+    "bookings": (
+        ["webapp/bookings/services.py"],
+        ["tests/test_bookings.py", "tests/test_booking_email.py", "tests/test_booking_concurrency.py",
+         "tests/test_checkin.py", "tests/test_sessions.py", "tests/test_neighbours.py", "tests/test_booking_rules.py",
+         "tests/test_reminders.py", "tests/test_retention.py", "tests/test_session_message.py"],
+    ),
+    "exports": (
+        ["webapp/exports/workbook.py", "webapp/exports/rows.py", "webapp/exports/csv_files.py",
+         "webapp/exports/builds.py"],
+        ["tests/test_exports.py", "tests/test_workbook_builds.py", "tests/test_unsafe_characters.py",
+         "tests/test_neighbours.py", "tests/test_results_privacy.py", "tests/test_themes.py",
+         "tests/test_one_word.py", "tests/test_response_exclusions.py", "tests/test_actions.py",
+         "tests/test_staff.py"],
+    ),
+    "auth": (
+        ["webapp/auth/services.py"],
+        ["tests/test_auth.py", "tests/test_accounts.py", "tests/test_account_emails.py", "tests/test_cli_users.py",
+         "tests/test_sign_in_hardening.py", "tests/test_security.py", "tests/test_boundaries.py",
+         "tests/test_oidc.py"],
+    ),
+    "results": (
+        ["webapp/results/services.py", "webapp/results/totals.py"],
+        ["tests/test_results.py", "tests/test_results_privacy.py", "tests/test_results_totals.py",
+         "tests/test_presenter.py", "tests/test_one_word.py", "tests/test_response_exclusions.py",
+         "tests/test_neighbours.py", "tests/test_exports.py", "tests/test_themes.py"],
+    ),
+    "feedback": (
+        # The form builder, the phone's read model, reading and storing answers, codes:
+        # every feedback module but the views, forms and models.
+        ["webapp/feedback/*.py"],
+        ["tests/test_feedback_builder.py", "tests/test_feedback_form.py", "tests/test_feedback_form_revisions.py",
+         "tests/test_feedback_qr.py", "tests/test_feedback_steps.py", "tests/test_form_properties.py",
+         "tests/test_boundaries.py", "tests/test_one_word.py", "tests/test_hostile_input.py"],
+    ),
+}
+NOT_MUTATED = ["webapp/feedback/views.py", "webapp/feedback/forms.py", "webapp/feedback/models.py",
+               "webapp/feedback/__init__.py"]
+KILLED = {"killed", "caught by type check"}
+
+
+def setup_cfg(module: str) -> str:
+    files, tests = MODULES[module]
+    lines = ["[mutmut]", "source_paths = webapp", "only_mutate =", *(f"    {path}" for path in files),
+             "do_not_mutate =", *(f"    {path}" for path in NOT_MUTATED),
+             "also_copy =", "    templates", "    migrations", "    config.py", "    wsgi.py",
+             "pytest_add_cli_args_test_selection =", *(f"    {path}" for path in tests if (ROOT / path).exists()),
+             "pytest_add_cli_args =", "    -p", "    no:cacheprovider", "    -p", "    no:xdist", "    -m",
+             f"    {TESTS_SKIPPED}",
+             # The git checks look at the real repository, not this copy.
+             "use_git_change_detection = false", ""]
+    return "\n".join(lines)
+
+
+def project_files() -> list[str]:
+    listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT, check=True,
+                            capture_output=True, text=True).stdout.split("\n")
+    return [path for path in listed if path and path.split("/", 1)[0] in NEEDED and (ROOT / path).is_file()]
+
+
+def sync(module: str, fresh: bool) -> Path:
+    """The module's scratch copy, brought up to date with the work tree. Files mutmut has
+    already copied into mutants/ unmutated are refreshed there too (mutmut copies them once)."""
+    folder = SCRATCH / module
+    if fresh and folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    for path in project_files():
+        source = ROOT / path
+        _copy_if_changed(source, folder / path)
+        inside = folder / "mutants" / path
+        if inside.exists() and not mutated(module, path):  # mutmut rewrites the mutated ones itself
+            _copy_if_changed(source, inside)
+    (folder / "setup.cfg").write_text(setup_cfg(module))
+    return folder
+
+
+def _copy_if_changed(source: Path, target: Path) -> None:
+    if target.exists() and target.read_bytes() == source.read_bytes():
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(source, target)
+
+
+def mutated(module: str, path: str) -> bool:
+    from fnmatch import fnmatch
+
+    files, _ = MODULES[module]
+    return any(fnmatch(path, pattern) for pattern in files) and path not in NOT_MUTATED
+
+
+def mutmut(folder: Path, *args: str) -> int:
+    command = [str(Path(sys.executable).with_name("mutmut")), *args]
+    print("$", " ".join(command), f"(in {folder.relative_to(ROOT)})", flush=True)
+    return subprocess.run(command, cwd=folder).returncode
+
+
+def results(folder: Path) -> list[dict]:
+    """Every mutant of the last run: name, status, diff, and whether it is a string mutant.
+    Read with mutmut's own functions, in a child process started in the scratch folder
+    (mutmut reads its configuration from the current folder)."""
+    script = (
+        "import json\n"
+        "from mutmut.mutation.data import SourceFileMutationData\n"
+        "from mutmut.mutation.diff_apply import get_diff_for_mutant\n"
+        "from mutmut.stats import status_by_exit_code\n"
+        "from mutmut.utils.file_utils import walk_mutatable_files\n"
+        "rows = []\n"
+        "for path in walk_mutatable_files():\n"
+        "    data = SourceFileMutationData(path=path)\n"
+        "    data.load()\n"
+        "    for name, code in data.exit_code_by_key.items():\n"
+        "        rows.append({'name': name, 'path': str(path), 'status': status_by_exit_code[code],\n"
+        "                     'diff': get_diff_for_mutant(name, path=path)})\n"
+        "print(json.dumps(rows))\n"
+    )
+    output = subprocess.run([sys.executable, "-c", script], cwd=folder, check=True, capture_output=True, text=True)
+    rows = json.loads(output.stdout)
+    for row in rows:
+        row["string_only"] = is_string_mutant(row["diff"])
+    return rows
+
+
+def _tokens(lines: list[str]) -> list[tuple[int, str]]:
+    """The code's tokens, every string literal replaced by one placeholder."""
+    found: list[tuple[int, str]] = []
+    try:
+        for token in tokenize.generate_tokens(io.StringIO("\n".join(lines) + "\n").readline):
+            if token.type in (tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT, tokenize.COMMENT,
+                              tokenize.ENDMARKER):
+                continue
+            found.append((token.type, "STRING" if token.type == tokenize.STRING else token.string))
+    except (tokenize.TokenError, IndentationError, SyntaxError):
+        pass  # a diff hunk need not be complete code: the tokens read so far are enough
+    return found
+
+
+def is_string_mutant(diff: str) -> bool:
+    lines = diff.split("\n")
+    removed = [line[1:].strip() for line in lines if line.startswith("-") and not line.startswith("---")]
+    added = [line[1:].strip() for line in lines if line.startswith("+") and not line.startswith("+++")]
+    return removed != added and _tokens(removed) == _tokens(added)
+
+
+def summary(rows: list[dict]) -> dict:
+    def figures(selected: list[dict]) -> dict:
+        counts = Counter(row["status"] for row in selected)
+        killed = sum(counts[status] for status in KILLED)
+        return {"killed": killed, "survived": counts["survived"], "timeout": counts["timeout"],
+                "no tests": counts["no tests"], "other": len(selected) - killed - counts["survived"]
+                - counts["timeout"] - counts["no tests"], "total": len(selected),
+                "killed %": round(100 * killed / len(selected), 1) if selected else None}
+
+    return {"all": figures(rows), "non-string": figures([row for row in rows if not row["string_only"]]),
+            "string": figures([row for row in rows if row["string_only"]])}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--module", required=True, choices=sorted(MODULES))
+    parser.add_argument("--fresh", action="store_true", help="forget earlier results: mutate and test again")
+    parser.add_argument("--rerun", default="", help="statuses to test again after the run (e.g. survived,timeout), "
+                        "once tests have been added")
+    parser.add_argument("--report-only", action="store_true", help="print the last results without running")
+    parser.add_argument("--show", default="", help="print the diffs of non-string mutants with these statuses "
+                        "(e.g. survived,timeout)")
+    args = parser.parse_args()
+
+    started = time.monotonic()
+    folder = sync(args.module, args.fresh)
+    if not args.report_only:
+        if mutmut(folder, "run", "--max-children", "1") not in (0, None):
+            print("mutmut run failed: see its output above", file=sys.stderr)
+            return 1
+        again = {status.strip() for status in args.rerun.split(",") if status.strip()}
+        if again:
+            names = [row["name"] for row in results(folder) if row["status"] in again]
+            if names:
+                mutmut(folder, "run", "--max-children", "1", *names)
+    rows = results(folder)
+    figures = summary(rows)
+    wall = time.monotonic() - started
+    files, tests = MODULES[args.module]
+    settings = {"mutmut": _version(), "max children": 1, "files": files, "tests": tests,
+                "pytest": f"-p no:xdist -m '{TESTS_SKIPPED}'", "scratch": str(folder.relative_to(ROOT))}
+    (folder / "summary.json").write_text(json.dumps({"settings": settings, "figures": figures, "mutants": rows},
+                                                    indent=1))
+
+    shown = {status.strip() for status in args.show.split(",") if status.strip()}
+    for row in rows:
+        if row["status"] in shown and not row["string_only"]:
+            print(f"\n# {row['name']}: {row['status']}\n{row['diff']}")
+    print(f"\nmodule {args.module}: {', '.join(files)}")
+    print("settings: " + "; ".join(f"{key} {value}" for key, value in settings.items() if key != "files"))
+    for label, numbers in figures.items():
+        print(f"{label:>11} mutants: " + ", ".join(f"{key} {value}" for key, value in numbers.items()))
+    print(f"wall time {wall / 60:.1f} min{' (report only)' if args.report_only else ''}; "
+          f"load average {os.getloadavg()[0]:.2f}")
+    return 0
+
+
+def _version() -> str:
+    from importlib.metadata import version
+
+    return version("mutmut")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
