@@ -58,6 +58,7 @@ MODULES: dict[str, tuple[list[str], list[str]]] = {
         ["webapp/auth/services.py"],
         ["tests/test_auth.py", "tests/test_accounts.py", "tests/test_account_emails.py", "tests/test_cli_users.py",
          "tests/test_sign_in_hardening.py", "tests/test_security.py", "tests/test_boundaries.py",
+         "tests/test_account_rules.py",
          "tests/test_oidc.py"],
     ),
     "results": (
