@@ -252,7 +252,7 @@ def test_changing_a_role(admin):
 
 
 def test_the_audit_log_pages_newest_first(admin):
-    for n in range(3):
+    for _ in range(3):
         services.sign_out_everywhere(admin)
     first = services.audit_page(1, per_page=2)
     total = db.session.scalar(sa.select(sa.func.count(AuditEntry.id)))
