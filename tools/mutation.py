@@ -63,7 +63,8 @@ MODULES: dict[str, tuple[list[str], list[str]]] = {
     ),
     "results": (
         ["webapp/results/services.py", "webapp/results/totals.py"],
-        ["tests/test_results.py", "tests/test_results_privacy.py", "tests/test_results_totals.py",
+        ["tests/test_results.py", "tests/test_results_rules.py", "tests/test_results_privacy.py",
+         "tests/test_results_totals.py",
          "tests/test_presenter.py", "tests/test_one_word.py", "tests/test_response_exclusions.py",
          "tests/test_neighbours.py", "tests/test_exports.py", "tests/test_themes.py"],
     ),

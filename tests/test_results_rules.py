@@ -1,0 +1,116 @@
+"""The results rules one by one: the response rate, its total over sessions, the session
+filter and its dates (written after mutation testing: tools/mutation.py --module results)."""
+from __future__ import annotations
+
+from datetime import date, time, timedelta
+
+import pytest
+
+from tests import results_factories as f
+from webapp.extensions import db
+from webapp.feedback.models import QuestionKind
+from webapp.results import services
+from webapp.results.services import ResponseRate, ResultsFilter, SessionFigures
+from webapp.sessions.models import EventSession
+from webapp.timezones import london_to_utc
+
+
+@pytest.mark.parametrize("numerator, denominator, expected", [
+    (1, 4, 0.25), (0, 4, 0.0), (3, 0, None), (None, 4, None), (3, None, None), (2.5, 5, 0.5)])
+def test_ratio(numerator, denominator, expected):
+    assert services.ratio(numerator, denominator) == expected
+
+
+@pytest.mark.parametrize("responses, attended, value, text", [
+    (3, 4, 0.75, "75%"),
+    (4, 4, 1.0, "100%"),  # exactly everyone
+    (5, 4, None, "Not available: more responses (5) than people checked in (4), so attendance was not fully taken"),
+    (2, 0, None, "Not available: nobody was checked in"),
+    (0, 0, None, "Not available: no check-ins and no responses yet"),
+    (0, 3, 0.0, "0%"),
+])
+def test_the_response_rate_rule(responses, attended, value, text):
+    rate = services.response_rate(responses, attended)
+    assert (rate.value, str(rate)) == (value, text)
+
+
+def test_a_rate_with_a_note_says_what_it_covers():
+    assert str(ResponseRate(0.5, "from 1 of 2 sessions")) == "50% (from 1 of 2 sessions)"
+
+
+def _figures(capacity: int, booked: int, waiting: int, attended: int, responses: int) -> SessionFigures:
+    return SessionFigures(EventSession(capacity=capacity), booked, waiting, attended, responses)
+
+
+def test_totals_rate_only_the_sessions_where_attendance_was_taken():
+    rows = [_figures(10, 8, 1, 6, 3), _figures(20, 5, 0, 0, 4), _figures(5, 5, 2, 4, 4)]
+    totals = services.totals(rows)
+    assert (totals.sessions, totals.places, totals.booked, totals.waiting, totals.attended, totals.responses) == (
+        3, 35, 18, 3, 10, 11)
+    assert (totals.rated_sessions, totals.rated_attended, totals.rated_responses) == (2, 10, 7)
+    assert totals.response_rate == 0.7
+    assert str(totals.rate) == "70% (from the 2 of 3 sessions where attendance was taken)"
+    every = services.totals([rows[0], rows[2]])
+    assert str(every.rate) == "70%"
+    none = services.totals([rows[1]])
+    assert none.response_rate is None and str(none.rate) == "Not available: nobody was checked in"
+    assert services.totals([]).response_rate is None
+
+
+def test_a_filter_describes_itself():
+    assert ResultsFilter().describe() == "None: all sessions" and ResultsFilter().is_empty
+    session = EventSession(title="North East: morning")
+    chosen = ResultsFilter(session_ids=(1, 2))
+    assert not chosen.is_empty
+    assert chosen.describe({1: session}) == "Sessions: North East: morning; session 2"
+    assert chosen.describe() == "Sessions: session 1; session 2"
+    assert ResultsFilter(date_from=date(2027, 3, 1)).describe() == \
+        "Sessions held from 01/03/2027 to the last session"
+    assert ResultsFilter(date_to=date(2027, 3, 2)).describe() == \
+        "Sessions held from the first session to 02/03/2027"
+    both = ResultsFilter(session_ids=(1,), date_from=date(2027, 3, 1), date_to=date(2027, 3, 2))
+    assert both.describe({1: session}) == \
+        "Sessions: North East: morning. Sessions held from 01/03/2027 to 02/03/2027"
+    assert not ResultsFilter(date_to=date(2027, 3, 2)).is_empty
+
+
+def test_dates_keep_whole_london_days(app, demo):
+    with app.app_context():
+        programme = f.programme(demo)
+        sessions = f.sessions(demo)
+        day = date(2027, 6, 1)  # British Summer Time: midnight in London is 23:00 UTC the day before
+        midnight = london_to_utc(day, time(0, 0))
+        sessions[0].starts_at, sessions[0].ends_at = midnight, midnight + timedelta(hours=1)
+        last = london_to_utc(day, time(23, 59))
+        sessions[1].starts_at, sessions[1].ends_at = last, last + timedelta(hours=1)
+        before = midnight - timedelta(minutes=1)
+        sessions[2].starts_at, sessions[2].ends_at = before, before + timedelta(hours=1)
+        db.session.commit()
+        ids = [s.id for s in services.select_sessions(programme, ResultsFilter(date_from=day, date_to=day))]
+        assert ids == [sessions[0].id, sessions[1].id]
+        ids = [s.id for s in services.select_sessions(programme, ResultsFilter(date_to=day - timedelta(days=1)))]
+        assert ids[-1] == sessions[2].id and sessions[0].id not in ids and len(ids) == 5
+        ids = [s.id for s in services.select_sessions(programme, ResultsFilter(date_from=day))]
+        assert ids == [sessions[0].id, sessions[1].id]
+        chosen = services.select_sessions(programme, ResultsFilter(session_ids=(sessions[1].id, sessions[2].id)))
+        assert [s.id for s in chosen] == [sessions[2].id, sessions[1].id]  # in date order
+        assert len(services.select_sessions(programme)) == 7
+
+
+def test_session_figures_and_response_counts(app, demo):
+    with app.app_context():
+        first, second = f.sessions(demo)[:2]
+        rating = f.question(demo, kind=QuestionKind.RATING)
+        f.register(first, checked_in=True)
+        f.register(first, name="B", email="b@example.org")
+        f.register(first, name="W", email="w@example.org", status="waiting")
+        for _ in range(2):
+            f.respond(first, {rating: "2"})
+        f.respond(second, {rating: "4"})
+        db.session.commit()
+        rows = {row.session.id: row for row in services.session_figures([first, second])}
+        assert (rows[first.id].booked, rows[first.id].waiting, rows[first.id].attended, rows[first.id].responses) \
+            == (2, 1, 1, 2)
+        assert rows[second.id].responses == 1 and rows[second.id].booked == 0
+        assert services.session_figures([]) == []
+        assert services.response_count([first.id, second.id]) == 3 and services.response_count([]) == 0
