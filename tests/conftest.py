@@ -11,6 +11,7 @@ keep to its session or programme then reaches other people's rows and a test see
 from __future__ import annotations
 
 import os
+import pickle
 import re
 import shutil
 import threading
@@ -32,6 +33,10 @@ from tests.neighbours import load_neighbour_programme
 pytest_plugins = ["tests.booking_helpers", "tests.oidc_helpers"]
 
 SERVER_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+# A folder where the SQLite template is kept between runs: tools/mutation.py starts pytest
+# once per mutant, and the template (schema, neighbour, demo) takes seconds to build.
+# Unset, the template is built once per run as usual.
+TEMPLATE_CACHE = os.environ.get("TEST_TEMPLATE_CACHE")
 # The job queue's storage: an SQLite file per test, or (CI's second run) Redis.
 SERVER_JOBS_URL = os.environ.get("TEST_JOBS_STORAGE_URL")
 
@@ -88,16 +93,38 @@ def _load_demo(url: str) -> tuple[int, Rows]:
     return programme_id, rows
 
 
+def _names(rows: Rows) -> list[tuple[str, list[dict]]]:
+    return [(table.name, table_rows) for table, table_rows in rows]
+
+
+def _tables(rows: list[tuple[str, list[dict]]]) -> Rows:
+    return [(db.metadata.tables[name], table_rows) for name, table_rows in rows]
+
+
 class SQLiteTemplate:
     """Two SQLite files built once, the schema with the neighbour, and that with the demo
     too; each test gets a copy of one, so a test never sees another's rows."""
 
     def __init__(self, folder: Path):
+        kept = Path(TEMPLATE_CACHE) if TEMPLATE_CACHE else None
+        if kept and (kept / "rows.pickle").exists():
+            folder = kept  # built by an earlier run: its files are copied, never changed
         self.empty, self.with_demo = folder / "empty.sqlite", folder / "demo.sqlite"
+        if folder == kept:
+            with open(kept / "rows.pickle", "rb") as file:
+                self.demo_id, neighbour_rows, demo_rows = pickle.load(file)
+            self.neighbour_rows, self.demo_rows = _tables(neighbour_rows), _tables(demo_rows)
+            return
         _build_schema(f"sqlite:///{self.empty}")
         self.neighbour_rows = _load_neighbour(f"sqlite:///{self.empty}")
         shutil.copyfile(self.empty, self.with_demo)
         self.demo_id, self.demo_rows = _load_demo(f"sqlite:///{self.with_demo}")
+        if kept:
+            kept.mkdir(parents=True, exist_ok=True)
+            for path in (self.empty, self.with_demo):
+                shutil.copyfile(path, kept / path.name)
+            with open(kept / "rows.pickle", "wb") as file:
+                pickle.dump((self.demo_id, _names(self.neighbour_rows), _names(self.demo_rows)), file)
 
     def database(self, folder: Path, with_demo: bool) -> str:
         path = folder / "test.sqlite"

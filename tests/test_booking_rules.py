@@ -446,3 +446,34 @@ def test_a_burst_is_the_bookings_made_in_its_window(app, make_user):
             (f"session:{session_id}", "3 bookings cancelled (ending @bots.example); 1 promoted from the waiting list")]
         assert services.burst(session_id, since, until, "@bots.example") == []
         assert _session(session_id).confirmed_count == 2
+
+
+def test_a_burst_leaves_out_walk_ins_and_reads_the_ending_literally(app, make_user):
+    session_id = make_session(app, capacity=5)
+    with app.app_context():
+        first = _book(session_id, 1, email="a1@x_bots.example").registration
+        second = _book(session_id, 2, email="a2@x_bots.example").registration
+        third = _book(session_id, 3, email="a3@x_bots.example").registration
+        lookalike = _book(session_id, 4, email="a4@xybots.example").registration  # "_" is not a wildcard
+        services.add_walk_in(_session(session_id), make_user(), "Walk In", email="w@x_bots.example")
+        # Booked in another order than their ids: the burst lists them by booking time.
+        first.created_at, second.created_at, third.created_at = (utcnow() - timedelta(minutes=m) for m in (1, 3, 2))
+        lookalike.created_at = utcnow() - timedelta(minutes=4)
+        db.session.commit()
+        since, until = utcnow() - timedelta(hours=1), utcnow() + timedelta(minutes=1)
+        found = services.burst(session_id, since, until, "@x_bots.example")
+        assert [r.id for r in found] == [second.id, third.id, first.id]
+        assert services.burst(session_id, since, until, "%bots.example")[:1] == []
+
+
+def test_a_burst_cancels_confirmed_and_waiting_places_and_counts_both(app, make_user):
+    session_id = make_session(app, capacity=2)
+    with app.app_context():
+        bots = [_book(session_id, n, email=f"bot{n}@bots.example").registration for n in range(3)]
+        assert [b.status for b in bots] == [CONFIRMED, CONFIRMED, WAITING]
+        organiser = make_user()
+        services.cancel_burst(_session(session_id), bots, organiser, "test")
+        assert _audit("booking.burst_cancelled")[0][1].startswith("3 bookings cancelled (test); 0 promoted")
+        assert db.session.scalar(sa.select(AuditEntry.user_id).where(
+            AuditEntry.action == "booking.burst_cancelled")) == organiser.id
+        assert _session(session_id).confirmed_count == 0
