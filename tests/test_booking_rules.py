@@ -328,6 +328,8 @@ def test_check_in_once_and_only_for_a_confirmed_place(app, make_user):
         assert services.undo_check_in(waiting, organiser) is False
         assert services.undo_check_in(held, organiser) is True
         assert [target for target, _ in _audit("booking.check_in_undone")] == [f"registration:{held.id}"]
+        assert set(db.session.scalars(sa.select(AuditEntry.user_id).where(AuditEntry.action.in_(
+            ["booking.checked_in", "booking.check_in_undone"])))) == {organiser.id}
 
 
 def test_a_walk_in_gets_a_place_and_grows_a_full_session(app, make_user):

@@ -23,6 +23,7 @@ import argparse
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -80,6 +81,14 @@ MODULES: dict[str, tuple[list[str], list[str]]] = {
 NOT_MUTATED = ["webapp/feedback/views.py", "webapp/feedback/forms.py", "webapp/feedback/models.py",
                "webapp/feedback/__init__.py"]
 KILLED = {"killed", "caught by type check"}
+# Equivalent mutants: a surviving mutant whose changed lines match one of these makes no
+# observable difference, for the reason given; it is counted apart, not as a survivor.
+# Only survivors are looked at: one the tests kill was not equivalent after all.
+EQUIVALENT = [
+    (re.compile(r"execution_options\(synchronize_session="),
+     "a bulk UPDATE's synchronize_session False, None or left out: the code re-reads or refreshes "
+     "what it uses afterwards, so the session's copies are never read stale"),
+]
 
 
 def setup_cfg(module: str) -> str:
@@ -166,6 +175,12 @@ def results(folder: Path) -> list[dict]:
     rows = json.loads(output.stdout)
     for row in rows:
         row["string_only"] = is_string_mutant(row["diff"])
+        changed = [line for line in row["diff"].split("\n") if line[:1] in "+-" and line[:3] not in ("+++", "---")]
+        row["equivalent"] = next((reason for pattern, reason in EQUIVALENT
+                                  if row["status"] == "survived" and any(pattern.search(line) for line in changed)),
+                                 None)
+        if row["equivalent"]:
+            row["status"] = "equivalent"
     return rows
 
 
@@ -194,10 +209,15 @@ def summary(rows: list[dict]) -> dict:
     def figures(selected: list[dict]) -> dict:
         counts = Counter(row["status"] for row in selected)
         killed = sum(counts[status] for status in KILLED)
+        counted = len(selected) - counts["equivalent"]
         return {"killed": killed, "survived": counts["survived"], "timeout": counts["timeout"],
-                "no tests": counts["no tests"], "other": len(selected) - killed - counts["survived"]
-                - counts["timeout"] - counts["no tests"], "total": len(selected),
-                "killed %": round(100 * killed / len(selected), 1) if selected else None}
+                "no tests": counts["no tests"], "not checked": counts["not checked"],
+                "other": counted - killed - counts["survived"] - counts["timeout"] - counts["no tests"]
+                - counts["not checked"], "equivalent (left out)": counts["equivalent"], "total": counted,
+                "killed %": round(100 * killed / counted, 1) if counted else None,
+                # While a run is going on (or was stopped): the share of those tested so far.
+                "killed % of checked": round(100 * killed / (counted - counts["not checked"]), 1)
+                if counted - counts["not checked"] else None}
 
     return {"all": figures(rows), "non-string": figures([row for row in rows if not row["string_only"]]),
             "string": figures([row for row in rows if row["string_only"]])}
@@ -215,7 +235,8 @@ def main() -> int:
     args = parser.parse_args()
 
     started = time.monotonic()
-    folder = sync(args.module, args.fresh)
+    # A report reads the results as they are: a run may be going on in the folder.
+    folder = SCRATCH / args.module if args.report_only else sync(args.module, args.fresh)
     if not args.report_only:
         if mutmut(folder, "run", "--max-children", "1") not in (0, None):
             print("mutmut run failed: see its output above", file=sys.stderr)
