@@ -288,6 +288,7 @@ def test_a_session_cancelled_tells_only_the_people_still_booked(app):
         affected = services.cancel_session_bookings(session_id)
         db.session.commit()
         assert sorted(r.id for r in affected) == [held.id, waiting.id]
+        assert all(db.session.get(Registration, r.id).cancelled_at is not None for r in (held, waiting))
         session = _session(session_id)
         assert (session.status, session.confirmed_count) == (SessionStatus.CANCELLED, 0)
         assert _emails(EmailKind.SESSION_CANCELLED) == 2 and _emails(EmailKind.SESSION_CANCELLED, gone.id) == 0
@@ -423,7 +424,10 @@ def test_an_attendee_csv_download_is_audited_with_its_size(app, make_user):
     with app.app_context():
         _book(session_id, 1)
         people = services.attendees([session_id])
-        text = services.export_attendees_csv(make_user(), people, f"session:{session_id}")
+        organiser = make_user()
+        text = services.export_attendees_csv(organiser, people, f"session:{session_id}")
+        assert db.session.scalar(sa.select(AuditEntry.user_id).where(
+            AuditEntry.action == "export.attendees_csv")) == organiser.id
         assert text.count("\r\n") == 2 and "person1@example.org" in text
         assert _audit("export.attendees_csv") == [(f"session:{session_id}", "1 people")]
 
