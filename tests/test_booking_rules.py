@@ -337,8 +337,13 @@ def test_a_walk_in_gets_a_place_and_grows_a_full_session(app, make_user):
     session_id = make_session(app, capacity=2)
     organiser = make_user()
     with app.app_context():
-        walk_in, grew = services.add_walk_in(_session(session_id), organiser, "  Walk In  ", job_role=" Nurse ")
+        walk_in, grew = services.add_walk_in(_session(session_id), organiser, "  Walk In  ", job_role=" Nurse ",
+                                             team=" Fostering ", organisation=" HSCP ")
         assert grew is False and (walk_in.name, walk_in.job_role) == ("Walk In", "Nurse")
+        assert (walk_in.team, walk_in.organisation) == ("Fostering", "HSCP")
+        assert db.session.execute(sa.select(AuditEntry.user_id, AuditEntry.target, AuditEntry.detail).where(
+            AuditEntry.action == "booking.walk_in")).one() == (
+            organiser.id, f"registration:{walk_in.id}", "North East: morning briefing")
         assert walk_in.email.endswith(f"@{WALK_IN_EMAIL_DOMAIN}") and walk_in.is_walk_in
         assert walk_in.status == CONFIRMED and walk_in.checked_in_at is not None
         assert (_session(session_id).capacity, _session(session_id).confirmed_count) == (2, 1)
@@ -358,6 +363,8 @@ def test_a_walk_in_already_booked_is_checked_in_and_a_waiting_one_replaced(app, 
         registration, grew = services.add_walk_in(_session(session_id), organiser, "Person 1",
                                                   email="person1@example.org")
         assert (registration.id, grew) == (held.id, False) and registration.checked_in_at is not None
+        assert db.session.scalar(sa.select(AuditEntry.user_id).where(
+            AuditEntry.action == "booking.checked_in")) == organiser.id
         registration, grew = services.add_walk_in(_session(session_id), organiser, "Person 2",
                                                   email="person2@example.org")
         assert registration.id != waiting.id and grew is True
