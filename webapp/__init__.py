@@ -14,7 +14,7 @@ from config import CONFIGS, Config, ProductionConfig
 from webapp import log_masking
 from webapp.extensions import csrf, db, limiter, login_manager, migrate
 from webapp.forms import MAX_DATABASE_ID
-from webapp.templating import App
+from webapp.application import App
 
 
 def create_app(config_name_or_class: str | type[Config] | None = None) -> Flask:
