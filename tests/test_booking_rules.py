@@ -490,3 +490,48 @@ def test_a_burst_cancels_confirmed_and_waiting_places_and_counts_both(app, make_
         assert db.session.scalar(sa.select(AuditEntry.user_id).where(
             AuditEntry.action == "booking.burst_cancelled")) == organiser.id
         assert _session(session_id).confirmed_count == 0
+
+
+def test_people_booked_at_the_same_moment_wait_in_booking_order(app):
+    session_id = make_session(app, capacity=1)
+    with app.app_context():
+        _book(session_id, 1)
+        waiting = [_book(session_id, n).registration for n in (2, 3, 4)]
+        moment = utcnow()
+        for registration in waiting:
+            registration.created_at = moment
+        db.session.commit()
+        assert [services.waiting_position(db.session.get(Registration, r.id)) for r in waiting] == [1, 2, 3]
+        waiting[2].created_at = moment - timedelta(seconds=1)  # booked first after all
+        db.session.commit()
+        assert [services.waiting_position(db.session.get(Registration, r.id)) for r in waiting] == [2, 3, 1]
+
+
+def test_move_targets_leave_out_the_booking_s_own_session_and_come_in_date_order(app, one_programme):
+    first, second, third = one_programme
+    with app.app_context():
+        programme_id = _session(first).programme_id
+    sooner = make_session(app, capacity=1, programme_id=programme_id, days_ahead=14, title="Made last, held first")
+    with app.app_context():
+        _session(first).capacity = 2  # its own session has room too
+        db.session.commit()
+        mover = _book(first, 1).registration
+        assert [s.id for s in services.move_targets(mover)] == [sooner, second, third]
+
+
+def test_an_attendee_search_reads_its_first_100_characters(app):
+    session_id = make_session(app, capacity=2)
+    with app.app_context():
+        _book(session_id, 1, name="Jo Bloggs")
+        assert [r.name for r in services.attendees([session_id], search="jo" + " " * 98 + "q")] == ["Jo Bloggs"]
+        assert services.attendees([session_id], search="jo" + " " * 97 + "q") == []
+
+
+def test_an_organiser_cancelling_is_audited_as_them(app, make_user):
+    session_id = make_session(app, capacity=1)
+    organiser = make_user()
+    with app.app_context():
+        held = _book(session_id, 1).registration
+        services.cancel(held, actor=organiser)
+        assert db.session.scalar(sa.select(AuditEntry.user_id).where(
+            AuditEntry.action == "booking.cancelled")) == organiser.id

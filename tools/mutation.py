@@ -88,6 +88,8 @@ EQUIVALENT = [
     (re.compile(r"execution_options\(synchronize_session="),
      "a bulk UPDATE's synchronize_session False, None or left out: the code re-reads or refreshes "
      "what it uses afterwards, so the session's copies are never read stale"),
+    (re.compile(r"^\+.*func\.count\(None\)"),
+     "count(None) is COUNT(*): the same number as counting a primary key, which is never null"),
     (re.compile(r"^\+.*\.join\(\w+, (None)?\)"),
      "a join's ON clause left out: SQLAlchemy infers the same one from the only foreign key between the tables"),
 ]
