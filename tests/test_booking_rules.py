@@ -535,3 +535,34 @@ def test_an_organiser_cancelling_is_audited_as_them(app, make_user):
         services.cancel(held, actor=organiser)
         assert db.session.scalar(sa.select(AuditEntry.user_id).where(
             AuditEntry.action == "booking.cancelled")) == organiser.id
+
+
+def test_attendee_search_takes_wildcards_literally_in_every_column(app):
+    session_id = make_session(app, capacity=5)
+    with app.app_context():
+        _book(session_id, 1, name="Al Sure", email="al_sure@example.org", organisation="Police_Scotland")
+        _book(session_id, 2, name="Bo Sure", email="bosure@example.org", organisation="PoliceScotland")
+        for search in ("l_s", "e_s", "L_S"):
+            assert [r.name for r in services.attendees([session_id], search=search)] == ["Al Sure"], search
+
+
+def test_attendees_are_listed_by_name_case_folded_then_booking(app):
+    session_id = make_session(app, capacity=5)
+    with app.app_context():
+        ids = [_book(session_id, n, name=name).registration.id
+               for n, name in ((1, "abe"), (2, "_Zed"), (3, "Same"), (4, "same"))]
+        listed = services.attendees([session_id])
+        assert [r.name for r in listed] == ["_Zed", "abe", "Same", "same"]
+        assert [r.id for r in listed][2:] == ids[2:]
+
+
+def test_counts_by_session_keep_sessions_apart(app):
+    first = make_session(app, capacity=1)
+    second = make_session(app, capacity=1)
+    with app.app_context():
+        _book(first, 1)
+        _book(first, 2)
+        _book(second, 3)
+        counts = services.counts_by_session([first, second])
+        assert counts[first] == services.SessionCounts(booked=1, waiting=1)
+        assert counts[second] == services.SessionCounts(booked=1)
