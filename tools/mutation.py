@@ -234,8 +234,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--module", required=True, choices=sorted(MODULES))
     parser.add_argument("--fresh", action="store_true", help="forget earlier results: mutate and test again")
-    parser.add_argument("--rerun", default="", help="statuses to test again after the run (e.g. survived,timeout), "
-                        "once tests have been added")
+    parser.add_argument("--rerun", default="", help="statuses of non-string mutants to test again after the run "
+                        "(e.g. survived,timeout), once tests have been added")
     parser.add_argument("--report-only", action="store_true", help="print the last results without running")
     parser.add_argument("--show", default="", help="print the diffs of non-string mutants with these statuses "
                         "(e.g. survived,timeout)")
@@ -250,7 +250,8 @@ def main() -> int:
             return 1
         again = {status.strip() for status in args.rerun.split(",") if status.strip()}
         if again:
-            names = [row["name"] for row in results(folder) if row["status"] in again]
+            # String mutants are not rerun: the figure that counts leaves them out.
+            names = [row["name"] for row in results(folder) if row["status"] in again and not row["string_only"]]
             if names:
                 mutmut(folder, "run", "--max-children", "1", *names)
     rows = results(folder)
