@@ -566,3 +566,27 @@ def test_counts_by_session_keep_sessions_apart(app):
         counts = services.counts_by_session([first, second])
         assert counts[first] == services.SessionCounts(booked=1, waiting=1)
         assert counts[second] == services.SessionCounts(booked=1)
+
+
+def test_the_longest_waiting_is_promoted_whatever_the_ids(app):
+    session_id = make_session(app, capacity=1)
+    with app.app_context():
+        held = _book(session_id, 1).registration
+        later = _book(session_id, 2).registration
+        earlier = _book(session_id, 3).registration
+        earlier.created_at = later.created_at - timedelta(minutes=5)  # a higher id, yet waiting longer
+        db.session.commit()
+        _, promoted = services.cancel(held)
+        assert [r.id for r in promoted] == [earlier.id]
+
+
+def test_a_place_freed_when_the_counter_is_already_zero_leaves_it_at_zero(app):
+    """The counter never goes below zero (the database refuses it), even if a place is
+    freed that the counter no longer holds."""
+    session_id = make_session(app, capacity=1)
+    with app.app_context():
+        held = _book(session_id, 1).registration
+        _session(session_id).confirmed_count = 0
+        db.session.commit()
+        assert services.cancel(held)[0] is True
+        assert _session(session_id).confirmed_count == 0
