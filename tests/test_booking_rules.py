@@ -590,3 +590,26 @@ def test_a_place_freed_when_the_counter_is_already_zero_leaves_it_at_zero(app):
         db.session.commit()
         assert services.cancel(held)[0] is True
         assert _session(session_id).confirmed_count == 0
+
+
+def test_booking_again_once_booking_has_closed_resends_the_link(app):
+    """Someone already booked who books again gets their link, even when the session can
+    no longer be booked (the page says the same as for a new booking)."""
+    session_id = make_session(app, capacity=2)
+    with app.app_context():
+        held = _book(session_id, 1).registration
+        _session(session_id).booking_closes_at = utcnow() - timedelta(minutes=1)
+        db.session.commit()
+        again = _book(session_id, 1)
+        assert again.outcome == services.BookingOutcome.ALREADY_BOOKED and again.registration.id == held.id
+        with pytest.raises(services.BookingError, match="closed"):
+            _book(session_id, 2)
+
+
+def test_no_place_is_taken_at_a_cancelled_session(app):
+    session_id = make_session(app, capacity=2)
+    with app.app_context():
+        _session(session_id).status = SessionStatus.CANCELLED
+        db.session.commit()
+        assert services._take_place(session_id) is False
+        assert _session(session_id).confirmed_count == 0
