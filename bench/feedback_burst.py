@@ -71,7 +71,6 @@ def prepare_database(database_url: str) -> tuple[str, dict]:
     from webapp.demo.services import load_demo_programme
     from webapp.extensions import db
     from webapp.feedback.models import QuestionKind
-    from webapp.feedback.services import load_form_for
 
     app = create_app("development")
     with app.app_context():
@@ -81,7 +80,7 @@ def prepare_database(database_url: str) -> tuple[str, dict]:
         session.feedback_opens_at = utcnow() - timedelta(minutes=5)
         db.session.commit()
         answers: dict[str, str | list[str]] = {}
-        for question in load_form_for(programme.id).visible_questions:
+        for question in programme.feedback_form.visible_questions:
             name = f"q{question.id}"
             if question.kind == QuestionKind.ONE_WORD:
                 answers[name] = "Hopeful"
