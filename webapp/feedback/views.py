@@ -226,29 +226,8 @@ def _poster_page(template: str, programme_id: int, session_id: int):
 SENT_FROM_HERE = "feedback_sent"
 
 
-def _unknown_code(response) -> bool:
-    return response.status_code == 404
-
-
-# Guessing codes: only lookups of codes that do not exist count, per device and (an
-# organisation-sized ceiling) per address, so a room typing its code is never held up.
-# Shared by /f?code= and /f/<code>: one count of guesses, whichever way they come.
-_code_limits = [
-    limiter.shared_limit(limit_setting("FEEDBACK_CODE_DEVICE_RATE_LIMIT"), scope="feedback-code-device",
-                         key_func=device_key, deduct_when=_unknown_code),
-    limiter.shared_limit(limit_setting("FEEDBACK_CODE_RATE_LIMIT"), scope="feedback-code-address",
-                         deduct_when=_unknown_code, exempt_when=exempt_address),
-]
-
-
-def _code_limited(view):
-    for limit in _code_limits:
-        view = limit(view)
-    return view
-
-
 @bp.route("/f", methods=["GET"])
-@_code_limited
+@codes.code_limited
 def enter_code():
     typed = request.args.get("code", "")
     error = None
@@ -277,7 +256,7 @@ STEP_SEND, STEP_BACK, STEP_CHANGE = "send", "back", "change-"
                exempt_when=lambda: exempt_address() or _moving_between_steps())
 @limiter.limit(limit_setting("FEEDBACK_DEVICE_RATE_LIMIT"), key_func=device_key, methods=["POST"],
                exempt_when=_moving_between_steps)
-@_code_limited
+@codes.code_limited
 def respond(code: str):
     canonical = normalise_feedback_code(code)
     session = phone.phone_session_by_code(canonical)

@@ -33,25 +33,11 @@ def room_enums() -> dict:
 # ---------------------------------------------------------------------------
 
 
-def _unknown_code(response) -> bool:
-    return response.status_code == 404
-
-
-# The same scopes as the feedback form's code limits (webapp/feedback/views.py): a
-# guess at /f/<code>/questions counts with the guesses at /f/<code>, not on its own.
-_code_limits = [
-    limiter.shared_limit(limit_setting("FEEDBACK_CODE_DEVICE_RATE_LIMIT"), scope="feedback-code-device",
-                         key_func=device_key, deduct_when=_unknown_code),
-    limiter.shared_limit(limit_setting("FEEDBACK_CODE_RATE_LIMIT"), scope="feedback-code-address",
-                         deduct_when=_unknown_code, exempt_when=exempt_address),
-]
-
-
 def _phone_limits(device_limit: str):
-    """A device's own limit, an organisation-sized ceiling per address, and the code limits."""
+    """A device's own limit, an organisation-sized ceiling per address, and the code limits
+    (a guess at /f/<code>/questions counts with the guesses at /f/<code>, not on its own)."""
     def decorate(view):
-        for limit in _code_limits:
-            view = limit(view)
+        view = codes.code_limited(view)
         view = limiter.limit(limit_setting(device_limit), key_func=device_key, methods=["POST"])(view)
         return limiter.limit(limit_setting("ROOM_RATE_LIMIT"), methods=["POST"], exempt_when=exempt_address)(view)
     return decorate
