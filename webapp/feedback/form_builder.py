@@ -10,17 +10,8 @@ import sqlalchemy as sa
 from webapp.audit import AuditAction, record
 from webapp.db_types import utcnow
 from webapp.extensions import db
-from webapp.feedback.models import (
-    AGREEMENT_SCALE,
-    RATING_SCALE,
-    Answer,
-    FeedbackForm,
-    Question,
-    QuestionKind,
-    QuestionOption,
-    QuestionWording,
-    Response,
-)
+from webapp.feedback.models import (AGREEMENT_SCALE, RATING_SCALE, Answer, FeedbackForm, Question, QuestionKind,
+                                    QuestionOption, QuestionWording, Response)
 from webapp.ordering import move_one_place
 
 if TYPE_CHECKING:
