@@ -139,6 +139,9 @@ def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["local_time"] = timezones.format_time
     app.jinja_env.filters["clock_time"] = timezones.format_clock
     app.jinja_env.filters["local_datetime"] = timezones.format_datetime
+    from webapp.results import formatting
+
+    app.jinja_env.globals.update(percent=formatting.percent, number=formatting.number, bar=formatting.bar)
     # Templates compare statuses with the enums, never with string literals.
     from webapp.auth.models import Role
     from webapp.bookings.models import RegistrationStatus

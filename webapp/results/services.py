@@ -342,10 +342,13 @@ def form_questions(form: FeedbackForm | None, answered_ids: set[int] | None = No
 Counts = dict[tuple[int, int], int]  # (question id, option id or ALL for "answered") -> responses
 
 
-def count_totals(session_ids: list[int], by: str | None = None) -> dict[int, Counts]:
+def count_totals(session_ids: list[int], by: str | None = None,
+                 questions: Iterable[Question] | None = None) -> dict[int, Counts]:
     """The running totals of these sessions, added up: {0: counts} for everyone; with
     by="session", per session (everyone in it); with by="group", per "about you" option
-    (every session together). A few hundred rows whatever the number of responses."""
+    (every session together). A few hundred rows whatever the number of responses; with
+    `questions`, only theirs and the number of responses (a breakdown by group reads
+    a fraction of the rows: the rest is what the page spends most of its time on)."""
     if not session_ids:
         return {}
     key = {None: sa.literal(EVERYONE), "session": ResultCount.session_id,
@@ -356,6 +359,8 @@ def count_totals(session_ids: list[int], by: str | None = None) -> dict[int, Cou
         .where(ResultCount.session_id.in_(session_ids), in_groups)
         .group_by(*([key] if by else []), ResultCount.question_id, ResultCount.option_id)
     )
+    if questions is not None:
+        query = query.where(ResultCount.question_id.in_([ALL, *(question.id for question in questions)]))
     counts: dict[int, Counts] = {}
     for owner, question_id, option_id, count in db.session.execute(query):
         counts.setdefault(owner, {})[(question_id, option_id)] = int(count)
@@ -563,12 +568,22 @@ def _minus(counts: Counts, parts: Iterable[Counts]) -> Counts:
     return left
 
 
+ScoredOption = tuple[int, int, int]  # (question id, option id, score)
+
+
+def scored_options(questions: list[Question]) -> list[ScoredOption]:
+    """The options of these questions that carry a score, read once per page (not once
+    per group and figure: these are ORM attributes)."""
+    return [(question.id, option.id, option.score) for question in questions
+            for option in question.options if option.score is not None]
+
+
 @dataclass
 class BreakdownGroup:
     label: str
     counts: Counts  # the group's running totals (never shown as such)
-    indicators: list[Question]
-    ratings: list[Question]
+    indicators: list[ScoredOption]
+    ratings: list[ScoredOption]
     suppressed: bool = False
     option_id: int | None = None  # the "about you" answer; None for "Not answered"
 
@@ -576,17 +591,14 @@ class BreakdownGroup:
     def responses(self) -> int:
         return self.counts.get((ALL, ALL), 0)
 
-    def _scored(self, questions: list[Question], scores=None) -> tuple[int, int]:
-        """(sum of scores, answers with a score) over these questions; with `scores`,
+    def _scored(self, options: list[ScoredOption], scores=None) -> tuple[int, int]:
+        """(sum of scores, answers with a score) over these options; with `scores`,
         (answers with one of those scores, answers with a score) instead."""
         total = answered = 0
-        for question in questions:
-            for option in question.options:
-                if option.score is None:
-                    continue
-                count = self.counts.get((question.id, option.id), 0)
-                total += count * (option.score if scores is None else option.score in scores)
-                answered += count
+        for question_id, option_id, score in options:
+            count = self.counts.get((question_id, option_id), 0)
+            total += count * (score if scores is None else score in scores)
+            answered += count
         return total, answered
 
     @property
@@ -629,18 +641,22 @@ def breakdowns(form: FeedbackForm | None, session_ids: list[int]) -> list[Breakd
     shown = [(breakdown, questions[breakdown]) for breakdown in BREAKDOWN_ORDER if breakdown in questions]
     if not shown:
         return []
-    by_group = count_totals(session_ids, by="group")
-    everyone = count_totals(session_ids).get(EVERYONE, {})
     indicators = [q for q in form.questions if q.kind == QuestionKind.AGREEMENT and q.finding_id]
     ratings = [q for q in form.questions if q.kind == QuestionKind.RATING]
+    # Each group's counts serve this table and the comparisons by group: the compared
+    # questions only, not the "about you" ones crossed with each other.
+    compared = [q for q in form.questions if q.is_choice and not q.breakdown]
+    by_group = count_totals(session_ids, by="group", questions=compared)
+    everyone = count_totals(session_ids, questions=compared).get(EVERYONE, {})
+    indicator_scores, rating_scores = scored_options(indicators), scored_options(ratings)
     tables = []
     for breakdown, question in shown:
         parts = [(option, by_group.get(option.id, {})) for option in question.options]
-        rows = [BreakdownGroup(option.label, counts, indicators, ratings, option_id=option.id)
+        rows = [BreakdownGroup(option.label, counts, indicator_scores, rating_scores, option_id=option.id)
                 for option, counts in parts
                 if not (option.hidden and not counts.get((ALL, ALL)))]
         rows.append(BreakdownGroup(NOT_ANSWERED, _minus(everyone, [counts for _, counts in parts]),
-                                   indicators, ratings))
+                                   indicator_scores, rating_scores))
         for index in hidden_cells([row.responses for row in rows]):
             rows[index].suppressed = True
         tables.append(BreakdownTable(breakdown, BREAKDOWN_LABELS[breakdown], question, rows))
@@ -683,12 +699,13 @@ def is_whole_programme(programme: Programme, session_ids: list[int]) -> bool:
 
 
 def load_form(programme: Programme) -> FeedbackForm | None:
-    """The programme's form with its questions, options and findings in three queries
-    (a results page reads every option of every question)."""
+    """The programme's form with its questions, options, findings and earlier wordings in
+    five queries (a results page reads every one of them for every question)."""
     questions = selectinload(FeedbackForm.questions)
     return db.session.scalar(
         sa.select(FeedbackForm).where(FeedbackForm.programme_id == programme.id)
-        .options(questions.selectinload(Question.options), questions.selectinload(Question.finding)))
+        .options(questions.selectinload(Question.options), questions.selectinload(Question.finding),
+                 questions.selectinload(Question.earlier_wordings)))
 
 
 def results_for(programme: Programme, sessions: list[EventSession]) -> Results:
@@ -786,7 +803,8 @@ def comparisons(results: Results, questions: list[QuestionResult] | None = None,
     """For each compared question (or those given): the programme figure, then by
     session, by date (when sessions fall on several dates) and by each "about you"
     group (whole programme only, small groups hidden as in the breakdown tables)."""
-    by_session = count_totals(results.session_ids, by="session")
+    compared = compared_questions(results) if questions is None else questions
+    by_session = count_totals(results.session_ids, by="session", questions=[result.question for result in compared])
     dates: dict[date, Counts] = {}
     session_rows = []
     for session in results.sessions:
@@ -796,7 +814,7 @@ def comparisons(results: Results, questions: list[QuestionResult] | None = None,
         for key, count in counts.items():
             day[key] = day.get(key, 0) + count
     out = []
-    for overall in compared_questions(results) if questions is None else questions:
+    for overall in compared:
         question, number = overall.question, overall.number
 
         def row(label: str, counts: Counts, suppressed: bool = False,
