@@ -85,11 +85,15 @@ def add_question(programme_id: int):
                            scales=_scales())
 
 
+def _programme_and_question_or_404(programme_id: int, question_id: int):
+    programme = lookups.programme_or_404(programme_id)
+    return programme, lookups.question_of_or_404(lookups.form_of_or_404(programme), question_id)
+
+
 @bp.route(f"{ORGANISER}/form/questions/<int:question_id>/edit", methods=["GET", "POST"])
 @managers_only
 def edit_question(programme_id: int, question_id: int):
-    programme = lookups.programme_or_404(programme_id)
-    question = lookups.question_of_or_404(lookups.form_of_or_404(programme), question_id)
+    programme, question = _programme_and_question_or_404(programme_id, question_id)
     has_answers = form_builder.question_has_answers(question)
     form = QuestionForm(findings=programme.findings, kind_locked=has_answers, obj=question)
     if request.method == "GET":
@@ -121,8 +125,7 @@ def edit_question(programme_id: int, question_id: int):
 @bp.route(f"{ORGANISER}/form/questions/<int:question_id>/move", methods=["POST"])
 @managers_only
 def move_question(programme_id: int, question_id: int):
-    programme = lookups.programme_or_404(programme_id)
-    question = lookups.question_of_or_404(lookups.form_of_or_404(programme), question_id)
+    programme, question = _programme_and_question_or_404(programme_id, question_id)
     direction = request.form.get("direction")
     if ConfirmForm().validate_on_submit() and direction in {"up", "down"}:
         form_builder.move_question(question, direction)
@@ -132,8 +135,7 @@ def move_question(programme_id: int, question_id: int):
 @bp.route(f"{ORGANISER}/form/questions/<int:question_id>/visibility", methods=["POST"])
 @managers_only
 def set_visibility(programme_id: int, question_id: int):
-    programme = lookups.programme_or_404(programme_id)
-    question = lookups.question_of_or_404(lookups.form_of_or_404(programme), question_id)
+    programme, question = _programme_and_question_or_404(programme_id, question_id)
     if ConfirmForm().validate_on_submit():
         hide = request.form.get("hidden") == "1"
         form_builder.set_question_hidden(question, hide, actor=current_user)
@@ -145,8 +147,7 @@ def set_visibility(programme_id: int, question_id: int):
 @bp.route(f"{ORGANISER}/form/questions/<int:question_id>/delete", methods=["GET", "POST"])
 @managers_only
 def delete_question(programme_id: int, question_id: int):
-    programme = lookups.programme_or_404(programme_id)
-    question = lookups.question_of_or_404(lookups.form_of_or_404(programme), question_id)
+    programme, question = _programme_and_question_or_404(programme_id, question_id)
     has_answers = form_builder.question_has_answers(question)
     form = ConfirmForm()
     if not has_answers and form.validate_on_submit():
