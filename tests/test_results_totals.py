@@ -20,6 +20,7 @@ from webapp.programmes.models import Programme
 from webapp.results import exclusions, totals
 from webapp.results.models import ResultCount
 from webapp.retention import services as retention
+from webapp.text import clean_text
 
 EXAMPLES = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
@@ -32,7 +33,9 @@ def _answers(draw, questions) -> list[dict]:
             continue
         options = question.visible_options
         if question.kind in (QuestionKind.SHORT_TEXT, QuestionKind.LONG_TEXT):
-            rows.append({"question_id": question.id, "option_id": None, "text": draw(st.text(min_size=1, max_size=5))})
+            # Cleaned as the phone form cleans it (PostgreSQL refuses NUL in text).
+            text = draw(st.text(min_size=1, max_size=5).map(clean_text).filter(bool))
+            rows.append({"question_id": question.id, "option_id": None, "text": text})
         elif question.kind == QuestionKind.ONE_WORD:  # a few words, so they repeat (the word counts)
             word = draw(st.sampled_from(["hopeful", "worried", "fair"]))
             rows.append({"question_id": question.id, "option_id": None, "text": word})
