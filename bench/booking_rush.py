@@ -46,6 +46,7 @@ from feedback_burst import (  # noqa: E402  (bench/ is on the path when run)
     SECRET_KEY, PostgresDatabase, free_port, gunicorn_settings, percentile, request, run_clients, session_cookie,
     start_gunicorn)
 from gunicorn_conf import describe  # noqa: E402
+from machine import describe as describe_machine  # noqa: E402
 
 from tests.job_helpers import TimedInbox, kill, start_smtp, start_worker, stop, worker_env  # noqa: E402
 
@@ -236,6 +237,7 @@ def report(args: argparse.Namespace, label: str, figures: dict, counts: dict, wo
     load = " ".join(f"{value:.2f}" for value in os.getloadavg())
     print(f"booking rush: {args.people} people, {args.places} places, {args.clients} clients, {label}, "
           f"jobs in {figures['jobs_url'].split(':')[0]}, {os.cpu_count()} CPUs")
+    print(f"  {describe_machine()}")
     print(f"  gunicorn.conf.py: {describe(gunicorn_settings(args))}, no access log; "
           f"1 job worker x {args.job_workers} threads")
     print(f"  confirmed            {confirmed:8d}   (session's confirmed_count {counts['confirmed_count']})")

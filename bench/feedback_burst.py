@@ -57,6 +57,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from gunicorn_conf import describe, read_gunicorn_conf  # noqa: E402  (bench/ is on the path when run)
+from machine import describe as describe_machine  # noqa: E402
 
 TARGET_P99_MS = 300
 TARGET_RATIO = 0.10
@@ -441,6 +442,7 @@ def report(args: argparse.Namespace, label: str, figures: dict, stored: int, ans
     settings = gunicorn_settings(args)
     print(f"feedback burst: {args.clients} clients, {args.submissions} submissions, {label}, "
           f"think {args.think_ms:g} ms, {os.cpu_count()} CPUs")
+    print(f"  {describe_machine()}")
     print(f"  gunicorn.conf.py: {describe(settings)}, no access log")
     print(f"  submissions/s        {submission_rate:8.1f}   ({len(posts)} whole forms in {figures['burst_seconds']:.2f} s; "
           f"{request_rate:.1f} requests/s)")

@@ -38,6 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import export_scale  # noqa: E402
+from bench.machine import describe as describe_machine  # noqa: E402
 
 PAGE_TARGET_MS = 50
 FLAT_RATIO = 2.0
@@ -105,6 +106,7 @@ def main() -> int:
     }
     print(f"results scale: {database_url.split('@')[-1]}, median of {args.repeat} requests after a warm-up, "
           f"Flask test client in this process, {os.cpu_count()} cores")
+    print(describe_machine())
     figures: dict[int, dict[str, tuple[float, float]]] = {}
     filled = 0
     for size in sorted(args.sizes):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import logging
 import socket
 import subprocess
 import sys
@@ -47,6 +48,10 @@ class TimedInbox(Inbox):
 
 
 def start_smtp(inbox: Inbox, port: int | None = None) -> Controller:
+    # aiosmtpd logs every SMTP command at INFO; once the app has configured logging (a
+    # bench's create_app does), 500 emails wrote 5,000 lines from this process, whose
+    # CPU the bench's clients share.
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
     controller = Controller(inbox, hostname="127.0.0.1", port=port or free_port())
     controller.start()
     inbox.port = controller.port

@@ -77,3 +77,42 @@ def test_sqlite_connections_use_wal_and_a_busy_timeout(app, database_url):
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_the_werkzeug_private_api_the_lazy_url_builders_use_is_there():
+    """webapp.application.Rule overrides werkzeug's private Rule._compile_builder; a
+    werkzeug release that renames or reshapes it must fail here, not in every url_for."""
+    import inspect
+    from importlib.metadata import version
+
+    from werkzeug.routing import Rule as WerkzeugRule
+
+    from webapp.application import CHECKED_WERKZEUG_VERSIONS
+
+    assert version("werkzeug") in CHECKED_WERKZEUG_VERSIONS, (
+        f"Werkzeug {version('werkzeug')}: check webapp.application.Rule against it, then add it")
+    assert list(inspect.signature(WerkzeugRule._compile_builder).parameters) == ["self", "append_unknown"]
+
+
+def test_urls_built_by_the_lazy_builders_match_werkzeug(app):
+    """Every kind of rule we have, built through the lazy builders and through plain
+    werkzeug Rules: converters, defaults, unknown arguments going to the query string."""
+    from werkzeug.routing import Map
+    from werkzeug.routing import Rule as WerkzeugRule
+
+    from webapp.application import Rule
+
+    def urls(rule_class):
+        url_map = Map([rule_class("/programmes/<int:programme_id>/sessions/<int:session_id>", endpoint="session"),
+                       rule_class("/f/<code>", endpoint="feedback"),
+                       rule_class("/results", endpoint="results", defaults={"page": 1}),
+                       rule_class("/results/page/<int:page>", endpoint="results")])
+        adapter = url_map.bind("example.org")
+        return [adapter.build("session", {"programme_id": 3, "session_id": 12}),
+                adapter.build("feedback", {"code": "ab c/é", "q": "x y"}),
+                adapter.build("results", {"page": 1}), adapter.build("results", {"page": 2}),
+                adapter.build("session", {"programme_id": 3, "session_id": 12, "next": "/a?b=c"}, force_external=True)]
+
+    assert urls(Rule) == urls(WerkzeugRule)
+    assert urls(Rule)[1] == "/f/ab%20c/%C3%A9?q=x+y"
+    assert isinstance(app.url_map._rules[0], Rule)

@@ -5,7 +5,6 @@ second factor, required for admins with REQUIRE_ADMIN_MFA."""
 from __future__ import annotations
 
 import http.cookiejar
-import statistics
 import threading
 import time
 import urllib.error
@@ -124,19 +123,22 @@ def test_invited_accounts_answer_in_the_same_time_as_others(app, make_user):
         admin = db.session.get(User, make_user(Role.ADMIN).id)
         invited = services.invite_user("invited@example.org", Role.ORGANISER, by=admin)
 
-        def median_time(email: str) -> float:
+        def check_time(email: str) -> float:
             # CPU time of this thread: what the check costs, not how busy the machine is.
-            times = []
-            for _ in range(5):
-                started = time.thread_time()
-                assert services.authenticate(email, "not the password") is None
-                times.append(time.thread_time() - started)
-            return statistics.median(times)
+            started = time.thread_time()
+            assert services.authenticate(email, "not the password") is None
+            return time.thread_time() - started
 
         services.authenticate(real.email, "warm up the dummy hash")
-        real_time = median_time(real.email)
-        invited_time = median_time(invited.email)
-        unknown_time = median_time("nobody@example.org")
+        # Interleaved, and the fastest of seven each: on a shared machine a busy moment
+        # slows whichever account is being checked then (a median of five in a row once
+        # read 57 against 81 ms); the fastest run is the check's own cost.
+        emails = (real.email, invited.email, "nobody@example.org")
+        times: dict[str, list[float]] = {email: [] for email in emails}
+        for _ in range(7):
+            for email in emails:
+                times[email].append(check_time(email))
+        real_time, invited_time, unknown_time = (min(times[email]) for email in emails)
     assert abs(invited_time - real_time) <= 0.2 * real_time, (invited_time, real_time)
     assert abs(unknown_time - real_time) <= 0.2 * real_time, (unknown_time, real_time)
 

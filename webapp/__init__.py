@@ -14,10 +14,11 @@ from config import CONFIGS, Config, ProductionConfig
 from webapp import log_masking
 from webapp.extensions import csrf, db, limiter, login_manager, migrate
 from webapp.forms import MAX_DATABASE_ID
+from webapp.application import App
 
 
 def create_app(config_name_or_class: str | type[Config] | None = None) -> Flask:
-    app = Flask(__name__, template_folder="../templates", static_folder="static")
+    app = App(__name__, template_folder="../templates", static_folder="static")
     app.url_map.converters["int"] = DatabaseIdConverter
     config_class = _resolve_config(config_name_or_class)
     app.config.from_object(config_class)

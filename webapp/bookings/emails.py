@@ -101,32 +101,26 @@ def _registration_of(message: OutboundEmail, *statuses: RegistrationStatus) -> R
 
 
 
-@renderer(EmailKind.BOOKING_CONFIRMED)
-def _confirmation(message: OutboundEmail) -> EmailMessage | None:
-    registration = _registration_of(message, RegistrationStatus.CONFIRMED)
-    if registration is None:
-        return None
-    return _compose(registration, "confirmation",
-                    f"Booking confirmed: {registration.session.title}",
-                    calendar="publish", ticket=True)
+def _about_the_booking(kind: EmailKind, template: str, subject: str, statuses: tuple[RegistrationStatus, ...],
+                       **compose) -> None:
+    """Register the renderer of an email that needs only the booking, still in one of
+    these statuses (any status when none is given)."""
+    @renderer(kind)
+    def render(message: OutboundEmail) -> EmailMessage | None:
+        registration = _registration_of(message, *statuses)
+        if registration is None:
+            return None
+        return _compose(registration, template, f"{subject}: {registration.session.title}", **compose)
 
 
-@renderer(EmailKind.WAITING_LIST)
-def _waiting(message: OutboundEmail) -> EmailMessage | None:
-    registration = _registration_of(message, RegistrationStatus.WAITING)
-    if registration is None:
-        return None
-    return _compose(registration, "waiting",
-                    f"You are on the waiting list: {registration.session.title}")
-
-
-@renderer(EmailKind.PROMOTED)
-def _promoted(message: OutboundEmail) -> EmailMessage | None:
-    registration = _registration_of(message, RegistrationStatus.CONFIRMED)
-    if registration is None:
-        return None
-    return _compose(registration, "promoted", f"A place is yours: {registration.session.title}",
-                    calendar="publish", ticket=True)
+_about_the_booking(EmailKind.BOOKING_CONFIRMED, "confirmation", "Booking confirmed", (RegistrationStatus.CONFIRMED,),
+                   calendar="publish", ticket=True)
+_about_the_booking(EmailKind.WAITING_LIST, "waiting", "You are on the waiting list", (RegistrationStatus.WAITING,))
+_about_the_booking(EmailKind.PROMOTED, "promoted", "A place is yours", (RegistrationStatus.CONFIRMED,),
+                   calendar="publish", ticket=True)
+_about_the_booking(EmailKind.CANCELLED, "cancelled", "Cancelled", (RegistrationStatus.CANCELLED,),
+                   calendar="cancel", session_cancelled=False)
+_about_the_booking(EmailKind.SESSION_CANCELLED, "cancelled", "Cancelled", (), calendar="cancel", session_cancelled=True)
 
 
 @renderer(EmailKind.MOVED)
@@ -136,24 +130,6 @@ def _moved(message: OutboundEmail) -> EmailMessage | None:
         return None  # moved again since: the newer email says where
     return _compose(registration, "moved", f"Booking moved: {registration.session.title}",
                     calendar="publish", ticket=True)
-
-
-@renderer(EmailKind.CANCELLED)
-def _cancelled(message: OutboundEmail) -> EmailMessage | None:
-    registration = _registration_of(message, RegistrationStatus.CANCELLED)
-    if registration is None:
-        return None
-    return _compose(registration, "cancelled", f"Cancelled: {registration.session.title}",
-                    calendar="cancel", session_cancelled=False)
-
-
-@renderer(EmailKind.SESSION_CANCELLED)
-def _session_cancelled(message: OutboundEmail) -> EmailMessage | None:
-    registration = _registration_of(message)
-    if registration is None:
-        return None
-    return _compose(registration, "cancelled", f"Cancelled: {registration.session.title}",
-                    calendar="cancel", session_cancelled=True)
 
 
 @renderer(EmailKind.SESSION_CHANGED)
