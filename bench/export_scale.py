@@ -102,6 +102,7 @@ def worker_baseline(database_url: str, programme_id: int, out: str) -> dict:
     import pandas as pd
 
     from webapp.exports import rows as table_rows
+    from webapp.tables import headers
     from webapp.extensions import db
     from webapp.programmes.models import Programme
     from webapp.results import services as results
@@ -113,7 +114,7 @@ def worker_baseline(database_url: str, programme_id: int, out: str) -> dict:
         questions = [r.question for r in results.question_results(programme.feedback_form,
                                                                    [s.id for s in sessions])]
         frame = pd.DataFrame(list(table_rows.response_rows(sessions, questions)),
-                             columns=table_rows.response_headers(questions))
+                             columns=headers(table_rows.response_columns(questions)))
     loaded_mb = _peak_mb()
     started, cpu_started = time.perf_counter(), time.process_time()
     frame.to_excel(out, sheet_name="Responses", index=False, engine="openpyxl")
@@ -127,6 +128,7 @@ def worker_openpyxl(database_url: str, programme_id: int, out: str) -> dict:
     from openpyxl import Workbook
 
     from webapp.exports import rows as table_rows
+    from webapp.tables import headers
     from webapp.extensions import db
     from webapp.programmes.models import Programme
     from webapp.results import services as results
@@ -140,7 +142,7 @@ def worker_openpyxl(database_url: str, programme_id: int, out: str) -> dict:
                                                                    [s.id for s in sessions])]
         workbook = Workbook(write_only=True)
         sheet = workbook.create_sheet("Responses")
-        sheet.append(table_rows.response_headers(questions))
+        sheet.append(headers(table_rows.response_columns(questions)))
         for row in table_rows.response_rows(sessions, questions, full_detail=True):
             sheet.append(row)
         workbook.save(out)

@@ -72,7 +72,6 @@ def prepare_database(database_url: str) -> tuple[str, dict]:
     from webapp.demo.services import load_demo_programme
     from webapp.extensions import db
     from webapp.feedback.models import QuestionKind
-    from webapp.feedback.services import load_form_for
 
     app = create_app("development")
     with app.app_context():
@@ -82,7 +81,7 @@ def prepare_database(database_url: str) -> tuple[str, dict]:
         session.feedback_opens_at = utcnow() - timedelta(minutes=5)
         db.session.commit()
         answers: dict[str, str | list[str]] = {}
-        for question in load_form_for(programme.id).visible_questions:
+        for question in programme.feedback_form.visible_questions:
             name = f"q{question.id}"
             if question.kind == QuestionKind.ONE_WORD:
                 answers[name] = "Hopeful"
@@ -404,11 +403,12 @@ def totals_cost(database_url: str, samples: int = 200) -> dict:
         exact = kept == totals.snapshot()
         db.session.rollback()
         ids = list(db.session.scalars(sa.select(Response.id).order_by(Response.id).limit(samples)))
-        rows = db.session.execute(sa.select(Response.id, Response.session_id, Answer.question_id, Answer.option_id)
+        rows = db.session.execute(sa.select(Response.id, Response.session_id, Answer.question_id, Answer.option_id,
+                                            Answer.text)
                                   .join(Answer, Answer.response_id == Response.id).where(Response.id.in_(ids))).all()
         answers: dict[int, tuple[int, list]] = {}
-        for response_id, session_id, question_id, option_id in rows:
-            answers.setdefault(response_id, (session_id, []))[1].append((question_id, option_id))
+        for response_id, session_id, question_id, option_id, text in rows:
+            answers.setdefault(response_id, (session_id, []))[1].append((question_id, option_id, text))
         wall = cpu = 0.0
         for session_id, chosen in answers.values():
             db.session.connection()  # the transaction begins outside the timing
@@ -418,7 +418,8 @@ def totals_cost(database_url: str, samples: int = 200) -> dict:
             cpu += time.process_time() - cpu_started
             db.session.rollback()
         session_id, chosen = next(iter(answers.values()))
-        keys = len(totals.response_keys(session_id, chosen, totals.group_question_ids(q for q, _ in chosen)))
+        groups, _one_word = totals.group_and_one_word_questions(q for q, _o, _t in chosen)
+        keys = len(totals.response_keys(session_id, [(q, o) for q, o, _t in chosen], groups))
         db.engine.dispose()
     count = max(1, len(answers))
     return {"wall_ms": wall * 1000 / count, "cpu_ms": cpu * 1000 / count, "keys": keys, "exact": exact}

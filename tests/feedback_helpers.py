@@ -10,8 +10,7 @@ from itsdangerous import URLSafeSerializer
 
 from webapp.db_types import utcnow
 from webapp.extensions import db
-from webapp.feedback.models import QuestionKind
-from webapp.feedback.services import load_form_for
+from webapp.feedback.models import FeedbackForm, QuestionKind
 from webapp.sessions.models import EventSession
 
 
@@ -19,6 +18,10 @@ def first_session(programme_id: int) -> EventSession:
     return db.session.scalars(
         sa.select(EventSession).where(EventSession.programme_id == programme_id).order_by(EventSession.id)
     ).first()
+
+
+def feedback_form_of(programme_id: int) -> FeedbackForm:
+    return db.session.scalars(sa.select(FeedbackForm).where(FeedbackForm.programme_id == programme_id)).one()
 
 
 def open_feedback(app, programme_id: int) -> str:
@@ -78,7 +81,7 @@ def complete_answers(app, programme_id: int, comment: str = "More time with fami
                      word: str = "Hopeful") -> dict:
     """A valid answer to every visible question: first option, `word`, or `comment`."""
     with app.app_context():
-        form = load_form_for(programme_id)
+        form = feedback_form_of(programme_id)
         data = {}
         for question in form.visible_questions:
             if question.kind == QuestionKind.ONE_WORD:
@@ -92,7 +95,7 @@ def complete_answers(app, programme_id: int, comment: str = "More time with fami
 
 def question_ids(app, programme_id: int, kind: str) -> list[int]:
     with app.app_context():
-        form = load_form_for(programme_id)
+        form = feedback_form_of(programme_id)
         return [question.id for question in form.visible_questions if question.kind == kind]
 
 

@@ -20,7 +20,7 @@ from webapp.bookings.models import Registration, RegistrationStatus
 from webapp.db_types import utcnow
 from webapp.extensions import db
 from webapp.feedback.models import QuestionKind, Response
-from webapp.feedback.services import build_default_form
+from webapp.feedback.default_form import build_default_form
 from webapp.programmes.models import Finding, FindingKind, Programme
 from webapp.sessions.models import EventSession
 

@@ -14,13 +14,13 @@ from webapp.auth import services as accounts
 from webapp.auth.models import Role, User
 from webapp.db_types import utcnow
 from webapp.extensions import db
-from webapp.feedback import services as feedback
+from webapp.feedback import answers, form_builder, phone
 from webapp.feedback.models import LONG_TEXT_MAX, ONE_WORD_MAX, SHORT_TEXT_MAX, QuestionKind
 from webapp.sessions.models import EventSession, SessionStatus
 
 
 def _read(question, *values: str):
-    return feedback.read_answers([question], MultiDict([(f"q{question.id}", value) for value in values]))
+    return answers.read_answers([question], MultiDict([(f"q{question.id}", value) for value in values]))
 
 
 @pytest.mark.parametrize("picked, error", [
@@ -61,7 +61,7 @@ def test_a_single_choice_takes_one_answer(app, demo):
 def test_the_longest_answer_is_stored_and_one_more_character_is_refused(app, demo, kind, longest):
     with app.app_context():
         form = f.programme(demo).feedback_form
-        question = feedback.add_question(form, kind=kind, text="Anything?") if kind == QuestionKind.SHORT_TEXT \
+        question = form_builder.add_question(form, kind=kind, text="Anything?") if kind == QuestionKind.SHORT_TEXT \
             else f.question(demo, kind=kind)
         assert question.text_max_length == longest
         exact = _read(question, "  " + "x" * longest + " \r\n")  # spaces around are not counted
@@ -92,8 +92,8 @@ def test_a_required_question_left_empty_says_what_to_do(app, demo):
         comment = f.question(demo, kind=QuestionKind.LONG_TEXT)
         comment.required = True
         assert _read(comment, "   ").errors == {comment.id: "Enter your answer"}
-        nothing = feedback.read_answers([f.question(demo, kind=QuestionKind.AGREEMENT)], MultiDict())
-        assert nothing.errors == {feedback.NOTHING_ANSWERED: feedback.NOTHING_ANSWERED_MESSAGE}
+        nothing = answers.read_answers([f.question(demo, kind=QuestionKind.AGREEMENT)], MultiDict())
+        assert nothing.errors == {answers.NOTHING_ANSWERED: answers.NOTHING_ANSWERED_MESSAGE}
 
 
 def test_a_setup_link_works_until_its_expiry_and_not_at_it(app, make_user):
@@ -117,12 +117,12 @@ def test_a_feedback_window_opens_and_closes_on_the_minute(app):
     with app.app_context():
         session = db.session.get(EventSession, session_id)
         opens, closes = session.feedback_window
-        assert feedback.window_state(session, opens - timedelta(microseconds=1)) == feedback.WindowState.NOT_YET_OPEN
-        assert feedback.window_state(session, opens) == feedback.WindowState.OPEN
-        assert feedback.window_state(session, closes - timedelta(microseconds=1)) == feedback.WindowState.OPEN
-        assert feedback.window_state(session, closes) == feedback.WindowState.CLOSED
+        assert phone.window_state(session, opens - timedelta(microseconds=1)) == phone.WindowState.NOT_YET_OPEN
+        assert phone.window_state(session, opens) == phone.WindowState.OPEN
+        assert phone.window_state(session, closes - timedelta(microseconds=1)) == phone.WindowState.OPEN
+        assert phone.window_state(session, closes) == phone.WindowState.CLOSED
         session.status = SessionStatus.CANCELLED
-        assert feedback.window_state(session, opens) == feedback.WindowState.CANCELLED
+        assert phone.window_state(session, opens) == phone.WindowState.CANCELLED
 
 
 def test_booking_opens_and_closes_on_the_minute(app):
@@ -142,14 +142,14 @@ def test_the_response_ceiling_is_reached_exactly(app, demo):
     with app.app_context():
         session = f.sessions(demo)[0]
         session.capacity = 2
-        ceiling = feedback.response_ceiling(2)
+        ceiling = answers.response_ceiling(2)
         assert ceiling == int(2 * app.config["FEEDBACK_RESPONSES_PER_PLACE"]) + 10 == 13
         question = f.question(demo, kind=QuestionKind.LONG_TEXT)
         for n in range(ceiling - 1):
             f.respond(session, {question: f"answer {n}"})
         db.session.commit()
-        phone = feedback.phone_session_by_code(session.feedback_code)
-        assert not feedback.at_response_ceiling(phone)
+        read_model = phone.phone_session_by_code(session.feedback_code)
+        assert not answers.at_response_ceiling(read_model)
         f.respond(session, {question: "the last one"})
         db.session.commit()
-        assert feedback.at_response_ceiling(phone)
+        assert answers.at_response_ceiling(read_model)

@@ -110,7 +110,7 @@ def test_last_weekday_run():
 
 
 def _story(now):
-    from webapp.feedback.services import WindowState, window_state
+    from webapp.feedback.phone import WindowState, window_state
 
     programme, created = load_demo(now=now)
     assert created

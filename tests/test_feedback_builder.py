@@ -10,11 +10,11 @@ from openpyxl import load_workbook
 
 from tests import neighbours
 from tests.conftest import post_form
-from tests.feedback_helpers import first_session
+from tests.feedback_helpers import feedback_form_of, first_session
 from webapp.auth.models import AuditEntry
 from webapp.exports.workbook import build_workbook
 from webapp.extensions import db
-from webapp.feedback import services
+from webapp.feedback import answers, default_form, form_builder
 from webapp.feedback.models import Answer, FeedbackForm, Question, QuestionKind, QuestionOption, Response
 from webapp.programmes.models import Finding, FindingKind, Programme
 
@@ -24,7 +24,7 @@ FORM = "/organiser/programmes/{}/form"
 def answer(session_id: int, question: Question, option: QuestionOption | None = None, text: str | None = None):
     """Store one response that answers `question` (through the service the phone form uses)."""
     row = {"question_id": question.id, "option_id": option.id if option else None, "text": text}
-    assert services.store_response(session_id, services.new_submission_key(), [row])
+    assert answers.store_response(session_id, answers.new_submission_key(), [row])
 
 
 # --- the default form ---------------------------------------------------------------
@@ -184,7 +184,7 @@ def test_a_question_of_another_programme_is_a_404(app, client, demo, organiser):
         other = Programme(slug="other", title="Other")
         db.session.add(other)
         db.session.flush()
-        services.build_default_form(other)
+        default_form.build_default_form(other)
         db.session.commit()
         other_id = other.id
         question_id = db.session.get(Programme, demo).feedback_form.questions[0].id
@@ -199,7 +199,7 @@ def test_a_question_with_answers_cannot_be_deleted(app, client, demo, organiser)
         question = db.session.get(Programme, demo).feedback_form.questions[0]
         answer(first_session(demo).id, question, question.options[3])
         question_id = question.id
-        assert services.delete_question(question) is False
+        assert form_builder.delete_question(question) is False
     url = FORM.format(demo) + f"/questions/{question_id}/delete"
     page = client.get(url).get_data(as_text=True)
     assert "cannot be deleted" in page and "Hide the question" in page
@@ -261,7 +261,7 @@ def test_the_type_of_an_answered_question_is_fixed(app, client, demo, organiser)
         answer(first_session(demo).id, question, question.options[4])
         question_id = question.id
         with pytest.raises(ValueError):
-            services.update_question(question, kind="long_text", text="Changed")
+            form_builder.update_question(question, kind="long_text", text="Changed")
         db.session.rollback()
     page = client.get(FORM.format(demo) + f"/questions/{question_id}/edit").get_data(as_text=True)
     assert "People have answered this question" in page and 'name="kind" type="radio"' not in page
@@ -277,8 +277,8 @@ def test_hidden_questions_leave_the_phone_form_but_keep_their_answers(app, clien
     with app.app_context():
         question = db.session.get(Programme, demo).feedback_form.questions[0]
         answer(first_session(demo).id, question, question.options[0])
-        services.set_question_hidden(question, True)
-        form = services.load_form_for(demo)
+        form_builder.set_question_hidden(question, True)
+        form = feedback_form_of(demo)
         assert question.id not in [q.id for q in form.visible_questions]
         assert neighbours.count_here(Answer) == 1
 

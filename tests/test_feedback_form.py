@@ -8,11 +8,12 @@ import pytest
 import sqlalchemy as sa
 
 from tests import neighbours
-from tests.feedback_helpers import complete_answers, first_session, form_fields, open_feedback, question_ids, step_pages
+from tests.feedback_helpers import complete_answers, feedback_form_of, first_session, form_fields, open_feedback, question_ids, step_pages
 from webapp.db_types import utcnow
 from webapp.extensions import db
-from webapp.feedback import services
-from webapp.feedback.models import Answer, QuestionKind, Response
+from webapp.feedback.answers import NOTHING_ANSWERED, NOTHING_ANSWERED_MESSAGE, read_answers, store_response
+from webapp.feedback import phone
+from webapp.feedback.models import Answer, Question, QuestionKind, Response
 from webapp.sessions.models import EventSession
 
 
@@ -93,11 +94,11 @@ def test_window_state_rules(app, demo):
     with app.app_context():
         session = first_session(demo)
         opens, closes = session.feedback_window
-        assert services.window_state(session, opens - timedelta(seconds=1)) == "not_yet_open"
-        assert services.window_state(session, opens) == "open"
-        assert services.window_state(session, closes) == "closed"
+        assert phone.window_state(session, opens - timedelta(seconds=1)) == "not_yet_open"
+        assert phone.window_state(session, opens) == "open"
+        assert phone.window_state(session, closes) == "closed"
         session.status = "cancelled"
-        assert services.window_state(session, opens) == "cancelled"
+        assert phone.window_state(session, opens) == "cancelled"
 
 
 # --- answers ------------------------------------------------------------------------
@@ -119,14 +120,14 @@ def test_required_question_missing_keeps_every_answer(app, client, demo):
     code = open_feedback(app, demo)
     rating, = question_ids(app, demo, QuestionKind.RATING)
     with app.app_context():
-        question = db.session.get(services.Question, rating)
+        question = db.session.get(Question, rating)
         question.required = True
         db.session.commit()
     answers = complete_answers(app, demo, comment="Keep <this> & that")
     del answers[f"q{rating}"]
     multi, = question_ids(app, demo, QuestionKind.MULTI_CHOICE)
     with app.app_context():
-        two = [str(option.id) for option in db.session.get(services.Question, multi).visible_options[:2]]
+        two = [str(option.id) for option in db.session.get(Question, multi).visible_options[:2]]
     answers[f"q{multi}"] = two
     response = send(client, code, answers)
     html = response.get_data(as_text=True)
@@ -150,7 +151,7 @@ def test_multi_choice_over_its_maximum_is_refused(app, client, demo):
     code = open_feedback(app, demo)
     multi, = question_ids(app, demo, QuestionKind.MULTI_CHOICE)
     with app.app_context():
-        options = [str(option.id) for option in db.session.get(services.Question, multi).visible_options[:3]]
+        options = [str(option.id) for option in db.session.get(Question, multi).visible_options[:3]]
     response = send(client, code, {f"q{multi}": options})
     assert "Select no more than 2: you selected 3" in response.get_data(as_text=True)
     with app.app_context():
@@ -171,7 +172,7 @@ def test_an_option_of_another_question_is_refused(app, client, demo):
     rating, = question_ids(app, demo, QuestionKind.RATING)
     multi, = question_ids(app, demo, QuestionKind.MULTI_CHOICE)
     with app.app_context():
-        foreign = db.session.get(services.Question, multi).visible_options[0].id
+        foreign = db.session.get(Question, multi).visible_options[0].id
     response = send(client, code, {f"q{rating}": str(foreign)})
     assert "Select one of the answers shown" in response.get_data(as_text=True)
 
@@ -184,7 +185,7 @@ def test_an_empty_form_is_refused_and_not_counted(app, client, demo):
     for answers in ({}, {f"q{comment}": "   \r\n  "}):
         page = send(client, code, answers).get_data(as_text=True)
         assert "Thank you" not in page and "There is a problem" in page
-        assert services.NOTHING_ANSWERED_MESSAGE in page and page.startswith("<!DOCTYPE html>")
+        assert NOTHING_ANSWERED_MESSAGE in page and page.startswith("<!DOCTYPE html>")
         assert "<title>Error: " in page
     with app.app_context():
         assert count(Response) == 0 and count(Answer) == 0
@@ -198,17 +199,17 @@ def test_read_answers_refuses_nothing_answered(app, demo):
     from werkzeug.datastructures import MultiDict
 
     with app.app_context():
-        questions = services.load_form_for(demo).visible_questions
-        assert services.read_answers(questions, MultiDict()).errors == {
-            services.NOTHING_ANSWERED: services.NOTHING_ANSWERED_MESSAGE}
-        assert services.read_answers([], MultiDict()).errors == {}
+        questions = feedback_form_of(demo).visible_questions
+        assert read_answers(questions, MultiDict()).errors == {
+            NOTHING_ANSWERED: NOTHING_ANSWERED_MESSAGE}
+        assert read_answers([], MultiDict()).errors == {}
 
 
 def test_about_you_questions_offer_prefer_not_to_say(app, client, demo):
     code = open_feedback(app, demo)
     html = "".join(step_pages(client, code))
     with app.app_context():
-        about_you = [q for q in services.load_form_for(demo).visible_questions if q.breakdown]
+        about_you = [q for q in feedback_form_of(demo).visible_questions if q.breakdown]
         assert len(about_you) == 3
         for question in about_you:
             assert question.visible_options[-1].label == "Prefer not to say"
@@ -262,11 +263,11 @@ def test_sent_from_here_is_per_session(app, client, app_ctx, demo):
 def test_store_response_refuses_a_used_key(app, demo):
     with app.app_context():
         session_id = first_session(demo).id
-        assert services.store_response(session_id, "k" * 43, []) is True
-        assert services.store_response(session_id, "k" * 43, []) is False
+        assert store_response(session_id, "k" * 43, []) is True
+        assert store_response(session_id, "k" * 43, []) is False
         assert count(Response) == 1
         # The database session is usable afterwards.
-        assert services.store_response(session_id, "j" * 43, []) is True
+        assert store_response(session_id, "j" * 43, []) is True
 
 
 def test_each_rendering_has_a_new_key(app, client, demo):

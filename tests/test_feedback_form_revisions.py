@@ -10,7 +10,7 @@ from tests.conftest import make_config
 from tests.feedback_helpers import open_feedback, step_pages
 from webapp import create_app
 from webapp.extensions import db
-from webapp.feedback import services
+from webapp.feedback import answers, form_builder, phone
 from webapp.feedback.models import FeedbackForm, QuestionKind
 from webapp.programmes import services as programme_services
 from webapp.programmes.models import Programme
@@ -26,13 +26,13 @@ def first_of(form: FeedbackForm, kind: str):
 
 def reword(form):
     question = first_of(form, QuestionKind.LONG_TEXT)
-    services.update_question(question, kind=question.kind, text="Reworded?", section=question.section)
+    form_builder.update_question(question, kind=question.kind, text="Reworded?", section=question.section)
 
 
 def rename_an_option(form):
     question = first_of(form, QuestionKind.SINGLE_CHOICE)
     labels = [option.label for option in question.visible_options]
-    services.update_question(question, kind=question.kind, text=question.text, section=question.section,
+    form_builder.update_question(question, kind=question.kind, text=question.text, section=question.section,
                              option_labels=["Renamed", *labels[1:]])
 
 
@@ -52,10 +52,10 @@ def change_the_intro(form):
     rename_an_option,
     change_a_finding,
     change_the_intro,
-    lambda form: services.set_question_hidden(form.questions[0], True),
-    lambda form: services.move_question(form.questions[1], "up"),
-    lambda form: services.add_question(form, kind=QuestionKind.SHORT_TEXT, text="New?"),
-    lambda form: services.delete_question(form.questions[-1]),
+    lambda form: form_builder.set_question_hidden(form.questions[0], True),
+    lambda form: form_builder.move_question(form.questions[1], "up"),
+    lambda form: form_builder.add_question(form, kind=QuestionKind.SHORT_TEXT, text="New?"),
+    lambda form: form_builder.delete_question(form.questions[-1]),
 ], ids=["reword", "rename-option", "finding", "intro", "hide", "move", "add", "delete"])
 def test_every_change_to_what_the_form_shows_moves_its_revision_on(app, demo, change):
     with app.app_context():
@@ -68,10 +68,10 @@ def test_every_change_to_what_the_form_shows_moves_its_revision_on(app, demo, ch
 def test_a_response_leaves_the_revision_alone(app, demo):
     with app.app_context():
         before = revision(demo)
-        form = services.load_phone_form(demo)
+        form = phone.load_phone_form(demo)
         session_id = db.session.get(Programme, demo).sessions[0].id
-        services.store_response(session_id, services.new_submission_key(), [])
-        assert revision(demo) == before and services.load_phone_form(demo) is form
+        answers.store_response(session_id, answers.new_submission_key(), [])
+        assert revision(demo) == before and phone.load_phone_form(demo) is form
 
 
 def test_an_unchanged_form_is_not_read_again(app, client, demo):

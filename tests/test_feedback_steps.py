@@ -20,9 +20,11 @@ from tests.feedback_helpers import (
     step_fields,
     step_number,
 )
+from webapp.db_types import utcnow
 from webapp.extensions import db
-from webapp.feedback import services
-from webapp.feedback.models import Answer, QuestionKind, Response
+from webapp.feedback.answers import NOTHING_ANSWERED_MESSAGE
+from webapp.feedback.models import Answer, Question, QuestionKind, Response
+from webapp.sessions.models import EventSession
 
 
 def count(model) -> int:
@@ -138,7 +140,7 @@ def test_sending_nothing_is_refused_on_the_check_step(app, client, demo):
     response = send_in_steps(client, code, {})
     html = page(response)
     assert step_number(html) == (7, 7) and "<title>Error:" in html
-    assert services.NOTHING_ANSWERED_MESSAGE in html and 'href="#step-1"' in html
+    assert NOTHING_ANSWERED_MESSAGE in html and 'href="#step-1"' in html
     with app.app_context():
         assert count(Response) == 0
 
@@ -147,7 +149,7 @@ def test_a_step_with_a_mistake_stays_with_the_error(app, client, demo):
     code = open_feedback(app, demo)
     multi, = question_ids(app, demo, QuestionKind.MULTI_CHOICE)
     with app.app_context():
-        options = [str(option.id) for option in db.session.get(services.Question, multi).visible_options]
+        options = [str(option.id) for option in db.session.get(Question, multi).visible_options]
     html = page(client.get(f"/f/{code}"))
     for _ in range(3):
         html = page(post_step(client, code, html))
@@ -176,10 +178,10 @@ def test_an_altered_or_borrowed_draft_is_not_trusted(app, client, demo):
     # cannot hand its draft to this one.
     for programme_id, steps in ((demo, 7), (neighbours.neighbour_id_in(app), 5)):
         with app.app_context():
-            other = db.session.scalars(sa.select(services.EventSession).where(
-                services.EventSession.programme_id == programme_id,
-                services.EventSession.feedback_code != code)).first()
-            other.feedback_opens_at = services.utcnow()
+            other = db.session.scalars(sa.select(EventSession).where(
+                EventSession.programme_id == programme_id,
+                EventSession.feedback_code != code)).first()
+            other.feedback_opens_at = utcnow()
             db.session.commit()
             other_code = other.feedback_code
         borrowed = page(client.post(f"/f/{other_code}", data={**fields, "action": "back"}))

@@ -21,7 +21,8 @@ from tests.feedback_helpers import form_fields, open_feedback
 from webapp.bookings.models import ACCESS_MAX, NAME_MAX, SHORT_TEXT_MAX, Registration
 from webapp.extensions import db
 from webapp.feedback.models import Answer, QuestionKind, Response
-from webapp.feedback.services import load_phone_form, new_submission_key
+from webapp.feedback.answers import new_submission_key
+from webapp.feedback.phone import load_phone_form
 from webapp.forms import strip_control_characters
 from webapp.text import one_line
 

@@ -19,14 +19,16 @@ from markupsafe import escape
 from tests import neighbours
 from tests import results_factories
 from tests.conftest import csrf_token
+from tests.feedback_helpers import feedback_form_of
 from webapp.actions.models import Action
 from webapp.auth import services as accounts
 from webapp.auth.models import Role, User
 from webapp.bookings import services as bookings
 from webapp.db_types import utcnow
 from webapp.extensions import db
+from webapp.feedback.answers import new_submission_key
+from webapp.feedback.default_form import build_default_form
 from webapp.feedback.models import Question, QuestionKind, QuestionOption
-from webapp.feedback.services import build_default_form, load_form_for, new_submission_key
 from webapp.forms import AppForm
 from webapp.programmes.models import Finding, FindingKind, Programme
 from webapp.room.models import Moderation, QuestionStatus, RoomQuestion, RoomSettings
@@ -311,7 +313,7 @@ def world(app, demo, make_user):
         other_victim = bookings.book(other_session, name="Otto Other", email="otto.other@example.org",
                                      job_role="Teacher", team="Other team", organisation="Council").registration
 
-        form = load_form_for(demo)
+        form = feedback_form_of(demo)
         answers, text_fields = {}, []
         for question in form.visible_questions:
             name = f"q{question.id}"
@@ -678,7 +680,7 @@ def test_a_booking_cannot_move_to_another_programmes_session(app, client, world)
 def test_phone_form_refuses_options_of_other_questions_and_programmes(app, client, world):
     code = world["code"]
     with app.app_context():
-        form = load_form_for(world["programme_id"])
+        form = feedback_form_of(world["programme_id"])
         rating = next(q for q in form.visible_questions if q.kind == QuestionKind.RATING)
         wrong_question_option = str(rating.visible_options[0].id)
     for value in (str(world["other_option_id"]), wrong_question_option, "0", "-1", "99999999999999999999",

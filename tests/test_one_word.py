@@ -15,7 +15,7 @@ from tests.feedback_helpers import open_feedback, send_in_steps
 from webapp.auth.models import Role
 from webapp.exports.workbook import RARE_WORDS, build_workbook
 from webapp.extensions import db
-from webapp.feedback import services
+from webapp.feedback import answers, codes, phone
 from webapp.feedback.models import Answer, Question, QuestionKind
 from webapp.programmes.models import Programme
 from webapp.results.services import comment_page, select_sessions, word_lists
@@ -50,8 +50,8 @@ def test_one_word_from_the_builder_to_the_workbook(app, client, login_as, demo):
 
     # The phone: the question is on a step of its own section, as a short text box.
     for word in WORDS:
-        phone = app.test_client()
-        response = send_in_steps(phone, code, {name: word})
+        phone_client = app.test_client()
+        response = send_in_steps(phone_client, code, {name: word})
         assert "Your feedback has been sent" in response.get_data(as_text=True), word
     with app.app_context():
         stored = db.session.scalars(sa.select(Answer.text).where(Answer.question_id == question_id)).all()
@@ -77,7 +77,7 @@ def test_one_word_from_the_builder_to_the_workbook(app, client, login_as, demo):
 
     # The presenter: a cloud (hidden from screen readers) beside the ranked list.
     with app.app_context():
-        session_id = services.session_by_code(code).id
+        session_id = codes.session_by_code(code).id
     presenter = viewer_client.get(f"/organiser/programmes/{demo}/sessions/{session_id}/presenter?show=11")
     html = presenter.get_data(as_text=True)
     assert "Your mood &lt;b&gt;in one word&lt;/b&gt;?" in html
@@ -133,12 +133,12 @@ def viewer_login(app, client):
 
 def test_one_word_answers_are_checked(app, demo):
     with app.app_context():
-        question = next(q for q in services.load_phone_form(demo).visible_questions
+        question = next(q for q in phone.load_phone_form(demo).visible_questions
                         if q.kind == QuestionKind.ONE_WORD)
         from werkzeug.datastructures import MultiDict
 
         def read(value):
-            return services.read_answers([question], MultiDict({f"q{question.id}": value}))
+            return answers.read_answers([question], MultiDict({f"q{question.id}": value}))
 
         assert read("  Proud\t").rows[0]["text"] == "proud"
         assert read("two words").errors[question.id] == "Enter one word, without spaces"

@@ -293,16 +293,16 @@ def test_an_exclusion_of_another_session_is_not_found(app, client, login_as, bur
 
 def test_the_response_ceiling_counts_included_responses(app, burst):
     """Once the burst is excluded, the people in the room can respond again."""
-    from webapp.feedback import services as feedback
+    from webapp.feedback import answers, phone
 
     add_burst(app, burst["programme"])
     with app.app_context():
         session = f.sessions(burst["programme"])[0]
-        phone = feedback.phone_session_by_code(session.feedback_code)
+        phone_session = phone.phone_session_by_code(session.feedback_code)
         app.config["FEEDBACK_RESPONSES_PER_PLACE"] = 100 / session.capacity  # a ceiling of about 110
-        assert feedback.at_response_ceiling(phone)
+        assert answers.at_response_ceiling(phone_session)
         exclusions.exclude(session, BURST_AT, BURST_AT + timedelta(minutes=2), "script", None)
-        assert not feedback.at_response_ceiling(phone)
+        assert not answers.at_response_ceiling(phone_session)
 
 
 def test_a_window_from_a_link_shows_in_the_date_boxes(client, login_as, burst):
@@ -315,12 +315,12 @@ def test_a_window_from_a_link_shows_in_the_date_boxes(client, login_as, burst):
 
 
 def test_a_reworded_questions_note_counts_included_responses(app, burst):
-    from webapp.feedback import services as feedback
+    from webapp.feedback import form_builder
 
     add_burst(app, burst["programme"])
     with app.app_context():
         indicator = _questions(burst["programme"])[0]
-        feedback.update_question(indicator, kind=indicator.kind, text="New words", finding_id=indicator.finding_id)
+        form_builder.update_question(indicator, kind=indicator.kind, text="New words", finding_id=indicator.finding_id)
         assert "(240 responses)" in results.wording_note(indicator)
         exclusions.exclude(f.sessions(burst["programme"])[0], BURST_AT, BURST_AT + timedelta(minutes=2), "x", None)
         assert "(40 responses)" in results.wording_note(indicator)

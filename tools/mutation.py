@@ -70,8 +70,8 @@ MODULES: dict[str, tuple[list[str], list[str]]] = {
          "tests/test_neighbours.py", "tests/test_exports.py", "tests/test_themes.py"],
     ),
     "feedback": (
-        # The form builder, the phone's read model, reading and storing answers, codes:
-        # every feedback module but the views, forms and models.
+        # The form builder, the default form, the phone's read model, reading and storing
+        # answers, codes, steps: every feedback module but the views, forms and models.
         ["webapp/feedback/*.py"],
         ["tests/test_feedback_builder.py", "tests/test_feedback_form.py", "tests/test_feedback_form_revisions.py",
          "tests/test_feedback_qr.py", "tests/test_feedback_steps.py", "tests/test_form_properties.py",

@@ -6,9 +6,16 @@ from __future__ import annotations
 
 import os
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import PASSWORD
+from webapp.auth.models import Role
+from webapp.demo.services import add_synthetic_responses
+from webapp.extensions import db
+from webapp.programmes.models import Programme
 
 CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 AXE_SOURCE = (Path(__file__).parent / "vendor" / "axe-4.14.1.min.js").read_text()
@@ -88,6 +95,45 @@ def assert_accessible(page, context: str = "") -> None:
         for violation in result["violations"]
     ]
     assert not problems, f"accessibility violations on {context or page.url}:\n" + "\n".join(problems)
+
+
+def audit(page, url: str | None, label: str, problems: list[str]) -> None:
+    """Open url (unless None: the page as it is) and add what axe finds to problems."""
+    if url is not None:
+        response = page.goto(url)
+        assert response is not None and response.status < 500, f"{label}: {url} answered {response.status}"
+    try:
+        assert_accessible(page, label)
+    except AssertionError as error:
+        problems.append(str(error))
+    if page.evaluate("document.documentElement.scrollWidth > window.innerWidth"):
+        problems.append(f"{label}: wider than the screen ({page.viewport_size['width']} px)")
+
+
+def check(problems: list[str], csp_violations: list[str]) -> None:
+    assert not problems, "\n\n".join(problems)
+    assert not csp_violations, "\n".join(csp_violations)
+
+
+@pytest.fixture
+def with_results(app, demo):
+    """The demo programme with 60 synthetic responses: its id."""
+    with app.app_context():
+        add_synthetic_responses(db.session.get(Programme, demo), 60, seed=6)
+    return demo
+
+
+@dataclass(frozen=True)
+class OrganiserPages:
+    programme_id: int
+    base: str  # the programme's organiser pages: {live_server}/organiser/programmes/<id>
+
+
+@pytest.fixture
+def organiser_pages(live_server, with_results, desktop, make_user) -> OrganiserPages:
+    """The demo programme with results, and an organiser signed in on `desktop`."""
+    sign_in(desktop, live_server, make_user(Role.ORGANISER).email, PASSWORD)
+    return OrganiserPages(with_results, f"{live_server}/organiser/programmes/{with_results}")
 
 
 def sign_in(page, base_url: str, email: str, password: str) -> None:

@@ -8,37 +8,17 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 import sqlalchemy as sa
 
-from tests.browser.conftest import assert_accessible, continue_to_check, continue_until, sign_in
+from tests.browser.conftest import audit, check, continue_to_check, continue_until, sign_in
 from tests.conftest import PASSWORD
 from tests.feedback_helpers import first_session, open_feedback
 from webapp.auth.models import Role
 from webapp.bookings import services as bookings
 from webapp.db_types import utcnow
-from webapp.demo.services import add_synthetic_responses
 from webapp.extensions import db
 from webapp.programmes.models import Programme
 from webapp.sessions.models import EventSession
-
-
-def audit(page, url: str, label: str, problems: list[str]) -> None:
-    """Open url (unless None: the page as it is) and add what axe finds to problems."""
-    if url is not None:
-        response = page.goto(url)
-        assert response is not None and response.status < 500, f"{label}: {url} answered {response.status}"
-    try:
-        assert_accessible(page, label)
-    except AssertionError as error:
-        problems.append(str(error))
-    if page.evaluate("document.documentElement.scrollWidth > window.innerWidth"):
-        problems.append(f"{label}: wider than the screen ({page.viewport_size['width']} px)")
-
-
-def check(problems: list[str], csp_violations: list[str]) -> None:
-    assert not problems, "\n\n".join(problems)
-    assert not csp_violations, "\n".join(csp_violations)
 
 
 def booked(app, programme_id: int, name: str = "Morgan Example", email: str = "morgan@example.org"):
@@ -104,13 +84,6 @@ def test_public_pages(live_server, app, demo, phone, csp_violations):
     phone.wait_for_selector(".govuk-notification-banner")
     audit(phone, None, "manage booking page (cancelled)", problems)
     check(problems, csp_violations)
-
-
-@pytest.fixture
-def with_results(app, demo):
-    with app.app_context():
-        add_synthetic_responses(db.session.get(Programme, demo), 60, seed=6)
-    return demo
 
 
 def test_organiser_pages(live_server, app, with_results, desktop, make_user, csp_violations):

@@ -6,28 +6,22 @@ from datetime import date
 
 import sqlalchemy as sa
 
-from tests.browser.conftest import sign_in
-from tests.browser.test_accessibility import audit, check, with_results  # noqa: F401
-from tests.conftest import PASSWORD
+from tests.browser.conftest import audit, check
 from webapp.actions import services
 from webapp.actions.models import Action
-from webapp.auth.models import Role
 from webapp.extensions import db
 from webapp.programmes.models import Programme
 
 
-def test_action_plan_and_you_said_we_did(live_server, app, with_results, desktop, phone, make_user,  # noqa: F811
-                                          csp_violations):
-    demo = with_results
+def test_action_plan_and_you_said_we_did(live_server, app, organiser_pages, desktop, phone, csp_violations):
     with app.app_context():
-        programme = db.session.get(Programme, demo)
+        programme = db.session.get(Programme, organiser_pages.programme_id)
         action = db.session.scalars(sa.select(Action).order_by(Action.id)).first()
         services.add_update(action, "Chronologies are now shared between agencies.", date(2027, 2, 1),
                             status="on_track")
         services.approve_quote(programme, "More time for direct work with families.")
         action_id, slug = action.id, programme.slug
-    sign_in(desktop, live_server, make_user(Role.ORGANISER).email, PASSWORD)
-    base = f"{live_server}/organiser/programmes/{demo}"
+    base = organiser_pages.base
     problems: list[str] = []
     for path, label in [
         (f"{base}/actions", "action plan"),

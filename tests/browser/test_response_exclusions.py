@@ -3,8 +3,7 @@ the view over time, the confirm step (with its errors), the exclusion, putting i
 axe-core on every state, no CSP violation, nothing wider than a phone's screen."""
 from __future__ import annotations
 
-from tests.browser.conftest import sign_in
-from tests.browser.test_accessibility import audit, check
+from tests.browser.conftest import audit, check, sign_in
 from tests.conftest import PASSWORD
 from tests.test_response_exclusions import BURST_SIZE, add_burst, add_normal_responses
 from tests import results_factories as f

@@ -5,30 +5,23 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from tests.browser.conftest import sign_in
-from tests.browser.test_accessibility import audit, check, with_results  # noqa: F401
-from tests.conftest import PASSWORD
-from webapp.auth.models import Role
+from tests.browser.conftest import audit, check
 from webapp.extensions import db
 from webapp.programmes.models import Programme
 from webapp.themes import services
 from webapp.themes.models import theme_tag
 
 
-def test_theme_pages(live_server, app, with_results, desktop, phone, make_user, run_jobs,  # noqa: F811
-                     csp_violations):
-    demo = with_results
-    organiser = make_user(Role.ORGANISER)
+def test_theme_pages(live_server, app, organiser_pages, desktop, phone, run_jobs, csp_violations):
     with app.app_context():
-        programme = db.session.get(Programme, demo)
+        programme = db.session.get(Programme, organiser_pages.programme_id)
         workload = services.add_theme(programme, "Caseloads and workload", "Too many cases for the time there is")
         services.add_theme(programme, "Joint working")
         page = services.tagging_page(programme)
         services.save_tags(programme, [c.answer_id for c in page.items],
                            [(c.answer_id, workload.id) for c in page.items[:8]])
         theme_id, slug = workload.id, programme.slug
-    sign_in(desktop, live_server, organiser.email, PASSWORD)
-    base = f"{live_server}/organiser/programmes/{demo}"
+    base = organiser_pages.base
     problems: list[str] = []
     for path, label in [
         (f"{base}/themes", "coding frame"),

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import re
 
-from tests.browser.conftest import sign_in
-from tests.browser.test_accessibility import audit, check
+from tests.browser.conftest import audit, check, sign_in
 from tests.conftest import PASSWORD
 from webapp.auth.models import Role
 from webapp.demo.services import add_synthetic_responses

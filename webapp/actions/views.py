@@ -11,6 +11,7 @@ from webapp import lookups
 from webapp.actions import public, services
 from webapp.actions.forms import ActionForm, QuoteForm, UpdateForm
 from webapp.auth.access import managers_only, readers
+from webapp.confirm import confirm_then_act
 from webapp.forms import ConfirmForm
 from webapp.programmes.models import FindingKind
 from webapp.results.services import SMALL_GROUP_MIN
@@ -84,12 +85,8 @@ def edit(programme_id: int, action_id: int):
 def delete(programme_id: int, action_id: int):
     programme = lookups.programme_or_404(programme_id)
     action = lookups.action_of_or_404(programme, action_id)
-    form = ConfirmForm()
-    if form.validate_on_submit():
-        services.remove_action(action, actor=current_user)
-        flash("Action removed from the plan.", "success")
-        return redirect(_plan_url(programme))
-    return render_template("actions/delete.html", form=form, programme=programme, action=action)
+    return confirm_then_act("actions/delete.html", lambda: services.remove_action(action, actor=current_user),
+                            "Action removed from the plan.", _plan_url(programme), programme=programme, action=action)
 
 
 @bp.route("/organiser/programmes/<int:programme_id>/actions/<int:action_id>/updates/new", methods=["GET", "POST"])

@@ -8,6 +8,7 @@ from flask_login import current_user
 
 from webapp import lookups
 from webapp.auth.access import managers_only
+from webapp.confirm import confirm_then_act
 from webapp.bookings import emails, services
 from webapp.bookings.forms import BookingForm, BurstForm, FindBookingForm, MoveForm, in_allowed_domains
 from webapp.bookings.models import RegistrationStatus
@@ -244,17 +245,18 @@ def organiser_cancel(programme_id: int, session_id: int, registration_id: int):
     programme = lookups.programme_or_404(programme_id)
     session = lookups.session_of_or_404(programme, session_id)
     registration = lookups.registration_of_or_404(session, registration_id)
-    form = ConfirmForm()
-    if form.validate_on_submit():
-        was_cancelled, promoted = services.cancel(registration, actor=current_user)
-        if was_cancelled:
-            message = f"Booking for {registration.name} cancelled."
-            if promoted:
-                message += " Promoted from the waiting list: " + ", ".join(p.person_name for p in promoted) + "."
-            flash(message, "success")
-        return redirect(url_for("sessions.show", programme_id=programme.id, session_id=session.id))
-    return render_template("bookings/organiser_cancel.html", programme=programme, session=session,
-                           registration=registration, form=form)
+    name = registration.name
+
+    def cancelled(outcome) -> str | None:
+        was_cancelled, promoted = outcome
+        if not was_cancelled:
+            return None
+        return f"Booking for {name} cancelled." + (
+            " Promoted from the waiting list: " + ", ".join(p.person_name for p in promoted) + "." if promoted else "")
+
+    return confirm_then_act("bookings/organiser_cancel.html", lambda: services.cancel(registration, actor=current_user),
+                            cancelled, url_for("sessions.show", programme_id=programme.id, session_id=session.id),
+                            programme=programme, session=session, registration=registration)
 
 
 @bp.route("/organiser/programmes/<int:programme_id>/sessions/<int:session_id>/bookings/burst",

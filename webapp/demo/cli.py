@@ -7,7 +7,7 @@ from webapp.extensions import db
 from webapp.programmes.models import Programme
 
 from webapp.demo.services import add_synthetic_responses, load_demo
-from webapp.feedback.services import feedback_url
+from webapp.feedback.codes import feedback_url
 from webapp.sessions.models import EventSession
 
 

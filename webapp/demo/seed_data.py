@@ -139,3 +139,25 @@ NOTES = (
     "Please arrive ten minutes early. The session covers the inspection findings, the draft action "
     "plan and the transformation work under way, with time for your questions and feedback."
 )
+
+# The answers the default form's optional "about you" questions offer. Glasgow's: the product has
+# no per-programme setting for them yet, so every default form offers these.
+ROLE_GROUPS = (
+    "Social work",
+    "Health (including health visiting and school nursing)",
+    "Education",
+    "Police",
+    "Third sector",
+    "Management",
+    "Other",
+)
+LOCALITIES = ("North East", "North West", "South", "City-wide")
+ORGANISATIONS = (
+    "Glasgow City Health and Social Care Partnership",
+    "Glasgow City Council Education Services",
+    "NHS Greater Glasgow and Clyde",
+    "Police Scotland",
+    "Third sector organisation",
+    "Other",
+)
+

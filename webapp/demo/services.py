@@ -13,7 +13,7 @@ from webapp.bookings.models import Registration, RegistrationStatus
 from webapp.db_types import utcnow
 from webapp.extensions import db
 from webapp.feedback.models import Answer, Question, QuestionKind, Response
-from webapp.feedback.services import build_default_form
+from webapp.feedback.default_form import build_default_form
 from webapp.programmes.models import Finding, FindingKind, Programme
 from webapp.results import totals
 from webapp.sessions.models import EventSession
@@ -127,7 +127,7 @@ AGREEMENT_WEIGHTS = {
     "Good": (3, 9, 20, 42, 18, 8),
     "Adequate": (10, 22, 25, 25, 8, 10),
 }
-# Stored as the phone form stores them: one word, case-folded (feedback.services.normalise_word).
+# Stored as the phone form stores them: one word, case-folded (feedback.answers.normalise_word).
 SAMPLE_WORDS = ("encouraged", "proud", "hopeful", "fair", "realistic", "surprised", "concerned",
                 "mixed", "recognised", "tired", "positive", "sceptical")
 SAMPLE_COMMENTS = (

@@ -22,7 +22,7 @@ def responses_csv(programme: Programme, filters: ResultsFilter | None = None,
     sessions = results.select_sessions(programme, filters)
     session_ids = [session.id for session in sessions]
     questions = [result.question for result in results.question_results(programme.feedback_form, session_ids)]
-    return csv_lines(table_rows.response_headers(questions),
+    return csv_lines(headers(table_rows.response_columns(questions)),
                      table_rows.response_rows(sessions, questions, full_detail=full_detail))
 
 

@@ -14,6 +14,7 @@ from webapp.extensions import db
 from webapp.feedback.models import Answer, Question, Response, included_response_ids
 from webapp.results.models import EVERYONE
 from webapp.results.services import COMMENT_ORDER, SMALL_GROUP_MIN, comments_query, count_totals, word_lists
+from webapp.tables import Column
 from webapp.timezones import local_naive
 from webapp.sessions.models import EventSession
 
@@ -22,8 +23,10 @@ MULTI_CHOICE_SEPARATOR = "; "
 # What a viewer sees for an "about you" answer that fewer than SMALL_GROUP_MIN responses share.
 RARE_GROUP = "Other / not shown"
 
-RESPONSE_FIXED_HEADERS = ("Response number", "Session", "Locality", "Submitted at")
-COMMENT_HEADERS = ("Session", "Question", "Submitted at", "Comment")
+RESPONSE_FIXED_COLUMNS = (Column("Response number", 10, "int"), Column("Session", 32), Column("Locality", 14),
+                          Column("Submitted at", 17, "datetime"))
+COMMENT_COLUMNS = (Column("Session", 32), Column("Question", 50), Column("Submitted at", 17, "datetime"),
+                   Column("Comment", 100))
 
 
 def _stream(query) -> Iterator[sa.Row]:
@@ -40,8 +43,10 @@ def _as_is(value: str) -> str:
     return value
 
 
-def response_headers(questions: list[Question]) -> list[str]:
-    return [*RESPONSE_FIXED_HEADERS, *(question.text for question in questions)]
+def response_columns(questions: list[Question]) -> list[Column]:
+    """The fixed columns of response_rows, then one per question in form order."""
+    return [*RESPONSE_FIXED_COLUMNS,
+            *(Column(question.text, 30 if question.is_choice else 50) for question in questions)]
 
 
 def rare_group_options(session_ids: list[int], questions: list[Question]) -> set[str]:

@@ -34,7 +34,7 @@ def _filters(programme):
     return form, (form.to_filter() if form.validate() else None)
 
 
-def _send(file, name: str, mimetype: str, personal: bool):
+def _send(file, name: str, mimetype: str):
     file.seek(0)
     response = send_file(file, mimetype=mimetype, as_attachment=True, download_name=name,
                          max_age=0, conditional=False, etag=False)
@@ -63,7 +63,7 @@ def workbook(programme_id: int):
     info = build_workbook(programme, file, include_attendance=include_attendance, filters=filters, now=now)
     record_export(current_user, AuditAction.EXPORT_WORKBOOK, programme,
                   builds.export_detail(info.responses, info.sessions, include_attendance, filters))
-    return _send(file, filename_for(programme, now), XLSX, personal=include_attendance)
+    return _send(file, filename_for(programme, now), XLSX)
 
 
 @bp.route("/programmes/<int:programme_id>/workbook/<int:build_id>")
@@ -89,11 +89,10 @@ def workbook_build_download(programme_id: int, build_id: int):
     if path is None:
         return redirect(url_for("exports.workbook_build", programme_id=programme.id, build_id=build.id))
     record_export(current_user, AuditAction.EXPORT_WORKBOOK, programme, build.detail)
-    return _send(path.open("rb"), filename_for(programme, build.finished_at or utcnow()), XLSX,
-                 personal=build.include_attendance)
+    return _send(path.open("rb"), filename_for(programme, build.finished_at or utcnow()), XLSX)
 
 
-def _csv(programme_id: int, lines_for, what: str, action: AuditAction, personal: bool):
+def _csv(programme_id: int, lines_for, what: str, action: AuditAction):
     """A CSV download: `lines_for(programme, filters)` gives its lines."""
     programme = lookups.programme_or_404(programme_id)
     form, filters = _filters(programme)
@@ -105,7 +104,7 @@ def _csv(programme_id: int, lines_for, what: str, action: AuditAction, personal:
     for chunk in lines_for(programme, filters):
         file.write(chunk.encode("utf-8"))
     record_export(current_user, action, programme)
-    return _send(file, csv_files.csv_filename(programme, what, now), "text/csv; charset=utf-8", personal)
+    return _send(file, csv_files.csv_filename(programme, what, now), "text/csv; charset=utf-8")
 
 
 @bp.route("/programmes/<int:programme_id>/responses.csv")
@@ -113,10 +112,10 @@ def _csv(programme_id: int, lines_for, what: str, action: AuditAction, personal:
 def responses_csv(programme_id: int):
     full_detail = current_user.can_manage  # viewers: rare "about you" answers hidden
     return _csv(programme_id, lambda programme, filters: csv_files.responses_csv(programme, filters, full_detail),
-                "responses", AuditAction.EXPORT_RESPONSES_CSV, personal=False)
+                "responses", AuditAction.EXPORT_RESPONSES_CSV)
 
 
 @bp.route("/programmes/<int:programme_id>/attendance.csv")
 @managers_only
 def attendance_csv(programme_id: int):
-    return _csv(programme_id, csv_files.attendance_csv, "attendance", AuditAction.EXPORT_ATTENDANCE_CSV, personal=True)
+    return _csv(programme_id, csv_files.attendance_csv, "attendance", AuditAction.EXPORT_ATTENDANCE_CSV)

@@ -62,9 +62,6 @@ HEADING = Font(bold=True, size=14)
 HEADER_ALIGNMENT = Alignment(wrap_text=True, vertical="top")
 WIDEST_FOR_A_HEADER = 24
 
-SESSIONS_HEADERS = ("Date", "Start", "End", "Venue", "Locality", "Capacity", "Booked", "Waiting",
-                    "Attended", "Responses", "Response rate")
-QUESTIONS_HEADERS = ("Number", "Question", "Type", "Answer", "Count", "Percentage", "Answered", "Mean")
 AGREEMENT_POINTS = [(label, score) for label, score in AGREEMENT_SCALE if score is not None]
 DONT_KNOW = next(label for label, score in AGREEMENT_SCALE if score is None)
 
@@ -538,10 +535,7 @@ def _questions(workbook, figures: results.Results, every_word: bool = False) -> 
 
 def _responses(workbook, figures: results.Results, full_detail: bool, progress: Progress | None = None) -> None:
     questions = [result.question for result in figures.questions]
-    columns = [Column("Response number", 10, "int"), Column("Session", 32), Column("Locality", 14),
-               Column("Submitted at", 17, "datetime")]
-    columns += [Column(question.text, 30 if question.is_choice else 50) for question in questions]
-    sheet = StreamedSheetWriter(workbook, "Responses", columns)
+    sheet = StreamedSheetWriter(workbook, "Responses", table_rows.response_columns(questions))
     sheet.header()
     ws = sheet.ws
     submitted_at = sheet.stamp()
@@ -561,9 +555,7 @@ def _responses(workbook, figures: results.Results, full_detail: bool, progress: 
 
 
 def _comments(workbook, session_ids: list[int]) -> None:
-    columns = [Column("Session", 32), Column("Question", 50), Column("Submitted at", 17, "datetime"),
-               Column("Comment", 100)]
-    sheet = StreamedSheetWriter(workbook, "Comments", columns)
+    sheet = StreamedSheetWriter(workbook, "Comments", list(table_rows.COMMENT_COLUMNS))
     sheet.header()
     ws = sheet.ws
     submitted_at = sheet.stamp()

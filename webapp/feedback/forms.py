@@ -4,7 +4,7 @@ from wtforms import BooleanField, IntegerField, RadioField, SelectField, StringF
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from webapp.feedback.models import QuestionKind
-from webapp.feedback.services import parse_option_lines
+from webapp.feedback.form_builder import parse_option_lines
 from webapp.programmes.models import FINDING_KIND_PLURALS, FindingKind
 from webapp.forms import AppForm
 

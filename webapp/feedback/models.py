@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import enum
 import secrets
+from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.ext.hybrid import hybrid_property
@@ -88,7 +89,41 @@ TEXT_MAX_LENGTHS = {QuestionKind.SHORT_TEXT: SHORT_TEXT_MAX, QuestionKind.LONG_T
 
 def text_max_length(kind: str) -> int:
     return TEXT_MAX_LENGTHS.get(QuestionKind(kind), LONG_TEXT_MAX)
+
+
 EXCLUSION_REASON_MAX = 500
+
+
+class _Labelled(Protocol):
+    @property
+    def label(self) -> str: ...
+
+
+class _AskedQuestion(Protocol):
+    @property
+    def kind(self) -> QuestionKind: ...
+
+    @property
+    def visible_options(self) -> Sequence[_Labelled]: ...
+
+
+class QuestionRules:
+    """What a question's kind and options decide, in one place for the Question model
+    and the phone form's read model (feedback/phone.py)."""
+
+    @property
+    def is_choice(self: _AskedQuestion) -> bool:
+        return self.kind in CHOICE_KINDS
+
+    @property
+    def text_max_length(self: _AskedQuestion) -> int:
+        return text_max_length(self.kind)
+
+    @property
+    def scale_meaning(self: _AskedQuestion) -> str:
+        if self.kind != QuestionKind.RATING:
+            return ""
+        return rating_scale_meaning([option.label for option in self.visible_options])
 
 
 def new_revision() -> str:
@@ -123,7 +158,7 @@ class FeedbackForm(Model):
         return [question for question in self.questions if not question.hidden]
 
 
-class Question(Model):
+class Question(QuestionRules, Model):
     __tablename__ = "question"
     __table_args__ = (
         sa.CheckConstraint("max_choices IS NULL OR max_choices >= 1", name="max_choices_positive"),
@@ -173,22 +208,8 @@ class Question(Model):
         return self.kind.label
 
     @property
-    def is_choice(self) -> bool:
-        return self.kind in CHOICE_KINDS
-
-    @property
     def visible_options(self) -> list[QuestionOption]:
         return [option for option in self.options if not option.hidden]
-
-    @property
-    def scale_meaning(self) -> str:
-        if self.kind != QuestionKind.RATING:
-            return ""
-        return rating_scale_meaning([option.label for option in self.visible_options])
-
-    @property
-    def text_max_length(self) -> int:
-        return text_max_length(self.kind)
 
 
 class QuestionWording(Model):

@@ -1,7 +1,7 @@
 """A feedback form's revision moves on with every change to what the phone form shows.
 
 The phone form is read by a whole room within a minute, so each worker keeps the form it
-built (services.load_phone_form) and only checks, with one small query, that the form's
+built (phone.load_phone_form) and only checks, with one small query, that the form's
 revision has not moved on. Every change made through the ORM to a form, a question, an
 option or a finding gives the form concerned a new revision in the same transaction, so
 an organiser's edit shows on the next request, in every worker and on every host.

@@ -18,15 +18,14 @@ from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 from werkzeug.datastructures import MultiDict
 
-from webapp.feedback.services import (
+from webapp.feedback.answers import (
     NOTHING_ANSWERED,
-    PhoneForm,
-    PhoneQuestion,
     Submission,
     is_submission_key,
     new_submission_key,
     read_answers,
 )
+from webapp.feedback.phone import PhoneForm, PhoneQuestion
 
 CHECK_HEADING = "Check your answers and send"
 

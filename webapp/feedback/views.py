@@ -21,7 +21,7 @@ from webapp import qr
 from webapp.caching import app_cache
 from webapp.auth.access import managers_only
 from webapp.extensions import csrf, device_key, exempt_address, limit_setting, limiter, retry_after_seconds
-from webapp.feedback import services, steps
+from webapp.feedback import answers, codes, default_form, form_builder, phone, steps
 from webapp.feedback.forms import QuestionForm
 from webapp.forms import ConfirmForm
 from webapp.feedback.models import AGREEMENT_SCALE, RATING_SCALE, QuestionKind
@@ -46,7 +46,7 @@ def builder(programme_id: int):
         "feedback/builder.html",
         programme=programme,
         form=form,
-        counts=services.answer_counts(form) if form else {},
+        counts=form_builder.answer_counts(form) if form else {},
     )
 
 
@@ -56,7 +56,7 @@ def create_default(programme_id: int):
     programme = lookups.programme_or_404(programme_id)
     if ConfirmForm().validate_on_submit():
         existed = programme.feedback_form is not None
-        services.create_default_form(programme, actor=current_user)
+        default_form.create_default_form(programme, actor=current_user)
         flash("This programme already has a feedback form." if existed
               else "Feedback form created from the findings. Check it, then preview it.", "success")
     return redirect(url_for("feedback.builder", programme_id=programme.id))
@@ -68,7 +68,7 @@ def preview(programme_id: int):
     programme = lookups.programme_or_404(programme_id)
     form = lookups.form_of_or_404(programme)
     return render_template("feedback/preview.html", programme=programme, form=form,
-                           questions=form.visible_questions, empty_submission=services.Submission())
+                           questions=form.visible_questions, empty_submission=answers.Submission())
 
 
 @bp.route(f"{ORGANISER}/form/questions/new", methods=["GET", "POST"])
@@ -78,19 +78,23 @@ def add_question(programme_id: int):
     feedback_form = lookups.form_of_or_404(programme)
     form = QuestionForm(findings=programme.findings)
     if form.validate_on_submit():
-        question = services.add_question(feedback_form, actor=current_user, **form.question_fields())
+        question = form_builder.add_question(feedback_form, actor=current_user, **form.question_fields())
         flash("Question added at the end of the form.", "success")
         return redirect(url_for("feedback.builder", programme_id=programme.id, _anchor=f"question-{question.id}"))
     return render_template("feedback/question_form.html", programme=programme, form=form, question=None,
                            scales=_scales())
 
 
+def _programme_and_question_or_404(programme_id: int, question_id: int):
+    programme = lookups.programme_or_404(programme_id)
+    return programme, lookups.question_of_or_404(lookups.form_of_or_404(programme), question_id)
+
+
 @bp.route(f"{ORGANISER}/form/questions/<int:question_id>/edit", methods=["GET", "POST"])
 @managers_only
 def edit_question(programme_id: int, question_id: int):
-    programme = lookups.programme_or_404(programme_id)
-    question = lookups.question_of_or_404(lookups.form_of_or_404(programme), question_id)
-    has_answers = services.question_has_answers(question)
+    programme, question = _programme_and_question_or_404(programme_id, question_id)
+    has_answers = form_builder.question_has_answers(question)
     form = QuestionForm(findings=programme.findings, kind_locked=has_answers, obj=question)
     if request.method == "GET":
         form.answer_options.data = "\n".join(option.label for option in question.visible_options)
@@ -107,7 +111,7 @@ def edit_question(programme_id: int, question_id: int):
                 f"People have answered “{question.text}”. Tick the box to confirm the new wording")
             status = 400
         else:
-            services.update_question(question, actor=current_user, **form.question_fields())
+            form_builder.update_question(question, actor=current_user, **form.question_fields())
             flash("Question saved." + (" Answers given before now stay with the old wording." if reworded else ""),
                   "success")
             return redirect(url_for("feedback.builder", programme_id=programme.id,
@@ -121,22 +125,20 @@ def edit_question(programme_id: int, question_id: int):
 @bp.route(f"{ORGANISER}/form/questions/<int:question_id>/move", methods=["POST"])
 @managers_only
 def move_question(programme_id: int, question_id: int):
-    programme = lookups.programme_or_404(programme_id)
-    question = lookups.question_of_or_404(lookups.form_of_or_404(programme), question_id)
+    programme, question = _programme_and_question_or_404(programme_id, question_id)
     direction = request.form.get("direction")
     if ConfirmForm().validate_on_submit() and direction in {"up", "down"}:
-        services.move_question(question, direction)
+        form_builder.move_question(question, direction)
     return redirect(url_for("feedback.builder", programme_id=programme.id, _anchor=f"question-{question.id}"))
 
 
 @bp.route(f"{ORGANISER}/form/questions/<int:question_id>/visibility", methods=["POST"])
 @managers_only
 def set_visibility(programme_id: int, question_id: int):
-    programme = lookups.programme_or_404(programme_id)
-    question = lookups.question_of_or_404(lookups.form_of_or_404(programme), question_id)
+    programme, question = _programme_and_question_or_404(programme_id, question_id)
     if ConfirmForm().validate_on_submit():
         hide = request.form.get("hidden") == "1"
-        services.set_question_hidden(question, hide, actor=current_user)
+        form_builder.set_question_hidden(question, hide, actor=current_user)
         flash("Question hidden: staff no longer see it; its answers are kept." if hide
               else "Question shown on the form again.", "success")
     return redirect(url_for("feedback.builder", programme_id=programme.id, _anchor=f"question-{question.id}"))
@@ -145,12 +147,11 @@ def set_visibility(programme_id: int, question_id: int):
 @bp.route(f"{ORGANISER}/form/questions/<int:question_id>/delete", methods=["GET", "POST"])
 @managers_only
 def delete_question(programme_id: int, question_id: int):
-    programme = lookups.programme_or_404(programme_id)
-    question = lookups.question_of_or_404(lookups.form_of_or_404(programme), question_id)
-    has_answers = services.question_has_answers(question)
+    programme, question = _programme_and_question_or_404(programme_id, question_id)
+    has_answers = form_builder.question_has_answers(question)
     form = ConfirmForm()
     if not has_answers and form.validate_on_submit():
-        services.delete_question(question, actor=current_user)
+        form_builder.delete_question(question, actor=current_user)
         flash("Question deleted.", "success")
         return redirect(url_for("feedback.builder", programme_id=programme.id))
     return render_template("feedback/delete_question.html", programme=programme, question=question,
@@ -175,7 +176,7 @@ SESSION = f"{ORGANISER}/sessions/<int:session_id>/feedback"
 @managers_only
 def qr_png(programme_id: int, session_id: int):
     session = lookups.session_of_or_404(lookups.programme_or_404(programme_id), session_id)
-    return _download(qr.qr_png(services.feedback_url(session)), "image/png",
+    return _download(qr.qr_png(codes.feedback_url(session)), "image/png",
                      f"feedback-{session.feedback_code}.png")
 
 
@@ -183,7 +184,7 @@ def qr_png(programme_id: int, session_id: int):
 @managers_only
 def qr_svg(programme_id: int, session_id: int):
     session = lookups.session_of_or_404(lookups.programme_or_404(programme_id), session_id)
-    return _download(qr.qr_svg(services.feedback_url(session)), "image/svg+xml",
+    return _download(qr.qr_svg(codes.feedback_url(session)), "image/svg+xml",
                      f"feedback-{session.feedback_code}.svg")
 
 
@@ -211,7 +212,7 @@ def _poster_page(template: str, programme_id: int, session_id: int):
     programme = lookups.programme_or_404(programme_id)
     session = lookups.session_of_or_404(programme, session_id)
     return render_template(template, programme=programme, session=session,
-                           url=services.feedback_url(session), short_address=services.short_address(session))
+                           url=codes.feedback_url(session), short_address=codes.short_address(session))
 
 
 # ---------------------------------------------------------------------------
@@ -226,35 +227,14 @@ def _poster_page(template: str, programme_id: int, session_id: int):
 SENT_FROM_HERE = "feedback_sent"
 
 
-def _unknown_code(response) -> bool:
-    return response.status_code == 404
-
-
-# Guessing codes: only lookups of codes that do not exist count, per device and (an
-# organisation-sized ceiling) per address, so a room typing its code is never held up.
-# Shared by /f?code= and /f/<code>: one count of guesses, whichever way they come.
-_code_limits = [
-    limiter.shared_limit(limit_setting("FEEDBACK_CODE_DEVICE_RATE_LIMIT"), scope="feedback-code-device",
-                         key_func=device_key, deduct_when=_unknown_code),
-    limiter.shared_limit(limit_setting("FEEDBACK_CODE_RATE_LIMIT"), scope="feedback-code-address",
-                         deduct_when=_unknown_code, exempt_when=exempt_address),
-]
-
-
-def _code_limited(view):
-    for limit in _code_limits:
-        view = limit(view)
-    return view
-
-
 @bp.route("/f", methods=["GET"])
-@_code_limited
+@codes.code_limited
 def enter_code():
     typed = request.args.get("code", "")
     error = None
     if typed:
         code = normalise_feedback_code(typed)
-        if services.session_by_code(code):
+        if codes.session_by_code(code):
             return redirect(url_for("feedback.respond", code=code))
         error = "No session has that code. Check the code on the poster or the screen and try again"
     return render_template("feedback/enter_code.html", typed=typed, error=error), 200 if not error else 404
@@ -277,10 +257,10 @@ STEP_SEND, STEP_BACK, STEP_CHANGE = "send", "back", "change-"
                exempt_when=lambda: exempt_address() or _moving_between_steps())
 @limiter.limit(limit_setting("FEEDBACK_DEVICE_RATE_LIMIT"), key_func=device_key, methods=["POST"],
                exempt_when=_moving_between_steps)
-@_code_limited
+@codes.code_limited
 def respond(code: str):
     canonical = normalise_feedback_code(code)
-    session = services.phone_session_by_code(canonical)
+    session = phone.phone_session_by_code(canonical)
     if session is None:
         return render_template("feedback/enter_code.html", typed=code,
                                error="No session has that code. Check the code on the poster or the "
@@ -288,12 +268,12 @@ def respond(code: str):
     if canonical != code and request.method == "GET":
         return redirect(url_for("feedback.respond", code=canonical))
 
-    state = services.window_state(session)
-    form = services.load_phone_form(session.programme_id)
+    state = phone.window_state(session)
+    form = phone.load_phone_form(session.programme_id)
     questions = form.visible_questions if form else ()
-    if state != services.WindowState.OPEN or not questions:
+    if state != phone.WindowState.OPEN or not questions:
         return _no_store(render_template("feedback/unavailable.html", session=session, state=state,
-                                         states=services.WindowState, window=session.feedback_window,
+                                         states=phone.WindowState, window=session.feedback_window,
                                          has_form=bool(questions)))
 
     if request.method == "GET":
@@ -305,24 +285,24 @@ def respond(code: str):
 
     # Every answer in one POST: a page opened before the form came in steps, or a
     # client that sends the whole form at once (the organisers' preview shows it whole).
-    submission = services.read_answers(questions, request.form)
+    submission = answers.read_answers(questions, request.form)
     key = request.form.get("submission_key")
     send_again = False
     try:
         validate_csrf(request.form.get("csrf_token"))
     except ValidationError:
         send_again = True  # e.g. the phone sat in a pocket for hours: keep every answer
-    if not services.is_submission_key(key):
-        key, send_again = services.new_submission_key(), True
+    if not answers.is_submission_key(key):
+        key, send_again = answers.new_submission_key(), True
     if send_again or submission.errors:
         return _phone_form(session, form, questions, key, submission, send_again)
-    if services.at_response_ceiling(session):
+    if answers.at_response_ceiling(session):
         current_app.logger.warning("Feedback refused: session %s has reached its ceiling of responses", session.id)
         response = _phone_form(session, form, questions, key, submission, session_full=True)
         response.status_code = 409
         return response
 
-    services.store_response(session.id, key, submission.rows)
+    answers.store_response(session.id, key, submission.rows)
     browser_session[SENT_FROM_HERE] = canonical
     return _no_store(render_template("feedback/thanks.html", session_title=session.title, submission=submission,
                                      programme_id=session.programme_id))
@@ -358,15 +338,15 @@ def _step_post(session, form):
     if submission.errors:
         # Nothing answered is the check page's error; a question's error (the form
         # changed meanwhile) is shown on that question's step.
-        wrong = [question_id for question_id in submission.errors if question_id != services.NOTHING_ANSWERED]
+        wrong = [question_id for question_id in submission.errors if question_id != answers.NOTHING_ANSWERED]
         shown = all_steps.step_of(wrong[0]) if wrong else step
         return _step_page(session, form, shown, draft, submission)
-    if services.at_response_ceiling(session):
+    if answers.at_response_ceiling(session):
         current_app.logger.warning("Feedback refused: session %s has reached its ceiling of responses", session.id)
         response = _step_page(session, form, step, draft, submission, session_full=True)
         response.status_code = 409
         return response
-    services.store_response(session.id, draft.submission_key, submission.rows)
+    answers.store_response(session.id, draft.submission_key, submission.rows)
     browser_session[SENT_FROM_HERE] = session.feedback_code
     return _no_store(render_template("feedback/thanks.html", session_title=session.title, submission=submission,
                                      programme_id=session.programme_id))
@@ -376,10 +356,10 @@ def _step_page(session, form, step, draft, submission=None, send_again=False, wa
     all_steps = steps.form_steps(form)
     if submission is None:
         # Answers put back as they were typed or chosen; errors only when asked for.
-        submission = services.read_answers(step.questions, draft.formdata()) if step.questions \
-            else services.Submission()
+        submission = answers.read_answers(step.questions, draft.formdata()) if step.questions \
+            else answers.Submission()
         submission.errors.clear()
-    summary = services.read_answers(form.visible_questions, draft.formdata()) if step.is_check else None
+    summary = answers.read_answers(form.visible_questions, draft.formdata()) if step.is_check else None
     return _no_store(render_template(
         "feedback/step.html",
         session=session,
@@ -399,7 +379,7 @@ def _phone_form(session, form, questions, key, submission=None, send_again=False
                 session_full=False):
     if submission is None:
         fields = _blank_questions_html(form)
-        submission = services.Submission()
+        submission = answers.Submission()
     else:
         fields = get_template_attribute("feedback/_questions.html", "question_fields")(questions, submission)
     return _no_store(render_template(
@@ -416,13 +396,13 @@ def _phone_form(session, form, questions, key, submission=None, send_again=False
     ))
 
 
-def _blank_questions_html(form: services.PhoneForm):
+def _blank_questions_html(form: phone.PhoneForm):
     """The unanswered questions' HTML, the same for the whole room: rendered once per
     content of the form. The form is read fresh on every request and is its own key
     (a frozen dataclass), so an organiser's edit shows at once; nothing goes stale."""
     def render():
         macro = get_template_attribute("feedback/_questions.html", "question_fields")
-        return macro(form.visible_questions, services.Submission())
+        return macro(form.visible_questions, answers.Submission())
 
     return app_cache("feedback_questions_html", 32).get_or_make(form, render)
 
@@ -442,8 +422,8 @@ def too_many(error):
     headers = {"Retry-After": str(wait)}
     session = None
     if request.endpoint == "feedback.respond" and request.method == "POST":
-        session = services.phone_session_by_code(normalise_feedback_code(request.view_args["code"]))
-    form = services.load_phone_form(session.programme_id) if session else None
+        session = phone.phone_session_by_code(normalise_feedback_code(request.view_args["code"]))
+    form = phone.load_phone_form(session.programme_id) if session else None
     if form is None or not form.visible_questions:
         return render_template("feedback/too_many.html", wait=wait), 429, headers
     if "step" in request.form:
@@ -457,9 +437,9 @@ def too_many(error):
         return response
     questions = form.visible_questions
     key = request.form.get("submission_key")
-    if not services.is_submission_key(key):
-        key = services.new_submission_key()
-    response = _phone_form(session, form, questions, key, services.read_answers(questions, request.form),
+    if not answers.is_submission_key(key):
+        key = answers.new_submission_key()
+    response = _phone_form(session, form, questions, key, answers.read_answers(questions, request.form),
                            wait=wait)
     response.status_code = 429
     response.headers.update(headers)

@@ -4,6 +4,7 @@ from flask_login import current_user
 
 from webapp import lookups
 from webapp.auth.access import managers_only, readers
+from webapp.confirm import confirm_then_act
 from webapp.bookings import services as bookings
 from webapp.programmes import services
 from webapp.forms import ConfirmForm
@@ -126,9 +127,6 @@ def move_finding(programme_id: int, finding_id: int):
 def delete_finding(programme_id: int, finding_id: int):
     programme = lookups.programme_or_404(programme_id)
     finding = lookups.finding_of_or_404(programme, finding_id)
-    form = ConfirmForm()
-    if form.validate_on_submit():
-        services.remove_finding(finding, actor=current_user)
-        flash("Finding removed.", "success")
-        return redirect(url_for("programmes.show", programme_id=programme.id))
-    return render_template("programmes/delete_finding.html", form=form, programme=programme, finding=finding)
+    return confirm_then_act("programmes/delete_finding.html",
+                            lambda: services.remove_finding(finding, actor=current_user), "Finding removed.",
+                            url_for("programmes.show", programme_id=programme.id), programme=programme, finding=finding)

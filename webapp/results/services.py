@@ -346,19 +346,20 @@ def count_totals(session_ids: list[int], by: str | None = None,
                  questions: Iterable[Question] | None = None) -> dict[int, Counts]:
     """The running totals of these sessions, added up: {0: counts} for everyone; with
     by="session", per session (everyone in it); with by="group", per "about you" option
-    (every session together). A few hundred rows whatever the number of responses; with
+    (every session together), and everyone under EVERYONE. A few hundred rows whatever the number of responses; with
     `questions`, only theirs and the number of responses (a breakdown by group reads
     a fraction of the rows: the rest is what the page spends most of its time on)."""
     if not session_ids:
         return {}
     key = {None: sa.literal(EVERYONE), "session": ResultCount.session_id,
            "group": ResultCount.group_option_id}[by]
-    in_groups = ResultCount.group_option_id != EVERYONE if by == "group" else ResultCount.group_option_id == EVERYONE
     query = (
         sa.select(key, ResultCount.question_id, ResultCount.option_id, sa.func.sum(ResultCount.count))
-        .where(ResultCount.session_id.in_(session_ids), in_groups)
+        .where(ResultCount.session_id.in_(session_ids))
         .group_by(*([key] if by else []), ResultCount.question_id, ResultCount.option_id)
     )
+    if by != "group":  # by group, everyone comes too, under EVERYONE: one query serves both
+        query = query.where(ResultCount.group_option_id == EVERYONE)
     if questions is not None:
         query = query.where(ResultCount.question_id.in_([ALL, *(question.id for question in questions)]))
     counts: dict[int, Counts] = {}
@@ -647,7 +648,7 @@ def breakdowns(form: FeedbackForm | None, session_ids: list[int]) -> list[Breakd
     # questions only, not the "about you" ones crossed with each other.
     compared = [q for q in form.questions if q.is_choice and not q.breakdown]
     by_group = count_totals(session_ids, by="group", questions=compared)
-    everyone = count_totals(session_ids, questions=compared).get(EVERYONE, {})
+    everyone = by_group.get(EVERYONE, {})
     indicator_scores, rating_scores = scored_options(indicators), scored_options(ratings)
     tables = []
     for breakdown, question in shown:

@@ -51,21 +51,21 @@ def response_keys(session_id: int, answers: Iterable[tuple[int, int | None]],
             for group in groups for question_id, option_id in counted}
 
 
-def group_question_ids(question_ids: Iterable[int]) -> set[int]:
-    """Which of these questions are "about you" questions (results are broken down by them)."""
-    question_ids = set(question_ids)
-    if not question_ids:
-        return set()
-    return set(db.session.scalars(
-        sa.select(Question.id).where(Question.id.in_(question_ids), Question.breakdown.is_not(None))))
+# Built once: it runs with every response stored.
+_GROUP_OR_ONE_WORD = sa.select(Question.id, Question.breakdown, Question.kind).where(
+    Question.id.in_(sa.bindparam("question_ids", expanding=True)),
+    sa.or_(Question.breakdown.is_not(None), Question.kind == QuestionKind.ONE_WORD))
 
 
-def one_word_question_ids(question_ids: Iterable[int]) -> set[int]:
+def group_and_one_word_questions(question_ids: Iterable[int]) -> tuple[set[int], set[int]]:
+    """Of these questions, the "about you" ones (results are broken down by them) and
+    the one-word ones, in one query."""
     question_ids = set(question_ids)
     if not question_ids:
-        return set()
-    return set(db.session.scalars(
-        sa.select(Question.id).where(Question.id.in_(question_ids), Question.kind == QuestionKind.ONE_WORD)))
+        return set(), set()
+    rows = db.session.execute(_GROUP_OR_ONE_WORD, {"question_ids": list(question_ids)}).all()
+    return ({row.id for row in rows if row.breakdown is not None},
+            {row.id for row in rows if row.kind == QuestionKind.ONE_WORD})
 
 
 def word_keys(session_id: int, answers: Iterable[StoredAnswer], one_word_questions: set[int]) -> set[WordKey]:
@@ -77,9 +77,8 @@ def word_keys(session_id: int, answers: Iterable[StoredAnswer], one_word_questio
 def add_response(session_id: int, answers: list[StoredAnswer]) -> None:
     """Count one new response (not committed: the caller commits it with the response)."""
     pairs = [(question_id, option_id) for question_id, option_id, _text in answers]
-    groups = group_question_ids(question_id for question_id, option_id in pairs if option_id is not None)
+    groups, one_word = group_and_one_word_questions(question_id for question_id, _option_id in pairs)
     add(Counter(response_keys(session_id, pairs, groups)))
-    one_word = one_word_question_ids(question_id for question_id, option_id, text in answers if text)
     add_words(Counter(word_keys(session_id, answers, one_word)))
 
 
@@ -136,8 +135,7 @@ def add_responses(response_ids: list[int], sign: int = 1) -> None:
         answers.setdefault(response_id, [])
         if question_id is not None:
             answers[response_id].append((question_id, option_id, text))
-    groups = group_question_ids(row.question_id for row in rows if row.question_id is not None)
-    one_word = one_word_question_ids(row.question_id for row in rows if row.text)
+    groups, one_word = group_and_one_word_questions(row.question_id for row in rows if row.question_id is not None)
     deltas: Counter = Counter()
     word_deltas: Counter = Counter()
     for response_id, session_id in sessions.items():

@@ -8,7 +8,7 @@ from webapp import lookups
 from webapp.pagination import requested_page
 from webapp import qr
 from webapp.auth.access import managers_only, readers
-from webapp.feedback import services as feedback_services
+from webapp.feedback import codes
 from webapp.forms import ConfirmForm
 from webapp.results import exclusions
 from webapp.results import presenter as presenter_services
@@ -82,7 +82,7 @@ def presenter(programme_id: int, session_id: int):
     programme = lookups.programme_or_404(programme_id)
     session = lookups.session_of_or_404(programme, session_id)
     refresh_seconds = current_app.config["PRESENTER_REFRESH_SECONDS"]
-    url = feedback_services.feedback_url(session)
+    url = codes.feedback_url(session)
     return render_template(
         "results/presenter.html",
         programme=programme,
@@ -92,7 +92,7 @@ def presenter(programme_id: int, session_id: int):
             room_services.room_list(session.id, limit=current_app.config["PRESENTER_QUESTIONS"])),
         definition=services.PERCENT_AGREE_DEFINITION,
         feedback_url=url,
-        short_address=feedback_services.short_address(session),
+        short_address=codes.short_address(session),
         qr_image=qr.qr_svg_data_uri(url),
         updates="off" if request.args.get("updates") == "off" else None,
         refresh_seconds=0 if request.args.get("updates") == "off" else refresh_seconds,

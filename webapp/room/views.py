@@ -9,7 +9,7 @@ from flask_login import current_user
 from webapp import lookups
 from webapp.auth.access import managers_only
 from webapp.extensions import csrf, device_key, exempt_address, limit_setting, limiter, retry_after_seconds
-from webapp.feedback import services as feedback_services
+from webapp.feedback import codes, phone
 from webapp.forms import ConfirmForm
 from webapp.room import services
 from webapp.room.forms import EXPIRED_PAGE, AnswerForm, AskForm, ModerationForm, VoteForm
@@ -33,25 +33,11 @@ def room_enums() -> dict:
 # ---------------------------------------------------------------------------
 
 
-def _unknown_code(response) -> bool:
-    return response.status_code == 404
-
-
-# The same scopes as the feedback form's code limits (webapp/feedback/views.py): a
-# guess at /f/<code>/questions counts with the guesses at /f/<code>, not on its own.
-_code_limits = [
-    limiter.shared_limit(limit_setting("FEEDBACK_CODE_DEVICE_RATE_LIMIT"), scope="feedback-code-device",
-                         key_func=device_key, deduct_when=_unknown_code),
-    limiter.shared_limit(limit_setting("FEEDBACK_CODE_RATE_LIMIT"), scope="feedback-code-address",
-                         deduct_when=_unknown_code, exempt_when=exempt_address),
-]
-
-
 def _phone_limits(device_limit: str):
-    """A device's own limit, an organisation-sized ceiling per address, and the code limits."""
+    """A device's own limit, an organisation-sized ceiling per address, and the code limits
+    (a guess at /f/<code>/questions counts with the guesses at /f/<code>, not on its own)."""
     def decorate(view):
-        for limit in _code_limits:
-            view = limit(view)
+        view = codes.code_limited(view)
         view = limiter.limit(limit_setting(device_limit), key_func=device_key, methods=["POST"])(view)
         return limiter.limit(limit_setting("ROOM_RATE_LIMIT"), methods=["POST"], exempt_when=exempt_address)(view)
     return decorate
@@ -59,13 +45,13 @@ def _phone_limits(device_limit: str):
 
 def _open_session(code: str):
     """(session, None) when the session's questions are open, else (None, the page to return)."""
-    session = feedback_services.phone_session_by_code(normalise_feedback_code(code))
+    session = phone.phone_session_by_code(normalise_feedback_code(code))
     if session is None:
         return None, (render_template("feedback/enter_code.html", typed=code, error=UNKNOWN_CODE), 404)
-    state = feedback_services.window_state(session)
-    if state != feedback_services.WindowState.OPEN:
+    state = phone.window_state(session)
+    if state != phone.WindowState.OPEN:
         return None, _no_store(render_template("room/closed.html", session=session, state=state,
-                                               states=feedback_services.WindowState,
+                                               states=phone.WindowState,
                                                window=session.feedback_window))
     return session, None
 
@@ -156,7 +142,7 @@ def too_many(error):
     wait = retry_after_seconds()
     headers = {"Retry-After": str(wait)}
     if request.endpoint == "room.ask":
-        session = feedback_services.phone_session_by_code(normalise_feedback_code(request.view_args["code"]))
+        session = phone.phone_session_by_code(normalise_feedback_code(request.view_args["code"]))
         if session is not None:
             form = AskForm(meta={"csrf": False})
             response = _phone_page(session, form, status=429, wait=wait)
@@ -186,7 +172,7 @@ def _render_moderation(programme, session, settings_form: ModerationForm | None 
     return render_template(
         "room/moderate.html", programme=programme, session=session, settings_form=settings_form,
         questions=services.all_questions(session.id), listing=listing,
-        phone_url=f"{feedback_services.feedback_url(session)}/questions",
+        phone_url=f"{codes.feedback_url(session)}/questions",
     ), status
 
 

@@ -6,9 +6,9 @@ from flask_login import current_user
 
 from webapp import lookups
 from webapp.auth.access import managers_only
+from webapp.confirm import confirm_then_act
 from webapp.bookings import services as bookings
 from webapp.jobs import outbox
-from webapp.forms import ConfirmForm
 from webapp.sessions import services
 from webapp.sessions.forms import SessionForm, SessionMessageForm
 
@@ -108,16 +108,13 @@ def message(programme_id: int, session_id: int):
 def cancel(programme_id: int, session_id: int):
     programme = lookups.programme_or_404(programme_id)
     session = lookups.session_of_or_404(programme, session_id)
-    form = ConfirmForm()
+    session_page = url_for("sessions.show", programme_id=programme.id, session_id=session.id)
     if session.is_cancelled:
         flash("This session is already cancelled.", "info")
-        return redirect(url_for("sessions.show", programme_id=programme.id, session_id=session.id))
-    if form.validate_on_submit():
-        affected = services.cancel_session(session, current_user)
-        flash(f"Session cancelled. {_will_be_emailed(affected)}", "success")
-        return redirect(url_for("sessions.show", programme_id=programme.id, session_id=session.id))
-    return render_template("sessions/cancel.html", form=form, programme=programme, session=session,
-                           people=len(services.people_to_tell(session)))
+        return redirect(session_page)
+    return confirm_then_act("sessions/cancel.html", lambda: services.cancel_session(session, current_user),
+                            lambda affected: f"Session cancelled. {_will_be_emailed(affected)}", session_page,
+                            programme=programme, session=session, people=len(services.people_to_tell(session)))
 
 
 def _will_be_emailed(people) -> str:

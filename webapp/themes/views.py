@@ -7,8 +7,8 @@ from flask_login import current_user
 
 from webapp import lookups
 from webapp.auth.access import managers_only, readers
+from webapp.confirm import confirm_then_act
 from webapp.pagination import requested_page
-from webapp.forms import ConfirmForm
 from webapp.themes import services
 from webapp.themes.forms import DecisionForm, MergeForm, SuggestForm, TaggingForm, ThemeForm
 from webapp.themes.models import SuggestionRunStatus, SuggestionStatus
@@ -88,12 +88,9 @@ def merge(programme_id: int, theme_id: int):
 def delete(programme_id: int, theme_id: int):
     programme = lookups.programme_or_404(programme_id)
     theme = lookups.theme_of_or_404(programme, theme_id)
-    form = ConfirmForm()
-    if form.validate_on_submit():
-        services.remove_theme(theme, actor=current_user)
-        flash("Theme deleted. The comments are still there, without it.", "success")
-        return redirect(_frame_url(programme))
-    return render_template("themes/delete.html", form=form, programme=programme, theme=theme)
+    return confirm_then_act("themes/delete.html", lambda: services.remove_theme(theme, actor=current_user),
+                            "Theme deleted. The comments are still there, without it.", _frame_url(programme),
+                            programme=programme, theme=theme)
 
 
 def _tagging_filters() -> dict:
