@@ -116,3 +116,20 @@ def test_urls_built_by_the_lazy_builders_match_werkzeug(app):
     assert urls(Rule) == urls(WerkzeugRule)
     assert urls(Rule)[1] == "/f/ab%20c/%C3%A9?q=x+y"
     assert isinstance(app.url_map._rules[0], Rule)
+
+
+def test_url_builders_wait_for_their_first_use_and_warm_up_compiles_them(app):
+    from webapp import warm_up
+
+    def compiled(rule):
+        return [builder.compiled is not None for builder in rule.lazy_builders.values()]
+
+    rules = {rule.endpoint: rule for rule in app.url_map.iter_rules()}
+    assert compiled(rules["auth.login"]) == [False, False]
+    with app.test_request_context():
+        from flask import url_for
+
+        assert url_for("auth.login", next="/x") == "/login?next=/x"
+    assert compiled(rules["auth.login"]) == [False, True]  # the builder that appends unknown arguments
+    warm_up(app)
+    assert all(all(compiled(rule)) for rule in app.url_map.iter_rules())

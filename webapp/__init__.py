@@ -14,7 +14,7 @@ from config import CONFIGS, Config, ProductionConfig
 from webapp import log_masking
 from webapp.extensions import csrf, db, limiter, login_manager, migrate
 from webapp.forms import MAX_DATABASE_ID
-from webapp.application import App
+from webapp.application import App, Rule
 
 
 def create_app(config_name_or_class: str | type[Config] | None = None) -> Flask:
@@ -171,14 +171,17 @@ def _register_cli(app: Flask) -> None:
 
 def warm_up(app: Flask) -> None:
     """Do once, before the workers are forked, what each new process would otherwise do
-    on its first requests: compile every template, configure the ORM mappers and build
-    the URL matcher. gunicorn recycles a worker every few thousand requests (max_requests),
-    often in the middle of a busy room; a cold worker spent 80 ms of CPU compiling
-    templates on its first form while the room queued behind it (the p99 of
-    bench/feedback_burst.py). Forked workers share the compiled templates."""
+    on its first requests: compile every template, configure the ORM mappers, build
+    the URL matcher and compile the URL builders. gunicorn recycles a worker every few
+    thousand requests (max_requests), often in the middle of a busy room; a cold worker
+    spent 80 ms of CPU compiling templates on its first form while the room queued
+    behind it (the p99 of bench/feedback_burst.py). Forked workers share what is compiled."""
     import sqlalchemy.orm
 
     for name in app.jinja_env.list_templates(extensions=["html", "txt"]):
         app.jinja_env.get_template(name)
     sqlalchemy.orm.configure_mappers()
     app.url_map.update()
+    for rule in app.url_map.iter_rules():
+        if isinstance(rule, Rule):
+            rule.compile_builders()

@@ -17,7 +17,7 @@ werkzeug compiles two Python functions per URL rule (the URL builders) when a ru
 added, generating and compiling code for each: 90% of create_app's 110 ms for our 124
 rules. A process that serves requests builds the app once, but the test suite builds
 one per test (1,300 apps: about two minutes of CPU). Here each builder is compiled the
-first time a URL is built with it. This overrides werkzeug's private
+first time a URL is built with it (or by warm_up, before gunicorn forks). This overrides werkzeug's private
 Rule._compile_builder (checked against Werkzeug 3.1.9);
 tests/test_factory.py fails loudly if it changes.
 """
@@ -47,17 +47,36 @@ class Environment(FlaskEnvironment):
         return TemplateGlobals({} if d is None else d, self.globals)
 
 
+class LazyBuilder:
+    """One of a rule's two URL builders, compiled by werkzeug the first time it builds."""
+
+    def __init__(self, rule: WerkzeugRule, append_unknown: bool):
+        self.rule, self.append_unknown = rule, append_unknown
+        self.compiled: Callable[..., tuple[str, str]] | None = None
+
+    def compile(self) -> Callable[..., tuple[str, str]]:
+        if self.compiled is None:
+            self.compiled = WerkzeugRule._compile_builder(self.rule, self.append_unknown).__get__(self.rule, None)
+        return self.compiled
+
+    def __get__(self, rule: WerkzeugRule, owner: type | None = None) -> LazyBuilder:
+        return self  # werkzeug binds what _compile_builder returns to the rule: this is bound already
+
+    def __call__(self, *args: Any, **kwargs: Any) -> tuple[str, str]:
+        return (self.compiled or self.compile())(*args, **kwargs)
+
+
 class Rule(WerkzeugRule):
     def _compile_builder(self, append_unknown: bool = True) -> Callable[..., tuple[str, str]]:
-        compiled: Callable[..., tuple[str, str]] | None = None
+        builder = LazyBuilder(self, append_unknown)
+        self.lazy_builders = {**getattr(self, "lazy_builders", {}), append_unknown: builder}
+        return builder
 
-        def build(rule: Rule, *args: Any, **kwargs: Any) -> tuple[str, str]:
-            nonlocal compiled
-            if compiled is None:
-                compiled = WerkzeugRule._compile_builder(rule, append_unknown).__get__(rule, None)
-            return compiled(*args, **kwargs)
-
-        return build
+    def compile_builders(self) -> None:
+        """Compile both builders now: warm_up does, so that gunicorn's forked workers
+        share them instead of each compiling the rules it meets."""
+        for builder in getattr(self, "lazy_builders", {}).values():
+            builder.compile()
 
 
 class App(Flask):
