@@ -11,14 +11,15 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import AXE_SOURCE, PHONE, assert_accessible, press_continue
 from tests.feedback_helpers import open_feedback
+from tests.neighbours import responses_here
 from webapp.extensions import db
-from webapp.feedback.models import Response
 from webapp.programmes.models import Finding, FindingKind
 
 
 def response_count(app) -> int:
+    """This test's responses (every database also holds a neighbouring programme's)."""
     with app.app_context():
-        return db.session.scalar(sa.select(sa.func.count()).select_from(Response))
+        return responses_here()
 
 
 def indicator_titles(app, programme_id) -> list[str]:

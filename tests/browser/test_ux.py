@@ -123,9 +123,11 @@ def test_session_dates_and_times_under_a_us_english_browser(live_server, app, de
 
 def test_demo_session_today_answered_from_its_poster_right_after_make_run(
         live_server, app, runner, phone, desktop, make_user, csp_violations):
-    """What a newcomer does after `make run` (migrations, then `demo --if-empty`): open
-    today's session, scan its poster's QR code with a phone and answer at once."""
-    result = runner.invoke(args=["demo", "--if-empty"])
+    """What a newcomer does after `make run` (migrations, then the demo): open today's
+    session, scan its poster's QR code with a phone and answer at once. (`make run` says
+    `demo --if-empty`; this database holds a neighbouring programme, so the test loads the
+    demo itself: test_demo covers --if-empty.)"""
+    result = runner.invoke(args=["demo"])
     assert "Loaded the demo programme" in result.output, result.output
     printed = re.search(r"Feedback is open now for “(.+)”: (\S+)", result.output)
     title, printed_url = printed.group(1), printed.group(2)
