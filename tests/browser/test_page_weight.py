@@ -9,22 +9,38 @@ BUDGET_BYTES = 60 * 1024
 BUDGET_REQUESTS = 4
 
 
+class NetworkLog:
+    """What a page loads, from Chromium's own network events: (url, bytes) per request.
+    Bytes are encodedDataLength: what came over the wire, headers included."""
+
+    def __init__(self, context, page):
+        self.urls: dict[str, str] = {}
+        self.sizes: dict[str, int] = {}
+        cdp = context.new_cdp_session(page)
+        cdp.on("Network.requestWillBeSent", lambda event: self.urls.setdefault(event["requestId"],
+                                                                                event["request"]["url"]))
+        cdp.on("Network.loadingFinished", lambda event: self.sizes.__setitem__(event["requestId"],
+                                                                                event["encodedDataLength"]))
+        cdp.on("Network.loadingFailed", lambda event: self.sizes.setdefault(event["requestId"], 0))
+        cdp.send("Network.enable")
+
+    def clear(self) -> None:
+        self.urls.clear()
+        self.sizes.clear()
+
+    def requests(self) -> list[tuple[str, int]]:
+        return [(self.urls[request_id], int(self.sizes.get(request_id, 0))) for request_id in self.urls]
+
+
 def load_and_measure(browser, url: str) -> tuple[int, list[tuple[str, int]]]:
-    """Open url in a fresh context (cold cache); returns (total bytes, [(url, bytes)]).
-    Bytes are Chromium's encodedDataLength: what came over the wire, headers included."""
+    """Open url in a fresh context (cold cache); returns (total bytes, [(url, bytes)])."""
     context = browser.new_context(**PHONE)
     try:
         page = context.new_page()
-        cdp = context.new_cdp_session(page)
-        urls: dict[str, str] = {}
-        sizes: dict[str, int] = {}
-        cdp.on("Network.requestWillBeSent", lambda event: urls.setdefault(event["requestId"], event["request"]["url"]))
-        cdp.on("Network.loadingFinished", lambda event: sizes.__setitem__(event["requestId"], event["encodedDataLength"]))
-        cdp.on("Network.loadingFailed", lambda event: sizes.setdefault(event["requestId"], 0))
-        cdp.send("Network.enable")
+        log = NetworkLog(context, page)
         page.goto(url, wait_until="load")
         page.wait_for_load_state("networkidle")  # late requests, such as a favicon, count too
-        requests = [(urls[request_id], int(sizes.get(request_id, 0))) for request_id in urls]
+        requests = log.requests()
         return sum(size for _, size in requests), requests
     finally:
         context.close()
@@ -51,20 +67,13 @@ def test_each_step_of_the_form_is_light_on_a_phone(live_server, app, demo, brows
     context = browser.new_context(**PHONE)
     try:
         page = context.new_page()
-        cdp = context.new_cdp_session(page)
-        urls: dict[str, str] = {}
-        sizes: dict[str, int] = {}
-        cdp.on("Network.requestWillBeSent", lambda event: urls.setdefault(event["requestId"], event["request"]["url"]))
-        cdp.on("Network.loadingFinished", lambda event: sizes.__setitem__(event["requestId"], event["encodedDataLength"]))
-        cdp.on("Network.loadingFailed", lambda event: sizes.setdefault(event["requestId"], 0))
-        cdp.send("Network.enable")
+        log = NetworkLog(context, page)
 
         def measured(label: str, action) -> None:
-            urls.clear()
-            sizes.clear()
+            log.clear()
             action()
             page.wait_for_load_state("networkidle")
-            requests = [(urls[request_id], int(sizes.get(request_id, 0))) for request_id in urls]
+            requests = log.requests()
             total = sum(size for _, size in requests)
             listing = "\n".join(f"  {size:>7,} B  {url}" for url, size in requests)
             print(f"\n{label}: {total:,} bytes in {len(requests)} requests\n{listing}")
