@@ -38,9 +38,29 @@ def test_upgrade_on_an_empty_database_matches_the_models(empty_database_url):
             context = MigrationContext.configure(connection, opts={"compare_type": True})
             diff = compare_metadata(context, db.metadata)
             tables = set(sa.inspect(connection).get_table_names())
+            fillfactors = counter_fillfactors(connection)
         db.engine.dispose()
     assert not diff, f"models and migrations disagree: {diff}"
+    assert fillfactors == EXPECTED_FILLFACTORS
     assert {"programme", "finding", "event_session", "registration", "response", "answer"} <= tables
+
+
+def counter_fillfactors(connection) -> dict[str, list[str] | None]:
+    """The storage options of the running-total tables (PostgreSQL; SQLite has none)."""
+    if connection.dialect.name != "postgresql":
+        return {}
+    return dict(connection.execute(sa.text(
+        "SELECT relname, reloptions FROM pg_class WHERE relname IN ('result_count', 'word_count')")).all())
+
+
+EXPECTED_FILLFACTORS = ({"result_count": ["fillfactor=50"], "word_count": ["fillfactor=50"]}
+                        if SERVER_DATABASE_URL else {})
+
+
+def test_counter_tables_leave_room_for_updates_when_created_from_the_models(app):
+    """create_all (tests, `flask db` on a new PostgreSQL database) sets what the migration sets."""
+    with app.app_context(), db.engine.connect() as connection:
+        assert counter_fillfactors(connection) == EXPECTED_FILLFACTORS
 
 
 def test_database_enforces_constraints(app):
