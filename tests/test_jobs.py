@@ -4,7 +4,11 @@ failure kept for an admin, the sweep that finds lost jobs, and the rule that an
 operation's change, its audit entry and its emails commit together or not at all."""
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -19,6 +23,8 @@ from webapp.jobs import outbox, queue
 from webapp.jobs.models import DeliveryStatus, EmailKind, OutboundEmail
 from webapp.sessions import services as sessions
 from webapp.sessions.models import EventSession
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
@@ -205,3 +211,23 @@ def test_an_operation_records_its_audit_entry_in_the_same_commit(app):
                                                                 organiser_id)
         assert db.session.get(Registration, second).status == RegistrationStatus.CONFIRMED
         assert [m.kind for m in _emails()][-2:] == [EmailKind.PROMOTED, EmailKind.CANCELLED]
+
+
+LOWER_PRIORITY = """
+import os, sys
+from webapp.jobs.cli import lower_cpu_priority
+lower_cpu_priority(7)
+print(os.nice(0), open("/proc/self/autogroup").read().strip().rsplit(" ", 1)[-1])
+"""
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/autogroup"), reason="Linux autogroups only")
+@pytest.mark.parametrize("own_session, autogroup_nice", [(True, "7"), (False, None)])
+def test_a_worker_gives_way_to_the_web_app_even_from_a_session_of_its_own(own_session, autogroup_nice):
+    """nice counts only within a session's autogroup: a worker leading its own session
+    lowers that group too; one sharing a session (make run) leaves the group alone, or it
+    would lower the web app beside it."""
+    before = open("/proc/self/autogroup").read().strip().rsplit(" ", 1)[-1]
+    output = subprocess.run([sys.executable, "-c", LOWER_PRIORITY], cwd=ROOT, capture_output=True, text=True,
+                            check=True, start_new_session=own_session).stdout.split()
+    assert output == [str(os.nice(0) + 7), autogroup_nice or before]

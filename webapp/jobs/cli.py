@@ -36,8 +36,7 @@ def work(workers: int | None) -> None:
     SIGTERM stop it after the jobs in hand). Run as many, on as many hosts, as you like."""
     register_tasks()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    if current_app.config["JOBS_WORKER_NICE"] and hasattr(os, "nice"):
-        os.nice(current_app.config["JOBS_WORKER_NICE"])
+    lower_cpu_priority(current_app.config["JOBS_WORKER_NICE"])
     consumer = queue.huey.create_consumer(
         workers=workers or current_app.config["JOBS_WORKERS"], worker_type="thread", periodic=True,
         check_worker_health=True, scheduler_interval=1,
@@ -50,6 +49,22 @@ def work(workers: int | None) -> None:
     click.echo(f"Job worker started: storage {_safe_url(current_app.config['JOBS_STORAGE_URL'])}; "
                f"{swept} emails found again by the sweep")
     consumer.run()
+
+
+def lower_cpu_priority(nice: int) -> None:
+    """Give way to the web app on a shared host. Linux shares the CPU between sessions
+    first ("autogroups") and applies nice only within one: a worker started in a session
+    of its own (a service, `setsid`, a terminal of its own) lowers its session's share
+    as well, or its nice would change nothing beside a web server in another session."""
+    if not nice or not hasattr(os, "nice"):
+        return
+    os.nice(nice)
+    if os.getsid(0) == os.getpid():  # the leader: the autogroup is this worker's alone
+        try:
+            with open("/proc/self/autogroup", "w") as autogroup:
+                autogroup.write(str(nice))
+        except OSError:  # not Linux, or a kernel without autogroups: nice alone it is
+            pass
 
 
 @jobs_cli.command("run-pending")
