@@ -92,6 +92,7 @@ def prepare_database(database_url: str) -> tuple[str, dict]:
             else:
                 answers[name] = str(question.visible_options[len(question.visible_options) // 2].id)
         code = session.feedback_code
+        db.session.remove()  # as in totals_cost: dispose() leaves a connection in use open
         db.engine.dispose()
     return code, answers
 
@@ -119,6 +120,12 @@ class PostgresDatabase:
     def __exit__(self, *_exc) -> None:
         with self.admin.connect() as connection:
             # Its own database, once every process using it has stopped: no FORCE needed.
+            # A gunicorn worker's connections close a moment after the worker is told to
+            # stop: wait for them (dropping at once failed, losing the run's figures).
+            deadline = time.monotonic() + 30
+            while connection.scalar(sa.text("SELECT count(*) FROM pg_stat_activity WHERE datname = :name"),
+                                    {"name": self.name}) and time.monotonic() < deadline:
+                time.sleep(0.2)
             connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{self.name}"'))
         self.admin.dispose()
 
@@ -420,6 +427,7 @@ def totals_cost(database_url: str, samples: int = 200) -> dict:
         session_id, chosen = next(iter(answers.values()))
         groups, _one_word = totals.group_and_one_word_questions(q for q, _o, _t in chosen)
         keys = len(totals.response_keys(session_id, [(q, o) for q, o, _t in chosen], groups))
+        db.session.remove()  # its connection back to the pool, or dispose() would leave it open
         db.engine.dispose()
     count = max(1, len(answers))
     return {"wall_ms": wall * 1000 / count, "cpu_ms": cpu * 1000 / count, "keys": keys, "exact": exact}
