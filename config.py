@@ -46,6 +46,10 @@ class Config:
 
     # Rate limits: counters only, in memory unless a shared store is configured.
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    # Requests run at once per process, the rest waiting in deadline order (webapp/admission.py);
+    # 0: no gate (development, tests). A page load gives way to forms sent up to this much later.
+    ADMISSION_SLOTS = int(os.environ.get("ADMISSION_SLOTS", "0"))
+    ADMISSION_PAGE_GRACE_SECONDS = float(os.environ.get("ADMISSION_PAGE_GRACE_SECONDS", "0.5"))
     RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", True)
     RATELIMIT_HEADERS_ENABLED = False
     # Redis down: count in this process (with a logged warning) rather than refuse people.
@@ -209,15 +213,19 @@ class TestConfig(Config):
 
 
 class ProductionConfig(Config):
+    # One request at a time per gunicorn worker (WEB_CONCURRENCY workers use the cores),
+    # with its GUNICORN_THREADS (32) holding the rest in order: a booking in hand first.
+    ADMISSION_SLOTS = int(os.environ.get("ADMISSION_SLOTS", "1"))
     SESSION_COOKIE_SECURE = True
     SESSION_COOKIE_NAME = "__Host-session"
     REMEMBER_COOKIE_SECURE = True
     PREFERRED_URL_SCHEME = "https"
     HSTS_SECONDS = int(os.environ.get("HSTS_SECONDS", str(365 * 24 * 3600)))
-    # One pool per gunicorn worker process. A worker (gunicorn.conf.py: GUNICORN_THREADS=4)
-    # uses up to 4 connections at once: 4 kept open, so a busy worker never opens and
-    # closes connections, plus 1 for a burst; hosts x workers x (pool_size + max_overflow)
-    # stays under PostgreSQL's max_connections (100 by default): 2 hosts x 9 workers x 5 = 90.
+    # One pool per gunicorn worker process. A worker runs ADMISSION_SLOTS requests at once
+    # beside sign-ins, health checks and streamed bodies (none of them gated): 4 connections
+    # kept open, so a busy worker never opens and closes connections, plus 1 for a burst;
+    # hosts x workers x (pool_size + max_overflow) stays under PostgreSQL's max_connections
+    # (100 by default): 2 hosts x 9 workers x 5 = 90.
     SQLALCHEMY_ENGINE_OPTIONS = {
         "pool_pre_ping": True,  # a connection dropped by a restart or firewall is replaced, not used
         "pool_size": int(os.environ.get("DB_POOL_SIZE", "4")),

@@ -17,14 +17,15 @@ bind = os.environ.get("GUNICORN_BIND") or f"127.0.0.1:{os.environ.get('PORT', '8
 # gunicorn's 2 x cores + 1. Python runs one thread at a time per process, so workers, not
 # threads, are what use the cores.
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
-# Threaded workers, GUNICORN_THREADS (4) requests at a time each: while one request waits
-# on the database (a PostgreSQL commit waits for its WAL flush), another runs, and
-# connections the proxy keeps alive cost no thread while idle. On PostgreSQL this served
-# the feedback burst bench 2.5 times faster than one request at a time. Keep
-# DB_POOL_SIZE + DB_MAX_OVERFLOW (config.py) at least GUNICORN_THREADS.
+# Threaded workers: GUNICORN_THREADS (32) requests inside each worker at once, of which
+# the app runs ADMISSION_SLOTS (1 in production) while the rest wait their turn in order
+# of deadline, a form sent before a new page load (webapp/admission.py). The threads are
+# what let the app see who is waiting: with 4, most of a rush queued unseen in arrival
+# order (bench/booking_rush.py, 50 people at once on 2 workers: POST p99 362-411 ms with
+# 4 or 8 threads, 146 ms with 32). Connections kept alive cost no thread while idle.
 # GUNICORN_WORKER_CLASS=sync with GUNICORN_THREADS=1 gives one request at a time.
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+threads = int(os.environ.get("GUNICORN_THREADS", "32"))
 
 # A request that takes longer than this is killed and its worker replaced
 # (DB_POOL_TIMEOUT, 10 s, gives up on a busy pool well before that).

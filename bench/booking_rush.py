@@ -117,10 +117,12 @@ def cpu_seconds(processes: list[psutil.Process]) -> float:
 
 def booker(form_path: str, numbers):
     """One person: a fresh connection, GET the form, POST it back with its cookie."""
-    def book(connection: http.client.HTTPConnection) -> float:
+    def book(connection: http.client.HTTPConnection) -> tuple[float, float]:
         number = next(numbers)
         connection.close()
+        started = time.perf_counter()
         response = request(connection, "GET", form_path)
+        page_latency = time.perf_counter() - started
         match = TOKEN.search(response.body)
         if response.status != 200 or not match:
             raise RuntimeError(f"GET answered {response.status} without a CSRF token")
@@ -135,7 +137,7 @@ def booker(form_path: str, numbers):
         latency = time.perf_counter() - started
         if response.status != 302:
             raise RuntimeError(f"POST answered {response.status}: {response.body[:200]!r}")
-        return latency
+        return latency, page_latency
     return book
 
 
@@ -168,8 +170,8 @@ def run_bench(args: argparse.Namespace, database_url: str, workdir: Path) -> dic
         run_clients(8, 40, lambda connection: request(connection, "GET", form_path), connect)
         trivial_seconds, _, trivial_errors = run_clients(args.clients, args.trivial_requests, trivial, connect)
         cpu_before, wall_before = cpu_seconds(processes) + time.process_time(), time.perf_counter()
-        rush_seconds, latencies, errors = run_clients(args.clients, args.people,
-                                                      booker(form_path, iter(range(args.people))), connect)
+        rush_seconds, both_latencies, errors = run_clients(args.clients, args.people,
+                                                           booker(form_path, iter(range(args.people))), connect)
         rush_end = time.monotonic()
         if args.kill_worker_after:
             inbox.wait_for(args.kill_worker_after, timeout=120)
@@ -188,7 +190,8 @@ def run_bench(args: argparse.Namespace, database_url: str, workdir: Path) -> dic
         stop(worker)
         smtp.stop()
     return {"session_id": session_id, "trivial_rate": (args.trivial_requests - len(trivial_errors)) / trivial_seconds,
-            "trivial_errors": trivial_errors, "rush_seconds": rush_seconds, "latencies": latencies,
+            "trivial_errors": trivial_errors, "rush_seconds": rush_seconds,
+            "latencies": [post for post, _ in both_latencies], "page_latencies": [page for _, page in both_latencies],
             "errors": errors, "email_seconds": email_seconds, "per_address": inbox.per_address(),
             "cpu": cpu, "wall": wall, "kills": kills, "jobs_url": jobs_url}
 
@@ -245,6 +248,10 @@ def report(args: argparse.Namespace, label: str, figures: dict, counts: dict, wo
     print(f"  errors               {len(errors):8d}" + (f"   first: {errors[0]}" if errors else ""))
     print(f"  bookings/s           {booking_rate:8.1f}   ({len(latencies)} in {figures['rush_seconds']:.2f} s)")
     print(f"  POST latency ms      p50 {p50:.1f}   p95 {p95:.1f}   p99 {p99:.1f}   max {max(latencies) * 1000:.1f}")
+    pages = figures["page_latencies"]
+    print("  GET latency ms       " + "   ".join(f"p{round(share * 100)} {percentile(pages, share) * 1000:.1f}"
+                                              for share in (0.50, 0.95, 0.99))
+          + "   (the form; page loads give way to bookings sent: webapp/admission.py)")
     print(f"  emails at SMTP       {len(received):8d}   people ({duplicates} twice; worker killed {figures['kills']}x); "
           f"all in {figures['email_seconds']:.1f} s after the rush")
     print(f"  delivery records     {counts['emails']}")

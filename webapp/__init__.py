@@ -11,7 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from config import CONFIGS, Config, ProductionConfig
-from webapp import log_masking
+from webapp import admission, log_masking
 from webapp.extensions import csrf, db, limiter, login_manager, migrate
 from webapp.forms import MAX_DATABASE_ID
 from webapp.application import App, Rule
@@ -35,6 +35,7 @@ def create_app(config_name_or_class: str | type[Config] | None = None) -> Flask:
         hops = app.config["PROXY_FIX_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
+    admission.install(app)
     _init_extensions(app)
     _register_blueprints(app)
     _register_template_helpers(app)
