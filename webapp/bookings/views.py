@@ -2,11 +2,15 @@
 the organisers' attendee lists."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import (Blueprint, Response, abort, flash, get_template_attribute, redirect, render_template, request,
+                   url_for)
 from flask import session as browser_session
 from flask_login import current_user
 
+from markupsafe import Markup
+
 from webapp import lookups
+from webapp.caching import app_cache
 from webapp.auth.access import managers_only
 from webapp.confirm import confirm_then_act
 from webapp.bookings import emails, services
@@ -67,7 +71,18 @@ def register(session_id: int):
     status = 200
     if reason and request.method == "POST":
         status = 409
-    return render_template("bookings/register.html", session=session, form=form, reason=reason), status
+    return render_template("bookings/register.html", session=session, form=form, reason=reason,
+                           blank_fields_html=_blank_fields_html(form)), status
+
+
+def _blank_fields_html(form: BookingForm) -> Markup | None:
+    """The fields as nobody has filled them in, the same for everyone: rendered once per
+    process. This is the page a rush loads hundreds of times a minute, and the GOV.UK
+    field macros were over half of its time. None when anything is filled in or wrong."""
+    if form.is_submitted() or form.errors or any(value for name, value in form.data.items() if name != "csrf_token"):
+        return None
+    return app_cache("booking_fields_html", 1).get_or_make("blank", lambda: get_template_attribute(
+        "bookings/_person_fields.html", "person_fields")(form))
 
 
 @bp.errorhandler(429)
