@@ -64,7 +64,7 @@ class AdmissionGate:
                 return
             turn = threading.Event()
             heapq.heappush(self._waiting, (deadline, next(self._arrivals), turn))
-        turn.wait()  # _leave hands its slot straight over: it is never free in between
+        turn.wait()  # leave() hands its slot straight over: it is never free in between
 
     def leave(self) -> None:
         with self._lock:
