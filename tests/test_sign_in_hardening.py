@@ -132,13 +132,19 @@ def test_invited_accounts_answer_in_the_same_time_as_others(app, make_user):
         services.authenticate(real.email, "warm up the dummy hash")
         # Interleaved, and the fastest of seven each: on a shared machine a busy moment
         # slows whichever account is being checked then (a median of five in a row once
-        # read 57 against 81 ms); the fastest run is the check's own cost.
+        # read 57 against 81 ms); the fastest run is the check's own cost. Even so, a
+        # neighbour on the same core slowed all seven of one account once (62 against
+        # 48 ms), so a round that differs is measured again: a real shortcut (an invited
+        # account answering in 6 ms) differs in every round.
         emails = (real.email, invited.email, "nobody@example.org")
-        times: dict[str, list[float]] = {email: [] for email in emails}
-        for _ in range(7):
-            for email in emails:
-                times[email].append(check_time(email))
-        real_time, invited_time, unknown_time = (min(times[email]) for email in emails)
+        for _ in range(5):
+            times: dict[str, list[float]] = {email: [] for email in emails}
+            for _ in range(7):
+                for email in emails:
+                    times[email].append(check_time(email))
+            real_time, invited_time, unknown_time = (min(times[email]) for email in emails)
+            if all(abs(other - real_time) <= 0.2 * real_time for other in (invited_time, unknown_time)):
+                break
     assert abs(invited_time - real_time) <= 0.2 * real_time, (invited_time, real_time)
     assert abs(unknown_time - real_time) <= 0.2 * real_time, (unknown_time, real_time)
 
