@@ -234,6 +234,11 @@ def test_comparisons_flag_large_differences_in_words_and_show_each_date(app, cli
         programme = f.programme(demo)
         results = services.results_for(programme, services.select_sessions(programme))
         comparison = next(c for c in services.comparisons(results) if c.question.id == indicator.id)
+        # compared: the choice questions, not the "about you" ones nor the free text
+        compared = {result.question.id for result in services.compared_questions(results)}
+        text_questions = {result.question.id for result in results.questions if not result.question.is_choice}
+        assert indicator.id in compared and locality.id not in compared
+        assert text_questions and not text_questions & compared
         sections = {section.label: section for section in comparison.sections}
         rows = {row.label: row for row in sections["By locality"].rows}
         assert rows["North East"].difference == services.LOWER and rows["South"].difference == services.HIGHER

@@ -114,3 +114,65 @@ def test_session_figures_and_response_counts(app, demo):
         assert rows[second.id].responses == 1 and rows[second.id].booked == 0
         assert services.session_figures([]) == []
         assert services.response_count([first.id, second.id]) == 3 and services.response_count([]) == 0
+
+
+def _result(kind: str, counts: dict[int | None, int]) -> services.QuestionResult:
+    """A question's figures from {score: responses} (None: "Don't know"), without a database."""
+    from webapp.feedback.models import Question, QuestionOption
+
+    question = Question(kind=kind, text="A finding")
+    options = [services.OptionResult(QuestionOption(label=str(score), score=score), count, None)
+               for score, count in counts.items()]
+    return services.QuestionResult(question, 1, sum(counts.values()), options)
+
+
+def _agreement(agree: int, disagree: int, dont_know: int = 0) -> services.QuestionResult:
+    return _result(QuestionKind.AGREEMENT, {5: agree, 2: disagree, None: dont_know})
+
+
+@pytest.mark.parametrize("row, overall, expected", [
+    # 80% against 50% with 100 and 1,000 answers: 30 points and far beyond chance
+    (_agreement(80, 20), _agreement(500, 500), services.HIGHER),
+    (_agreement(20, 80), _agreement(500, 500), services.LOWER),
+    # 14 points: under the 15-point line, however many answered
+    (_agreement(64, 36), _agreement(500, 500), ""),
+    # exactly 15 points (65% against 50%): on the line, and z = 3.2, so it counts
+    (_agreement(65, 35), _agreement(500, 500), services.HIGHER),
+    # 20 points from 5 answers against 1,000: z = 1.1, could be chance
+    (_agreement(3, 2), _agreement(800, 200), ""),
+    # 40 points from 5 answers: z = 2.2, not chance
+    (_agreement(2, 3), _agreement(800, 200), services.LOWER),
+    # "Don't know" is left out of % agree: 80 of 100 scored against 50%
+    (_agreement(80, 20, dont_know=50), _agreement(500, 500), services.HIGHER),
+    # nothing scored in the row: no % agree, nothing to compare
+    (_agreement(0, 0, dont_know=9), _agreement(500, 500), ""),
+    # the row is the whole programme (one session): no spread, the points decide
+    (_agreement(80, 20), _agreement(80, 20), ""),
+    (_agreement(80, 20), _agreement(60, 40), services.HIGHER),
+])
+def test_a_large_difference_in_agreement(row, overall, expected):
+    assert services.large_difference(row, overall) == expected
+
+
+@pytest.mark.parametrize("row_counts, overall_counts, expected", [
+    ({5: 10}, {4: 10, 5: 10}, services.HIGHER),  # mean 5 against 4.5: exactly half a point
+    ({4: 10}, {4: 10, 5: 10}, services.LOWER),  # 4 against 4.5
+    ({4: 3, 5: 1}, {4: 10, 5: 10}, ""),  # 4.25 against 4.5: a quarter
+    ({}, {4: 10}, ""),  # nobody rated: no mean
+])
+def test_a_large_difference_in_rating(row_counts, overall_counts, expected):
+    row, overall = _result(QuestionKind.RATING, row_counts), _result(QuestionKind.RATING, overall_counts)
+    assert services.large_difference(row, overall) == expected
+
+
+def test_choice_questions_have_no_large_difference():
+    row = _result(QuestionKind.SINGLE_CHOICE, {None: 9})
+    overall = _result(QuestionKind.SINGLE_CHOICE, {None: 10})
+    assert services.large_difference(row, overall) == ""
+
+
+def test_word_cloud_sizes_follow_the_top_word():
+    words = services.WordList(1, [services.WordCount(word, count) for word, count in
+                                  (("hopeful", 10), ("proud", 5), ("calm", 3), ("tired", 1))])
+    assert [words.cloud_size(word) for word in words.words] == [6, 3, 3, 1]
+    assert [word.word for word in words.common] == ["hopeful", "proud"] and words.rare_responses == 4

@@ -5,6 +5,7 @@ exclusions undone) and retention purges; never losing a count when submissions r
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -14,8 +15,8 @@ from hypothesis import strategies as st
 from webapp.db_types import utcnow
 from webapp.extensions import db
 from webapp.feedback.answers import new_submission_key, store_response
-from webapp.feedback.form_builder import set_question_hidden
-from webapp.feedback.models import QuestionKind, Response, ResponseExclusion
+from webapp.feedback.form_builder import add_question, set_question_hidden
+from webapp.feedback.models import Answer, Question, QuestionKind, Response, ResponseExclusion
 from webapp.programmes.models import Programme
 from webapp.results import exclusions, totals
 from webapp.results.models import ResultCount
@@ -65,6 +66,12 @@ def test_rebuild_equals_the_running_totals(app, demo, plan):
         programme = db.session.get(Programme, demo)
         sessions = sorted(programme.sessions, key=lambda session: session.id)
         questions = programme.feedback_form.questions
+        if not any(question.kind == QuestionKind.ONE_WORD for question in questions):
+            # Two one-word questions drawing on the same few words: the word counts must
+            # keep sessions and questions apart.
+            for text in ("Your mood in one word?", "The service in one word?"):
+                add_question(programme.feedback_form, kind=QuestionKind.ONE_WORD, text=text)
+            questions = programme.feedback_form.questions
         for question in questions:  # examples share the database: start each one alike
             question.hidden = False
         db.session.commit()
@@ -90,6 +97,11 @@ def test_rebuild_equals_the_running_totals(app, demo, plan):
         rebuilt = totals.snapshot()
         db.session.commit()
         assert running == rebuilt
+        words = Counter((session_id, "word", question_id, text) for session_id, question_id, text in db.session.execute(
+            sa.select(Response.session_id, Answer.question_id, Answer.text).join(Answer.response)
+            .join(Question, Question.id == Answer.question_id)
+            .where(Response.included, Question.kind == QuestionKind.ONE_WORD)))
+        assert {key: count for key, count in running.items() if key[1] == "word"} == words
         # and the totals say what the included answers say, at the top
         assert running.get((sessions[0].id, 0, 0, 0), 0) == db.session.scalar(
             sa.select(sa.func.count()).select_from(Response)
@@ -198,3 +210,43 @@ def test_flask_results_rebuild_repairs_the_totals(app, demo):
     assert "1 differed from before" in result.output
     with app.app_context():
         assert totals.snapshot([session_id])[(session_id, 0, 0, 0)] == 3
+
+
+def test_word_counts_keep_sessions_and_questions_apart(app, demo):
+    """The same word in two sessions and in two one-word questions: four counts, each
+    exact, from the running totals and from a rebuild; rebuilding one session leaves
+    the others' totals as they were, and rebuilding none changes nothing."""
+    with app.app_context():
+        programme = db.session.get(Programme, demo)
+        first, second = sorted(programme.sessions, key=lambda session: session.id)[:2]
+        mood, service = (add_question(programme.feedback_form, kind=QuestionKind.ONE_WORD, text=text).id
+                         for text in ("Your mood in one word?", "The service in one word?"))
+        for session, words in ((first, [("hopeful", "hopeful"), ("hopeful", "fair"), ("tired", None)]),
+                               (second, [("hopeful", None)])):
+            for mood_word, service_word in words:
+                rows = [{"question_id": mood, "option_id": None, "text": mood_word}]
+                if service_word:
+                    rows.append({"question_id": service, "option_id": None, "text": service_word})
+                assert store_response(session.id, new_submission_key(), rows)
+        expected = {(first.id, "word", mood, "hopeful"): 2, (first.id, "word", mood, "tired"): 1,
+                    (first.id, "word", service, "hopeful"): 1, (first.id, "word", service, "fair"): 1,
+                    (second.id, "word", mood, "hopeful"): 1}
+
+        def words() -> dict:
+            return {key: count for key, count in totals.snapshot().items() if key[1] == "word"}
+
+        assert words() == expected
+        everything = totals.snapshot()
+        assert totals.rebuild([]) == 0 and totals.snapshot() == everything
+        db.session.execute(sa.update(ResultCount).values(count=ResultCount.count + 7))
+        written = totals.rebuild([first.id])
+        assert written == len(totals.snapshot([first.id]))
+        after = totals.snapshot()
+        assert {key: count for key, count in after.items() if key[0] == first.id} == \
+            {key: count for key, count in everything.items() if key[0] == first.id}
+        assert all(count == everything[key] + 7 for key, count in after.items()
+                   if key[0] != first.id and key[1] != "word")
+        assert words() == expected
+        assert totals.rebuild() == len(everything)
+        assert totals.snapshot() == everything
+        db.session.rollback()

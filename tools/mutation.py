@@ -67,7 +67,8 @@ MODULES: dict[str, tuple[list[str], list[str]]] = {
         ["tests/test_results.py", "tests/test_results_rules.py", "tests/test_results_privacy.py",
          "tests/test_results_totals.py",
          "tests/test_presenter.py", "tests/test_one_word.py", "tests/test_response_exclusions.py",
-         "tests/test_neighbours.py", "tests/test_exports.py", "tests/test_themes.py"],
+         "tests/test_neighbours.py", "tests/test_exports.py", "tests/test_themes.py",
+         "tests/test_feedback_builder.py"],
     ),
     "feedback": (
         # The form builder, the default form, the phone's read model, reading and storing

@@ -437,9 +437,9 @@ class WordList:
         return self.words if everything else self.common
 
     def cloud_size(self, word: WordCount) -> int:
-        """1..6: the word's size class in the cloud, by its count against the top word's."""
-        top = self.words[0].count if self.words else 1
-        return 1 + round(5 * word.count / top) if top else 1
+        """1..6: the word's size class in the cloud, by its count against the top word's
+        (`word` is one of `words`, whose counts are never 0)."""
+        return 1 + round(5 * word.count / self.words[0].count)
 
 
 def word_lists(questions: Iterable[Question], session_ids: list[int]) -> dict[int, WordList]:
