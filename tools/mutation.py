@@ -4,12 +4,21 @@
     nice -n 19 .venv/bin/python tools/mutation.py --module bookings --rerun survived,timeout
     .venv/bin/python tools/mutation.py --module bookings --report-only --show survived
 
-Not part of CI: one module takes from a quarter of an hour to over an hour on two cores.
+Not part of CI: a module takes from a quarter of an hour (auth) to several hours (results:
+1,300 mutants, each running the 10-60 tests that reach its function) on two cores.
 Each module runs in its own scratch copy of the project (.mutation/<module>/, ignored by
 git) with a setup.cfg written here, so its mutants and cached results stay apart from the
-others' and from the work tree. mutmut runs ONE child process (`--max-children 1`): the
-machine is shared with benchmarks. Its timeouts are CPU-time limits, so a process stopped
-for a while (SIGSTOP) does not time out; a timeout can still be rerun with --rerun timeout.
+others' and from the work tree. mutmut runs one child process unless --children says
+more: the machine is shared with benchmarks. Its timeouts are CPU-time limits, so a
+process stopped for a while (SIGSTOP) does not time out; a timeout can still be rerun
+with --rerun timeout.
+
+A long run carries on in a later session, on another machine: --save-state copies
+mutmut's verdicts and its test map (the .meta files and mutmut-stats.json, a few hundred
+KB of JSON) to tools/mutation-state/<module>/, which is committed; a scratch copy made
+afresh starts from them. mutmut then tests only the mutants not yet tested and those of
+functions changed since (it compares each function's hash); a changed test list in
+MODULES starts the module again from nothing.
 
 A string mutant is one whose diff changes nothing but string literals ("XXabcXX"); the
 figure that counts is the share of NON-string mutants killed: a changed flash message or
@@ -34,6 +43,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRATCH = ROOT / ".mutation"
+STATE = ROOT / "tools" / "mutation-state"
 # What a test run needs from the project; everything else stays out of the scratch copy.
 NEEDED = ("webapp", "tests", "templates", "migrations", "config.py", "wsgi.py", "pyproject.toml")
 TESTS_SKIPPED = "not browser and not slow"  # no Chromium child, no worker processes in a mutant run
@@ -134,7 +144,35 @@ def sync(module: str, fresh: bool) -> Path:
         if inside.exists() and not mutated(module, path):  # mutmut rewrites the mutated ones itself
             _copy_if_changed(source, inside)
     (folder / "setup.cfg").write_text(setup_cfg(module))
+    restore_state(module, folder)
     return folder
+
+
+def _state_files(folder: Path) -> list[Path]:
+    return [folder / "mutmut-stats.json", *sorted(folder.rglob("*.meta"))] if folder.exists() else []
+
+
+def restore_state(module: str, folder: Path) -> None:
+    """A scratch copy without results starts from the saved ones (if any)."""
+    mutants, saved = folder / "mutants", STATE / module
+    if (mutants / "mutmut-stats.json").exists():
+        return
+    for path in _state_files(saved):
+        if path.exists():
+            _copy_if_changed(path, mutants / path.relative_to(saved))
+
+
+def save_state(module: str, folder: Path) -> None:
+    """Keep the verdicts and the test map where git sees them, replacing older ones."""
+    mutants, saved = folder / "mutants", STATE / module
+    files = [path for path in _state_files(mutants) if path.exists()]
+    if not files:
+        print(f"nothing to save: {mutants} holds no results", file=sys.stderr)
+        return
+    shutil.rmtree(saved, ignore_errors=True)
+    for path in files:
+        _copy_if_changed(path, saved / path.relative_to(mutants))
+    print(f"saved {len(files)} files to {saved.relative_to(ROOT)}")
 
 
 def _copy_if_changed(source: Path, target: Path) -> None:
@@ -242,13 +280,16 @@ def main() -> int:
     parser.add_argument("--report-only", action="store_true", help="print the last results without running")
     parser.add_argument("--show", default="", help="print the diffs of non-string mutants with these statuses "
                         "(e.g. survived,timeout)")
+    parser.add_argument("--children", type=int, default=1, help="mutants tested at once (default 1)")
+    parser.add_argument("--save-state", action="store_true", help="copy the results to tools/mutation-state/ "
+                        "(after the run; with --report-only, now, from a run stopped or going on)")
     args = parser.parse_args()
 
     started = time.monotonic()
     # A report reads the results as they are: a run may be going on in the folder.
     folder = SCRATCH / args.module if args.report_only else sync(args.module, args.fresh)
     if not args.report_only:
-        if mutmut(folder, "run", "--max-children", "1") not in (0, None):
+        if mutmut(folder, "run", "--max-children", str(args.children)) not in (0, None):
             print("mutmut run failed: see its output above", file=sys.stderr)
             return 1
         again = {status.strip() for status in args.rerun.split(",") if status.strip()}
@@ -256,15 +297,17 @@ def main() -> int:
             # String mutants are not rerun: the figure that counts leaves them out.
             names = [row["name"] for row in results(folder) if row["status"] in again and not row["string_only"]]
             if names:
-                mutmut(folder, "run", "--max-children", "1", *names)
+                mutmut(folder, "run", "--max-children", str(args.children), *names)
     rows = results(folder)
     figures = summary(rows)
     wall = time.monotonic() - started
     files, tests = MODULES[args.module]
-    settings = {"mutmut": _version(), "max children": 1, "files": files, "tests": tests,
+    settings = {"mutmut": _version(), "max children": args.children, "files": files, "tests": tests,
                 "pytest": f"-p no:xdist -m '{TESTS_SKIPPED}'", "scratch": str(folder.relative_to(ROOT))}
     (folder / "summary.json").write_text(json.dumps({"settings": settings, "figures": figures, "mutants": rows},
                                                     indent=1))
+    if args.save_state:
+        save_state(args.module, folder)
 
     shown = {status.strip() for status in args.show.split(",") if status.strip()}
     for row in rows:
