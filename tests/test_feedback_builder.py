@@ -15,7 +15,8 @@ from webapp.auth.models import AuditEntry
 from webapp.exports.workbook import build_workbook
 from webapp.extensions import db
 from webapp.feedback import answers, default_form, form_builder
-from webapp.feedback.models import Answer, FeedbackForm, Question, QuestionKind, QuestionOption, Response
+from webapp.feedback.models import (AGREEMENT_SCALE, Answer, FeedbackForm, Question, QuestionKind, QuestionOption,
+                                    Response)
 from webapp.programmes.models import Finding, FindingKind, Programme
 
 FORM = "/organiser/programmes/{}/form"
@@ -339,3 +340,154 @@ def test_results_and_workbook_say_which_wording_was_answered(app, client, demo, 
     texts = {row[1] for row in rows[1:] if row[1] and row[1].startswith("Was the session worth your time?")}
     [text] = texts
     assert "it read “How useful was this session?”" in text
+
+
+# --- the builder's operations, field by field (written after mutation testing) --------
+
+
+def _audit_entries() -> list[tuple]:
+    return list(db.session.execute(sa.select(AuditEntry.action, AuditEntry.target, AuditEntry.user_id,
+                                             AuditEntry.detail).order_by(AuditEntry.id)).tuples())
+
+
+def test_add_question_stores_what_was_typed_trimmed(app, demo, make_user):
+    organiser_id = make_user().id
+    with app.app_context():
+        from webapp.auth.models import User
+
+        organiser = db.session.get(User, organiser_id)
+        form = db.session.get(Programme, demo).feedback_form
+        last = max(q.position for q in form.questions)
+        finding = db.session.get(Programme, demo).findings_of(FindingKind.INDICATOR)[2]
+        long_text = "  Which team are you in? " + "x" * 250
+        single = form_builder.add_question(
+            form, kind="single_choice", text=long_text, hint="  Pick one  ", section=" About you ", required=True,
+            max_choices=3, option_labels=["North", "South"], finding_id=finding.id, actor=organiser)
+        assert (single.kind, single.text, single.hint, single.section, single.required, single.max_choices,
+                single.finding_id, single.position) == (
+            QuestionKind.SINGLE_CHOICE, long_text.strip(), "Pick one", "About you", True, None, finding.id, last + 1)
+        assert [(o.label, o.position, o.score) for o in single.options] == [("North", 1, None), ("South", 2, None)]
+        assert _audit_entries()[-1] == ("question.added", f"question:{single.id}", organiser_id,
+                                        long_text.strip()[:200])
+
+        several = form_builder.add_question(form, kind="multi_choice", text="Which?", max_choices=2,
+                                            option_labels=["A", "B", "C"])
+        assert (several.max_choices, several.position, several.required, several.finding_id) == (2, last + 2, False,
+                                                                                                 None)
+        scale = form_builder.add_question(form, kind="agreement", text="Agree?", option_labels=["ignored"])
+        assert [(o.label, o.score) for o in scale.options] == list(AGREEMENT_SCALE)
+        rating = form_builder.add_question(form, kind="rating", text="Rate it")
+        assert [o.score for o in rating.options] == [1, 2, 3, 4, 5]
+        word = form_builder.add_question(form, kind="one_word", text="One word", option_labels=["ignored"])
+        assert word.options == [] and _audit_entries()[-1][2] is None  # no actor: the system
+
+
+def test_update_question_changes_every_field_and_records_whether_it_was_reworded(app, demo, make_user):
+    organiser_id = make_user().id
+    with app.app_context():
+        from webapp.auth.models import User
+
+        organiser = db.session.get(User, organiser_id)
+        programme = db.session.get(Programme, demo)
+        finding = programme.findings_of(FindingKind.INDICATOR)[0]
+        question = form_builder.add_question(programme.feedback_form, kind="single_choice", text="Team?",
+                                             option_labels=["North", "South"])
+        # Unanswered: its kind may change, and the options are made afresh.
+        form_builder.update_question(question, kind="multi_choice", text="  Teams?  ", hint=" Any ",
+                                     section=" You ", required=True, max_choices=2,
+                                     option_labels=["East", "West", "North"], finding_id=finding.id,
+                                     actor=organiser)
+        assert (question.kind, question.text, question.hint, question.section, question.required,
+                question.max_choices, question.finding_id) == (QuestionKind.MULTI_CHOICE, "Teams?", "Any", "You",
+                                                                 True, 2, finding.id)
+        assert [o.label for o in question.options] == ["East", "West", "North"]
+        assert _audit_entries()[-1] == ("question.changed", f"question:{question.id}", organiser_id, "Teams?")
+        assert question.earlier_wordings == []
+
+        east = question.options[0]
+        answer(first_session(demo).id, question, east)
+        # Answered: reworded, the answers keep the words they were given to.
+        form_builder.update_question(question, kind="multi_choice", text="Which teams?", max_choices=None,
+                                     option_labels=["East", "West"], actor=organiser)
+        assert question.text == "Which teams?" and question.required is False and question.finding_id is None
+        assert [w.text for w in question.earlier_wordings] == ["Teams?"]
+        assert db.session.scalar(sa.select(Answer.wording_id).where(Answer.option_id == east.id)) == \
+            question.earlier_wordings[0].id
+        assert _audit_entries()[-1][0] == "question.reworded"
+        # the same words again: not a rewording
+        form_builder.update_question(question, kind="multi_choice", text="Which teams?", option_labels=["East"])
+        assert len(question.earlier_wordings) == 1 and _audit_entries()[-1][0] == "question.changed"
+        assert [(o.label, o.hidden) for o in question.options] == [("East", False)]  # West had no answers: gone
+        single = form_builder.add_question(programme.feedback_form, kind="single_choice", text="One?",
+                                           option_labels=["A"])
+        form_builder.update_question(single, kind="single_choice", text="One?", max_choices=3,
+                                     option_labels=["A", "B"])
+        assert single.max_choices is None and [o.label for o in single.options] == ["A", "B"]
+        with pytest.raises(ValueError):
+            form_builder.update_question(question, kind="single_choice", text="Which teams?")
+        db.session.rollback()
+        assert db.session.get(Question, question.id).kind == QuestionKind.MULTI_CHOICE
+
+
+def test_the_default_form_question_by_question(app, make_user):
+    """PRODUCT.md's default form, in order, for a programme with one indicator and no
+    improvement areas: no multiple-choice question then."""
+    organiser_id = make_user().id
+    with app.app_context():
+        from webapp.auth.models import User
+
+        programme = Programme(slug="shape", title="Shape", findings=[
+            Finding(kind=FindingKind.INDICATOR, title="Leadership", grade="Good", headline_question="How good?")])
+        db.session.add(programme)
+        db.session.commit()
+        form = default_form.create_default_form(programme, actor=db.session.get(User, organiser_id))
+        assert default_form.create_default_form(programme) is form  # twice: the same form, one entry
+        rows = [(q.position, q.kind, q.section, q.required, q.max_choices, q.breakdown, q.finding_id is not None,
+                 len(q.options)) for q in form.questions]
+        about = "About you (optional)"
+        assert rows == [
+            (1, QuestionKind.AGREEMENT, "How good?", False, None, None, True, 6),
+            (2, QuestionKind.RATING, "Your views", False, None, None, False, 5),
+            (3, QuestionKind.LONG_TEXT, "Your views", False, None, None, False, 0),
+            (4, QuestionKind.LONG_TEXT, "Your views", False, None, None, False, 0),
+            (5, QuestionKind.SINGLE_CHOICE, about, False, None, "role_group", False, len(default_form.ROLE_GROUPS) + 1),
+            (6, QuestionKind.SINGLE_CHOICE, about, False, None, "locality", False, len(default_form.LOCALITIES) + 1),
+            (7, QuestionKind.SINGLE_CHOICE, about, False, None, "organisation", False,
+             len(default_form.ORGANISATIONS) + 1),
+        ]
+        assert all(q.options[-1].label == default_form.PREFER_NOT_TO_SAY for q in form.questions[4:])
+        assert form.title == "Your feedback: Shape"
+        entries = db.session.execute(sa.select(AuditEntry.action, AuditEntry.target, AuditEntry.user_id,
+                                               AuditEntry.detail)).tuples().all()
+        assert entries == [("form.created", f"programme:{programme.id}", organiser_id, "Shape")]
+
+
+def test_answer_counts_count_included_responses_per_question_of_this_form(app, demo):
+    """Responses, not answers (two options of one question are one response), only this
+    form's questions (the neighbouring programme has answers too), and an excluded burst
+    left out."""
+    from datetime import timedelta
+
+    from webapp.results import exclusions
+    from webapp.sessions.models import EventSession
+
+    with app.app_context():
+        form = feedback_form_of(demo)
+        multi = next(q for q in form.questions if q.kind == QuestionKind.MULTI_CHOICE)
+        text = next(q for q in form.questions if q.kind == QuestionKind.LONG_TEXT)
+        session = first_session(demo)
+        before = form_builder.answer_counts(form)
+        assert set(before) <= {q.id for q in form.questions}
+        neighbour_questions = set(db.session.scalars(sa.select(Answer.question_id).join(Response).where(
+            Response.session_id.in_(sa.select(EventSession.id).where(
+                EventSession.programme_id == neighbours.neighbour_id())))))
+        assert neighbour_questions and not set(before) & neighbour_questions
+        for options in (multi.options[:2], multi.options[:1]):
+            rows = [{"question_id": multi.id, "option_id": option.id, "text": None} for option in options]
+            assert answers.store_response(session.id, answers.new_submission_key(),
+                                          rows + [{"question_id": text.id, "option_id": None, "text": "More time"}])
+        after = form_builder.answer_counts(form)
+        assert (after[multi.id] - before.get(multi.id, 0), after[text.id] - before.get(text.id, 0)) == (2, 2)
+        newest = db.session.scalar(sa.select(sa.func.max(Response.submitted_at)).where(Response.session_id == session.id))
+        exclusions.exclude(session, newest, newest + timedelta(microseconds=1), "A burst", None)
+        assert form_builder.answer_counts(form)[multi.id] == after[multi.id] - 1
