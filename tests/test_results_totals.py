@@ -250,3 +250,29 @@ def test_word_counts_keep_sessions_and_questions_apart(app, demo):
         assert totals.rebuild() == len(everything)
         assert totals.snapshot() == everything
         db.session.rollback()
+
+
+def test_an_excluded_response_stays_out_of_every_total_until_deleted(app, demo):
+    """An excluded response is in no total, its word neither (a rebuild agrees); deleting
+    it later takes nothing away from the totals, since nothing of it was counted."""
+    with app.app_context():
+        programme = db.session.get(Programme, demo)
+        session = sorted(programme.sessions, key=lambda s: s.id)[0]
+        mood = add_question(programme.feedback_form, kind=QuestionKind.ONE_WORD, text="Your mood in one word?")
+        choice = next(q for q in programme.feedback_form.questions if q.kind == QuestionKind.AGREEMENT)
+        for word in ("calm", "calm"):
+            assert store_response(session.id, new_submission_key(),
+                                  [{"question_id": mood.id, "option_id": None, "text": word},
+                                   {"question_id": choice.id, "option_id": choice.options[0].id, "text": None}])
+        _exclude_newest(session, 1)
+        excluded = db.session.scalar(sa.select(Response.id).where(Response.session_id == session.id,
+                                                                  sa.not_(Response.included)))
+        assert excluded is not None
+        counted = totals.snapshot()
+        assert counted[(session.id, "word", mood.id, "calm")] == 1
+        totals.rebuild()
+        assert totals.snapshot() == counted
+        totals.subtract_responses([excluded])
+        db.session.execute(sa.delete(Response).where(Response.id == excluded))
+        db.session.commit()
+        assert totals.snapshot() == counted

@@ -106,8 +106,10 @@ EQUIVALENT = [
      "the LIMIT of a query read with session.scalar(), which takes the first row whatever the limit"),
     (re.compile(r"^\+.*func\.count\(None\)"),
      "count(None) is COUNT(*): the same number as counting a primary key, which is never null"),
-    (re.compile(r"^\+.*\.join\(\w+, (None)?\)"),
+    (re.compile(r"^\+.*\.(outer)?join\(\w+, (None)?\)"),
      "a join's ON clause left out: SQLAlchemy infers the same one from the only foreign key between the tables"),
+    (re.compile(r"^\+.*total\(zero, zero, answers=None\)"),
+     "False to None for a flag read only as a truth value (results/totals.py _counts)"),
 ]
 
 

@@ -126,7 +126,6 @@ def add_responses(response_ids: list[int], sign: int = 1) -> None:
         sa.select(Response.id, Response.session_id, Answer.question_id, Answer.option_id, Answer.text)
         .outerjoin(Answer, Answer.response_id == Response.id)
         .where(Response.id.in_(response_ids))
-        .order_by(Response.id)
     ).all()
     sessions: dict[int, int] = {}
     answers: dict[int, list[StoredAnswer]] = {}
@@ -146,7 +145,8 @@ def add_responses(response_ids: list[int], sign: int = 1) -> None:
             word_deltas[word_key] += sign
     add(deltas)
     add_words(word_deltas)
-    if sign < 0:
+    # sign is 1 or -1 (a mutation to <= changes nothing).
+    if sign < 0:  # pragma: no mutate
         db.session.execute(sa.delete(ResultCount).where(ResultCount.count == 0))
         db.session.execute(sa.delete(WordTotal).where(WordTotal.count == 0))
 
@@ -184,10 +184,12 @@ def rebuild(session_ids: list[int] | None = None) -> int:
     """Recompute the totals of these sessions (all sessions when None) from the answers
     of the included responses (Response.included: excluded bursts stay out), replacing
     what was there; returns the number of total rows. Not committed."""
-    session_filter = sa.true() if session_ids is None else Response.session_id.in_(session_ids or [-1])
+    if session_ids is not None and not session_ids:
+        return 0
+    session_filter = sa.true() if session_ids is None else Response.session_id.in_(session_ids)
     delete = sa.delete(ResultCount)
     if session_ids is not None:
-        delete = delete.where(ResultCount.session_id.in_(session_ids or [-1]))
+        delete = delete.where(ResultCount.session_id.in_(session_ids))
     db.session.execute(delete)
     written = 0
     for query in [*_counts(session_filter), *_counts(session_filter, aliased(Answer))]:
@@ -195,7 +197,7 @@ def rebuild(session_ids: list[int] | None = None) -> int:
             sa.insert(ResultCount).from_select([*_KEY_COLUMNS, "count"], query)))
     delete_words = sa.delete(WordTotal)
     if session_ids is not None:
-        delete_words = delete_words.where(WordTotal.session_id.in_(session_ids or [-1]))
+        delete_words = delete_words.where(WordTotal.session_id.in_(session_ids))
     db.session.execute(delete_words)
     words = (sa.select(Response.session_id, Answer.question_id, Answer.text, sa.func.count())
              .select_from(Answer).join(Response, Response.id == Answer.response_id)
