@@ -255,3 +255,37 @@ def test_comparisons_flag_large_differences_in_words_and_show_each_date(app, cli
     assert '<th scope="rowgroup"' in page and "Inspectors' grade:" in page
     programme_page = client.get(f"/organiser/programmes/{demo}/results").get_data(as_text=True)
     assert 'id="by-date"' in programme_page and "(n = 20)" in programme_page
+
+
+def test_comparison_by_date_adds_up_the_sessions_of_each_day(app, demo):
+    """The demo's six briefings, two a day: each date's row is the sum of its sessions'
+    rows, option by option; no session or date row is hidden (only small groups are);
+    and the programme page's table by date compares the indicators alone."""
+    from webapp.timezones import local_naive
+
+    with app.app_context():
+        sessions = f.sessions(demo)
+        indicator = f.question(demo, kind=QuestionKind.AGREEMENT)
+        for session, answer in zip(sessions[:3] + sessions[:2],
+                                   ["Agree", "Disagree", "Agree", "Strongly agree", "Agree"]):
+            f.respond(session, {indicator: answer})
+        db.session.commit()
+        programme = f.programme(demo)
+        results = services.results_for(programme, services.select_sessions(programme))
+        days = [local_naive(session.starts_at).date() for session in results.sessions]
+        assert days[0] == days[1] != days[2]
+        for comparison in services.comparisons(results):
+            sections = {section.label: section.rows for section in comparison.sections}
+            by_session, by_date = sections["By session"], sections["By date"]
+            assert len(by_date) == len(set(days))
+            for day, date_row in zip(sorted(set(days)), by_date):
+                that_day = [row.result for row, held_on in zip(by_session, days) if held_on == day]
+                assert date_row.result.respondents == sum(result.respondents for result in that_day)
+                assert [option.count for option in date_row.result.options] == \
+                    [sum(counts) for counts in zip(*([option.count for option in r.options] for r in that_day))]
+            for row in by_session + by_date:
+                assert not row.suppressed and row.respondents == row.result.respondents
+                assert row.result.number == comparison.overall.number
+        dated = services.comparisons(results, results.indicators, by=("date",))
+        assert [c.question.id for c in dated] == [result.question.id for result in results.indicators]
+        assert {section.label for c in dated for section in c.sections} == {"By date"}

@@ -146,6 +146,13 @@ def _agreement(agree: int, disagree: int, dont_know: int = 0) -> services.Questi
     (_agreement(80, 20, dont_know=50), _agreement(500, 500), services.HIGHER),
     # nothing scored in the row: no % agree, nothing to compare
     (_agreement(0, 0, dont_know=9), _agreement(500, 500), ""),
+    # exactly 15 points (30% against 15%, both exact in binary): on the line, z = 2.7
+    (_agreement(12, 28), _agreement(150, 850), services.HIGHER),
+    # 30 points from 10 answers against 50: z = 2.2 (taking the row out of the programme's
+    # variance; adding it instead would give 1.8)
+    (_agreement(1, 9), _agreement(20, 30), services.LOWER),
+    # 20 points from 10 answers against 30: z = 1.5
+    (_agreement(7, 3), _agreement(15, 15), ""),
     # the row is the whole programme (one session): no spread, the points decide
     (_agreement(80, 20), _agreement(80, 20), ""),
     (_agreement(80, 20), _agreement(60, 40), services.HIGHER),
