@@ -289,3 +289,25 @@ def test_comparison_by_date_adds_up_the_sessions_of_each_day(app, demo):
         dated = services.comparisons(results, results.indicators, by=("date",))
         assert [c.question.id for c in dated] == [result.question.id for result in results.indicators]
         assert {section.label for c in dated for section in c.sections} == {"By date"}
+
+
+def test_comparison_sections_appear_when_there_is_something_to_compare(app, demo):
+    """By session from two sessions, by date from two dates, by group for the whole
+    programme only; `by` chooses among them."""
+    with app.app_context():
+        sessions, programme = f.sessions(demo), f.programme(demo)
+
+        def sections(chosen, by=services.COMPARE_BY):
+            results = services.results_for(programme, chosen)
+            return services.comparisons(results, by=by)[0].sections
+
+        assert sections(sessions[:1]) == []
+        assert [s.label for s in sections(sessions[:2])] == ["By session"]  # the same day
+        assert [s.label for s in sections(sessions[1:3])] == ["By session", "By date"]
+        assert [s.label for s in sections(sessions[1:3], by=("date",))] == ["By date"]
+        assert [s.label for s in sections(sessions[1:3], by=("session",))] == ["By session"]
+        assert [s.label for s in sections(sessions)] == ["By session", "By date", "By locality", "By role group",
+                                                         "By organisation"]
+        by_session = sections(sessions[1:3])[0]
+        assert [row.label for row in by_session.rows] == [
+            f"{session.title} ({services.format_date(session.starts_at)})" for session in sessions[1:3]]
