@@ -18,7 +18,7 @@ from webapp.db_types import utcnow
 from webapp.exports import builds
 from webapp.exports.models import BuildStatus, WorkbookBuild
 from webapp.extensions import db
-from webapp.feedback.models import QuestionKind
+from webapp.feedback.models import QuestionKind, Response
 
 
 @pytest.fixture
@@ -215,3 +215,76 @@ def test_a_lost_build_is_marked_failed_and_a_new_request_starts_another(app, cli
     with app.app_context():
         builds.clean_up()
     assert "could not be built" in client.get(lost).get_data(as_text=True)
+
+
+def test_the_data_key_changes_with_everything_the_workbook_shows(app, demo, make_user):
+    """Each change below shows in the workbook, so each gives a new key (and a new file);
+    the same change in the neighbouring programme, or none, keeps the key."""
+    from tests import neighbours
+    from tests.booking_helpers import person
+    from webapp.bookings import services as bookings
+    from webapp.bookings.models import Registration
+    from webapp.feedback.answers import new_submission_key, store_response
+    from webapp.feedback.form_builder import add_question
+    from webapp.programmes.models import Programme
+    from webapp.results import exclusions
+    from webapp.results.services import ResultsFilter
+    from webapp.sessions.models import EventSession
+
+    organiser_id = make_user(Role.ORGANISER).id
+    with app.app_context():
+        from webapp.auth.models import User
+
+        organiser = db.session.get(User, organiser_id)
+        session = f.sessions(demo)[0]
+        session.capacity = session.confirmed_count + 1
+        db.session.commit()
+        question = f.question(demo, kind=QuestionKind.AGREEMENT)
+        everything = ResultsFilter()
+
+        def key(filters: ResultsFilter = everything, attendance: bool = True) -> str:
+            db.session.expire_all()
+            return builds.data_key(db.session.get(Programme, demo), filters, attendance)
+
+        keys = [key()]
+
+        def changed(what: str) -> None:
+            keys.append(key())
+            assert keys[-1] != keys[-2], f"the key did not change when {what}"
+
+        assert key() == keys[0]  # nothing changed
+        assert key(attendance=False) != keys[0]
+        assert key(ResultsFilter(session_ids=(session.id,))) != keys[0]
+        first = bookings.book(session, **person(1)).registration
+        changed("a place was booked")
+        waiting = bookings.book(session, **person(2)).registration
+        assert waiting.status == "waiting"
+        changed("someone joined the waiting list")
+        bookings.cancel(db.session.get(Registration, waiting.id))
+        changed("someone left the waiting list")
+        bookings.check_in(db.session.get(Registration, first.id), organiser)
+        changed("someone arrived")
+        bookings.undo_check_in(db.session.get(Registration, first.id), organiser)
+        changed("an arrival was undone")
+        store_response(session.id, new_submission_key(),
+                       [{"question_id": question.id, "option_id": question.options[0].id, "text": None}])
+        changed("a response came in")
+        newest = db.session.scalar(sa.select(sa.func.max(Response.submitted_at)))
+        exclusion = exclusions.exclude(db.session.get(EventSession, session.id), newest,
+                                       newest + timedelta(microseconds=1), "A burst", None)
+        changed("a burst was excluded")
+        exclusions.undo(exclusion, None)
+        changed("the exclusion was undone")
+        add_question(db.session.get(Programme, demo).feedback_form, kind="short_text", text="Anything else?")
+        changed("the form changed")
+        db.session.get(Programme, demo).title = "Renamed"
+        db.session.commit()
+        changed("the programme was renamed")
+        db.session.get(EventSession, session.id).title = "Renamed session"
+        db.session.commit()
+        changed("a session was renamed")
+
+        neighbour_session = next(other for other in db.session.scalars(sa.select(EventSession).where(
+            EventSession.programme_id == neighbours.neighbour_id())) if other.is_bookable())
+        bookings.book(neighbour_session, **person(3))
+        assert key() == keys[-1], "a booking in another programme changed the key"
