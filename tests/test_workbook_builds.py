@@ -288,3 +288,56 @@ def test_the_data_key_changes_with_everything_the_workbook_shows(app, demo, make
             EventSession.programme_id == neighbours.neighbour_id())) if other.is_bookable())
         bookings.book(neighbour_session, **person(3))
         assert key() == keys[-1], "a booking in another programme changed the key"
+
+
+def test_clean_up_and_reuse_at_their_boundaries(app, demo):
+    """Lost: pending for longer than STALE_AFTER (not exactly that long). Old: made
+    before EXPORTS_KEEP_HOURS ago (not exactly then). Superseded: a finished build with a
+    newer finished one of the same programme, filters and attendance. Reused: the newest
+    finished build whose file is there, else one under way that is not lost."""
+    now = utcnow().replace(microsecond=0)
+    keep = timedelta(hours=app.config["EXPORTS_KEEP_HOURS"])
+
+    def build(name: str, status: BuildStatus, age: timedelta, key: str = "k", **fields) -> int:
+        made = WorkbookBuild(programme_id=demo, data_key=key, status=status, created_at=now - age,
+                             file_name=f"{name}.xlsx" if status == BuildStatus.READY else None, **fields)
+        db.session.add(made)
+        db.session.flush()
+        if made.file_name:
+            (builds.exports_dir() / made.file_name).write_bytes(b"xlsx")
+        return made.id
+
+    with app.app_context():
+        second = timedelta(seconds=1)
+        ids = {
+            "superseded": build("superseded", BuildStatus.READY, timedelta(hours=2)),
+            "newest": build("newest", BuildStatus.READY, timedelta(hours=1)),
+            "other filters": build("other", BuildStatus.READY, timedelta(hours=2), "k2", filters={"session_ids": [1]}),
+            "with attendance": build("attendance", BuildStatus.READY, timedelta(hours=2), "k3",
+                                     include_attendance=True),
+            "pending, not lost": build("p1", BuildStatus.PENDING, builds.STALE_AFTER),
+            "pending, lost": build("p2", BuildStatus.PENDING, builds.STALE_AFTER + second),
+            "building, lost": build("p3", BuildStatus.BUILDING, builds.STALE_AFTER + second),
+            "kept to the hour": build("edge", BuildStatus.FAILED, keep),
+            "too old": build("old", BuildStatus.FAILED, keep + second),
+        }
+        db.session.commit()
+        assert builds._reusable("k", now).id == ids["newest"]
+        (builds.exports_dir() / "newest.xlsx").unlink()  # its file went: the older one of the key will do
+        assert builds._reusable("k", now).id == ids["superseded"]
+        assert builds._reusable("nothing", now) is None
+        assert builds.clean_up(now) == 2
+        left = dict(db.session.execute(sa.select(WorkbookBuild.id, WorkbookBuild.status)).tuples().all())
+        names = {name: left.get(build_id) for name, build_id in ids.items()}
+        assert names == {"newest": BuildStatus.READY, "superseded": None, "other filters": BuildStatus.READY,
+                         "with attendance": BuildStatus.READY, "pending, not lost": BuildStatus.PENDING,
+                         "pending, lost": BuildStatus.FAILED, "building, lost": BuildStatus.FAILED,
+                         "kept to the hour": BuildStatus.FAILED, "too old": None}
+        assert sorted(path.name for path in builds.exports_dir().iterdir()) == ["attendance.xlsx", "other.xlsx"]
+        lost = db.session.get(WorkbookBuild, ids["pending, lost"])
+        assert lost.finished_at == now and lost.error.startswith("Lost")
+        # a build under way is joined while it is not lost
+        db.session.execute(sa.delete(WorkbookBuild).where(WorkbookBuild.status == BuildStatus.READY))
+        db.session.commit()
+        assert builds._reusable("k", now - second).id == ids["pending, not lost"]
+        assert builds._reusable("k", now) is None  # STALE_AFTER old: not waited for any longer
