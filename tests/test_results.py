@@ -242,6 +242,7 @@ def test_comparisons_flag_large_differences_in_words_and_show_each_date(app, cli
         sections = {section.label: section for section in comparison.sections}
         rows = {row.label: row for row in sections["By locality"].rows}
         assert rows["North East"].difference == services.LOWER and rows["South"].difference == services.HIGHER
+        assert (rows["North East"].respondents, rows["South"].respondents) == (10, 30)
         assert rows["North East"].result.percent_disagree == 1.0
         dates = sections["By date"].rows
         assert [row.result.respondents for row in dates if row.result.respondents] == [20, 20]
@@ -308,6 +309,32 @@ def test_comparison_sections_appear_when_there_is_something_to_compare(app, demo
         assert [s.label for s in sections(sessions[1:3], by=("session",))] == ["By session"]
         assert [s.label for s in sections(sessions)] == ["By session", "By date", "By locality", "By role group",
                                                          "By organisation"]
-        by_session = sections(sessions[1:3])[0]
+        assert [s.label for s in sections(sessions, by=("session", "date"))] == ["By session", "By date"]
+        by_session, by_date = sections(sessions[1:3])
         assert [row.label for row in by_session.rows] == [
             f"{session.title} ({services.format_date(session.starts_at)})" for session in sessions[1:3]]
+        assert [row.label for row in by_date.rows] == [services.format_date(s.starts_at) for s in sessions[1:3]]
+
+
+def test_a_group_small_for_one_question_is_hidden_in_its_comparison(app, demo):
+    """Ten from the North East answered, but only three of them this indicator: their
+    row for it is hidden, and another beside it, though the locality is not small."""
+    with app.app_context():
+        sessions = f.sessions(demo)
+        locality = f.question(demo, breakdown="locality")
+        indicator = f.question(demo, kind=QuestionKind.AGREEMENT)
+        for number in range(10):
+            f.respond(sessions[0], {locality: "North East", **({indicator: "Agree"} if number < 3 else {})})
+        for _ in range(30):
+            f.respond(sessions[1], {locality: "South", indicator: "Disagree"})
+        for _ in range(6):
+            f.respond(sessions[2], {locality: "North West", indicator: "Agree"})
+        db.session.commit()
+        programme = f.programme(demo)
+        results = services.results_for(programme, services.select_sessions(programme))
+        comparison = next(c for c in services.comparisons(results) if c.question.id == indicator.id)
+        rows = {row.label: row for section in comparison.sections if section.label == "By locality"
+                for row in section.rows}
+        assert rows["North East"].suppressed and rows["North East"].respondents is None
+        assert rows["North West"].suppressed  # the complement: NE could be worked out from the total
+        assert not rows["South"].suppressed and rows["South"].respondents == 30
