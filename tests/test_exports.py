@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 
 from tests import results_factories as f
 from webapp.auth.models import AuditEntry, Role
-from webapp.exports.workbook import SHEETS, build_workbook, indicators_headers
+from webapp.exports.workbook import AGREEMENT_POINTS, SHEETS, build_workbook, indicators_headers
 from webapp.bookings.attendance import ATTENDANCE_COLUMNS
 from webapp.extensions import db
 from webapp.tables import headers
@@ -115,7 +115,8 @@ def test_figures_equal_the_answers_and_the_results_pages(app, client, login_as, 
                 "responses": len(scores), "dont_know": scores.count(None),
                 "mean": sum(scored) / len(scored) if scored else None,
                 "agree": sum(1 for s in scored if s >= 4) / len(scored) if scored else None,
-                "strongly_agree": scores.count(5),
+                "strongly_agree": scores.count(5), "scores": scores,
+                "headline": question.finding.headline_question, "grade": question.finding.grade,
             }
         total_responses = db.session.scalar(sa.select(sa.func.count()).select_from(Response).where(
             Response.session_id.in_([filled["first"], filled["second"]])))
@@ -129,6 +130,11 @@ def test_figures_equal_the_answers_and_the_results_pages(app, client, login_as, 
         assert values["Responses"] == want["responses"]
         assert values["Don't know"] == want["dont_know"]
         assert values["Strongly agree"] == want["strongly_agree"]
+        assert values["Headline question"] == want["headline"] and values["Inspection grade"] == want["grade"]
+        for label, score in AGREEMENT_POINTS:  # each point of the scale: its count and its share
+            assert values[label] == want["scores"].count(score), label
+            share = want["scores"].count(score) / want["responses"] if want["responses"] else None
+            assert values[f"{label} %"] == pytest.approx(share), label
         assert values["Mean"] == pytest.approx(want["mean"]) if want["mean"] is not None else values["Mean"] is None
         assert values["% agree"] == pytest.approx(want["agree"]) if want["agree"] is not None \
             else values["% agree"] is None
