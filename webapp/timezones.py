@@ -19,8 +19,9 @@ def london_to_utc(day: date, clock: time) -> datetime:
     return datetime.combine(day, clock, tzinfo=LONDON).astimezone(UTC)
 
 
-def format_date(moment: datetime | None) -> str:
-    local = to_local(moment)
+def format_date(moment: datetime | date | None) -> str:
+    """"Monday 14 December 2026": a moment's date in London, or a calendar day as it is."""
+    local = to_local(moment) if isinstance(moment, datetime) else moment
     return f"{local:%A} {local.day} {local:%B %Y}" if local else ""
 
 

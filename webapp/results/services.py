@@ -829,7 +829,7 @@ def comparisons(results: Results, questions: list[QuestionResult] | None = None,
             sections.append(ComparisonSection("By session", [row(label, counts) for label, counts in session_rows]))
         if "date" in by and len(dates) > 1:
             sections.append(ComparisonSection("By date", [
-                row(format_date(london_to_utc(day, time(12, 0))), counts) for day, counts in sorted(dates.items())]))
+                row(format_date(day), counts) for day, counts in sorted(dates.items())]))
         for table in results.breakdowns if "group" in by else ():
             sizes = [group.counts.get((question.id, ALL), 0) for group in table.groups]
             hidden = hidden_cells(sizes, table.hidden)
