@@ -450,3 +450,61 @@ def test_workbook_reads_and_prints_like_a_board_paper(app, filled):
             assert width >= len(str(cell.value)) + 1 or cell.alignment.wrap_text, (ws.title, cell.value)
     strongly = indicators_headers().index("Strongly disagree") + 1
     assert indicators.column_dimensions[indicators.cell(1, strongly).column_letter].width >= len("Strongly disagree")
+
+
+def test_response_rows_cell_by_cell(app, demo):
+    """Rows straight from response_rows: written answers merged into the right response
+    (however they interleave with responses that have none), choices joined in the form's
+    order whatever order they were given in, an excluded response and its text left out,
+    and rare "about you" answers hidden unless full detail is asked for."""
+    from datetime import timedelta
+
+    from webapp.exports.rows import RARE_GROUP, response_rows
+    from webapp.results import exclusions
+    from webapp.timezones import local_naive
+
+    with app.app_context():
+        session, other = f.sessions(demo)[:2]
+        locality = f.question(demo, breakdown="locality")
+        multi = f.question(demo, kind=QuestionKind.MULTI_CHOICE)
+        first_text, second_text = (f.question(demo, kind=QuestionKind.LONG_TEXT, index=i) for i in (0, 1))
+        a, b = (option.label for option in multi.options[:2])
+        # b first on the form now, though a was made first (a lower id): the form's order counts
+        for option in multi.options[:2]:
+            option.position = {a: 2, b: 1}[option.label]
+        made = [
+            f.respond(session, {locality: "North East", first_text: "first"}),
+            f.respond(other, {second_text: "only text"}),
+            f.respond(session, {multi: [a, b]}),
+            f.respond(session, {first_text: "left out"}),
+            f.respond(session, {second_text: "last", locality: "South", first_text: "also last"}),
+        ]
+        for _ in range(5):  # South is common enough to be shown to anyone
+            f.respond(other, {locality: "South"})
+        db.session.commit()
+        left_out = made[3]
+        exclusions.exclude(session, left_out.submitted_at, left_out.submitted_at + timedelta(microseconds=1),
+                           "A burst", None)
+        questions = [locality, multi, first_text, second_text]
+        sessions = [session, other]
+
+        def table(full_detail: bool) -> dict[int, list]:
+            return {row[0]: row for row in response_rows(sessions, questions, full_detail=full_detail)}
+
+        full = table(True)
+        assert left_out.id not in full and len(full) == 9
+        expected = {
+            made[0].id: [session.title, session.locality, "North East", None, "first", None],
+            made[1].id: [other.title, other.locality, None, None, None, "only text"],
+            made[2].id: [session.title, session.locality, None, f"{b}; {a}", None, None],
+            made[4].id: [session.title, session.locality, "South", None, "also last", "last"],
+        }
+        for response in made:
+            if response.id in expected:
+                row = full[response.id]
+                assert [*row[1:3], *row[4:]] == expected[response.id], response.id
+                assert row[3] == local_naive(response.submitted_at)
+        viewer = table(False)
+        assert viewer[made[0].id][4] == RARE_GROUP and viewer[made[4].id][4] == "South"
+        assert [row[5:] for row in viewer.values()] == [row[5:] for row in full.values()]
+        assert list(response_rows([], questions)) == []
