@@ -183,3 +183,27 @@ def test_word_cloud_sizes_follow_the_top_word():
                                   (("hopeful", 10), ("proud", 5), ("calm", 3), ("tired", 1))])
     assert [words.cloud_size(word) for word in words.words] == [6, 3, 3, 1]
     assert [word.word for word in words.common] == ["hopeful", "proud"] and words.rare_responses == 4
+
+
+def test_a_page_of_comments_holds_what_each_comment_says(app, demo):
+    """Five comments two to a page, newest first, each with its question, session and
+    time; the last page holds the one left; a search counts and pages its matches."""
+    from datetime import UTC, datetime
+
+    with app.app_context():
+        session, other = f.sessions(demo)[:2]
+        first_text, second_text = (f.question(demo, kind=QuestionKind.LONG_TEXT, index=i) for i in (0, 1))
+        moments = [datetime(2026, 12, 14, 10, minute, tzinfo=UTC) for minute in range(5)]
+        for number, moment in enumerate(moments):
+            f.respond(session if number % 2 else other, {first_text if number < 3 else second_text: f"Comment {number}"},
+                      submitted_at=moment)
+        db.session.commit()
+        ids = [session.id, other.id]
+        first_page = services.comment_page(ids, page=1, per_page=2)
+        assert first_page.total == 5 and len(first_page.items) == 2
+        assert [(c.text, c.submitted_at, c.question_text, c.session_title) for c in first_page.items] == [
+            ("Comment 4", moments[4], second_text.text, other.title),
+            ("Comment 3", moments[3], second_text.text, session.title)]
+        assert [c.text for c in services.comment_page(ids, page=3, per_page=2).items] == ["Comment 0"]
+        found = services.comment_page(ids, search="comment 1", per_page=2)
+        assert (found.total, [c.text for c in found.items]) == (1, ["Comment 1"])
