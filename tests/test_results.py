@@ -336,5 +336,6 @@ def test_a_group_small_for_one_question_is_hidden_in_its_comparison(app, demo):
         rows = {row.label: row for section in comparison.sections if section.label == "By locality"
                 for row in section.rows}
         assert rows["North East"].suppressed and rows["North East"].respondents is None
+        assert rows["North East"].difference == ""  # 100% against 23% agree, but nothing of a hidden row shows
         assert rows["North West"].suppressed  # the complement: NE could be worked out from the total
         assert not rows["South"].suppressed and rows["South"].respondents == 30
