@@ -491,3 +491,24 @@ def test_answer_counts_count_included_responses_per_question_of_this_form(app, d
         newest = db.session.scalar(sa.select(sa.func.max(Response.submitted_at)).where(Response.session_id == session.id))
         exclusions.exclude(session, newest, newest + timedelta(microseconds=1), "A burst", None)
         assert form_builder.answer_counts(form)[multi.id] == after[multi.id] - 1
+
+
+def test_the_wording_note_counts_the_answers_to_each_earlier_wording(app, demo):
+    """Reworded twice: two answers to the first words, one to the second, each said apart
+    (and once each: "1 response", "2 responses")."""
+    from webapp.results.services import wording_note
+
+    with app.app_context():
+        question = form_builder.add_question(feedback_form_of(demo), kind="rating", text="First words?")
+        session_id = first_session(demo).id
+        answer(session_id, question, question.options[0])
+        answer(session_id, question, question.options[1])
+        form_builder.update_question(question, kind="rating", text="Second words?")
+        answer(session_id, question, question.options[2])
+        form_builder.update_question(question, kind="rating", text="Third words?")
+        answer(session_id, question, question.options[3])
+        note = wording_note(question)
+        assert note.startswith("Reworded: until ") and note.endswith(". Those answers were to those words.")
+        assert "it read “First words?” (2 responses); until " in note
+        assert "it read “Second words?” (1 response)." in note
+        assert wording_note(form_builder.add_question(feedback_form_of(demo), kind="rating", text="New")) == ""

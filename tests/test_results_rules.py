@@ -205,5 +205,22 @@ def test_a_page_of_comments_holds_what_each_comment_says(app, demo):
             ("Comment 4", moments[4], second_text.text, other.title),
             ("Comment 3", moments[3], second_text.text, session.title)]
         assert [c.text for c in services.comment_page(ids, page=3, per_page=2).items] == ["Comment 0"]
+        assert services.comment_count([]) == 0 and services.response_count([]) == 0
         found = services.comment_page(ids, search="comment 1", per_page=2)
         assert (found.total, [c.text for c in found.items]) == (1, ["Comment 1"])
+
+
+def test_the_highest_and_lowest_indicators():
+    """Three each way by % agree (0% the lowest of all), ties in form order; an indicator
+    nobody scored is in neither."""
+    def indicator(number: int, agree: int, disagree: int) -> services.QuestionResult:
+        result = _agreement(agree, disagree)
+        result.number, result.question.finding_id = number, number
+        return result
+
+    results = [indicator(1, 5, 5), indicator(2, 9, 1), indicator(3, 1, 9), indicator(4, 9, 1),
+               indicator(5, 0, 0), indicator(6, 3, 7), indicator(7, 7, 3), indicator(8, 0, 5)]
+    not_an_indicator = _agreement(10, 0)  # no finding: a question of the organiser's own
+    highest, lowest = services.ranked_indicators([*results, not_an_indicator])
+    assert [r.number for r in highest] == [2, 4, 7] and [r.number for r in lowest] == [8, 3, 6]  # 0% is lowest
+    assert [r.number for r in services.ranked_indicators(results, count=1)[0]] == [2]

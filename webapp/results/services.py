@@ -257,7 +257,7 @@ def totals(figures: list[SessionFigures]) -> Totals:
 
 
 def response_count(session_ids: list[int]) -> int:
-    return sum(responses for _, responses in _response_counts(session_ids)) if session_ids else 0
+    return sum(responses for _, responses in _response_counts(session_ids))
 
 
 # ---------------------------------------------------------------------------
@@ -506,10 +506,8 @@ def comments_query(session_ids: list[int], search: str = ""):
 
 def comment_count(session_ids: list[int]) -> int:
     """How many written answers these sessions have, from the running totals."""
-    if not session_ids:
-        return 0
     return db.session.scalar(
-        sa.select(sa.func.coalesce(sa.func.sum(ResultCount.count), 0))
+        sa.select(sa.func.sum(ResultCount.count))
         .join(Question, Question.id == ResultCount.question_id)
         .where(ResultCount.session_id.in_(session_ids), ResultCount.group_option_id == EVERYONE,
                ResultCount.option_id == ALL, Question.kind.in_([kind.value for kind in TEXT_KINDS]))
