@@ -175,3 +175,38 @@ def test_rare_answers_are_counted_in_the_exported_sessions(app, small_groups):
             for option in question.options:
                 assert (str(option.id) in rare) == (counts.get((question.id, option.id), 0) < SMALL_GROUP_MIN)
         assert counts[(ALL, ALL)] > 0
+
+
+def test_breakdown_groups_figures_exactly(app, demo):
+    """% agree over the indicators only (not an agreement question of the organiser's own),
+    mean usefulness over the rating only, exact for each group; an answer hidden from the
+    form keeps its row while it has responses, and one with none has no row."""
+    from tests import results_factories as f
+    from webapp.feedback import form_builder
+    from webapp.feedback.models import QuestionKind
+    from webapp.results import services
+
+    with app.app_context():
+        session = f.sessions(demo)[0]
+        locality = f.question(demo, breakdown="locality")
+        indicator = f.question(demo, kind=QuestionKind.AGREEMENT)
+        rating = f.question(demo, kind=QuestionKind.RATING)
+        own = form_builder.add_question(f.programme(demo).feedback_form, kind="agreement", text="Our own question?")
+        for _ in range(6):
+            f.respond(session, {locality: "North East", indicator: "Agree", own: "Strongly disagree",
+                                rating: rating.options[1].label})
+            f.respond(session, {locality: "South", indicator: "Disagree", rating: rating.options[3].label})
+        for _ in range(5):
+            f.respond(session, {locality: "City-wide", indicator: "Strongly agree"})
+        for option in locality.options:
+            if option.label in ("City-wide", "North West"):
+                option.hidden = True
+        db.session.commit()
+        programme = f.programme(demo)
+        results = services.results_for(programme, services.select_sessions(programme))
+        table = next(t for t in results.breakdowns if t.breakdown == "locality")
+        groups = {group.label: group for group in table.groups}
+        assert "North West" not in groups and groups["City-wide"].responses == 5
+        figures = {label: (group.responses, group.percent_agree, group.mean_usefulness)
+                   for label, group in groups.items() if label in ("North East", "South", "City-wide")}
+        assert figures == {"North East": (6, 1.0, 2.0), "South": (6, 0.0, 4.0), "City-wide": (5, 1.0, None)}

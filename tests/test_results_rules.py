@@ -183,6 +183,7 @@ def test_word_cloud_sizes_follow_the_top_word():
                                   (("hopeful", 10), ("proud", 5), ("calm", 3), ("tired", 1))])
     assert [words.cloud_size(word) for word in words.words] == [6, 3, 3, 1]
     assert [word.word for word in words.common] == ["hopeful", "proud"] and words.rare_responses == 4
+    assert words.shown() == words.common and words.shown(everything=True) == words.words
 
 
 def test_a_page_of_comments_holds_what_each_comment_says(app, demo):

@@ -110,8 +110,9 @@ EQUIVALENT = [
      "a join's ON clause left out: SQLAlchemy infers the same one from the only foreign key between the tables"),
     (re.compile(r"^\+.*return HIGHER if (mine >= theirs|row\.mean >= overall\.mean) else LOWER"),
      "> to >= where the two already differ by 15 points or half a point (results large_difference)"),
-    (re.compile(r'^\+.*count_totals\(results\.session_ids, by="session", (questions=None)?\)'),
-     "counting every question, not only the compared ones: the same figures for those, read at more cost"),
+    (re.compile(r'^\+.*(count_totals\(results\.session_ids, by="session"|count_totals\(session_ids, by="group"), '
+                r'(questions=None)?\)|^\+\s+compared = (None$|\[q for q in form\.questions if q\.is_choice or )'),
+     "counting more questions than the ones compared: the same figures for those, read at more cost"),
     (re.compile(r"^\+.*total\(zero, zero, answers=None\)"),
      "False to None for a flag read only as a truth value (results/totals.py _counts)"),
 ]

@@ -563,7 +563,7 @@ def _minus(counts: Counts, parts: Iterable[Counts]) -> Counts:
     left = dict(counts)
     for part in parts:
         for key, count in part.items():
-            left[key] = left.get(key, 0) - count
+            left[key] -= count  # a group's keys are all among everyone's
     return left
 
 
