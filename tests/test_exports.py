@@ -20,7 +20,7 @@ from webapp.tables import headers
 from webapp.feedback.models import Answer, QuestionKind, QuestionOption, Response
 from webapp.programmes.services import create_programme
 from webapp.results import services
-from webapp.timezones import to_local
+from webapp.timezones import local_naive, to_local
 
 INJECTIONS = ["=1+1", "=HYPERLINK(\"http://evil.example\",\"x\")", "+SUM(A1:A2)", "-2+3", "@SUM(A1)",
               "\tcmd", "\rcmd"]
@@ -461,7 +461,6 @@ def test_response_rows_cell_by_cell(app, demo):
 
     from webapp.exports.rows import RARE_GROUP, response_rows
     from webapp.results import exclusions
-    from webapp.timezones import local_naive
 
     with app.app_context():
         session, other = f.sessions(demo)[:2]
@@ -508,3 +507,32 @@ def test_response_rows_cell_by_cell(app, demo):
         assert viewer[made[0].id][4] == RARE_GROUP and viewer[made[4].id][4] == "South"
         assert [row[5:] for row in viewer.values()] == [row[5:] for row in full.values()]
         assert list(response_rows([], questions)) == []
+
+
+def test_sessions_sheet_row_by_row(app, demo):
+    """Each session's row: a cancelled one says so beside its venue; a rate is a number
+    where attendance was taken, else the reason in words."""
+    from webapp.sessions.models import SessionStatus
+
+    with app.app_context():
+        held, cancelled, quiet = f.sessions(demo)[:3]
+        for number in range(4):
+            f.register(held, email=f"p{number}@example.org", checked_in=True)
+        f.register(held, email="waiting@example.org", status="waiting")
+        question = f.question(demo, kind=QuestionKind.AGREEMENT)
+        for _ in range(3):
+            f.respond(held, {question: "Agree"})
+        cancelled.status = SessionStatus.CANCELLED
+        db.session.commit()
+        expected = {
+            held.title: [held.venue, held.capacity, 4, 1, 4, 3, 0.75],
+            cancelled.title: [f"{cancelled.venue} (cancelled)", cancelled.capacity, 0, 0, 0, 0,
+                              "Not available: no check-ins and no responses yet"],
+            quiet.title: [quiet.venue, quiet.capacity, 0, 0, 0, 0, "Not available: no check-ins and no responses yet"],
+        }
+        starts = {s.title: local_naive(s.starts_at) for s in (held, cancelled, quiet)}
+    rows = {row[0]: row for row in _rows(_load(_build(app, demo))["Sessions"])[1:]}
+    for title, values in expected.items():
+        row = rows[title]
+        assert [row[4], *row[6:]] == values, title
+        assert (row[1].date(), row[2]) == (starts[title].date(), starts[title].time())
