@@ -536,3 +536,36 @@ def test_sessions_sheet_row_by_row(app, demo):
         row = rows[title]
         assert [row[4], *row[6:]] == values, title
         assert (row[1].date(), row[2]) == (starts[title].date(), starts[title].time())
+
+
+def test_summary_ranks_the_indicators_and_hides_small_groups(app, demo):
+    """The three indicators staff agreed with most and least, numbered, with their % agree;
+    a breakdown group of fewer than 5 reads as suppressed, with no figure beside it."""
+    from webapp.results import services
+
+    with app.app_context():
+        session = f.sessions(demo)[0]
+        indicators = [q for q in f.programme(demo).feedback_form.questions
+                      if q.kind == QuestionKind.AGREEMENT and q.finding_id]
+        locality = f.question(demo, breakdown="locality")
+        shares = [0.9, 0.1, 0.5, 0.7, 0.3]  # agree, of ten, for the first five indicators
+        for person in range(10):
+            answers = {q: ("Agree" if person < share * 10 else "Disagree") for q, share in zip(indicators, shares)}
+            place = "North East" if person < 5 else "North West" if person < 7 else "South"
+            f.respond(session, {**answers, locality: place})
+        db.session.commit()
+        titles = [q.finding.title for q in indicators]
+    rows = [list(row) for row in _load(_build(app, demo))["Summary"].iter_rows(values_only=True)]
+    start = next(i for i, row in enumerate(rows) if row[0] == "Highest staff agreement")
+    assert rows[start][1:3] == ["Indicator", "% agree"]
+    assert [row[:3] for row in rows[start + 1:start + 4]] == [
+        ["1", titles[0], pytest.approx(0.9)], ["2", titles[3], pytest.approx(0.7)], ["3", titles[2], 0.5]]
+    start = next(i for i, row in enumerate(rows) if row[0] == "Lowest staff agreement")
+    assert [row[:3] for row in rows[start + 1:start + 4]] == [
+        ["1", titles[1], pytest.approx(0.1)], ["2", titles[4], pytest.approx(0.3)], ["3", titles[2], 0.5]]
+    by_locality = next(i for i, row in enumerate(rows) if row[0] == "By locality")
+    groups = {row[1]: row[2:4] for row in rows[by_locality + 1:by_locality + 8] if row[0] is None}
+    # the first five people: 5 + 1 + 5 + 5 + 3 agreements of 25 answers
+    assert groups["North East"][:2] == [5, pytest.approx(19 / 25)]
+    # two and three: both hidden, so neither can be worked out from the total
+    assert groups["North West"] == groups["South"] == [services.SUPPRESSED_LABEL, None]
