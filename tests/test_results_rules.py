@@ -225,3 +225,42 @@ def test_the_highest_and_lowest_indicators():
     highest, lowest = services.ranked_indicators([*results, not_an_indicator])
     assert [r.number for r in highest] == [2, 4, 7] and [r.number for r in lowest] == [8, 3, 6]  # 0% is lowest
     assert [r.number for r in services.ranked_indicators(results, count=1)[0]] == [2]
+
+
+def test_hidden_questions_and_options_show_while_they_have_answers(app, demo):
+    """A hidden question with answers keeps its place in the results, numbered in turn; one
+    without answers is left out. So is a hidden option nobody chose, while the options
+    after it and a hidden one that was chosen stay. Text answers are counted as such."""
+    with app.app_context():
+        session = f.sessions(demo)[0]
+        form = f.programme(demo).feedback_form
+        answered_text, unanswered_text = (f.question(demo, kind=QuestionKind.LONG_TEXT, index=i) for i in (0, 1))
+        choice = f.question(demo, kind=QuestionKind.MULTI_CHOICE)
+        first, second, third = choice.options[:3]
+        f.respond(session, {answered_text: "Kept", choice: [first.label, third.label]})
+        for question in (answered_text, unanswered_text):
+            question.hidden = True
+        first.hidden = second.hidden = True
+        db.session.commit()
+        results = services.question_results(form, [session.id])
+        shown = [result.question for result in results]
+        assert answered_text in shown and unanswered_text not in shown
+        assert [result.number for result in results] == list(range(1, len(results) + 1))
+        assert services.form_questions(form) == [q for q in form.questions if not q.hidden]
+        assert services.form_questions(None) == []
+        by_question = {result.question.id: result for result in results}
+        text = by_question[answered_text.id]
+        assert (text.respondents, text.text_answers) == (1, 1)
+        chosen = by_question[choice.id]
+        assert chosen.text_answers == 0
+        assert [option.option.id for option in chosen.options] == [first.id] + [o.id for o in choice.options[2:]]
+        assert [(option.count, option.share) for option in chosen.options[:2]] == [(1, 1.0), (1, 1.0)]
+
+
+def test_sessions_starting_together_keep_the_order_they_were_made_in(app, demo):
+    with app.app_context():
+        sessions = f.sessions(demo)
+        later, earlier = sessions[1], sessions[0]
+        later.starts_at = earlier.starts_at  # two rooms at 9:30
+        db.session.commit()
+        assert [s.id for s in services.select_sessions(f.programme(demo))][:2] == sorted([earlier.id, later.id])

@@ -113,6 +113,8 @@ EQUIVALENT = [
     (re.compile(r'^\+.*(count_totals\(results\.session_ids, by="session"|count_totals\(session_ids, by="group"), '
                 r'(questions=None)?\)|^\+\s+compared = (None$|\[q for q in form\.questions if q\.is_choice or )'),
      "counting more questions than the ones compared: the same figures for those, read at more cost"),
+    (re.compile(r"^[-+].*selectinload\("),
+     "an eager load left out: the same rows, read lazily when first used (a query more, the same figures)"),
     (re.compile(r"^\+.*total\(zero, zero, answers=None\)"),
      "False to None for a flag read only as a truth value (results/totals.py _counts)"),
 ]

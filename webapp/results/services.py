@@ -161,10 +161,10 @@ def select_sessions(programme: Programme, filters: ResultsFilter | None = None) 
     if filters.session_ids:
         query = query.where(EventSession.id.in_(filters.session_ids))
     if filters.date_from:
-        query = query.where(EventSession.starts_at >= london_to_utc(filters.date_from, time(0, 0)))
+        query = query.where(EventSession.starts_at >= london_to_utc(filters.date_from, time.min))
     if filters.date_to:
         next_day = filters.date_to + timedelta(days=1)
-        query = query.where(EventSession.starts_at < london_to_utc(next_day, time(0, 0)))
+        query = query.where(EventSession.starts_at < london_to_utc(next_day, time.min))
     return list(db.session.scalars(query.order_by(EventSession.starts_at, EventSession.id)))
 
 
