@@ -264,3 +264,28 @@ def test_sessions_starting_together_keep_the_order_they_were_made_in(app, demo):
         later.starts_at = earlier.starts_at  # two rooms at 9:30
         db.session.commit()
         assert [s.id for s in services.select_sessions(f.programme(demo))][:2] == sorted([earlier.id, later.id])
+
+
+def test_word_lists_per_question_most_given_first(app, demo):
+    """Each one-word question's words over the chosen sessions only, most given first and
+    ties in alphabetical order, never mixed with another question's; other kinds of
+    question have no list, and no sessions give empty lists."""
+    from webapp.feedback.form_builder import add_question
+
+    with app.app_context():
+        first, second, left_out = f.sessions(demo)[:3]
+        form = f.programme(demo).feedback_form
+        mood, service = (add_question(form, kind="one_word", text=text) for text in ("Mood?", "Service?"))
+        comment = f.question(demo, kind=QuestionKind.LONG_TEXT)
+        for session, mood_word, service_word in ((first, "tired", "slow"), (first, "calm", "slow"),
+                                                 (second, "hopeful", "fair"), (second, "hopeful", None),
+                                                 (first, "hopeful", "hopeful"), (left_out, "angry", "angry")):
+            f.respond(session, {mood: mood_word, **({service: service_word} if service_word else {})})
+        db.session.commit()
+        lists = services.word_lists([mood, service, comment], [first.id, second.id])
+        assert set(lists) == {mood.id, service.id}
+        assert [(w.word, w.count) for w in lists[mood.id].words] == [("hopeful", 3), ("calm", 1), ("tired", 1)]
+        assert [(w.word, w.count) for w in lists[service.id].words] == [("slow", 2), ("fair", 1), ("hopeful", 1)]
+        assert lists[mood.id].question_id == mood.id
+        assert all(not words.words for words in services.word_lists([mood, service], []).values())
+        assert services.word_lists([comment], [first.id]) == {}

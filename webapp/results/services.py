@@ -448,14 +448,13 @@ def word_lists(questions: Iterable[Question], session_ids: list[int]) -> dict[in
     case-folded as they were stored, so "Hopeful" and "hopeful" are one word."""
     question_ids = [question.id for question in questions if question.kind == QuestionKind.ONE_WORD]
     lists = {question_id: WordList(question_id, []) for question_id in question_ids}
-    if not question_ids or not session_ids:
+    if not question_ids:  # most forms: no query at all
         return lists
-    count = sa.func.sum(WordTotal.count)
+    count = sa.func.sum(WordTotal.count)  # never 0: a total that falls to 0 is deleted
     rows = db.session.execute(
         sa.select(WordTotal.question_id, WordTotal.word, count)
         .where(WordTotal.question_id.in_(question_ids), WordTotal.session_id.in_(session_ids))
         .group_by(WordTotal.question_id, WordTotal.word)
-        .having(count > 0)
         .order_by(WordTotal.question_id, count.desc(), WordTotal.word)
     )
     for question_id, word, number in rows:
