@@ -21,7 +21,6 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 
-from webapp.db_types import rows_changed
 from webapp.extensions import db
 from webapp.feedback.models import Answer, Question, QuestionKind, Response
 from webapp.results.models import ALL, EVERYONE, ResultCount, WordTotal
@@ -191,10 +190,8 @@ def rebuild(session_ids: list[int] | None = None) -> int:
     if session_ids is not None:
         delete = delete.where(ResultCount.session_id.in_(session_ids))
     db.session.execute(delete)
-    written = 0
     for query in [*_counts(session_filter), *_counts(session_filter, aliased(Answer))]:
-        written += rows_changed(db.session.execute(
-            sa.insert(ResultCount).from_select([*_KEY_COLUMNS, "count"], query)))
+        db.session.execute(sa.insert(ResultCount).from_select([*_KEY_COLUMNS, "count"], query))
     delete_words = sa.delete(WordTotal)
     if session_ids is not None:
         delete_words = delete_words.where(WordTotal.session_id.in_(session_ids))
@@ -205,9 +202,9 @@ def rebuild(session_ids: list[int] | None = None) -> int:
              .where(session_filter, Response.included, Question.kind == QuestionKind.ONE_WORD,
                     Answer.text.is_not(None))
              .group_by(Response.session_id, Answer.question_id, Answer.text))
-    written += rows_changed(db.session.execute(
-        sa.insert(WordTotal).from_select([*_WORD_KEY_COLUMNS, "count"], words)))
-    return written
+    db.session.execute(sa.insert(WordTotal).from_select([*_WORD_KEY_COLUMNS, "count"], words))
+    # Counted, not summed from rowcounts: psycopg reports -1 for INSERT ... SELECT.
+    return len(snapshot(session_ids))
 
 
 def snapshot(session_ids: list[int] | None = None) -> dict[tuple, int]:
