@@ -1,4 +1,5 @@
 """The Flask class of the app: two of Flask's parts, made cheaper where they cost us.
+(Its Jinja environment also renders GOV.UK's macros faster: see webapp/templating.py.)
 
 ## Template globals whose keys() is a real dict view
 
@@ -28,8 +29,11 @@ from collections.abc import Callable, KeysView, MutableMapping
 from typing import Any
 
 from flask import Flask
+from flask.sansio.app import App as SansioApp
 from flask.templating import Environment as FlaskEnvironment
 from werkzeug.routing import Rule as WerkzeugRule
+
+from webapp import templating
 
 CHECKED_WERKZEUG_VERSIONS = ("3.1.9",)
 
@@ -43,6 +47,21 @@ class TemplateGlobals(ChainMap):
 
 
 class Environment(FlaskEnvironment):
+    """Flask's, with faster equivalents of what GOV.UK's macros use most (webapp/templating.py)."""
+
+    def __init__(self, app: SansioApp, **options: Any) -> None:
+        super().__init__(app, **options)
+        self.filters["indent"] = templating.indent
+        self.globals["govuk_attributes"] = templating.govuk_attributes
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if type(obj) is dict and attribute not in templating.DICT_ATTRIBUTES:
+            try:
+                return obj[attribute]
+            except KeyError:
+                return self.undefined(obj=obj, name=attribute)
+        return super().getattr(obj, attribute)
+
     def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
         return TemplateGlobals({} if d is None else d, self.globals)
 

@@ -24,8 +24,10 @@ from urllib.parse import quote
 
 from flask import Flask, Response, request, url_for
 from flask.sessions import SecureCookieSessionInterface
-from jinja2 import BaseLoader, BytecodeCache, ChoiceLoader, PackageLoader, PrefixLoader
+from jinja2 import BaseLoader, BytecodeCache, ChoiceLoader, DictLoader, PackageLoader, PrefixLoader
 from werkzeug.security import safe_join
+
+from webapp import templating
 
 CACHE_FOREVER = "public, max-age=31536000, immutable"
 
@@ -53,6 +55,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.bytecode_cache = ProcessBytecodeCache()
     app.jinja_loader = ChoiceLoader(
         [
+            DictLoader(templating.OVERRIDDEN_TEMPLATES),  # GOV.UK macros made faster (webapp/templating.py)
             cast(BaseLoader, app.jinja_loader),  # our templates/ folder (template_folder="../templates")
             PrefixLoader({"govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja")}),
         ]
