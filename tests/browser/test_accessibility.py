@@ -54,6 +54,7 @@ def test_public_pages(live_server, app, demo, phone, csp_violations):
     audit(phone, f"{live_server}/sessions/{session_id}/register/sent", "check your email (just booked)", problems)
     audit(phone, f"{live_server}/booking/{booking_token}?new=1", "manage booking page (just booked)", problems)
     audit(phone, f"{live_server}/privacy", "privacy notice", problems)
+    audit(phone, f"{live_server}/login", "sign-in page", problems)
     audit(phone, f"{live_server}/no-such-page", "404 page", problems)
     audit(phone, f"{live_server}/f", "feedback code entry", problems)
     audit(phone, f"{live_server}/f?code=ZZZZZZ", "feedback code entry with an error", problems)
@@ -101,6 +102,8 @@ def test_organiser_pages(live_server, app, with_results, desktop, make_user, csp
     for path, label in [
         (f"{live_server}/organiser/programmes", "programme list"),
         (programme, "programme page"),
+        (f"{programme}/edit", "programme form"),
+        (f"{programme}/findings/new", "new finding form"),
         (f"{programme}/sessions/new", "new session form"),
         (f"{session}/edit", "session form"),
         (session, "session page with its attendees"),

@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
-from tests.browser.conftest import AXE_SOURCE, PHONE, assert_accessible, press_continue
+from tests.browser.conftest import PHONE, assert_accessible, press_continue
 from tests.feedback_helpers import open_feedback
 from tests.neighbours import responses_here
 from webapp.extensions import db
@@ -38,7 +38,6 @@ def check_step(page, javascript: bool, label: str) -> None:
     """Fits a 360 px screen; axe-core finds nothing (with JavaScript: axe runs in the page)."""
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), f"{label}: wider than the phone"
     if javascript:
-        page.evaluate(AXE_SOURCE)
         assert_accessible(page, label)
 
 

@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests import results_factories as f
-from tests.browser.conftest import AXE_SOURCE, assert_accessible, sign_in
+from tests.browser.conftest import assert_accessible, sign_in
 from tests.conftest import PASSWORD
 from webapp.auth.models import Role
 from webapp.extensions import db
@@ -115,7 +115,6 @@ def test_five_responses_then_figures_and_arrow_keys(browser, room, make_user):
     room["add"](4)
     viewer = make_user(Role.VIEWER)
     context = projector(browser, 1280, 720)
-    context.add_init_script(script=AXE_SOURCE)
     page = context.new_page()
     live = room["url"].split("/organiser/")[0]
     sign_in(page, live, viewer.email, PASSWORD)

@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import AXE_SOURCE, PHONE, assert_accessible, sign_in
+from tests.browser.conftest import PHONE, assert_accessible, sign_in
 from tests.conftest import PASSWORD
 from tests.feedback_helpers import first_session, open_feedback
 from webapp.auth.models import Role
@@ -34,8 +34,6 @@ def room(app, demo, live_server):
 
 def new_phone(browser, javascript: bool):
     context = browser.new_context(**PHONE, java_script_enabled=javascript)
-    if javascript:  # axe runs in the page: only where JavaScript runs (pages are the same without)
-        context.add_init_script(script=AXE_SOURCE)
     context.set_default_timeout(10_000)
     return context
 
