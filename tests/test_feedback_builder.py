@@ -512,3 +512,92 @@ def test_the_wording_note_counts_the_answers_to_each_earlier_wording(app, demo):
         assert "it read “First words?” (2 responses); until " in note
         assert "it read “Second words?” (1 response)." in note
         assert wording_note(form_builder.add_question(feedback_form_of(demo), kind="rating", text="New")) == ""
+
+
+def test_the_default_form_asks_which_actions_matter_most(app):
+    """With actions and improvement areas both, the multiple-choice question lists the
+    actions (up to two, as its hint says); the form opens with its intro."""
+    with app.app_context():
+        programme = Programme(slug="both", title="Both", findings=[
+            Finding(kind=FindingKind.INDICATOR, position=1, title="Leadership", grade="Good",
+                    headline_question="How good?"),
+            Finding(kind=FindingKind.ACTION, position=1, title="Fewer forms"),
+            Finding(kind=FindingKind.ACTION, position=2, title="More supervision"),
+            Finding(kind=FindingKind.IMPROVEMENT_AREA, position=1, title="An older kind of finding")])
+        db.session.add(programme)
+        db.session.commit()
+        form = default_form.create_default_form(programme)
+        choice = next(q for q in form.questions if q.kind == QuestionKind.MULTI_CHOICE)
+        assert [o.label for o in choice.options] == ["Fewer forms", "More supervision"]
+        assert (choice.hint, choice.max_choices, choice.section, choice.required) == (
+            "Choose up to two.", 2, "Improvement areas", False)
+        assert form.intro == ("Tell the senior management team what you think of the findings. "
+                              "It takes about two minutes and is anonymous.")
+
+
+def test_the_first_question_of_an_empty_form_is_number_one(app, demo):
+    with app.app_context():
+        programme = Programme(slug="empty-form", title="Empty form")
+        programme.feedback_form = FeedbackForm(title="Empty")
+        db.session.add(programme)
+        db.session.commit()
+        first = form_builder.add_question(programme.feedback_form, kind="rating", text="First?")
+        assert first.position == 1
+
+
+def test_answered_options_are_this_questions_only(app, demo):
+    """The options somebody chose, of this question only: no other question's, and no
+    empty option for a typed answer."""
+    with app.app_context():
+        form = feedback_form_of(demo)
+        choice = form_builder.add_question(form, kind="single_choice", text="Team?", option_labels=["A", "B", "C"])
+        other = form_builder.add_question(form, kind="single_choice", text="Other?", option_labels=["X", "Y"])
+        text = next(q for q in form.questions if q.kind == QuestionKind.LONG_TEXT)
+        session_id = first_session(demo).id
+        answer(session_id, choice, choice.options[1])
+        answer(session_id, other, other.options[0])
+        answer(session_id, text, text=("Typed"))
+        assert form_builder.answered_option_ids(choice) == {choice.options[1].id}
+        assert form_builder.answered_option_ids(text) == set()
+
+
+def test_rewording_one_question_leaves_the_others_answers_as_they_were(app, demo):
+    with app.app_context():
+        form = feedback_form_of(demo)
+        reworded = form_builder.add_question(form, kind="rating", text="First words?")
+        kept = form_builder.add_question(form, kind="rating", text="Kept words?")
+        session_id = first_session(demo).id
+        answer(session_id, reworded, reworded.options[0])
+        answer(session_id, kept, kept.options[0])
+        form_builder.update_question(reworded, kind="rating", text="Second words?")
+        wordings = dict(db.session.execute(sa.select(Answer.question_id, Answer.wording_id)
+                                           .where(Answer.question_id.in_([reworded.id, kept.id]))).tuples().all())
+        assert wordings == {reworded.id: reworded.earlier_wordings[0].id, kept.id: None}
+
+
+def test_edited_options_are_numbered_from_one_with_the_hidden_last(app, demo):
+    with app.app_context():
+        question = form_builder.add_question(feedback_form_of(demo), kind="single_choice", text="Team?",
+                                             option_labels=["North", "South", "East"])
+        answer(first_session(demo).id, question, question.options[0])
+        form_builder.update_question(question, kind="single_choice", text="Team?", option_labels=["West", "South"])
+        assert [(o.label, o.position, o.hidden) for o in question.options] == [
+            ("West", 1, False), ("South", 2, False), ("North", 3, True)]
+
+
+def test_hiding_showing_and_deleting_say_who_did_it(app, demo, make_user):
+    organiser_id = make_user().id
+    with app.app_context():
+        from webapp.auth.models import User
+
+        organiser = db.session.get(User, organiser_id)
+        question = form_builder.add_question(feedback_form_of(demo), kind="rating", text="Hide me?")
+        form_builder.set_question_hidden(question, True, actor=organiser)
+        form_builder.set_question_hidden(question, False, actor=organiser)
+        question_id = question.id
+        assert form_builder.delete_question(question, actor=organiser) is True
+        assert db.session.get(Question, question_id) is None
+        assert [entry[:3] for entry in _audit_entries()[-3:]] == [
+            ("question.hidden", f"question:{question_id}", organiser_id),
+            ("question.shown", f"question:{question_id}", organiser_id),
+            ("question.deleted", f"question:{question_id}", organiser_id)]

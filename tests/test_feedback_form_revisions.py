@@ -98,3 +98,22 @@ def test_an_edit_made_in_another_worker_shows_at_once(app, client, demo, databas
         db.session.remove()
         db.engine.dispose()
     assert "Reworded?" in "".join(step_pages(client, code))
+
+
+def test_the_phone_form_reads_its_title_intro_and_each_hint(app, demo):
+    with app.app_context():
+        form = db.session.scalar(sa.select(FeedbackForm).where(FeedbackForm.programme_id == demo))
+        question = form_builder.add_question(form, kind="rating", text="Rate it", hint="One is low")
+        read = phone.load_phone_form(demo)
+        assert (read.id, read.title, read.intro) == (form.id, form.title, form.intro)
+        assert next(q for q in read.visible_questions if q.id == question.id).hint == "One is low"
+
+
+def test_a_form_of_one_question_reaches_the_phone(app):
+    with app.app_context():
+        programme = Programme(slug="one-question", title="One question")
+        programme.feedback_form = FeedbackForm(title="Short")
+        db.session.add(programme)
+        db.session.commit()
+        only = form_builder.add_question(programme.feedback_form, kind="rating", text="Only?")
+        assert [q.id for q in phone.load_phone_form(programme.id).visible_questions] == [only.id]

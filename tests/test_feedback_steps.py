@@ -206,3 +206,21 @@ class TestLimits:
         assert statuses == [200, 200, 200, 429]
         with app.app_context():
             assert count(Response) == 3
+
+
+def test_a_draft_signed_for_another_purpose_or_with_a_bad_key_is_not_trusted(app, demo):
+    """A draft signed with the app's secret for something else is refused; one whose
+    submission key is not a key of ours keeps its answers but gets a new key."""
+    from itsdangerous import URLSafeSerializer
+
+    from webapp.feedback import steps
+    from webapp.feedback.answers import is_submission_key, new_submission_key
+
+    code = open_feedback(app, demo)
+    with app.app_context():
+        for other_purpose in (URLSafeSerializer(app.config["SECRET_KEY"]),
+                              URLSafeSerializer(app.config["SECRET_KEY"], salt=None)):
+            assert steps.read_draft(other_purpose.dumps({"c": code, "k": new_submission_key(), "a": {}}), code) is None
+        draft = steps.read_draft(steps.sign_draft(steps.Draft("not-a-key", {"q1": ["2"]}), code), code)
+        assert draft.answers == {"q1": ["2"]}
+        assert is_submission_key(draft.submission_key) and draft.submission_key != "not-a-key"
