@@ -146,6 +146,7 @@ def url_values(app, demo, make_user):
     from webapp.models import (EventSession, FeedbackForm, Finding, Question, QuestionOption, Registration,
                                WorkbookBuild)
 
+    viewer_id = make_user(Role.VIEWER).id
     with app.app_context():
         session = db.session.scalars(sa.select(EventSession).where(EventSession.programme_id == demo)
                                      .order_by(EventSession.id)).first()
@@ -190,7 +191,7 @@ def url_values(app, demo, make_user):
         run = SuggestionRun(programme_id=demo, status="ready")
         suggestion = ThemeSuggestion(run=run, name="Caseload, workload", terms=["caseload"], answer_ids=[])
         db.session.add_all([theme, run, suggestion])
-        db.session.commit()
+        db.session.flush()  # the ids, read below before the commit expires every object
         values = {
             "build_id": build.id,
             "upload_id": upload.id,
@@ -206,7 +207,7 @@ def url_values(app, demo, make_user):
             "registration_id": registration.id,
             "token": registration.checkin_token,
             "code": session.feedback_code,
-            "user_id": make_user(Role.VIEWER).id,
+            "user_id": viewer_id,
             "message_id": failed_email.id,
             "action_id": action.id,
             "update_id": update.id,
@@ -216,6 +217,7 @@ def url_values(app, demo, make_user):
             "suggestion_id": suggestion.id,
             "exclusion_id": exclusion.id,
         }
+        db.session.commit()
     return values
 
 
