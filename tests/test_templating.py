@@ -66,7 +66,7 @@ def test_dict_lookup_gives_what_jinja_gives(app):
     assert ours.getattr(Markup("x"), "upper")() == "X"
 
 
-def _plain_environment(app) -> FlaskEnvironment:
+def plain_environment(app) -> FlaskEnvironment:
     """Flask's own environment for the app: Jinja's `indent` and lookups, the package's macro."""
     fast = app.jinja_env
     plain = FlaskEnvironment(app, **{"autoescape": app.select_jinja_autoescape, **app.jinja_options})
@@ -119,7 +119,7 @@ def _page_urls(app, demo) -> list[tuple[str, str, str]]:
 
 def test_every_page_is_the_same_rendered_either_way(app, client, demo, login_as):
     login_as(Role.ADMIN)
-    fast, plain = app.jinja_env, _plain_environment(app)
+    fast, plain = app.jinja_env, plain_environment(app)
     compared = []
     for method, url, endpoint in _page_urls(app, demo):
         bodies = []
