@@ -569,3 +569,24 @@ def test_summary_ranks_the_indicators_and_hides_small_groups(app, demo):
     assert groups["North East"][:2] == [5, pytest.approx(19 / 25)]
     # two and three: both hidden, so neither can be worked out from the total
     assert groups["North West"] == groups["South"] == [services.SUPPRESSED_LABEL, None]
+
+
+def test_indicator_shares_show_as_percentages_in_columns_wide_enough_to_read(app, filled):
+    """On the Indicators sheet a share reads 45.0%, not 0.45; a mean 3.25; and each column
+    is wide enough for its words (the headline and indicator widest, a header never cut)."""
+    from openpyxl.utils import get_column_letter
+
+    sheet = _load(_build(app, filled["programme"]))["Indicators"]
+    header_row, first_row = list(sheet.iter_rows(min_row=1, max_row=2))
+    formats = {header.value: cell.number_format for header, cell in zip(header_row, first_row)}
+    shares = [f"{label} %" for label, _score in AGREEMENT_POINTS] + ["% agree"]
+    assert {header: formats[header] for header in shares} == dict.fromkeys(shares, "0.0%")
+    assert formats["Mean"] == "0.00"
+    assert formats["Responses"] == formats["Strongly agree"] == "General"
+    widths = {header.value: sheet.column_dimensions[get_column_letter(number)].width
+              for number, header in enumerate(header_row, start=1)}
+    assert widths == {
+        "Headline question": 40, "Indicator": 50, "Inspection grade": 18,
+        "Strongly disagree": 19, "Strongly disagree %": 21, "Disagree": 10, "Disagree %": 12,
+        "Neither agree nor disagree": 28, "Neither agree nor disagree %": 30, "Agree": 9, "Agree %": 10,
+        "Strongly agree": 16, "Strongly agree %": 18, "Don't know": 12, "Responses": 11, "Mean": 8, "% agree": 10}

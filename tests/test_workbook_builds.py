@@ -341,3 +341,18 @@ def test_clean_up_and_reuse_at_their_boundaries(app, demo):
         db.session.commit()
         assert builds._reusable("k", now - second).id == ids["pending, not lost"]
         assert builds._reusable("k", now) is None  # STALE_AFTER old: not waited for any longer
+
+
+def test_filters_reach_the_worker_as_they_were_chosen(app, demo):
+    """A build's filters are stored as JSON and read back by the worker: sessions, and
+    each date, the same; no filter stays no filter."""
+    from datetime import date
+
+    from webapp.results.services import ResultsFilter
+
+    chosen = ResultsFilter(session_ids=(3, 5), date_from=date(2026, 1, 5), date_to=date(2026, 2, 28))
+    assert builds.filters_from_json(builds.filters_to_json(chosen)) == chosen
+    only_until = ResultsFilter(date_to=date(2026, 2, 28))
+    assert builds.filters_from_json(builds.filters_to_json(only_until)) == only_until
+    assert builds.filters_from_json(builds.filters_to_json(ResultsFilter())) == ResultsFilter()
+    assert builds.filters_from_json({}) == ResultsFilter()
