@@ -356,3 +356,32 @@ def test_filters_reach_the_worker_as_they_were_chosen(app, demo):
     assert builds.filters_from_json(builds.filters_to_json(only_until)) == only_until
     assert builds.filters_from_json(builds.filters_to_json(ResultsFilter())) == ResultsFilter()
     assert builds.filters_from_json({}) == ResultsFilter()
+
+
+def test_a_worker_builds_the_workbook_that_was_asked_for(app, demo, make_user):
+    """Two builds waiting: running one builds that one only, with its own filters (one
+    session's responses), and it says who asked for it and when."""
+    from webapp.auth.models import User
+    from webapp.results.services import ResultsFilter
+
+    add_responses(app, demo, 2)  # in the first session
+    user_id = make_user(Role.ORGANISER).id
+    with app.app_context():
+        user, programme, second = db.session.get(User, user_id), f.programme(demo), f.sessions(demo)[1]
+        f.respond(second, {f.question(demo, kind=QuestionKind.LONG_TEXT): "From the second session"})
+        db.session.commit()
+        only_second = builds.request_workbook(user, programme, ResultsFilter(session_ids=(second.id,)), False)
+        everything = builds.request_workbook(user, programme, ResultsFilter(), False)
+        assert (only_second.requested_by_id, only_second.status) == (user_id, BuildStatus.PENDING)
+        assert only_second.created_at > utcnow() - timedelta(minutes=1)
+        first_id, other_id = only_second.id, everything.id
+
+        assert builds.run_build(first_id) == BuildStatus.READY
+        assert db.session.get(WorkbookBuild, other_id).status == BuildStatus.PENDING
+        built = db.session.get(WorkbookBuild, first_id)
+        workbook = load_workbook(builds.exports_dir() / built.file_name, read_only=True)
+        response_sheet = workbook["Responses"]
+        session_column = next(response_sheet.iter_rows(max_row=1, values_only=True)).index("Session")
+        shown = {row[session_column] for row in response_sheet.iter_rows(min_row=2, values_only=True)}
+        assert len(shown) == 1 and second.title in next(iter(shown))
+        workbook.close()
