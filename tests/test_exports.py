@@ -590,3 +590,24 @@ def test_indicator_shares_show_as_percentages_in_columns_wide_enough_to_read(app
         "Strongly disagree": 19, "Strongly disagree %": 21, "Disagree": 10, "Disagree %": 12,
         "Neither agree nor disagree": 28, "Neither agree nor disagree %": 30, "Agree": 9, "Agree %": 10,
         "Strongly agree": 16, "Strongly agree %": 18, "Don't know": 12, "Responses": 11, "Mean": 8, "% agree": 10}
+
+
+def test_csv_downloads_keep_to_the_sessions_chosen(app, filled):
+    """Responses and attendance filtered to one session hold that session's rows only."""
+    from webapp.exports import csv_files
+    from webapp.results.services import ResultsFilter
+
+    def read(lines) -> list[list[str]]:
+        return list(csv.reader(io.StringIO("".join(lines), newline="")))
+
+    second = ResultsFilter(session_ids=(filled["second"],))
+    with app.app_context():
+        programme = f.programme(filled["programme"])
+        second_title = next(s.title for s in f.sessions(filled["programme"]) if s.id == filled["second"])
+        for lines_for in (csv_files.responses_csv, csv_files.attendance_csv):
+            everything, chosen = read(lines_for(programme)), read(lines_for(programme, second))
+            column = chosen[0].index("Session")
+            assert len(chosen) > 1 and all(second_title in row[column] for row in chosen[1:]), lines_for.__name__
+            assert len(everything) > len(chosen), lines_for.__name__
+        attendance = read(csv_files.attendance_csv(programme, second))
+        assert [row[2] for row in attendance[1:]] == ["Waiting Person"]
