@@ -385,3 +385,62 @@ def test_a_worker_builds_the_workbook_that_was_asked_for(app, demo, make_user):
         shown = {row[session_column] for row in response_sheet.iter_rows(min_row=2, values_only=True)}
         assert len(shown) == 1 and second.title in next(iter(shown))
         workbook.close()
+
+
+def test_the_data_key_changes_with_the_findings_plan_themes_and_room_questions(app, demo):
+    """The sheets beyond the responses (Summary and Indicators, Actions, Themes, Room
+    questions) show these too: each change gives a new key, so no stale file is given."""
+    from datetime import date
+
+    from webapp.actions.models import Action, ActionStatus, ActionUpdate
+    from webapp.feedback.models import Answer
+    from webapp.programmes.models import Finding, FindingKind, Programme
+    from webapp.results.services import ResultsFilter
+    from webapp.room.models import RoomQuestion
+    from webapp.sessions.models import EventSession
+    from webapp.themes.models import Theme, theme_tag
+
+    with app.app_context():
+        def key() -> str:
+            db.session.expire_all()
+            return builds.data_key(db.session.get(Programme, demo), ResultsFilter(), True)
+
+        keys = [key()]
+
+        def changed(what: str, change) -> None:
+            change()
+            db.session.commit()
+            keys.append(key())
+            assert keys[-1] != keys[-2], f"the key did not change when {what}"
+
+        finding = db.session.get(Programme, demo).findings_of(FindingKind.INDICATOR)[0]
+        changed("a finding was reworded", lambda: setattr(finding, "title", "Reworded finding"))
+        action = db.session.scalars(sa.select(Action).join(Finding, Action.area_id == Finding.id)
+                                    .where(Finding.programme_id == demo).order_by(Action.id)).first()
+        changed("an action's status changed", lambda: setattr(action, "status", ActionStatus.AT_RISK))
+        changed("an action update was written",
+                lambda: db.session.add(ActionUpdate(action=action, written_on=date(2027, 1, 4), text="Started")))
+        theme = Theme(programme_id=demo, name="Workload")
+        changed("a theme was made", lambda: db.session.add(theme))
+        f.respond(f.sessions(demo)[0], {f.question(demo, kind=QuestionKind.LONG_TEXT): "Too much paperwork"})
+        db.session.commit()
+        keys.append(key())
+        comment = db.session.scalars(sa.select(Answer).where(Answer.text == "Too much paperwork")).one()
+        changed("a comment was tagged",
+                lambda: db.session.execute(theme_tag.insert().values(theme_id=theme.id, answer_id=comment.id)))
+        question = RoomQuestion(session_id=f.sessions(demo)[0].id, text="Why now?")
+        changed("a question was asked in the room", lambda: db.session.add(question))
+        changed("a question got a vote", lambda: setattr(question, "votes", 1))
+        changed("a question was answered", lambda: setattr(question, "answer", "Because"))
+        assert key() == keys[-1]  # nothing changed
+        # The same changes in the neighbouring programme are not this workbook's.
+        from tests import neighbours
+
+        neighbour_session = db.session.scalars(sa.select(EventSession).where(
+            EventSession.programme_id == neighbours.neighbour_id())).first()
+        db.session.add_all([RoomQuestion(session_id=neighbour_session.id, text="Elsewhere?"),
+                            Theme(programme_id=neighbours.neighbour_id(), name="Elsewhere")])
+        for other in db.session.scalars(sa.select(Finding).where(Finding.programme_id == neighbours.neighbour_id())):
+            other.title = f"{other.title} (edited)"
+        db.session.commit()
+        assert key() == keys[-1], "a change in another programme changed the key"

@@ -17,6 +17,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from flask import current_app
 
+from webapp.actions.models import Action, ActionUpdate, action_finding, action_theme
 from webapp.auth.models import User
 from webapp.bookings.models import Registration, RegistrationStatus
 from webapp.db_types import rows_changed, utcnow
@@ -25,10 +26,12 @@ from webapp.exports.workbook import build_workbook
 from webapp.extensions import db
 from webapp.feedback.models import FeedbackForm, Response, ResponseExclusion
 from webapp.jobs import queue
-from webapp.programmes.models import Programme
+from webapp.programmes.models import Finding, Programme
+from webapp.room.models import RoomQuestion
 from webapp.results import services as results
 from webapp.results.services import ResultsFilter
 from webapp.sessions.models import EventSession
+from webapp.themes.models import Theme, theme_tag
 
 log = logging.getLogger(__name__)
 
@@ -83,8 +86,31 @@ def data_key(programme: Programme, filters: ResultsFilter, include_attendance: b
     revision = db.session.scalar(sa.select(FeedbackForm.revision).where(FeedbackForm.programme_id == programme.id))
     parts = [programme.id, str(programme.updated_at), filters_to_json(filters), include_attendance, revision,
              [str(value) for value in sessions], list(responses), list(exclusions),
-             [str(value) for value in registrations]]
+             [str(value) for value in registrations], _other_sheets_digest(programme.id, session_ids)]
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
+def _other_sheets_digest(programme_id: int, session_ids) -> str:
+    """A digest of the rows the sheets beyond the responses show, as they are now: the
+    findings, the action plan (actions, updates, what they answer), the themes and the
+    comments tagged with them, the questions asked in the room. A few hundred rows at
+    most, edited in place, so their content is read rather than counted."""
+    area_ids = sa.select(Finding.id).where(Finding.programme_id == programme_id).scalar_subquery()
+    action_ids = sa.select(Action.id).where(Action.area_id.in_(area_ids)).scalar_subquery()
+    theme_ids = sa.select(Theme.id).where(Theme.programme_id == programme_id).scalar_subquery()
+    shown = [(Finding.__table__, Finding.programme_id == programme_id),
+             (Action.__table__, Action.area_id.in_(area_ids)),
+             (ActionUpdate.__table__, ActionUpdate.action_id.in_(action_ids)),
+             (action_finding, action_finding.c.action_id.in_(action_ids)),
+             (action_theme, action_theme.c.action_id.in_(action_ids)),
+             (Theme.__table__, Theme.programme_id == programme_id),
+             (theme_tag, theme_tag.c.theme_id.in_(theme_ids)),
+             (RoomQuestion.__table__, RoomQuestion.session_id.in_(session_ids))]
+    digest = hashlib.sha256()
+    for table, where in shown:
+        for row in db.session.execute(sa.select(table).where(where).order_by(*table.primary_key)):
+            digest.update(repr(tuple(row)).encode())
+    return digest.hexdigest()
 
 
 def _reusable(key: str, now: datetime) -> WorkbookBuild | None:
