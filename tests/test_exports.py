@@ -611,3 +611,16 @@ def test_csv_downloads_keep_to_the_sessions_chosen(app, filled):
             assert len(everything) > len(chosen), lines_for.__name__
         attendance = read(csv_files.attendance_csv(programme, second))
         assert [row[2] for row in attendance[1:]] == ["Waiting Person"]
+
+
+def test_every_sheet_prints_as_a_board_paper(app, filled):
+    """Landscape A4, one page wide (the Summary on one page), grid lines off, the header
+    row repeated on every page of a table."""
+    workbook = _load(_build(app, filled["programme"]))
+    for sheet in workbook.worksheets:
+        setup = sheet.page_setup
+        assert (setup.orientation, setup.paperSize, setup.fitToWidth) == ("landscape", 9, 1), sheet.title
+        assert sheet.sheet_properties.pageSetUpPr.fitToPage and not sheet.print_options.gridLines, sheet.title
+    assert workbook["Summary"].page_setup.fitToHeight == 1
+    assert workbook["Responses"].page_setup.fitToHeight == 0
+    assert workbook["Responses"].print_title_rows == "$1:$1"
