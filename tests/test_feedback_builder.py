@@ -535,16 +535,6 @@ def test_the_default_form_asks_which_actions_matter_most(app):
                               "It takes about two minutes and is anonymous.")
 
 
-def test_the_first_question_of_an_empty_form_is_number_one(app, demo):
-    with app.app_context():
-        programme = Programme(slug="empty-form", title="Empty form")
-        programme.feedback_form = FeedbackForm(title="Empty")
-        db.session.add(programme)
-        db.session.commit()
-        first = form_builder.add_question(programme.feedback_form, kind="rating", text="First?")
-        assert first.position == 1
-
-
 def test_answered_options_are_this_questions_only(app, demo):
     """The options somebody chose, of this question only: no other question's, and no
     empty option for a typed answer."""

@@ -109,11 +109,12 @@ def test_the_phone_form_reads_its_title_intro_and_each_hint(app, demo):
         assert next(q for q in read.visible_questions if q.id == question.id).hint == "One is low"
 
 
-def test_a_form_of_one_question_reaches_the_phone(app):
+def test_the_only_question_of_a_new_form_is_number_one_and_reaches_the_phone(app):
     with app.app_context():
         programme = Programme(slug="one-question", title="One question")
         programme.feedback_form = FeedbackForm(title="Short")
         db.session.add(programme)
         db.session.commit()
         only = form_builder.add_question(programme.feedback_form, kind="rating", text="Only?")
+        assert only.position == 1
         assert [q.id for q in phone.load_phone_form(programme.id).visible_questions] == [only.id]
