@@ -68,16 +68,18 @@ def desktop(browser):
 
 
 @pytest.fixture
-def csp_violations(phone, desktop):
-    """CSP violations reported on either page's console."""
+def csp_violations(request):
+    """CSP violations reported on the console of the pages the test uses (`phone`,
+    `desktop` or both: a browser context it does not use is not opened for this)."""
     messages: list[str] = []
 
     def record(message):
         if "Content Security Policy" in message.text or "Refused to" in message.text:
             messages.append(message.text)
 
-    for page in (phone, desktop):
-        page.on("console", record)
+    for name in ("phone", "desktop"):
+        if name in request.fixturenames:
+            request.getfixturevalue(name).on("console", record)
     return messages
 
 

@@ -41,3 +41,14 @@ def test_the_accessibility_check_finds_a_known_fault(phone):
     phone.set_content('<!DOCTYPE html><html lang="en"><title>Fault</title><main><img src="x.png"></main></html>')
     with pytest.raises(AssertionError, match="image-alt"):
         assert_accessible(phone, "a page with a fault")
+
+
+def test_a_csp_violation_is_caught(live_server, phone, csp_violations):
+    """The Content-Security-Policy refuses an inline script, and csp_violations hears of
+    it, so the checks that assert there are none can fail."""
+    phone.goto(f"{live_server}/privacy")
+    with pytest.raises(Exception):  # noqa: B017 - Playwright reports the refused script as an error
+        phone.add_script_tag(content="document.title = 'injected'")
+    phone.wait_for_timeout(200)
+    assert phone.title() != "injected"
+    assert any("Content Security Policy" in message for message in csp_violations), csp_violations
