@@ -165,6 +165,7 @@ def test_progress_is_reported_while_building(app, demo, make_user, monkeypatch):
         assert builds.run_build(build.id) is None  # done: a second worker does nothing
         total = builds.response_count(f.sessions(demo))
     assert seen and seen[0][1] == total and [done for done, _ in seen] == sorted(done for done, _ in seen)
+    assert seen[-1][0] > 0  # the rows done are written, not only the total
 
 
 def test_a_failed_build_says_so(app, client, login_as, demo, run_jobs, monkeypatch):
@@ -183,6 +184,7 @@ def test_a_failed_build_says_so(app, client, login_as, demo, run_jobs, monkeypat
         build = db.session.scalars(sa.select(WorkbookBuild)).one()
         assert build.status == BuildStatus.FAILED and "disk full" in build.error
     assert not list(Path(app.config["EXPORTS_DIR"]).glob("*"))  # no half-written file left
+    assert start_build(client, demo) != page_url  # asked again: a new build, not the failed one
 
 
 def test_old_and_superseded_files_are_cleaned_up(app, client, login_as, demo, run_jobs):
