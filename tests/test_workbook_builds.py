@@ -446,3 +446,20 @@ def test_the_data_key_changes_with_the_findings_plan_themes_and_room_questions(a
             other.title = f"{other.title} (edited)"
         db.session.commit()
         assert key() == keys[-1], "a change in another programme changed the key"
+
+
+def test_an_old_finished_build_goes_once_even_when_its_file_has_gone(app, demo):
+    """Old (made before EXPORTS_KEEP_HOURS ago) and superseded both: counted once; its
+    file already removed by hand: no error, the record still goes."""
+    now = utcnow()
+    with app.app_context():
+        old = WorkbookBuild(programme_id=demo, data_key="a", status=BuildStatus.READY, file_name="gone.xlsx",
+                            created_at=now - timedelta(hours=app.config["EXPORTS_KEEP_HOURS"], minutes=1))
+        newer = WorkbookBuild(programme_id=demo, data_key="b", status=BuildStatus.READY, file_name="here.xlsx",
+                              created_at=now - timedelta(minutes=1))
+        db.session.add_all([old, newer])
+        db.session.commit()
+        (builds.exports_dir() / "here.xlsx").write_bytes(b"xlsx")
+        assert builds.clean_up(now) == 1
+        assert db.session.scalars(sa.select(WorkbookBuild.id)).all() == [newer.id]
+        assert (builds.exports_dir() / "here.xlsx").is_file()

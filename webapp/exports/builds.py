@@ -214,16 +214,15 @@ def clean_up(now: datetime | None = None) -> int:
         .execution_options(synchronize_session=False))
     cutoff = now - timedelta(hours=current_app.config["EXPORTS_KEEP_HOURS"])
     doomed = list(db.session.scalars(sa.select(WorkbookBuild).where(WorkbookBuild.created_at < cutoff)))
-    newest: dict[tuple, WorkbookBuild] = {}
+    kinds_seen: set[tuple] = set()  # newest first: a kind seen already has a newer build
     ready = db.session.scalars(sa.select(WorkbookBuild).where(WorkbookBuild.created_at >= cutoff,
                                                               WorkbookBuild.status == BuildStatus.READY)
                                .order_by(WorkbookBuild.id.desc()))
     for build in ready:
         kind = (build.programme_id, build.include_attendance, json.dumps(build.filters, sort_keys=True))
-        if kind in newest:
+        if kind in kinds_seen:
             doomed.append(build)
-        else:
-            newest[kind] = build
+        kinds_seen.add(kind)
     for build in doomed:
         if build.file_name:
             (exports_dir() / build.file_name).unlink(missing_ok=True)
