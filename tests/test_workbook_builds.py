@@ -463,3 +463,14 @@ def test_an_old_finished_build_goes_once_even_when_its_file_has_gone(app, demo):
         assert builds.clean_up(now) == 1
         assert db.session.scalars(sa.select(WorkbookBuild.id)).all() == [newer.id]
         assert (builds.exports_dir() / "here.xlsx").is_file()
+
+
+def test_files_go_to_the_instance_folder_unless_a_folder_is_set(app, tmp_path):
+    """EXPORTS_DIR unset: instance/exports, made with any missing parents; set: that folder."""
+    app.config["EXPORTS_DIR"] = None
+    app.instance_path = str(tmp_path / "not yet" / "instance")
+    with app.app_context():
+        assert builds.exports_dir() == tmp_path / "not yet" / "instance" / "exports"
+        assert builds.exports_dir().is_dir()
+        app.config["EXPORTS_DIR"] = str(tmp_path / "chosen" / "files")
+        assert builds.exports_dir() == tmp_path / "chosen" / "files" and builds.exports_dir().is_dir()
