@@ -3,6 +3,7 @@
     nice -n 19 .venv/bin/python tools/mutation.py --module bookings
     nice -n 19 .venv/bin/python tools/mutation.py --module bookings --rerun survived,timeout
     .venv/bin/python tools/mutation.py --module bookings --report-only --show survived
+    nice -n 19 .venv/bin/python tools/mutation.py --module exports --rerun survived --rerun-only
 
 Not part of CI: a module takes from a quarter of an hour (auth) to several hours (results:
 1,300 mutants, each running the 10-60 tests that reach its function) on two cores.
@@ -286,6 +287,8 @@ def main() -> int:
     parser.add_argument("--fresh", action="store_true", help="forget earlier results: mutate and test again")
     parser.add_argument("--rerun", default="", help="statuses of non-string mutants to test again after the run "
                         "(e.g. survived,timeout), once tests have been added")
+    parser.add_argument("--rerun-only", action="store_true", help="with --rerun: test those mutants again and "
+                        "nothing else (not the ones not yet checked), e.g. to see what new tests kill")
     parser.add_argument("--report-only", action="store_true", help="print the last results without running")
     parser.add_argument("--show", default="", help="print the diffs of non-string mutants with these statuses "
                         "(e.g. survived,timeout)")
@@ -298,7 +301,7 @@ def main() -> int:
     # A report reads the results as they are: a run may be going on in the folder.
     folder = SCRATCH / args.module if args.report_only else sync(args.module, args.fresh)
     if not args.report_only:
-        if mutmut(folder, "run", "--max-children", str(args.children)) not in (0, None):
+        if not args.rerun_only and mutmut(folder, "run", "--max-children", str(args.children)) not in (0, None):
             print("mutmut run failed: see its output above", file=sys.stderr)
             return 1
         again = {status.strip() for status in args.rerun.split(",") if status.strip()}
