@@ -6,6 +6,10 @@ FLASK := $(BIN)/flask --app wsgi
 INSTALLED := $(VENV)/.installed
 # pytest-xdist workers for `make test`: auto is one per core; PYTEST_WORKERS=0 runs in one process.
 PYTEST_WORKERS ?= auto
+# Python keeps compiled modules in __pycache__ (ignored by git) even where the shell says not to:
+# each pytest worker, and each worker process and command the tests start, would otherwise
+# compile webapp/ and rewrite the tests' asserts again (seconds of CPU each).
+unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: run test lint install db clean-db
 

@@ -15,6 +15,8 @@ import pickle
 import re
 import shutil
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -46,6 +48,17 @@ hypothesis_settings.register_profile("ci", derandomize=True, database=None)
 if os.environ.get("CI"):
     hypothesis_settings.load_profile("ci")
 PASSWORD = "correct horse battery staple"
+
+
+@pytest.hookimpl(trylast=True)  # after tests/browser/conftest.py has marked its tests
+def pytest_collection_modifyitems(items):
+    """The longest tests first (worker processes, then the browser's): under pytest-xdist
+    the last tests handed out are then short ones, and no worker is left running a long
+    one while the others have finished."""
+    def longest_first(item) -> int:
+        return 0 if item.get_closest_marker("slow") else 1 if item.get_closest_marker("browser") else 2
+
+    items.sort(key=longest_first)
 
 
 def make_config(database_url: str, **overrides) -> type[TestConfig]:
@@ -343,31 +356,41 @@ def demo(app):
         return programme.id
 
 
-@pytest.fixture
-def live_server(app):
-    """The app on a real threaded HTTP server on loopback; yields its base URL.
-    PUBLIC_BASE_URL points at it so that links in emails and QR codes work."""
+@contextmanager
+def served(app) -> Iterator[str]:
+    """The app on a real threaded HTTP server on loopback (like gunicorn's gthread);
+    yields its base URL."""
     from werkzeug.serving import make_server
 
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    # shutdown() waits for serve_forever's next look at its flag: half a second by default.
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def live_server(app):
+    """The app served over HTTP (`served`) with a job worker beside it; yields its base URL.
+    PUBLIC_BASE_URL points at it so that links in emails and QR codes work."""
     from webapp.jobs import queue
 
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    base_url = f"http://127.0.0.1:{server.server_port}"
-    app.config["PUBLIC_BASE_URL"] = base_url
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    # A job worker beside it, as `make run` has: emails leave within a fraction of a second.
-    stop = threading.Event()
+    with served(app) as base_url:
+        app.config["PUBLIC_BASE_URL"] = base_url
+        # A job worker beside it, as `make run` has: emails leave within a fraction of a second.
+        stop = threading.Event()
 
-    def work() -> None:
-        while not stop.wait(0.2):
-            with app.app_context():
-                queue.run_pending()
+        def work() -> None:
+            while not stop.wait(0.2):
+                with app.app_context():
+                    queue.run_pending()
 
-    worker = threading.Thread(target=work, daemon=True)
-    worker.start()
-    yield base_url
-    stop.set()
-    worker.join(timeout=10)
-    server.shutdown()
-    thread.join(timeout=10)
+        worker = threading.Thread(target=work, daemon=True)
+        worker.start()
+        yield base_url
+        stop.set()
+        worker.join(timeout=10)

@@ -11,9 +11,9 @@ import urllib.request
 
 import pytest
 import sqlalchemy as sa
-from werkzeug.serving import make_server
 
 from tests.booking_helpers import csrf_from, make_session, person
+from tests.conftest import served
 from webapp.bookings.models import Registration
 from webapp.extensions import db
 from webapp.sessions.models import EventSession
@@ -31,12 +31,8 @@ def app_config():
 
 @pytest.fixture
 def live_server(app):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=10)
+    with served(app) as base_url:
+        yield base_url
 
 
 def test_simultaneous_bookings_never_overbook(app, live_server):

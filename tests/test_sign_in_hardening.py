@@ -14,10 +14,9 @@ import urllib.request
 import pyotp
 import pytest
 import sqlalchemy as sa
-from werkzeug.serving import make_server
 
 from tests.booking_helpers import csrf_from
-from tests.conftest import PASSWORD, csrf_token, post_form
+from tests.conftest import PASSWORD, csrf_token, post_form, served
 from webapp.auth import passwords, services
 from webapp.auth.models import AuditEntry, Role, User
 from webapp.extensions import db
@@ -39,11 +38,8 @@ class TestParallelAttempts:
 
     def test_sixteen_parallel_attempts_get_five_password_checks(self, app, make_user):
         user = make_user(Role.ORGANISER)
-        server = make_server("127.0.0.1", 0, app, threaded=True)
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        url = f"http://127.0.0.1:{server.server_port}/login"
-        try:
+        with served(app) as base_url:
+            url = f"{base_url}/login"
             openers, tokens = [], []
             for _ in range(16):
                 opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
@@ -68,9 +64,6 @@ class TestParallelAttempts:
                 each.start()
             for each in threads:
                 each.join(timeout=120)
-        finally:
-            server.shutdown()
-            thread.join(timeout=10)
         assert statuses.count(429) == 11 and statuses.count(200) == 5
         assert _failed_checks(app) == 5  # only five passwords were ever checked
 
