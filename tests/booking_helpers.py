@@ -7,7 +7,7 @@ import email.policy
 import re
 import socket
 import time
-from datetime import timedelta
+from datetime import time as clock_time, timedelta
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -16,6 +16,7 @@ from webapp.db_types import utcnow
 from webapp.extensions import db
 from webapp.programmes.models import Programme
 from webapp.sessions.models import EventSession
+from webapp.timezones import london_to_utc, to_local
 
 
 def make_session(app, capacity: int = 10, is_open: bool = True, days_ahead: int = 14, programme_id=None,
@@ -28,7 +29,9 @@ def make_session(app, capacity: int = 10, is_open: bool = True, days_ahead: int 
             db.session.add(programme)
             db.session.flush()
             programme_id = programme.id
-        start = utcnow().replace(microsecond=0, second=0) + timedelta(days=days_ahead)
+        # 10:00 to 12:00, London time: a session that began late in the evening would end the
+        # next day, which the session form (one day, two clock times) rightly refuses.
+        start = london_to_utc(to_local(utcnow() + timedelta(days=days_ahead)).date(), clock_time(10))
         values = dict(title="North East: morning briefing", starts_at=start, ends_at=start + timedelta(hours=2),
                       venue="Easterhouse Hub", address="1 Main Street, Glasgow", locality="North East",
                       capacity=capacity)
