@@ -4,7 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 INSTALLED := $(VENV)/.installed
-# pytest-xdist workers for `make test`: auto is one per core; PYTEST_WORKERS=0 runs in one process.
+# pytest-xdist workers for `make test`: auto is one per core and one more (tests/conftest.py);
+# PYTEST_WORKERS=0 runs in one process.
 PYTEST_WORKERS ?= auto
 # Python keeps compiled modules in __pycache__ (ignored by git) even where the shell says not to:
 # each pytest worker, and each worker process and command the tests start, would otherwise
