@@ -50,6 +50,7 @@ if os.environ.get("CI"):
 PASSWORD = "correct horse battery staple"
 
 
+@pytest.hookimpl(optionalhook=True)  # pytest-xdist's hook: absent under `-p no:xdist` (mutmut)
 def pytest_xdist_auto_num_workers(config) -> int:
     """`-n auto`: one worker per core and one more. The browser's tests and those that
     start worker processes spend part of their time waiting on another process; the extra
