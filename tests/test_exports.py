@@ -282,6 +282,8 @@ def test_empty_programme_exports_a_valid_workbook(app):
     assert summary["Responses"] == 0
     assert "There are no responses yet." in summary
     assert _rows(workbook["Responses"])[1][1] == "There are no responses yet."
+    assert _rows(workbook["Themes"])[1:] == [("No comments have been tagged with themes yet.",) + (None,) * 5]
+    assert _rows(workbook["Room questions"])[1:] == []
     assert not any(name.startswith("xl/charts") for name in zipfile.ZipFile(io.BytesIO(
         _build(app, programme_id))).namelist())
 
@@ -624,3 +626,43 @@ def test_every_sheet_prints_as_a_board_paper(app, filled):
     assert workbook["Summary"].page_setup.fitToHeight == 1
     assert workbook["Responses"].page_setup.fitToHeight == 0
     assert workbook["Responses"].print_title_rows == "$1:$1"
+
+
+def test_summary_opens_with_the_title_and_what_was_exported(app, filled):
+    """The title as a heading, then what the figures are of, in columns wide enough to read."""
+    with app.app_context():
+        programme = f.programme(filled["programme"])
+        programme.summary = "Good progress, with work to do"
+        db.session.commit()
+        title = programme.title
+    sheet = _load(_build(app, filled["programme"]))["Summary"]
+    assert sheet["A1"].value == title and sheet["A1"].font.b and sheet["A1"].font.sz == 14
+    labels = [row[0] for row in sheet.iter_rows(min_row=2, max_row=5, values_only=True)]
+    assert labels == ["Programme", "Findings headline", "Exported at", "Filters used"]
+    assert sheet["B3"].value == "Good progress, with work to do"
+    assert {letter: sheet.column_dimensions[letter].width for letter in "ABCD"} == {"A": 34, "B": 70, "C": 14, "D": 16}
+
+
+def test_room_questions_sheet_keeps_to_the_sessions_chosen(app, filled):
+    """Each question with its session, the session's date, votes, both statuses and the
+    written answer (an empty cell when there is none); a filter keeps to its sessions."""
+    from webapp.room.models import AnswerStatus, QuestionStatus, RoomQuestion
+
+    with app.app_context():
+        first, second = (db.session.get(f.EventSession, filled[key]) for key in ("first", "second"))
+        db.session.add_all([
+            RoomQuestion(session_id=first.id, text="When will caseloads fall?", votes=7,
+                         status=QuestionStatus.APPROVED, answer_status=AnswerStatus.IN_WRITING,
+                         answer="By the spring"),
+            RoomQuestion(session_id=second.id, text="Who chairs the panel?", votes=2,
+                         status=QuestionStatus.HIDDEN, answer_status=AnswerStatus.OPEN)])
+        db.session.commit()
+        first_row = (first.title, datetime.combine(local_naive(first.starts_at).date(), datetime.min.time()),
+                     "When will caseloads fall?", 7, "Shown", "Answered in writing", "By the spring")
+        second_row = (second.title, datetime.combine(local_naive(second.starts_at).date(), datetime.min.time()),
+                      "Who chairs the panel?", 2, "Hidden by the moderator", "Not answered yet", None)
+    every = _rows(_load(_build(app, filled["programme"]))["Room questions"])
+    assert every[1:] == [first_row, second_row]
+    only_second = _load(_build(app, filled["programme"],
+                               filters=services.ResultsFilter(session_ids=(filled["second"],))))
+    assert _rows(only_second["Room questions"])[1:] == [second_row]
