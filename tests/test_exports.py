@@ -283,6 +283,10 @@ def test_empty_programme_exports_a_valid_workbook(app):
     assert "There are no responses yet." in summary
     assert _rows(workbook["Responses"])[1][1] == "There are no responses yet."
     assert _rows(workbook["Themes"])[1:] == [("No comments have been tagged with themes yet.",) + (None,) * 5]
+    rows = _rows(workbook["Summary"])
+    for heading in ("Highest staff agreement", "Lowest staff agreement"):
+        below = rows[next(i for i, row in enumerate(rows) if row[0] == heading) + 1]
+        assert below[:3] == (None, "There are no responses yet.", None)
     assert _rows(workbook["Room questions"])[1:] == []
     assert not any(name.startswith("xl/charts") for name in zipfile.ZipFile(io.BytesIO(
         _build(app, programme_id))).namelist())
@@ -666,3 +670,30 @@ def test_room_questions_sheet_keeps_to_the_sessions_chosen(app, filled):
     only_second = _load(_build(app, filled["programme"],
                                filters=services.ResultsFilter(session_ids=(filled["second"],))))
     assert _rows(only_second["Room questions"])[1:] == [second_row]
+
+
+def test_summary_totals_rate_and_notes_row_by_row(app, demo):
+    """Totals as the Sessions sheet adds them up, the response rate as a percentage, what
+    % agree means, and (on a copy without attendance) how rare groups read."""
+    from webapp.exports.rows import RARE_GROUP
+
+    with app.app_context():
+        session = f.sessions(demo)[0]
+        indicator = next(q for q in f.programme(demo).feedback_form.questions if q.kind == QuestionKind.AGREEMENT)
+        for number in range(4):
+            f.register(session, name=f"Person {number}", email=f"person{number}@example.org", checked_in=True)
+        f.respond(session, {indicator: "Agree"})
+        f.respond(session, {indicator: "Disagree"})
+        db.session.commit()
+    for include_attendance in (True, False):
+        workbook = _load(_build(app, demo, include_attendance=include_attendance))
+        places = sum(row[6] for row in _rows(workbook["Sessions"])[1:])
+        summary = workbook["Summary"]
+        rows = {row[0].value: row[1:] for row in summary.iter_rows() if row[0].value}
+        assert [cell.value for cell in rows["Totals"]] == [None, None, None]
+        assert rows["Places"][0].value == places
+        assert rows["Response rate"][0].value == pytest.approx(0.5) and rows["Response rate"][0].number_format == "0.0%"
+        assert rows["% agree"][0].value == services.PERCENT_AGREE_DEFINITION
+        assert ("Responses sheet" in rows) is not include_attendance
+    assert rows["Responses sheet"][0].value == (
+        f"An 'about you' answer given by fewer than {services.SMALL_GROUP_MIN} responses reads '{RARE_GROUP}'.")
