@@ -642,6 +642,7 @@ def test_summary_opens_with_the_title_and_what_was_exported(app, filled):
     sheet = _load(_build(app, filled["programme"]))["Summary"]
     assert sheet["A1"].value == title and sheet["A1"].font.b and sheet["A1"].font.sz == 14
     labels = [row[0] for row in sheet.iter_rows(min_row=2, max_row=5, values_only=True)]
+    assert sheet["A2"].font.b and not sheet["B2"].font.b  # a bold label, then its value
     assert labels == ["Programme", "Findings headline", "Exported at", "Filters used"]
     assert sheet["B3"].value == "Good progress, with work to do"
     assert {letter: sheet.column_dimensions[letter].width for letter in "ABCD"} == {"A": 34, "B": 70, "C": 14, "D": 16}
@@ -665,8 +666,10 @@ def test_room_questions_sheet_keeps_to_the_sessions_chosen(app, filled):
                      "When will caseloads fall?", 7, "Shown", "Answered in writing", "By the spring")
         second_row = (second.title, datetime.combine(local_naive(second.starts_at).date(), datetime.min.time()),
                       "Who chairs the panel?", 2, "Hidden by the moderator", "Not answered yet", None)
-    every = _rows(_load(_build(app, filled["programme"]))["Room questions"])
-    assert every[1:] == [first_row, second_row]
+    sheet = _load(_build(app, filled["programme"]))["Room questions"]
+    assert _rows(sheet)[1:] == [first_row, second_row]
+    assert sheet["B2"].number_format == "dd/mm/yyyy"  # a date, read as one
+    assert sheet.auto_filter.ref == "A1:G3"  # the filter covers every row written
     only_second = _load(_build(app, filled["programme"],
                                filters=services.ResultsFilter(session_ids=(filled["second"],))))
     assert _rows(only_second["Room questions"])[1:] == [second_row]
