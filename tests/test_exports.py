@@ -629,6 +629,12 @@ def test_every_sheet_prints_as_a_board_paper(app, filled):
         assert sheet.sheet_properties.pageSetUpPr.fitToPage and not sheet.print_options.gridLines, sheet.title
     assert workbook["Summary"].page_setup.fitToHeight == 1
     assert workbook["Responses"].page_setup.fitToHeight == 0
+    with app.app_context():
+        f.programme(filled["programme"]).title = "Health & care briefings"
+        db.session.commit()
+    for sheet in _load(_build(app, filled["programme"])).worksheets:  # each printed page says what it is
+        assert sheet.oddHeader.center.text == "Health && care briefings: &A", sheet.title  # & doubled: literal
+        assert sheet.oddFooter.center.text == "Page &P of &N", sheet.title
     assert workbook["Responses"].print_title_rows == "$1:$1"
 
 

@@ -88,6 +88,11 @@ def test_a_large_workbook_is_built_by_the_worker_and_offered_when_ready(app, cli
     with app.app_context():  # a finished build shows every row done
         build = db.session.scalars(sa.select(WorkbookBuild)).one()
         assert (build.rows_done, build.rows_total) == (5, 5)
+        builds.file_path(build).unlink()  # its file gone (a disk tidied by hand)
+    assert "/download" not in client.get(page_url).get_data(as_text=True)  # no link to offer
+    response = client.get(f"{page_url}/download")
+    assert response.status_code == 302 and response.headers["Location"] == page_url
+    assert len(exports_audited(app)) == 1  # nothing more was handed out
 
 
 def test_unchanged_data_reuses_the_file_and_a_new_response_builds_again(app, client, login_as, demo, run_jobs):
