@@ -706,3 +706,16 @@ def test_summary_totals_rate_and_notes_row_by_row(app, demo):
         assert ("Responses sheet" in rows) is not include_attendance
     assert rows["Responses sheet"][0].value == (
         f"An 'about you' answer given by fewer than {services.SMALL_GROUP_MIN} responses reads '{RARE_GROUP}'.")
+
+
+def test_streamed_headers_are_bold_and_wrapped_even_when_they_look_like_formulas(app, demo):
+    """A question's text heads its column on the Responses sheet: bold, wrapped at the top,
+    and (typed by an organiser) kept as text when it starts like a formula."""
+    with app.app_context():
+        f.question(demo, kind=QuestionKind.LONG_TEXT).text = "=What would help most?"
+        db.session.commit()
+    header = next(_load(_build(app, demo))["Responses"].iter_rows(min_row=1, max_row=1))
+    formula_like = next(cell for cell in header if cell.value == "=What would help most?")
+    assert formula_like.data_type == "s" and formula_like.quotePrefix
+    for cell in (header[0], formula_like):
+        assert cell.font.b and cell.alignment.wrap_text and cell.alignment.vertical == "top", cell.value
