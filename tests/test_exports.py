@@ -719,3 +719,26 @@ def test_streamed_headers_are_bold_and_wrapped_even_when_they_look_like_formulas
     assert formula_like.data_type == "s" and formula_like.quotePrefix
     for cell in (header[0], formula_like):
         assert cell.font.b and cell.alignment.wrap_text and cell.alignment.vertical == "top", cell.value
+
+
+def test_sessions_sheet_formats_and_widths(app, demo):
+    """Dates, clock times and the response rate read as such, in columns wide enough."""
+    from openpyxl.utils import get_column_letter
+
+    with app.app_context():
+        session = f.sessions(demo)[0]
+        indicator = next(q for q in f.programme(demo).feedback_form.questions if q.kind == QuestionKind.AGREEMENT)
+        for number in range(2):
+            f.register(session, name=f"Person {number}", email=f"person{number}@example.org", checked_in=True)
+        f.respond(session, {indicator: "Agree"})
+        db.session.commit()
+    sheet = _load(_build(app, demo))["Sessions"]
+    header_row, first_row = list(sheet.iter_rows(min_row=1, max_row=2))
+    formats = {header.value: cell.number_format for header, cell in zip(header_row, first_row)}
+    assert (formats["Date"], formats["Start"], formats["End"], formats["Response rate"]) == (
+        "dd/mm/yyyy", "hh:mm", "hh:mm", "0.0%")
+    assert first_row[11].value == pytest.approx(0.5)
+    widths = {header.value: sheet.column_dimensions[get_column_letter(number)].width
+              for number, header in enumerate(header_row, start=1)}
+    assert widths == {"Session": 36, "Date": 12, "Start": 8, "End": 8, "Venue": 40, "Locality": 16, "Capacity": 10,
+                      "Booked": 9, "Waiting": 9, "Attended": 10, "Responses": 11, "Response rate": 15}
