@@ -329,3 +329,29 @@ def test_the_board_report_says_how_many_on_the_staff_list_were_reached(app, prog
 def test_the_privacy_notice_covers_the_staff_list(client):
     page = client.get("/privacy").get_data(as_text=True)
     assert "If you are on the staff list" in page and "Nothing connects the list to the feedback" in page
+
+
+def test_the_workbooks_coverage_sheet_hides_small_teams_from_viewers_only(app, programme_id, organiser):
+    """Every grouping, the team one included, reads "fewer than 5" for a small group in the
+    copy without attendance (a viewer's), and shows its figures in the organiser's."""
+    from openpyxl import load_workbook
+
+    from webapp.exports.workbook import build_workbook
+    from webapp.programmes.models import Programme
+
+    _import(app, programme_id, organiser, LIST)
+
+    def coverage_rows(include_attendance: bool) -> dict[tuple[str, str], tuple]:
+        with app.app_context():
+            out = io.BytesIO()
+            build_workbook(db.session.get(Programme, programme_id), out, include_attendance=include_attendance)
+        sheet = load_workbook(io.BytesIO(out.getvalue()))["Coverage"]
+        return {(row[0], row[1]): row[2:] for row in sheet.iter_rows(min_row=2, values_only=True)}
+
+    viewer, organisers = coverage_rows(False), coverage_rows(True)
+    for grouping in ("Team or service", "Locality"):
+        small = [key for key in organisers if key[0] == grouping and isinstance(organisers[key][0], int)
+                 and organisers[key][0] < 5]
+        assert small, grouping
+        for key in small:
+            assert viewer[key][0] == "fewer than 5", key
