@@ -681,19 +681,25 @@ def test_room_questions_sheet_keeps_to_the_sessions_chosen(app, filled):
     assert _rows(only_second["Room questions"])[1:] == [second_row]
 
 
+def _checked_in_and_answered(app, demo: int, people: int, answers: list[str]) -> None:
+    """`people` checked in at the demo's first session, and one response per answer to its
+    first indicator: a response rate the sheets can show."""
+    with app.app_context():
+        session = f.sessions(demo)[0]
+        indicator = next(q for q in f.programme(demo).feedback_form.questions if q.kind == QuestionKind.AGREEMENT)
+        for number in range(people):
+            f.register(session, name=f"Person {number}", email=f"person{number}@example.org", checked_in=True)
+        for answer in answers:
+            f.respond(session, {indicator: answer})
+        db.session.commit()
+
+
 def test_summary_totals_rate_and_notes_row_by_row(app, demo):
     """Totals as the Sessions sheet adds them up, the response rate as a percentage, what
     % agree means, and (on a copy without attendance) how rare groups read."""
     from webapp.exports.rows import RARE_GROUP
 
-    with app.app_context():
-        session = f.sessions(demo)[0]
-        indicator = next(q for q in f.programme(demo).feedback_form.questions if q.kind == QuestionKind.AGREEMENT)
-        for number in range(4):
-            f.register(session, name=f"Person {number}", email=f"person{number}@example.org", checked_in=True)
-        f.respond(session, {indicator: "Agree"})
-        f.respond(session, {indicator: "Disagree"})
-        db.session.commit()
+    _checked_in_and_answered(app, demo, 4, ["Agree", "Disagree"])
     for include_attendance in (True, False):
         workbook = _load(_build(app, demo, include_attendance=include_attendance))
         places = sum(row[6] for row in _rows(workbook["Sessions"])[1:])
@@ -725,13 +731,7 @@ def test_sessions_sheet_formats_and_widths(app, demo):
     """Dates, clock times and the response rate read as such, in columns wide enough."""
     from openpyxl.utils import get_column_letter
 
-    with app.app_context():
-        session = f.sessions(demo)[0]
-        indicator = next(q for q in f.programme(demo).feedback_form.questions if q.kind == QuestionKind.AGREEMENT)
-        for number in range(2):
-            f.register(session, name=f"Person {number}", email=f"person{number}@example.org", checked_in=True)
-        f.respond(session, {indicator: "Agree"})
-        db.session.commit()
+    _checked_in_and_answered(app, demo, 2, ["Agree"])
     sheet = _load(_build(app, demo))["Sessions"]
     header_row, first_row = list(sheet.iter_rows(min_row=1, max_row=2))
     formats = {header.value: cell.number_format for header, cell in zip(header_row, first_row)}
