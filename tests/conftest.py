@@ -10,6 +10,7 @@ Every test's database, with or without the demo, also holds a neighbouring progr
 keep to its session or programme then reaches other people's rows and a test sees it."""
 from __future__ import annotations
 
+import copy
 import os
 import pickle
 import re
@@ -127,6 +128,7 @@ class SQLiteTemplate:
     too; each test gets a copy of one, so a test never sees another's rows."""
 
     def __init__(self, folder: Path):
+        self.links = folder
         kept = Path(TEMPLATE_CACHE) if TEMPLATE_CACHE else None
         if kept and (kept / "rows.pickle").exists():
             folder = kept  # built by an earlier run: its files are copied, never changed
@@ -148,9 +150,18 @@ class SQLiteTemplate:
                 pickle.dump((self.demo_id, _names(self.neighbour_rows), _names(self.demo_rows)), file)
 
     def database(self, folder: Path, with_demo: bool) -> str:
+        """A copy of the template in the test's own folder, reached through the worker's one
+        database path (a symbolic link, pointed anew for each test): an app kept from the
+        test before (KeptApp) keeps its URL, and its engine opens this test's copy."""
         path = folder / "test.sqlite"
         shutil.copyfile(self.with_demo if with_demo else self.empty, path)
-        return f"sqlite:///{path}"
+        # One link per process: tools/mutation.py's forked test runs share this folder.
+        link = self.links / f"test-{os.getpid()}.sqlite"
+        pointer = link.with_suffix(".new")
+        pointer.unlink(missing_ok=True)
+        pointer.symlink_to(path)
+        pointer.replace(link)  # SQLite follows the link: the WAL goes beside the copy
+        return f"sqlite:///{link}"
 
     def clean(self) -> None:
         """Nothing to do: the next test has its own copy."""
@@ -247,12 +258,82 @@ def app_config(database_url) -> dict:
     return {}
 
 
+class KeptApp:
+    """The app of the test before, handed to the next test that asks for the same settings
+    (most tests ask for the defaults), instead of a new one per test: building an app costs
+    about 20 ms, and its first request of each page about as much again (templates loaded,
+    SQL compiled for its engine), over a thousand times a run.
+
+    What a test may change is put back before the next one: the settings, anything added to
+    app.extensions (the bounded caches, the health checks' last answers, the identity
+    provider's client), the rate limits counted, and the job queue (its own file per test);
+    the database is the test's own copy (SQLiteTemplate.database). An app the test changed
+    beyond that (a route, a hook, a template global), or with a request still in hand, or
+    whose process-wide extensions another app has taken since (every create_app gives the
+    job queue and the rate limiter its own settings), is not handed on: the next test gets
+    a new one. A test marked `fresh_app` gets a new app of its own (Flask refuses routes
+    added to an app that has served requests)."""
+
+    def __init__(self):
+        self.app = None
+
+    def app_for(self, database_url: str, overrides: dict, per_test: dict, fresh: bool):
+        settings = {**per_test, **overrides}
+        if fresh or not self._reusable(database_url, overrides):
+            self.app = None
+            app = create_app(make_config(database_url, **settings))
+            if not fresh:
+                self.app, self.key = app, (database_url, copy.deepcopy(overrides))
+                self.config, self.extensions = copy.deepcopy(dict(app.config)), set(app.extensions)
+                self.shape = _shape(app)
+            return app
+        from limits.storage import MemoryStorage
+        from webapp.extensions import limiter
+        from webapp.jobs import queue
+
+        app = self.app
+        app.config.clear()
+        app.config.update({**copy.deepcopy(self.config), **settings})
+        for name in set(app.extensions) - self.extensions:
+            del app.extensions[name]
+        if isinstance(limiter.storage, MemoryStorage):
+            limiter.storage.reset()
+        queue.init_app(app)  # this test's own queue file
+        return app
+
+    def _reusable(self, database_url: str, overrides: dict) -> bool:
+        from webapp.admission import EXTENSION as ADMISSION
+        from webapp.jobs import queue
+
+        if self.app is None or (database_url, overrides) != self.key or queue.task_app() is not self.app:
+            return False
+        gate = self.app.extensions.get(ADMISSION)
+        return _shape(self.app) == self.shape and (gate is None or not (gate.in_use or gate.waiting))
+
+
+def _shape(app) -> tuple:
+    """What a test could add to an app that putting its settings back would not undo
+    (Flask adds empty entries to error_handler_spec as it looks handlers up)."""
+    hooks = (app.before_request_funcs, app.after_request_funcs, app.teardown_request_funcs,
+             app.template_context_processors, app.url_value_preprocessors, app.url_default_functions)
+    error_handlers = {blueprint: {code: dict(handlers) for code, handlers in codes.items() if handlers}
+                      for blueprint, codes in app.error_handler_spec.items() if any(codes.values())}
+    return (sorted(app.view_functions), [rule.rule for rule in app.url_map.iter_rules()],
+            [{name: len(functions) for name, functions in hook.items()} for hook in hooks],
+            error_handlers, sorted(app.jinja_env.globals), sorted(app.jinja_env.filters))
+
+
+_kept_app = KeptApp()
+
+
 @pytest.fixture
-def app(database_url, app_config, tmp_path):
+def app(request, database_url, app_config, tmp_path):
     # Emails without a MAIL_SERVER land in this test's own outbox, not instance/outbox/.
-    jobs = {"JOBS_STORAGE_URL": SERVER_JOBS_URL or f"sqlite:///{tmp_path / 'jobs.sqlite'}",
-            "JOBS_QUEUE_NAME": f"test-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"}
-    app = create_app(make_config(database_url, **{"MAIL_OUTBOX": str(tmp_path / "outbox"), **jobs, **app_config}))
+    per_test = {"MAIL_OUTBOX": str(tmp_path / "outbox"),
+                "JOBS_STORAGE_URL": SERVER_JOBS_URL or f"sqlite:///{tmp_path / 'jobs.sqlite'}",
+                "JOBS_QUEUE_NAME": f"test-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"}
+    app = _kept_app.app_for(database_url, app_config, per_test,
+                            fresh=request.node.get_closest_marker("fresh_app") is not None)
     if SERVER_JOBS_URL:
         from webapp.jobs.queue import huey
 

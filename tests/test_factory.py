@@ -118,6 +118,7 @@ def test_urls_built_by_the_lazy_builders_match_werkzeug(app):
     assert isinstance(app.url_map._rules[0], Rule)
 
 
+@pytest.mark.fresh_app  # an app that has served no request yet
 def test_url_builders_wait_for_their_first_use_and_warm_up_compiles_them(app):
     from webapp import warm_up
 

@@ -48,3 +48,79 @@ def test_the_neighbour_has_sessions_bookings_and_responses_everywhere(app_ctx):
     assert {row.session_id for row in snapshot["registrations"]} == {row.id for row in snapshot["sessions"]}
     assert sum(row.checked_in_at is not None for row in snapshot["registrations"]) == 5
     assert snapshot["responses"] == 7
+
+
+# --- The app kept from one test to the next (tests/conftest.py KeptApp) ----------------
+
+def _settings(tmp_path, name: str) -> dict:
+    return {"MAIL_OUTBOX": str(tmp_path / name / "outbox"),
+            "JOBS_STORAGE_URL": f"sqlite:///{tmp_path / name / 'jobs.sqlite'}"}
+
+
+@pytest.fixture
+def kept(database_url):
+    """A KeptApp of the test's own (not the run's), and a function asking it for an app
+    as the `app` fixture does for each test."""
+    from tests.conftest import KeptApp
+
+    keeper = KeptApp()
+
+    def next_test(tmp_path, name: str, overrides: dict | None = None, fresh: bool = False):
+        return keeper.app_for(database_url, overrides or {}, _settings(tmp_path, name), fresh)
+
+    yield next_test
+    for app in {keeper.app} - {None}:
+        with app.app_context():
+            db.engine.dispose()
+
+
+def test_the_next_test_gets_the_same_app_with_everything_it_may_change_put_back(kept, tmp_path):
+    from flask_limiter.util import get_remote_address
+
+    from webapp.extensions import limiter
+    from webapp.jobs import queue
+
+    first = kept(tmp_path, "first")
+    first.config["PUBLIC_BASE_URL"] = "http://changed.example"
+    first.config["ADDED_BY_THE_TEST"] = True
+    first.extensions["bounded_caches"] = {"phone_forms": "kept from the test before"}
+    limit = "1 per day"
+    with first.test_request_context():
+        from limits import parse
+
+        limiter.limiter.hit(parse(limit), "kept-app-test", get_remote_address())
+        assert not limiter.limiter.test(parse(limit), "kept-app-test", get_remote_address())
+
+    second = kept(tmp_path, "second")
+    assert second is first
+    assert second.config["PUBLIC_BASE_URL"] != "http://changed.example"
+    assert "ADDED_BY_THE_TEST" not in second.config
+    assert "bounded_caches" not in second.extensions
+    assert second.config["MAIL_OUTBOX"] == str(tmp_path / "second" / "outbox")
+    assert queue.huey.storage.filename == str(tmp_path / "second" / "jobs.sqlite")
+    with second.test_request_context():
+        assert limiter.limiter.test(parse(limit), "kept-app-test", get_remote_address())
+
+
+def test_an_app_a_test_changed_or_another_app_took_over_is_not_handed_on(kept, tmp_path):
+    from webapp import create_app
+    from tests.conftest import make_config
+
+    first = kept(tmp_path, "first")
+    first.add_url_rule("/test/added", view_func=lambda: "added")
+    second = kept(tmp_path, "second")
+    assert second is not first and "/test/added" not in [rule.rule for rule in second.url_map.iter_rules()]
+
+    assert kept(tmp_path, "third") is second
+    other = create_app(make_config("sqlite://"))  # the job queue and the limiter now serve `other`
+    assert kept(tmp_path, "fourth") is not second
+    with other.app_context():
+        db.engine.dispose()
+
+
+def test_other_settings_or_fresh_app_get_a_new_app(kept, tmp_path):
+    first = kept(tmp_path, "first")
+    assert kept(tmp_path, "second", {"RATELIMIT_ENABLED": False}) is not first
+    limits_off = kept(tmp_path, "third", {"RATELIMIT_ENABLED": False})
+    assert kept(tmp_path, "fourth", {"RATELIMIT_ENABLED": False}, fresh=True) is not limits_off
+    assert kept(tmp_path, "fifth", {"RATELIMIT_ENABLED": False}) is not limits_off  # the fresh one took over

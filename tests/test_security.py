@@ -135,6 +135,7 @@ def test_fingerprinted_assets_stay_cacheable_when_signed_in(client, login_as):
     assert response.headers["X-Content-Type-Options"] == "nosniff"
 
 
+@pytest.mark.fresh_app  # adds routes: Flask refuses them on an app that has served requests
 def test_personal_data_flag_forbids_storing(app, client):
     @personal_data
     def attendance_csv():

@@ -57,6 +57,10 @@ class AdmissionGate:
     def waiting(self) -> int:
         return len(self._waiting)
 
+    @property
+    def in_use(self) -> int:
+        return self.slots - self._free
+
     def _enter(self, deadline: float) -> None:
         with self._lock:
             if self._free:

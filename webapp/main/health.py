@@ -50,13 +50,13 @@ def _at_most_every(seconds: float):
     """Probe the job queue at most this often per process: load balancers ask every
     second, and the benches measure /healthz as the cheapest request the app serves."""
     def decorate(probe):
-        last: dict = {}  # per app: (when, result)
-
         def cached():
-            app, now = current_app._get_current_object(), time.monotonic()
-            if app not in last or now - last[app][0] > seconds:
-                last[app] = (now, probe())
-            return last[app][1]
+            # Kept with the app (each test's app has its own): probe name -> (when, result)
+            last = current_app.extensions.setdefault("health_probes", {})
+            now = time.monotonic()
+            if probe.__name__ not in last or now - last[probe.__name__][0] > seconds:
+                last[probe.__name__] = (now, probe())
+            return last[probe.__name__][1]
         return cached
     return decorate
 
