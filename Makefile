@@ -5,7 +5,9 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 INSTALLED := $(VENV)/.installed
 # pytest-xdist workers for `make test`: auto is one per core and one more (tests/conftest.py);
-# PYTEST_WORKERS=0 runs in one process.
+# PYTEST_WORKERS=0 runs in one process. --maxschedchunk=2 hands tests out two at a time:
+# xdist's default first hands each worker a quarter of its share in one block, and the
+# block at the front (the longest tests, tests/conftest.py) all went to one worker.
 PYTEST_WORKERS ?= auto
 # Python keeps compiled modules in __pycache__ (ignored by git) even where the shell says not to:
 # each pytest worker, and each worker process and command the tests start, would otherwise
@@ -34,7 +36,7 @@ run: db
 	$(FLASK) serve --host 127.0.0.1 --port 5000
 
 test: $(INSTALLED)
-	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --maxschedchunk=2 $(PYTEST_ARGS)
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
