@@ -271,6 +271,41 @@ def test_chart_points_at_the_percent_agree_cells(app, filled):
     assert f"'Indicators'!$B$2:$B${count + 1}" in xml
 
 
+CHART = "{http://schemas.openxmlformats.org/drawingml/2006/chart}"
+DRAWING = "{http://schemas.openxmlformats.org/drawingml/2006/spreadsheetDrawing}"
+TEXT = "{http://schemas.openxmlformats.org/drawingml/2006/main}t"
+EMU_PER_CM = 360_000
+
+
+def test_chart_reads_as_percent_agree_from_0_to_100_with_both_axes_shown(app, filled):
+    """What a board member sees: a titled bar chart, its value axis 0% to 100% with a
+    title, both axes drawn (openpyxl hides them unless told), no legend for one series,
+    24 cm wide and 1.2 cm taller for each indicator."""
+    from xml.etree import ElementTree
+
+    data = _build(app, filled["programme"])
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        chart = ElementTree.fromstring(archive.read("xl/charts/chart1.xml"))
+        drawing = ElementTree.fromstring(archive.read("xl/drawings/drawing1.xml"))
+    indicators = _load(data)["Indicators"].max_row - 1
+
+    assert chart.find(f"{CHART}style").get("val") == "10"
+    assert [t.text for t in chart.find(f"{CHART}chart/{CHART}title").iter(TEXT)] == ["% agree with each quality indicator"]
+    value_axis, category_axis = chart.find(f"{CHART}chart/{CHART}plotArea/{CHART}valAx"), \
+        chart.find(f"{CHART}chart/{CHART}plotArea/{CHART}catAx")
+    assert [t.text for t in value_axis.find(f"{CHART}title").iter(TEXT)] == ["% agree"]
+    assert value_axis.find(f"{CHART}numFmt").get("formatCode") == "0%"
+    assert value_axis.find(f"{CHART}scaling/{CHART}min").get("val") == "0"
+    assert value_axis.find(f"{CHART}scaling/{CHART}max").get("val") == "1"
+    assert value_axis.find(f"{CHART}delete").get("val") == category_axis.find(f"{CHART}delete").get("val") == "0"
+    assert category_axis.find(f"{CHART}scaling/{CHART}orientation").get("val") == "maxMin"
+    assert chart.find(f"{CHART}chart/{CHART}legend") is None
+    size = drawing.find(f"{DRAWING}oneCellAnchor/{DRAWING}ext")
+    assert indicators == 9
+    assert int(size.get("cx")) == 24 * EMU_PER_CM
+    assert int(size.get("cy")) == round((1.2 * indicators + 3) * EMU_PER_CM)
+
+
 def test_empty_programme_exports_a_valid_workbook(app):
     with app.app_context():
         programme = create_programme("Nothing yet", "")
