@@ -589,14 +589,19 @@ def test_summary_ranks_the_indicators_and_hides_small_groups(app, demo):
         indicators = [q for q in f.programme(demo).feedback_form.questions
                       if q.kind == QuestionKind.AGREEMENT and q.finding_id]
         locality = f.question(demo, breakdown="locality")
+        usefulness = f.question(demo, kind=QuestionKind.RATING)
         shares = [0.9, 0.1, 0.5, 0.7, 0.3]  # agree, of ten, for the first five indicators
         for person in range(10):
             answers = {q: ("Agree" if person < share * 10 else "Disagree") for q, share in zip(indicators, shares)}
             place = "North East" if person < 5 else "North West" if person < 7 else "South"
-            f.respond(session, {**answers, locality: place})
+            useful = "5 - Very useful" if person < 2 else "2"  # North East: (5 + 5 + 2 + 2 + 2) / 5
+            f.respond(session, {**answers, locality: place, usefulness: useful})
         db.session.commit()
         titles = [q.finding.title for q in indicators]
-    rows = [list(row) for row in _load(_build(app, demo))["Summary"].iter_rows(values_only=True)]
+    summary = _load(_build(app, demo))["Summary"]
+    rows = [list(row) for row in summary.iter_rows(values_only=True)]
+    breakdowns = next(row for row in rows if row[0] == "Breakdowns")
+    assert breakdowns[1] == f"From the optional 'about you' questions. {services.SMALL_GROUP_RULE}"
     start = next(i for i, row in enumerate(rows) if row[0] == "Highest staff agreement")
     assert rows[start][1:3] == ["Indicator", "% agree"]
     assert [row[:3] for row in rows[start + 1:start + 4]] == [
@@ -605,11 +610,15 @@ def test_summary_ranks_the_indicators_and_hides_small_groups(app, demo):
     assert [row[:3] for row in rows[start + 1:start + 4]] == [
         ["1", titles[1], pytest.approx(0.1)], ["2", titles[4], pytest.approx(0.3)], ["3", titles[2], 0.5]]
     by_locality = next(i for i, row in enumerate(rows) if row[0] == "By locality")
-    groups = {row[1]: row[2:4] for row in rows[by_locality + 1:by_locality + 8] if row[0] is None}
-    # the first five people: 5 + 1 + 5 + 5 + 3 agreements of 25 answers
-    assert groups["North East"][:2] == [5, pytest.approx(19 / 25)]
+    assert rows[by_locality][1:4] == ["Group", "Responses", "% agree (all indicators)"]
+    groups = {row[1]: row[2:5] for row in rows[by_locality + 1:by_locality + 8] if row[0] is None and row[2]}
+    # the first five people: 5 + 1 + 5 + 5 + 3 agreements of 25 answers, usefulness 3.2
+    assert groups["North East"] == [5, pytest.approx(19 / 25), pytest.approx(3.2)]
+    north_east = next(r for r in summary.iter_rows(min_row=by_locality + 2) if r[1].value == "North East")
+    assert (north_east[3].number_format, north_east[4].number_format) == ("0.0%", "0.00")
     # two and three: both hidden, so neither can be worked out from the total
-    assert groups["North West"] == groups["South"] == [services.SUPPRESSED_LABEL, None]
+    assert groups["North West"] == groups["South"] == [services.SUPPRESSED_LABEL, None, None]
+    assert [None, "(last column: mean usefulness of the session, 1-5)"] in [row[:2] for row in rows[by_locality:]]
 
 
 def test_indicator_shares_show_as_percentages_in_columns_wide_enough_to_read(app, filled):
@@ -743,6 +752,9 @@ def test_summary_totals_rate_and_notes_row_by_row(app, demo):
         assert [cell.value for cell in rows["Totals"]] == [None, None, None]
         assert rows["Places"][0].value == places
         assert rows["Response rate"][0].value == pytest.approx(0.5) and rows["Response rate"][0].number_format == "0.0%"
+        sessions = rows["Sessions"][0].value
+        assert sessions > 1 and rows["Response rate"][1].value == (
+            f"from the 1 of {sessions} sessions where attendance was taken")  # what the rate covers
         assert rows["% agree"][0].value == services.PERCENT_AGREE_DEFINITION
         assert ("Responses sheet" in rows) is not include_attendance
     assert rows["Responses sheet"][0].value == (

@@ -316,6 +316,25 @@ def test_the_workbook_has_a_coverage_sheet_with_small_groups_hidden_for_viewers(
             assert north[2] == expected_north
 
 
+def test_the_coverage_sheet_reads_coverage_as_a_percentage_in_columns_wide_enough(app, programme_id, listed):
+    from openpyxl import load_workbook
+    from openpyxl.utils import get_column_letter
+
+    from webapp.exports.workbook import build_workbook
+    from webapp.programmes.models import Programme
+
+    with app.app_context():
+        out = io.BytesIO()
+        build_workbook(db.session.get(Programme, programme_id), out, include_attendance=True)
+    sheet = load_workbook(io.BytesIO(out.getvalue()))["Coverage"]
+    header_row, whole_programme = list(sheet.iter_rows(min_row=1, max_row=2))
+    assert whole_programme[-1].value == pytest.approx(0.3) and whole_programme[-1].number_format == "0.0%"
+    widths = {header.value: sheet.column_dimensions[get_column_letter(number)].width
+              for number, header in enumerate(header_row, start=1)}
+    assert widths == {"Grouping": 16, "Group": 36, "Listed": 9, "Booked": 9, "Attended": 10,
+                      "Not yet reached": 17, "Coverage": 10}
+
+
 def test_the_board_report_says_how_many_on_the_staff_list_were_reached(app, programme_id, listed):
     from webapp.programmes.models import Programme
     from webapp.reports.services import board_report

@@ -121,6 +121,24 @@ EQUIVALENT = [
 ]
 
 
+def _int_kind_dropped(changed: list[str]) -> bool:
+    """A table column's kind "int" made None or left out: "int" names no number format
+    (exports/workbook.py _FORMATS), so a whole number is written the same either way."""
+    if len(changed) != 2 or changed[0][:1] != "-" or changed[1][:1] != "+":
+        return False
+    removed, added = changed[0][1:], changed[1][1:]
+    kind = ', "int")'
+    starts = [index for index in range(len(removed)) if removed.startswith(kind, index)]
+    return any(removed[:index] + replacement + removed[index + len(kind):] == added
+               for index in starts for replacement in (", None)", ", )"))
+
+
+# Equivalent mutants recognised from the removed and added lines together.
+EQUIVALENT_CHANGES = [
+    (_int_kind_dropped, "a column's kind \"int\" dropped: it names no number format, whole numbers read the same"),
+]
+
+
 def setup_cfg(module: str) -> str:
     files, tests = MODULES[module]
     lines = ["[mutmut]", "source_paths = webapp", "only_mutate =", *(f"    {path}" for path in files),
@@ -236,7 +254,8 @@ def results(folder: Path) -> list[dict]:
         changed = [line for line in row["diff"].split("\n") if line[:1] in "+-" and line[:3] not in ("+++", "---")]
         row["equivalent"] = next((reason for pattern, reason in EQUIVALENT
                                   if row["status"] == "survived" and any(pattern.search(line) for line in changed)),
-                                 None)
+                                 None) or next((reason for matches, reason in EQUIVALENT_CHANGES
+                                                if row["status"] == "survived" and matches(changed)), None)
         if row["equivalent"]:
             row["status"] = "equivalent"
     return rows
