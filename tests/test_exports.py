@@ -774,6 +774,19 @@ def test_streamed_headers_are_bold_and_wrapped_even_when_they_look_like_formulas
         assert cell.font.b and cell.alignment.wrap_text and cell.alignment.vertical == "top", cell.value
 
 
+def test_questions_sheet_shares_and_means_read_as_such_in_columns_wide_enough(app, filled):
+    from openpyxl.utils import get_column_letter
+
+    sheet = _load(_build(app, filled["programme"]))["Questions"]
+    header_row = next(sheet.iter_rows(min_row=1, max_row=1))
+    widths = {header.value: sheet.column_dimensions[get_column_letter(number)].width
+              for number, header in enumerate(header_row, start=1)}
+    assert widths == {"Number": 8, "Question": 60, "Type": 18, "Answer": 40, "Count": 8, "Percentage": 12,
+                      "Answered": 10, "Mean": 8}
+    scored = next(row for row in sheet.iter_rows(min_row=2) if row[7].value is not None)
+    assert (scored[5].number_format, scored[7].number_format) == ("0.0%", "0.00")
+
+
 def test_sessions_sheet_formats_and_widths(app, demo):
     """Dates, clock times and the response rate read as such, in columns wide enough."""
     from openpyxl.utils import get_column_letter

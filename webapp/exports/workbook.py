@@ -251,10 +251,9 @@ class StreamedSheetWriter(SheetWriter):
 
 @dataclass
 class WorkbookInfo:
-    filename: str
+    """What the audit entry of an export says it held."""
     responses: int
     sessions: int
-    include_attendance: bool
 
 
 def filename_for(programme: Programme, moment: datetime) -> str:
@@ -295,8 +294,7 @@ def build_workbook(programme: Programme, out: IO[bytes] | str, *, include_attend
         sheet.oddHeader.center.text = f"{clean_text(programme.title).replace('&', '&&')}: &A"
         sheet.oddFooter.center.text = "Page &P of &N"
     workbook.save(out)
-    return WorkbookInfo(filename_for(programme, now), figures.totals.responses, len(sessions),
-                        include_attendance)
+    return WorkbookInfo(figures.totals.responses, len(sessions))
 
 
 THEMES_COLUMNS = (Column("Theme", 30), Column("Description", 40), Column("Breakdown", 16), Column("Group", 36),
