@@ -3,11 +3,13 @@
     .venv/bin/python bench/suite_time.py [--database-url postgresql+psycopg://...]
         [--workers auto] [--setups 40] [--skip-suite] [-- extra pytest arguments]
 
-1. Per-test database setup, in this process, --setups times each way:
+1. Per-test setup, in this process, --setups times each way. The database:
    baseline: what every test did before (SQLite: a new file, create_all, the demo loader;
    PostgreSQL: empty the tables, the demo loader); now: the fixtures' own code (SQLite:
    copy the template file that has the demo; PostgreSQL: INSERT the demo's rows into the
-   worker database, then empty its tables).
+   worker database, then empty its tables). The app (SQLite only): a new app per test
+   (baseline) against the app handed from test to test (tests/conftest.py KeptApp), each
+   with its first requests of two pages.
 2. The whole suite, in the same run: `pytest -n 0` (one process: the baseline) and then
    `pytest -n WORKERS` (pytest-xdist), each as its own child process.
 
@@ -111,6 +113,49 @@ def setups(database_url: str | None, count: int) -> None:
     print(f"  ratio now / baseline: wall {new_wall / old_wall:.3f}, CPU {new_cpu / max(old_cpu, 1e-9):.3f}")
 
 
+def app_setups(count: int) -> None:
+    """A new app per test (what every test did before) against the app handed from test to
+    test (tests/conftest.py KeptApp), each with the test's own database copy and its first
+    requests of two pages (templates loaded, SQL compiled: what a new app pays again)."""
+    from tests.conftest import KeptApp, SQLiteTemplate, make_config
+    from webapp import create_app
+    from webapp.extensions import db
+
+    folder = Path(tempfile.mkdtemp(prefix="suite-bench-apps-"))
+    template, keeper = SQLiteTemplate(folder), KeptApp()
+
+    def one_test(label: str, n: int, get_app) -> None:
+        test_folder = folder / f"{label}{n}"
+        test_folder.mkdir()
+        url = template.database(test_folder, with_demo=True)
+        settings = {"MAIL_OUTBOX": str(test_folder / "outbox"), "JOBS_STORAGE_URL": f"sqlite:///{test_folder / 'jobs.sqlite'}"}
+        app = get_app(url, settings)
+        client = app.test_client()
+        for page in ("/login", "/"):
+            assert client.get(page).status_code == 200, page
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+    def new_app(url, settings):
+        return create_app(make_config(url, **settings))
+
+    def kept_app(url, settings):
+        return keeper.app_for(url, {}, settings, fresh=False)
+
+    try:
+        old_wall, old_cpu = timed(lambda: [one_test("new", n, new_app) for n in range(count)])
+        new_wall, new_cpu = timed(lambda: [one_test("kept", n, kept_app) for n in range(count)])
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    print(f"per-test app and its first two page loads (SQLite), mean of {count}:")
+    print(f"  baseline (a new app per test):          {old_wall / count * 1000:7.1f} ms wall "
+          f"{old_cpu / count * 1000:7.1f} ms CPU")
+    print(f"  now (the app kept from test to test):   {new_wall / count * 1000:7.1f} ms wall "
+          f"{new_cpu / count * 1000:7.1f} ms CPU")
+    print(f"  ratio now / baseline: wall {new_wall / old_wall:.3f}, CPU {new_cpu / max(old_cpu, 1e-9):.3f}")
+
+
 def suite(workers: str, extra: list[str], database_url: str | None) -> tuple[float, float, str]:
     env = {name: value for name, value in os.environ.items() if name != "PYTEST_XDIST_WORKER"}
     if database_url:
@@ -141,6 +186,8 @@ def main() -> int:
     print(f"database: {'PostgreSQL' if args.database_url else 'SQLite'}; cores: {os.cpu_count()}; "
           f"load average (1, 5, 15 min): {load()}; python {sys.version.split()[0]}")
     setups(args.database_url, args.setups)
+    if not args.database_url:
+        app_setups(args.setups)
     if args.skip_suite:
         return 0
     print(f"whole suite (pytest {' '.join(extra) or '(all tests)'}):")
