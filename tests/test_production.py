@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import runpy
 import socket
 import subprocess
@@ -39,7 +40,9 @@ def test_healthz_says_ok_when_the_database_answers(app, client):
     checks = response.json["checks"]
     assert response.json["status"] == "ok" and set(checks) == {"database", "job_queue", "job_worker"}
     assert checks["database"]["detail"] == "ok" and checks["job_queue"]["detail"] == "0 jobs waiting"
-    assert checks["job_worker"]["ok"] and checks["job_worker"]["detail"].startswith("last heartbeat 0 s ago")
+    # Written just now: 0 s ago, or 1-2 s on a loaded machine (CI once took over a second).
+    seconds = re.fullmatch(r"last heartbeat (\d+) s ago", checks["job_worker"]["detail"])
+    assert checks["job_worker"]["ok"] and seconds and int(seconds.group(1)) < 5
     assert response.headers["Cache-Control"] == "no-store"
 
 
