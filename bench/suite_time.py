@@ -117,7 +117,7 @@ def app_setups(count: int) -> None:
     """A new app per test (what every test did before) against the app handed from test to
     test (tests/conftest.py KeptApp), each with the test's own database copy and its first
     requests of two pages (templates loaded, SQL compiled: what a new app pays again)."""
-    from tests.conftest import KeptApp, SQLiteTemplate, make_config
+    from tests.conftest import KeptApp, SQLiteTemplate, make_config, own_files
     from webapp import create_app
     from webapp.extensions import db
 
@@ -128,8 +128,7 @@ def app_setups(count: int) -> None:
         test_folder = folder / f"{label}{n}"
         test_folder.mkdir()
         url = template.database(test_folder, with_demo=True)
-        settings = {"MAIL_OUTBOX": str(test_folder / "outbox"), "JOBS_STORAGE_URL": f"sqlite:///{test_folder / 'jobs.sqlite'}"}
-        app = get_app(url, settings)
+        app = get_app(url, own_files(test_folder))
         client = app.test_client()
         for page in ("/login", "/"):
             assert client.get(page).status_code == 200, page

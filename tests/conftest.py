@@ -326,12 +326,17 @@ def _shape(app) -> tuple:
 _kept_app = KeptApp()
 
 
+def own_files(folder: Path) -> dict:
+    """A test's own outbox (emails without a MAIL_SERVER land there, not in
+    instance/outbox/) and job-queue file, in its folder."""
+    return {"MAIL_OUTBOX": str(folder / "outbox"), "JOBS_STORAGE_URL": f"sqlite:///{folder / 'jobs.sqlite'}"}
+
+
 @pytest.fixture
 def app(request, database_url, app_config, tmp_path):
-    # Emails without a MAIL_SERVER land in this test's own outbox, not instance/outbox/.
-    per_test = {"MAIL_OUTBOX": str(tmp_path / "outbox"),
-                "JOBS_STORAGE_URL": SERVER_JOBS_URL or f"sqlite:///{tmp_path / 'jobs.sqlite'}",
-                "JOBS_QUEUE_NAME": f"test-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"}
+    per_test = {**own_files(tmp_path), "JOBS_QUEUE_NAME": f"test-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"}
+    if SERVER_JOBS_URL:
+        per_test["JOBS_STORAGE_URL"] = SERVER_JOBS_URL
     app = _kept_app.app_for(database_url, app_config, per_test,
                             fresh=request.node.get_closest_marker("fresh_app") is not None)
     if SERVER_JOBS_URL:

@@ -52,21 +52,16 @@ def test_the_neighbour_has_sessions_bookings_and_responses_everywhere(app_ctx):
 
 # --- The app kept from one test to the next (tests/conftest.py KeptApp) ----------------
 
-def _settings(tmp_path, name: str) -> dict:
-    return {"MAIL_OUTBOX": str(tmp_path / name / "outbox"),
-            "JOBS_STORAGE_URL": f"sqlite:///{tmp_path / name / 'jobs.sqlite'}"}
-
-
 @pytest.fixture
 def kept(database_url):
     """A KeptApp of the test's own (not the run's), and a function asking it for an app
     as the `app` fixture does for each test."""
-    from tests.conftest import KeptApp
+    from tests.conftest import KeptApp, own_files
 
     keeper = KeptApp()
 
     def next_test(tmp_path, name: str, overrides: dict | None = None, fresh: bool = False):
-        return keeper.app_for(database_url, overrides or {}, _settings(tmp_path, name), fresh)
+        return keeper.app_for(database_url, overrides or {}, own_files(tmp_path / name), fresh)
 
     yield next_test
     for app in {keeper.app} - {None}:
