@@ -71,15 +71,46 @@ def pytest_collection_finish(session):
     gc.set_threshold(50_000, 20, 100)
 
 
-@pytest.hookimpl(trylast=True)  # after tests/browser/conftest.py has marked its tests
-def pytest_collection_modifyitems(items):
-    """The longest tests first (worker processes, then the browser's): under pytest-xdist
-    the last tests handed out are then short ones, and no worker is left running a long
-    one while the others have finished."""
-    def longest_first(item) -> int:
-        return 0 if item.get_closest_marker("slow") else 1 if item.get_closest_marker("browser") else 2
+# Each test's time in the last run (setup, call and teardown), kept in pytest's cache
+# (.pytest_cache, not committed): how long tests are found first.
+DURATIONS_KEY = "briefings/test-seconds"
+# Only tests at least this long move; the rest keep their order, file by file, so that one
+# app serves a file's tests one after another (KeptApp, below).
+LONG_TEST_SECONDS = 1.0
+_durations: dict[str, float] = {}
 
-    items.sort(key=longest_first)
+
+@pytest.hookimpl(trylast=True)  # after tests/browser/conftest.py has marked its tests
+def pytest_collection_modifyitems(config, items):
+    """The longest tests first: under pytest-xdist the last tests handed out are then
+    short ones, and no worker is left running a long one while the others have finished
+    (a 7.7 s test handed out last kept one worker busy 5.7 s after the other two had
+    finished). Their times come from the last run; a test not timed yet counts as long
+    if it starts worker processes (`slow`) or drives the browser."""
+    cache = getattr(config, "cache", None)  # none under `-p no:cacheprovider`
+    last_run = cache.get(DURATIONS_KEY, {}) if cache is not None else {}
+
+    def expected_seconds(item) -> float:
+        if item.nodeid in last_run:
+            return last_run[item.nodeid]
+        return 10.0 if item.get_closest_marker("slow") else 3.0 if item.get_closest_marker("browser") else 0.0
+
+    items.sort(key=lambda item: -seconds if (seconds := expected_seconds(item)) >= LONG_TEST_SECONDS else 0.0)
+
+
+def pytest_runtest_logreport(report):
+    _durations[report.nodeid] = _durations.get(report.nodeid, 0.0) + report.duration
+
+
+def pytest_sessionfinish(session):
+    """Keep this run's times (in the pytest-xdist controller, which sees every worker's
+    reports; a worker's are its own share only)."""
+    config = session.config
+    if hasattr(config, "workerinput") or getattr(config, "cache", None) is None or not _durations:
+        return
+    times = config.cache.get(DURATIONS_KEY, {})
+    times.update({nodeid: round(seconds, 2) for nodeid, seconds in _durations.items()})
+    config.cache.set(DURATIONS_KEY, times)
 
 
 def make_config(database_url: str, **overrides) -> type[TestConfig]:
