@@ -119,3 +119,30 @@ def test_other_settings_or_fresh_app_get_a_new_app(kept, tmp_path):
     limits_off = kept(tmp_path, "third", {"RATELIMIT_ENABLED": False})
     assert kept(tmp_path, "fourth", {"RATELIMIT_ENABLED": False}, fresh=True) is not limits_off
     assert kept(tmp_path, "fifth", {"RATELIMIT_ENABLED": False}) is not limits_off  # the fresh one took over
+
+
+class _Item:
+    def __init__(self, nodeid: str, marker: str | None = None):
+        self.nodeid, self.marker = nodeid, marker
+
+    def get_closest_marker(self, name: str):
+        return name if name == self.marker else None
+
+
+class _Cache(dict):
+    def get(self, key, default):
+        return super().get(key, default)
+
+
+def test_the_longest_tests_are_handed_out_first_and_the_rest_keep_their_order():
+    """By the last run's times (slow and browser tests count as long before they are
+    timed); a short test stays where it was, beside its file's other tests."""
+    from tests import conftest
+
+    items = [_Item("a::short1"), _Item("a::long2s"), _Item("a::short2"), _Item("b::browser", "browser"),
+             _Item("b::slow", "slow"), _Item("b::timed_short_browser", "browser"), _Item("c::long5s")]
+    config = type("Config", (), {"cache": _Cache({conftest.DURATIONS_KEY: {
+        "a::long2s": 2.0, "a::short1": 0.2, "c::long5s": 5.0, "b::timed_short_browser": 0.4}})})()
+    conftest.pytest_collection_modifyitems(config, items)
+    assert [item.nodeid for item in items] == [
+        "b::slow", "c::long5s", "b::browser", "a::long2s", "a::short1", "a::short2", "b::timed_short_browser"]
