@@ -51,22 +51,28 @@ def browser():
         browser.close()
 
 
-def _context(browser, **options):
+# How long an action (a click, a fill, a page load) may wait: 10 s was once not enough on a
+# loaded CI machine (Continue on the phone form, while another worker's browser audited pages).
+ACTION_TIMEOUT_MS = 20_000
+
+
+def new_context(browser, **options):
+    """A browser context (options as Playwright's new_context) whose actions wait ACTION_TIMEOUT_MS."""
     context = browser.new_context(**options)
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(ACTION_TIMEOUT_MS)
     return context
 
 
 @pytest.fixture
 def phone(browser):
-    context = _context(browser, **PHONE)
+    context = new_context(browser, **PHONE)
     yield context.new_page()
     context.close()
 
 
 @pytest.fixture
 def desktop(browser):
-    context = _context(browser, **DESKTOP)
+    context = new_context(browser, **DESKTOP)
     yield context.new_page()
     context.close()
 

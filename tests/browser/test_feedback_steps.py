@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PHONE, assert_accessible, press_continue
+from tests.browser.conftest import PHONE, assert_accessible, new_context, press_continue
 from tests.feedback_helpers import open_feedback
 from tests.neighbours import responses_here
 from webapp.extensions import db
@@ -29,8 +29,7 @@ def indicator_titles(app, programme_id) -> list[str]:
 
 
 def phone_page(browser, javascript: bool):
-    context = browser.new_context(**PHONE, java_script_enabled=javascript)
-    context.set_default_timeout(10_000)
+    context = new_context(browser, **PHONE, java_script_enabled=javascript)
     return context, context.new_page()
 
 

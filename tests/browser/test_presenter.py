@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests import results_factories as f
-from tests.browser.conftest import assert_accessible, sign_in
+from tests.browser.conftest import assert_accessible, new_context, sign_in
 from tests.conftest import PASSWORD
 from webapp.auth.models import Role
 from webapp.extensions import db
@@ -47,9 +47,7 @@ def room(app, demo, live_server):
 
 
 def projector(browser, width: int, height: int, **options):
-    context = browser.new_context(viewport={"width": width, "height": height}, **options)
-    context.set_default_timeout(10_000)
-    return context
+    return new_context(browser, viewport={"width": width, "height": height}, **options)
 
 
 MEASURE = """() => {

@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PHONE, assert_accessible, sign_in
+from tests.browser.conftest import PHONE, assert_accessible, new_context, sign_in
 from tests.conftest import PASSWORD
 from tests.feedback_helpers import first_session, open_feedback
 from webapp.auth.models import Role
@@ -33,9 +33,7 @@ def room(app, demo, live_server):
 
 
 def new_phone(browser, javascript: bool):
-    context = browser.new_context(**PHONE, java_script_enabled=javascript)
-    context.set_default_timeout(10_000)
-    return context
+    return new_context(browser, **PHONE, java_script_enabled=javascript)
 
 
 def fits_the_screen(page) -> bool:

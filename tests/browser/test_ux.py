@@ -13,7 +13,7 @@ from PIL import Image
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
-from tests.browser.conftest import DESKTOP, _context, assert_accessible, continue_to_check, sign_in
+from tests.browser.conftest import DESKTOP, assert_accessible, continue_to_check, new_context, sign_in
 from tests.conftest import PASSWORD
 from tests.feedback_helpers import first_session
 from webapp.auth.models import Role
@@ -86,7 +86,7 @@ def test_session_dates_and_times_under_a_us_english_browser(live_server, app, de
     """Day, month and year boxes and a 24-hour time: nothing for the browser's locale to turn
     into mm/dd/yyyy or AM/PM."""
     organiser = make_user(Role.ORGANISER)
-    context = _context(browser, locale="en-US", timezone_id="America/New_York", **DESKTOP)
+    context = new_context(browser, locale="en-US", timezone_id="America/New_York", **DESKTOP)
     page = context.new_page()
     try:
         sign_in(page, live_server, organiser.email, PASSWORD)
