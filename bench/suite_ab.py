@@ -27,6 +27,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.machine import describe  # noqa: E402
+
 FINAL_LINE = re.compile(r"\b(passed|failed|error)\b.* in [0-9.]+s\b")
 # Installed, not committed: the OpenID Connect provider the tests start (npm ci --prefix tests/oidc).
 NOT_COMMITTED = ("tests/oidc/node_modules",)
@@ -75,7 +79,7 @@ def main() -> None:
     current = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=ROOT, capture_output=True,
                              text=True, check=True).stdout.strip()
     print(f"baseline {args.revision} against current {current}: {args.rounds} rounds, -n {args.workers}, "
-          f"{os.cpu_count()} cores, load {' '.join(f'{value:.2f}' for value in os.getloadavg())}")
+          f"{os.cpu_count()} cores; {describe()}")
     runs: list[Run] = []
     with tempfile.TemporaryDirectory(prefix="suite-ab-") as folder:
         baseline = Path(folder) / "baseline"

@@ -80,6 +80,10 @@ LONG_TEST_SECONDS = 1.0
 _durations: dict[str, float] = {}
 
 
+def _cache(config):
+    return getattr(config, "cache", None)  # none under `-p no:cacheprovider`
+
+
 @pytest.hookimpl(trylast=True)  # after tests/browser/conftest.py has marked its tests
 def pytest_collection_modifyitems(config, items):
     """The longest tests first: under pytest-xdist the last tests handed out are then
@@ -87,7 +91,7 @@ def pytest_collection_modifyitems(config, items):
     (a 7.7 s test handed out last kept one worker busy 5.7 s after the other two had
     finished). Their times come from the last run; a test not timed yet counts as long
     if it starts worker processes (`slow`) or drives the browser."""
-    cache = getattr(config, "cache", None)  # none under `-p no:cacheprovider`
+    cache = _cache(config)
     last_run = cache.get(DURATIONS_KEY, {}) if cache is not None else {}
 
     def expected_seconds(item) -> float:
@@ -105,12 +109,12 @@ def pytest_runtest_logreport(report):
 def pytest_sessionfinish(session):
     """Keep this run's times (in the pytest-xdist controller, which sees every worker's
     reports; a worker's are its own share only)."""
-    config = session.config
-    if hasattr(config, "workerinput") or getattr(config, "cache", None) is None or not _durations:
+    cache = _cache(session.config)
+    if hasattr(session.config, "workerinput") or cache is None or not _durations:
         return
-    times = config.cache.get(DURATIONS_KEY, {})
+    times = cache.get(DURATIONS_KEY, {})
     times.update({nodeid: round(seconds, 2) for nodeid, seconds in _durations.items()})
-    config.cache.set(DURATIONS_KEY, times)
+    cache.set(DURATIONS_KEY, times)
 
 
 def make_config(database_url: str, **overrides) -> type[TestConfig]:

@@ -129,11 +129,6 @@ class _Item:
         return name if name == self.marker else None
 
 
-class _Cache(dict):
-    def get(self, key, default):
-        return super().get(key, default)
-
-
 def test_the_longest_tests_are_handed_out_first_and_the_rest_keep_their_order():
     """By the last run's times (slow and browser tests count as long before they are
     timed); a short test stays where it was, beside its file's other tests."""
@@ -141,8 +136,8 @@ def test_the_longest_tests_are_handed_out_first_and_the_rest_keep_their_order():
 
     items = [_Item("a::short1"), _Item("a::long2s"), _Item("a::short2"), _Item("b::browser", "browser"),
              _Item("b::slow", "slow"), _Item("b::timed_short_browser", "browser"), _Item("c::long5s")]
-    config = type("Config", (), {"cache": _Cache({conftest.DURATIONS_KEY: {
-        "a::long2s": 2.0, "a::short1": 0.2, "c::long5s": 5.0, "b::timed_short_browser": 0.4}})})()
+    config = type("Config", (), {"cache": {conftest.DURATIONS_KEY: {
+        "a::long2s": 2.0, "a::short1": 0.2, "c::long5s": 5.0, "b::timed_short_browser": 0.4}}})()
     conftest.pytest_collection_modifyitems(config, items)
     assert [item.nodeid for item in items] == [
         "b::slow", "c::long5s", "b::browser", "a::long2s", "a::short1", "a::short2", "b::timed_short_browser"]
