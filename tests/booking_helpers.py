@@ -96,11 +96,33 @@ class Inbox:
         return self.to(address)
 
 
-@pytest.fixture
-def smtp_server():
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+class InboxRelay:
+    """The handler of a test process's one SMTP server: each message goes to the inbox of
+    the test running now. (A server per test gave each test its own port, so settings of
+    its own, so a new app: tests/conftest.py's KeptApp hands an app on only to a test with
+    the same settings.)"""
+
+    def __init__(self):
+        self.inbox = Inbox()
+
+    async def handle_DATA(self, server, session, envelope):
+        return await self.inbox.handle_DATA(server, session, envelope)  # a test may replace the inbox's
+
+
+@pytest.fixture(scope="session")
+def _smtp_relay():
+    relay = InboxRelay()
+    controller = Controller(relay, hostname="127.0.0.1", port=free_port())
     controller.start()
-    inbox.port = controller.port
-    yield inbox
+    relay.port = controller.port
+    yield relay
     controller.stop()
+
+
+@pytest.fixture
+def smtp_server(_smtp_relay):
+    """A real SMTP server on loopback with an empty inbox of this test's own."""
+    inbox = _smtp_relay.inbox = Inbox()
+    inbox.port = _smtp_relay.port
+    yield inbox
+    _smtp_relay.inbox = Inbox()  # what is sent after the test reaches no other test's inbox
