@@ -74,8 +74,9 @@ def pytest_collection_finish(session):
 # Each test's time in the last run (setup, call and teardown), kept in pytest's cache
 # (.pytest_cache, not committed): how long tests are found first.
 DURATIONS_KEY = "briefings/test-seconds"
-# Only tests at least this long move; the rest keep their order, file by file, so that one
-# app serves a file's tests one after another (KeptApp, below).
+# Only tests at least this long go first, longest first; the rest keep their file order,
+# the files with the default settings before those with settings of their own, so that one
+# app serves test after test (KeptApp, below).
 LONG_TEST_SECONDS = 1.0
 _durations: dict[str, float] = {}
 
@@ -93,13 +94,28 @@ def pytest_collection_modifyitems(config, items):
     if it starts worker processes (`slow`) or drives the browser."""
     cache = _cache(config)
     last_run = cache.get(DURATIONS_KEY, {}) if cache is not None else {}
+    settings_groups: dict = {None: 0}  # a module's or class's own app_config -> its place; the default first
 
     def expected_seconds(item) -> float:
         if item.nodeid in last_run:
             return last_run[item.nodeid]
         return 10.0 if item.get_closest_marker("slow") else 3.0 if item.get_closest_marker("browser") else 0.0
 
-    items.sort(key=lambda item: -seconds if (seconds := expected_seconds(item)) >= LONG_TEST_SECONDS else 0.0)
+    def place(item) -> tuple[float, int]:
+        if (seconds := expected_seconds(item)) >= LONG_TEST_SECONDS:
+            return -seconds, 0
+        return 0.0, settings_groups.setdefault(_own_settings(item), len(settings_groups))
+
+    items.sort(key=place)
+
+
+def _own_settings(item):
+    """The `app_config` fixture the test's class or module defines for itself, if any: tests
+    with other settings need another app (KeptApp), so those sharing settings run together."""
+    for owner in (getattr(item, "cls", None), getattr(item, "module", None)):
+        if owner is not None and "app_config" in vars(owner):
+            return vars(owner)["app_config"]
+    return None
 
 
 def pytest_runtest_logreport(report):

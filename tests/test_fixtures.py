@@ -122,8 +122,8 @@ def test_other_settings_or_fresh_app_get_a_new_app(kept, tmp_path):
 
 
 class _Item:
-    def __init__(self, nodeid: str, marker: str | None = None):
-        self.nodeid, self.marker = nodeid, marker
+    def __init__(self, nodeid: str, marker: str | None = None, module=None):
+        self.nodeid, self.marker, self.module = nodeid, marker, module
 
     def get_closest_marker(self, name: str):
         return name if name == self.marker else None
@@ -141,3 +141,20 @@ def test_the_longest_tests_are_handed_out_first_and_the_rest_keep_their_order():
     conftest.pytest_collection_modifyitems(config, items)
     assert [item.nodeid for item in items] == [
         "b::slow", "c::long5s", "b::browser", "a::long2s", "a::short1", "a::short2", "b::timed_short_browser"]
+
+
+def test_short_tests_with_settings_of_their_own_run_together_after_the_default_ones():
+    """One app serves all the tests with the same settings (KeptApp) instead of a new
+    one each time the settings change back and forth between files."""
+    from tests import conftest
+
+    def module(name: str, **fixtures):
+        return type(name, (), fixtures)  # vars() of it is what a module's would be
+
+    limits_off = module("limits_off", app_config=lambda: {"RATELIMIT_ENABLED": False})
+    mail = module("mail", app_config=lambda: {"MAIL_SERVER": "127.0.0.1"})
+    items = [_Item("a::1", module=module("a")), _Item("b::1", module=limits_off), _Item("c::1", module=module("c")),
+             _Item("d::1", module=mail), _Item("e::1", module=limits_off), _Item("f::1", module=module("f")),
+             _Item("d::2", module=mail)]
+    conftest.pytest_collection_modifyitems(type("Config", (), {"cache": {}})(), items)
+    assert [item.nodeid for item in items] == ["a::1", "c::1", "f::1", "b::1", "e::1", "d::1", "d::2"]
