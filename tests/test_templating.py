@@ -79,12 +79,12 @@ def plain_environment(app) -> FlaskEnvironment:
 
 
 PAGE_ARGUMENTS = {"programme_id", "session_id", "finding_id", "question_id", "code", "slug"}
-# Forms whose empty submission is refused: the page comes back with its error messages.
 # Values new on every request: CSRF tokens signed with the time (in forms, and the door page's
 # scanner's `data-csrf-token`: its signature changes each second), a phone's one-off key.
 NEW_EACH_REQUEST = re.compile(rb'(name="(?:csrf_token|draft|submission_key)" value=|data-csrf-token=)"[^"]*"')
 # Pages that differ on every request by design (a new secret to scan).
 NEW_EACH_TIME = {"auth.two_factor_setup"}
+# Forms whose empty submission is refused: the page comes back with its error messages.
 REFUSED_WHEN_EMPTY = ["programmes.create", "programmes.add_finding", "sessions.create", "feedback.add_question",
                       "actions.add", "auth.invite", "bookings.register", "feedback.respond", "staff.invite"]
 
