@@ -103,6 +103,8 @@ def test_without_javascript_ask_moderate_upvote_once_per_device_and_answer(app, 
 
     # After the session: answered in writing.
     desktop.get_by_role("link", name="Answer in writing to question 1").click()
+    # The answer page has loaded (axe run while the old page unloads finds no document).
+    expect(desktop.get_by_label("Answer")).to_be_visible()
     assert_accessible(desktop, "answer page")
     desktop.get_by_label("Answer").fill("The locality managers, from April.")
     desktop.get_by_role("button", name="Save answer").click()
