@@ -98,29 +98,34 @@ def test_a_session_cookie_names_an_active_account_and_its_current_version(app_ct
 # --- the second factor --------------------------------------------------------------------------
 
 
+# One moment per test, given to the service too: a test that crossed a 30-second step
+# between two lines saw "the next step" become the current one (it failed once).
+NOW = datetime(2026, 11, 30, 9, 0, 10)
+
+
 def _code(secret: str, steps_from_now: int = 0) -> str:
     totp = pyotp.TOTP(secret)
-    return totp.generate_otp(totp.timecode(datetime.now()) + steps_from_now)
+    return totp.generate_otp(totp.timecode(NOW) + steps_from_now)
 
 
 def test_a_second_factor_code_is_taken_once_with_one_step_of_drift(app_ctx):
     user = services.create_user("ada@example.org", PASSWORD, "organiser")
     secret = services.new_totp_secret()
     assert len(secret) >= 16 and services.new_totp_secret() != secret
-    assert services.enable_second_factor(user, secret, "12345") is False and user.totp_secret is None
+    assert services.enable_second_factor(user, secret, "12345", NOW) is False and user.totp_secret is None
     version = user.session_version
     code = _code(secret)
-    assert services.enable_second_factor(user, secret, f" {code[:3]} {code[3:]} ") is True
+    assert services.enable_second_factor(user, secret, f" {code[:3]} {code[3:]} ", NOW) is True
     user = _user(user.id)
     assert user.totp_secret == secret and user.session_version == version + 1
     assert len(_audit("mfa.enabled")) == 1
-    assert services.check_second_factor(user, code) is False  # used at enrolment
+    assert services.check_second_factor(user, code, NOW) is False  # used at enrolment
     assert _audit("sign_in.failed")[-1][2] == "wrong second-factor code"
-    assert services.check_second_factor(user, _code(secret, 1)) is True  # the clock one step ahead
-    assert services.check_second_factor(user, _code(secret, 1)) is False
-    assert services.check_second_factor(user, _code(secret, 2)) is False  # two steps: too far
-    assert services.check_second_factor(user, "abcdef") is False and services.check_second_factor(user, "1234567") \
-        is False
+    assert services.check_second_factor(user, _code(secret, 1), NOW) is True  # the clock one step ahead
+    assert services.check_second_factor(user, _code(secret, 1), NOW) is False
+    assert services.check_second_factor(user, _code(secret, 2), NOW) is False  # two steps: too far
+    assert services.check_second_factor(user, "abcdef", NOW) is False
+    assert services.check_second_factor(user, "1234567", NOW) is False
 
 
 def test_a_code_one_step_behind_is_taken_and_an_older_one_refused(app_ctx):
@@ -128,23 +133,31 @@ def test_a_code_one_step_behind_is_taken_and_an_older_one_refused(app_ctx):
     secret = services.new_totp_secret()
     user.totp_secret = secret
     db.session.commit()
-    assert services.check_second_factor(user, _code(secret, -2)) is False
-    assert services.check_second_factor(user, _code(secret, -1)) is True
-    assert user.totp_last_step == pyotp.TOTP(secret).timecode(datetime.now()) - 1
+    assert services.check_second_factor(user, _code(secret, -2), NOW) is False
+    assert services.check_second_factor(user, _code(secret, -1), NOW) is True
+    assert user.totp_last_step == pyotp.TOTP(secret).timecode(NOW) - 1
+
+
+def test_without_a_moment_the_clock_decides(app_ctx):
+    user = services.create_user("ada@example.org", PASSWORD, "organiser")
+    secret = services.new_totp_secret()
+    totp = pyotp.TOTP(secret)
+    assert services.enable_second_factor(user, secret, totp.at(datetime.now() - timedelta(minutes=5))) is False
+    assert services.enable_second_factor(user, secret, totp.now()) is True
 
 
 def test_turning_the_second_factor_off(app, app_ctx):
     user = services.create_user("ada@example.org", PASSWORD, "admin")
     secret = services.new_totp_secret()
-    services.enable_second_factor(user, secret, _code(secret))
+    services.enable_second_factor(user, secret, _code(secret), NOW)
     app.config["REQUIRE_ADMIN_MFA"] = True
     assert services.needs_second_factor_enrolment(user) is False  # has one
     with pytest.raises(services.AccountError, match="Admins must keep"):
-        services.disable_second_factor(user, _code(secret, 1))
+        services.disable_second_factor(user, _code(secret, 1), NOW)
     app.config["REQUIRE_ADMIN_MFA"] = False
     with pytest.raises(services.AccountError, match="That code is not right"):
-        services.disable_second_factor(user, "000000" if _code(secret, 1) != "000000" else "111111")
-    services.disable_second_factor(user, _code(secret, 1))
+        services.disable_second_factor(user, "000000" if _code(secret, 1) != "000000" else "111111", NOW)
+    services.disable_second_factor(user, _code(secret, 1), NOW)
     user = _user(user.id)
     assert (user.totp_secret, user.totp_last_step) == (None, None) and len(_audit("mfa.disabled")) == 1
 

@@ -116,22 +116,22 @@ def totp_uri(user: User, secret: str) -> str:
     return pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=f"Staff briefings ({issuer})")
 
 
-def _matching_step(secret: str, code: str) -> int | None:
+def _matching_step(secret: str, code: str, now: datetime | None = None) -> int | None:
     """The time step (30 s) `code` belongs to, allowing one step of clock drift either way."""
     code = "".join(code.split())
     if not (code.isdigit() and len(code) == 6):
         return None
     totp = pyotp.TOTP(secret)
-    now = totp.timecode(datetime.now())
-    for step in (now, now - 1, now + 1):
+    current = totp.timecode(now or datetime.now())
+    for step in (current, current - 1, current + 1):
         if hmac.compare_digest(totp.generate_otp(step), code):
             return step
     return None
 
 
-def check_second_factor(user: User, code: str) -> bool:
+def check_second_factor(user: User, code: str, now: datetime | None = None) -> bool:
     """True once per code: a code already used (seen over a shoulder) is refused."""
-    step = _matching_step(user.totp_secret or "", code)
+    step = _matching_step(user.totp_secret or "", code, now)
     if step is None or (user.totp_last_step is not None and step <= user.totp_last_step):
         record(user, AuditAction.SIGN_IN_FAILED, f"user:{user.id}", "wrong second-factor code")
         db.session.commit()
@@ -140,8 +140,8 @@ def check_second_factor(user: User, code: str) -> bool:
     return True
 
 
-def enable_second_factor(user: User, secret: str, code: str) -> bool:
-    step = _matching_step(secret, code)
+def enable_second_factor(user: User, secret: str, code: str, now: datetime | None = None) -> bool:
+    step = _matching_step(secret, code, now)
     if step is None:
         return False
     user.totp_secret, user.totp_last_step = secret, step
@@ -151,10 +151,10 @@ def enable_second_factor(user: User, secret: str, code: str) -> bool:
     return True
 
 
-def disable_second_factor(user: User, code: str) -> None:
+def disable_second_factor(user: User, code: str, now: datetime | None = None) -> None:
     if current_app.config["REQUIRE_ADMIN_MFA"] and user.role == Role.ADMIN:
         raise AccountError("Admins must keep a second factor on this service")
-    if not check_second_factor(user, code):
+    if not check_second_factor(user, code, now):
         raise AccountError("That code is not right. Enter the 6 digits your app shows now")
     user.totp_secret = user.totp_last_step = None
     record(user, AuditAction.MFA_DISABLED, f"user:{user.id}")
